@@ -1,0 +1,21 @@
+//! The finding model shared by every unleak crate.
+//!
+//! Owns: what a scanned blob is ([`Blob`], [`Origin`]), where a match sits ([`Span`],
+//! [`Locator`], [`Location`]), the secret value that redacts itself ([`Secret`]), the
+//! finding a scan produces ([`Finding`]) and its edit-proof identity ([`Fingerprint`]).
+//!
+//! Does not own: any I/O, rule definitions or matching. Everything here is plain data so
+//! that sources, the matcher, filters and reporters can agree on it without depending on
+//! each other.
+
+mod blob;
+mod finding;
+mod fingerprint;
+mod location;
+mod secret;
+
+pub use blob::{Blob, Origin};
+pub use finding::{Confidence, Finding, GitProvenance};
+pub use fingerprint::{Fingerprint, FingerprintKey};
+pub use location::{Location, Locator, Span};
+pub use secret::{redact, Secret};

@@ -1,0 +1,111 @@
+//! Runs a rule's own examples through the real matcher: positives must be found with the
+//! expected secret, negatives must not.
+
+use crate::Matcher;
+use unleak_core::{Blob, Origin};
+use unleak_rules::{generate, Example, Rule};
+
+/// Why an example did not behave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExampleFailure {
+    pub rule: String,
+    pub problem: String,
+}
+
+impl std::fmt::Display for ExampleFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "rule `{}`: {}", self.rule, self.problem)
+    }
+}
+
+/// Check one rule's examples against a matcher holding the whole rule set, so that a positive example is
+/// reported under this rule (not collapsed into a more specific one) and a negative
+/// example is not reported by this rule. Generated values never appear in a failure
+/// message: examples are described by their index.
+pub fn check_rule(matcher: &Matcher, rule: &Rule) -> Vec<ExampleFailure> {
+    let mut out = Vec::new();
+    let fail = |problem: String| ExampleFailure {
+        rule: rule.id.to_string(),
+        problem,
+    };
+    for (n, example) in rule.examples.iter().enumerate() {
+        let (text, values) = match generate::expand(example.text(), generate::seed_for(&rule.id, n))
+        {
+            Ok(v) => v,
+            Err(e) => {
+                out.push(fail(format!("example {}: {e}", n + 1)));
+                continue;
+            }
+        };
+        let expected = match example {
+            Example::WithSecret { secret, .. } => Some(secret.clone()),
+            Example::Text(_) => values.first().cloned(),
+        };
+        if !rule
+            .keywords
+            .iter()
+            .any(|k| text.to_ascii_lowercase().contains(k.as_str()))
+        {
+            out.push(fail(format!(
+                "example {} contains none of the rule's keywords",
+                n + 1
+            )));
+        }
+        let blob = Blob::new(Origin::Stdin, text.as_bytes());
+        let found: Vec<_> = matcher
+            .scan(&blob)
+            .into_iter()
+            .filter(|f| *f.rule_id == *rule.id)
+            .collect();
+        match (&expected, found.first()) {
+            (_, None) => out.push(fail(format!("example {} is not matched", n + 1))),
+            (Some(want), Some(_))
+                if !found.iter().any(|f| f.secret.expose() == want.as_bytes()) =>
+            {
+                out.push(fail(format!(
+                    "example {}: the secret found is not the expected value",
+                    n + 1
+                )))
+            }
+            _ => {}
+        }
+    }
+    for (n, text) in rule.negative_examples.iter().enumerate() {
+        let seed = generate::seed_for(&rule.id, 1000 + n);
+        let text = match generate::expand(text, seed) {
+            Ok((t, _)) => t,
+            Err(e) => {
+                out.push(fail(format!("negative example {}: {e}", n + 1)));
+                continue;
+            }
+        };
+        let blob = Blob::new(Origin::Stdin, text.as_bytes());
+        if matcher.scan(&blob).iter().any(|f| *f.rule_id == *rule.id) {
+            out.push(fail(format!("negative example {} is matched", n + 1)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MatcherOptions;
+
+    /// Every built-in rule's examples behave, and every built-in rule passes lint.
+    #[test]
+    fn builtin_catalog_examples_and_lint() {
+        let rules = unleak_rules::builtin().expect("built-in catalog compiles");
+        let matcher = Matcher::new(rules.clone(), MatcherOptions::default());
+        let mut problems = Vec::new();
+        for rule in rules.rules() {
+            problems.extend(check_rule(&matcher, rule).iter().map(|f| f.to_string()));
+            problems.extend(
+                rule.lint()
+                    .iter()
+                    .map(|p| format!("rule `{}` {p}", rule.id)),
+            );
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+}

@@ -1,0 +1,397 @@
+//! The scanning path: prefilter → windows → regex → checks → collapse → findings.
+
+use crate::{entropy::shannon_entropy, placeholder::is_placeholder};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use std::collections::HashMap;
+use unleak_core::{Blob, Confidence, Finding, Fingerprint, FingerprintKey, Locator, Secret, Span};
+use unleak_rules::{Rule, RuleSet};
+
+/// How far back from a keyword a match may start when the line is long.
+const MAX_LOOKBEHIND: usize = 1024;
+/// How far past a window a line end is still looked for.
+const LINE_TAIL: usize = 256;
+
+/// Options that shape findings but not which rules exist.
+#[derive(Clone, Debug)]
+pub struct MatcherOptions {
+    /// Salt for fingerprints (from the baseline, or the default).
+    pub key: FingerprintKey,
+    /// Rules below this confidence do not run at all.
+    pub min_confidence: Confidence,
+}
+
+impl Default for MatcherOptions {
+    fn default() -> Self {
+        MatcherOptions {
+            key: FingerprintKey::default(),
+            min_confidence: Confidence::Low,
+        }
+    }
+}
+
+/// A compiled rule set plus its keyword automaton. Cheap to share between threads.
+pub struct Matcher {
+    rules: RuleSet,
+    /// Rules that take part (confidence at or above the floor), by index into `rules`.
+    active: Vec<bool>,
+    keywords: AhoCorasick,
+    /// For each keyword pattern: its byte length and the rules it triggers.
+    pattern_rules: Vec<(usize, Vec<u32>)>,
+    options: MatcherOptions,
+}
+
+/// A regex match that passed every per-rule check, before overlap collapse.
+struct Candidate {
+    rule: u32,
+    /// Span of the `secret` group.
+    secret: Span,
+    entropy: f64,
+}
+
+impl Matcher {
+    pub fn new(rules: RuleSet, options: MatcherOptions) -> Self {
+        let active: Vec<bool> = rules
+            .rules()
+            .iter()
+            .map(|r| r.confidence >= options.min_confidence)
+            .collect();
+        let mut ids: HashMap<&str, usize> = HashMap::new();
+        let mut patterns: Vec<&str> = Vec::new();
+        let mut pattern_rules: Vec<(usize, Vec<u32>)> = Vec::new();
+        for (ri, rule) in rules.rules().iter().enumerate() {
+            if !active[ri] {
+                continue;
+            }
+            for k in &rule.keywords {
+                let id = *ids.entry(k.as_str()).or_insert_with(|| {
+                    patterns.push(k.as_str());
+                    pattern_rules.push((k.len(), Vec::new()));
+                    patterns.len() - 1
+                });
+                if !pattern_rules[id].1.contains(&(ri as u32)) {
+                    pattern_rules[id].1.push(ri as u32);
+                }
+            }
+        }
+        let keywords = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&patterns)
+            .or_else(|_| {
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&patterns)
+            })
+            .expect("keywords are plain literals and always compile");
+        Matcher {
+            rules,
+            active,
+            keywords,
+            pattern_rules,
+            options,
+        }
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    pub fn options(&self) -> &MatcherOptions {
+        &self.options
+    }
+
+    /// Every finding in `blob`, sorted by position.
+    pub fn scan(&self, blob: &Blob) -> Vec<Finding> {
+        let data = blob.data;
+        let mut windows = self.windows(data);
+        if windows.is_empty() {
+            return Vec::new();
+        }
+        windows.sort_unstable();
+        let mut candidates = Vec::new();
+        let mut i = 0;
+        while i < windows.len() {
+            let (rule, lo, mut hi) = windows[i];
+            i += 1;
+            // Merge this rule's overlapping windows so each byte is searched once per rule.
+            while let Some(w) = windows.get(i).filter(|w| w.0 == rule && w.1 <= hi) {
+                hi = hi.max(w.2);
+                i += 1;
+            }
+            self.confirm(rule, data, lo, hi, &mut candidates);
+        }
+        self.finish(blob, candidates)
+    }
+
+    /// The plain path the prefilter must agree with: every rule any of whose keywords
+    /// occurs anywhere in the blob runs its regex over the whole blob.
+    pub fn scan_reference(&self, blob: &Blob) -> Vec<Finding> {
+        let lower = blob.data.to_ascii_lowercase();
+        let mut candidates = Vec::new();
+        for (ri, rule) in self.rules.rules().iter().enumerate() {
+            if !self.active[ri] {
+                continue;
+            }
+            let hit = rule
+                .keywords
+                .iter()
+                .any(|k| memchr::memmem::find(&lower, k.as_bytes()).is_some());
+            if hit {
+                self.confirm(ri as u32, blob.data, 0, blob.data.len(), &mut candidates);
+            }
+        }
+        self.finish(blob, candidates)
+    }
+
+    /// `(rule, start, end)` regions to confirm, one per keyword hit.
+    fn windows(&self, data: &[u8]) -> Vec<(u32, usize, usize)> {
+        let mut out = Vec::new();
+        for m in self.keywords.find_overlapping_iter(data) {
+            let (klen, rules) = &self.pattern_rules[m.pattern().as_usize()];
+            let at = m.start();
+            let start = line_start_near(data, at);
+            for &ri in rules {
+                let window = self.rules.rules()[ri as usize].window;
+                let end = line_end_near(data, (at + klen + window).min(data.len()));
+                out.push((ri, start, end));
+            }
+        }
+        out
+    }
+
+    /// Run one rule's regex over `data[lo..hi]` and keep the matches that pass its checks.
+    fn confirm(&self, ri: u32, data: &[u8], lo: usize, hi: usize, out: &mut Vec<Candidate>) {
+        let rule = &self.rules.rules()[ri as usize];
+        let hay = &data[lo..hi];
+        for caps in rule.regex.captures_iter(hay) {
+            let Some(g) = caps.get(rule.secret_group) else {
+                continue;
+            };
+            if g.is_empty() {
+                continue;
+            }
+            let value = g.as_bytes();
+            if !passes(rule, value) {
+                continue;
+            }
+            out.push(Candidate {
+                rule: ri,
+                secret: Span::new(lo + g.start(), lo + g.end()),
+                entropy: shannon_entropy(value),
+            });
+        }
+    }
+
+    /// Collapse overlapping candidates to the most specific rule and build findings.
+    fn finish(&self, blob: &Blob, mut candidates: Vec<Candidate>) -> Vec<Finding> {
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        candidates.sort_by_key(|c| (c.secret.start, c.secret.end, c.rule));
+        let rules = self.rules.rules();
+        let mut kept: Vec<Candidate> = Vec::with_capacity(candidates.len());
+        for c in candidates {
+            match kept.last_mut() {
+                Some(last) if last.secret.overlaps(&c.secret) => {
+                    if specificity(&rules[c.rule as usize], &c)
+                        > specificity(&rules[last.rule as usize], last)
+                    {
+                        *last = c;
+                    }
+                }
+                _ => kept.push(c),
+            }
+        }
+        let mut locator = Locator::new(blob.data);
+        kept.into_iter()
+            .map(|c| {
+                let rule = &rules[c.rule as usize];
+                let value = &blob.data[c.secret.start..c.secret.end];
+                let prefix = rule
+                    .prefix
+                    .as_deref()
+                    .filter(|p| value.starts_with(p.as_bytes()))
+                    .map_or(0, str::len);
+                let secret = Secret::new(value.to_vec(), prefix);
+                Finding {
+                    rule_id: rule.id.clone(),
+                    rule_name: rule.name.clone(),
+                    path: blob.origin.clone(),
+                    location: locator.locate(c.secret),
+                    span: c.secret,
+                    redacted: secret.redacted(),
+                    fingerprint: Fingerprint::compute(&self.options.key, &rule.id, value),
+                    secret,
+                    entropy: (c.entropy * 1000.0).round() / 1000.0,
+                    confidence: rule.confidence,
+                    decoded: Vec::new(),
+                    git: None,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The per-rule checks on a matched value: entropy floor, token check, placeholders.
+fn passes(rule: &Rule, value: &[u8]) -> bool {
+    if let Some(min) = rule.min_entropy {
+        if shannon_entropy(value) < min {
+            return false;
+        }
+    }
+    if let Some(check) = rule.check {
+        if !check.verify(value) {
+            return false;
+        }
+    }
+    !(rule.skip_placeholders && is_placeholder(value))
+}
+
+/// Which of two overlapping matches wins: higher confidence, then a verified format, then
+/// a documented prefix, then the longer secret.
+fn specificity(rule: &Rule, c: &Candidate) -> (Confidence, bool, bool, usize) {
+    (
+        rule.confidence,
+        rule.check.is_some(),
+        rule.prefix.is_some(),
+        c.secret.len(),
+    )
+}
+
+fn line_start_near(data: &[u8], at: usize) -> usize {
+    let lo = at.saturating_sub(MAX_LOOKBEHIND);
+    match memchr::memrchr(b'\n', &data[lo..at]) {
+        Some(i) => lo + i + 1,
+        None => lo,
+    }
+}
+
+fn line_end_near(data: &[u8], at: usize) -> usize {
+    let hi = (at + LINE_TAIL).min(data.len());
+    match memchr::memchr(b'\n', &data[at..hi]) {
+        Some(i) => at + i,
+        None => hi,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unleak_core::Origin;
+    use unleak_rules::RuleSetBuilder;
+
+    const RULES: &str = r#"
+[[rules]]
+id = "demo-token"
+name = "Demo token"
+keywords = ["demo_"]
+regex = '''\b(?P<secret>demo_[a-z0-9]{12})\b'''
+prefix = "demo_"
+confidence = "high"
+
+[[rules]]
+id = "generic-secret"
+name = "Generic secret"
+keywords = ["secret"]
+regex = '''(?i)secret\s*[:=]\s*"?(?P<secret>[^\s"]{8,})'''
+min_entropy = 3.0
+confidence = "medium"
+
+[[rules]]
+id = "pem"
+name = "PEM key"
+keywords = ["-----begin"]
+regex = '''(?s)(?P<secret>-----BEGIN [A-Z ]*PRIVATE KEY-----.+?-----END [A-Z ]*PRIVATE KEY-----)'''
+window = 16384
+confidence = "high"
+"#;
+
+    fn matcher() -> Matcher {
+        let set = RuleSetBuilder::new()
+            .add_toml("t.toml", RULES)
+            .unwrap()
+            .build()
+            .unwrap();
+        Matcher::new(set, MatcherOptions::default())
+    }
+
+    fn scan(text: &str) -> Vec<Finding> {
+        let m = matcher();
+        let blob = Blob::new(Origin::Stdin, text.as_bytes());
+        let fast = m.scan(&blob);
+        let slow = m.scan_reference(&blob);
+        let key = |f: &Finding| (f.rule_id.to_string(), f.span);
+        assert_eq!(
+            fast.iter().map(key).collect::<Vec<_>>(),
+            slow.iter().map(key).collect::<Vec<_>>(),
+            "prefilter path and reference path disagree"
+        );
+        fast
+    }
+
+    #[test]
+    fn finds_with_exact_position() {
+        let f = scan("a\nx = demo_ab12cd34ef56\n");
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].location.line, f[0].location.column), (2, 5));
+        assert_eq!(f[0].redacted, "demo_…(17 chars)");
+    }
+
+    #[test]
+    fn overlapping_matches_collapse_to_the_most_specific_rule() {
+        let f = scan("secret = demo_ab12cd34ef56\n");
+        assert_eq!(f.len(), 1);
+        assert_eq!(&*f[0].rule_id, "demo-token");
+    }
+
+    #[test]
+    fn entropy_floor_and_placeholders_filter() {
+        assert!(scan("secret = aaaaaaaaaaaa\n").is_empty());
+        assert!(scan("secret = ${MY_SECRET}\n").is_empty());
+        assert_eq!(scan("secret = \"Zq8r!Lm2Tv0X\"\n").len(), 1);
+    }
+
+    #[test]
+    fn keywords_are_case_insensitive() {
+        assert_eq!(scan("SECRET: Zq8r!Lm2Tv0X\n").len(), 1);
+    }
+
+    #[test]
+    fn multi_line_pem_blocks_are_one_finding() {
+        let body = "MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n".repeat(30);
+        let text =
+            format!("x\n-----BEGIN RSA PRIVATE KEY-----\n{body}-----END RSA PRIVATE KEY-----\n");
+        let f = scan(&text);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].location.line, 2);
+        assert_eq!(f[0].location.end_line, 33);
+    }
+
+    #[test]
+    fn many_hits_in_a_long_line_are_found_once_each() {
+        let line = "demo_ab12cd34ef56 ".repeat(2000);
+        let f = scan(&line);
+        assert_eq!(f.len(), 2000);
+        assert!(f.windows(2).all(|w| w[0].span.end <= w[1].span.start));
+    }
+
+    #[test]
+    fn low_confidence_floor_drops_rules() {
+        let set = RuleSetBuilder::new()
+            .add_toml("t.toml", RULES)
+            .unwrap()
+            .build()
+            .unwrap();
+        let m = Matcher::new(
+            set,
+            MatcherOptions {
+                min_confidence: Confidence::High,
+                ..Default::default()
+            },
+        );
+        let blob = Blob::new(Origin::Stdin, b"secret = Zq8r!Lm2Tv0X\n");
+        assert!(m.scan(&blob).is_empty());
+    }
+}

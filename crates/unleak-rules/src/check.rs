@@ -1,0 +1,164 @@
+//! Structural checks a token must pass to be reported, so that a random string with the
+//! right prefix is not called a secret. Each check also knows how to make a valid value,
+//! which the example generator uses.
+
+use serde::Deserialize;
+
+/// A named check, referenced from a rule's `check = "…"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    /// GitHub-style tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `npm_`): the last six
+    /// characters are the base62 CRC32 of the 30 before them, left-padded with `0`.
+    Crc32Base62,
+    /// A JWT: three dot-separated base64url parts whose header decodes to a JSON object
+    /// with an `alg` field.
+    Jwt,
+}
+
+const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+impl Check {
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::Crc32Base62 => "crc32-base62",
+            Check::Jwt => "jwt",
+        }
+    }
+
+    /// Whether `secret` passes the check.
+    pub fn verify(self, secret: &[u8]) -> bool {
+        match self {
+            Check::Crc32Base62 => {
+                let Some(us) = secret.iter().position(|&b| b == b'_') else {
+                    return false;
+                };
+                let body = &secret[us + 1..];
+                if body.len() != 36 {
+                    return false;
+                }
+                let (random, sum) = body.split_at(30);
+                crc32_base62(random).as_bytes() == sum
+            }
+            Check::Jwt => jwt_header_has_alg(secret),
+        }
+    }
+}
+
+/// CRC32 (IEEE) of `data`, base62-encoded and left-padded to six characters.
+pub(crate) fn crc32_base62(data: &[u8]) -> String {
+    let mut n = crc32(data) as u64;
+    let mut out = [b'0'; 6];
+    let mut i = 6;
+    while n > 0 && i > 0 {
+        i -= 1;
+        out[i] = B62[(n % 62) as usize];
+        n /= 62;
+    }
+    String::from_utf8(out.to_vec()).expect("base62 is ASCII")
+}
+
+const CRC_TABLE: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut c = !0u32;
+    for &b in data {
+        c = CRC_TABLE[((c ^ b as u32) & 0xFF) as usize] ^ (c >> 8);
+    }
+    !c
+}
+
+/// Decode unpadded base64url (or standard base64) into bytes; `None` on bad input.
+pub(crate) fn b64url_decode(s: &[u8]) -> Option<Vec<u8>> {
+    let val = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let s: &[u8] = match s.iter().position(|&b| b == b'=') {
+        Some(p) => &s[..p],
+        None => s,
+    };
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    for chunk in s.chunks(4) {
+        let mut acc = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            acc |= val(c)? << (18 - 6 * i);
+        }
+        let bytes = acc.to_be_bytes();
+        match chunk.len() {
+            4 => out.extend_from_slice(&bytes[1..4]),
+            3 => out.extend_from_slice(&bytes[1..3]),
+            2 => out.push(bytes[1]),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+fn jwt_header_has_alg(token: &[u8]) -> bool {
+    let mut parts = token.split(|&b| b == b'.');
+    let (Some(header), Some(_payload), Some(_sig)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let Some(json) = b64url_decode(header) else {
+        return false;
+    };
+    let json = String::from_utf8_lossy(&json);
+    let t = json.trim_start();
+    t.starts_with('{') && t.contains("\"alg\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_matches_the_ieee_reference_value() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn crc32_base62_accepts_valid_and_rejects_tampered_tokens() {
+        let random = "abcdefghijABCDEFGHIJ0123456789";
+        let token = format!("ghp_{random}{}", crc32_base62(random.as_bytes()));
+        assert!(Check::Crc32Base62.verify(token.as_bytes()));
+        let mut bad = token.clone().into_bytes();
+        bad[5] = b'Z';
+        assert!(!Check::Crc32Base62.verify(&bad));
+        assert!(!Check::Crc32Base62.verify(b"ghp_short"));
+    }
+
+    #[test]
+    fn jwt_needs_a_json_header_with_alg() {
+        // {"alg":"HS256","typ":"JWT"}
+        let ok = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2ln";
+        assert!(Check::Jwt.verify(ok));
+        assert!(!Check::Jwt.verify(b"eyJub3RoaW5nIjoxfQ.eyJzdWIiOiIxIn0.c2ln"));
+        assert!(!Check::Jwt.verify(b"not.a.jwt!"));
+    }
+}

@@ -1,0 +1,34 @@
+//! Rules as data.
+//!
+//! Owns: the TOML rule schema ([`RuleFile`], [`RuleSpec`]), the built-in catalog embedded
+//! from `rules/` at build time, loading user rule files, linting, token checksums
+//! ([`Check`]), the deterministic example-token generator, and compiling everything into
+//! a [`RuleSet`] of ready-to-run regexes.
+//!
+//! Does not own: matching blobs. The matcher consumes a [`RuleSet`]; `rules check` runs
+//! rule examples through the matcher, one layer up.
+
+mod check;
+mod compile;
+mod error;
+pub mod generate;
+mod schema;
+
+pub use check::Check;
+pub use compile::{Rule, RuleSet, RuleSetBuilder};
+pub use error::RuleError;
+pub use schema::{Example, GatewayHint, RuleFile, RuleSpec};
+
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// The built-in rule files as `(name, toml text)` pairs, in catalog order.
+pub fn builtin_files() -> &'static [(&'static str, &'static str)] {
+    BUILTIN
+}
+
+/// The built-in catalog, compiled.
+pub fn builtin() -> Result<RuleSet, RuleError> {
+    let mut b = RuleSetBuilder::new();
+    b.add_builtin()?;
+    b.build()
+}

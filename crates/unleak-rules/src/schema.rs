@@ -1,0 +1,98 @@
+//! The TOML shape of a rule file: `[[rules]]` tables, one provider per file.
+
+use serde::Deserialize;
+use unleak_core::Confidence;
+
+/// One rule file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    #[serde(default)]
+    pub rules: Vec<RuleSpec>,
+}
+
+/// One rule as written in TOML.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Stable kebab-case id, e.g. `github-pat-classic`.
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Literals (matched ASCII-case-insensitively) of which one must occur in a match's
+    /// neighbourhood; they drive the prefilter.
+    pub keywords: Vec<String>,
+    /// A regex (Rust `regex` syntax, linear time) with a named group `secret`.
+    pub regex: String,
+    /// Shannon entropy floor (bits per byte) of the `secret` group.
+    #[serde(default)]
+    pub min_entropy: Option<f64>,
+    pub confidence: Confidence,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The vendor's documentation of the token format.
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// A documented public prefix of the secret (e.g. `ghp_`): the only part a redacted
+    /// form may show.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// A structural check the secret must pass (checksum, decodable JSON, ...).
+    #[serde(default)]
+    pub check: Option<Check>,
+    /// Whether the generic placeholder and example-value filter applies (default true).
+    #[serde(default = "yes")]
+    pub skip_placeholders: bool,
+    /// How many bytes after a keyword a match may extend (default 512). Multi-line secrets
+    /// such as PEM blocks need more.
+    #[serde(default)]
+    pub window: Option<usize>,
+    /// Texts that must match; the secret found must equal the first generated value
+    /// (`{{gen:…}}`) or the example's explicit `secret`.
+    #[serde(default)]
+    pub examples: Vec<Example>,
+    /// Texts that must not match.
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+    /// How migrate reaches what this secret unlocks.
+    #[serde(default)]
+    pub gateway: Option<GatewayHint>,
+}
+
+use crate::Check;
+
+fn yes() -> bool {
+    true
+}
+
+/// A positive example: plain text, or text with the exact secret it must yield.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Example {
+    Text(String),
+    WithSecret { text: String, secret: String },
+}
+
+impl Example {
+    pub fn text(&self) -> &str {
+        match self {
+            Example::Text(t) | Example::WithSecret { text: t, .. } => t,
+        }
+    }
+}
+
+/// The gateway connection a secret maps to (used by `migrate`).
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayHint {
+    /// hoop connection type/subtype, e.g. `database/postgres`, `httpproxy`, `custom`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The host or base URL the secret is used with.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The HTTP header that carries the secret, e.g. `Authorization: Bearer`.
+    #[serde(default)]
+    pub header: Option<String>,
+}
