@@ -97,6 +97,14 @@ fn ser_origin<S: Serializer>(o: &Origin, s: S) -> Result<S::Ok, S::Error> {
 }
 
 impl Finding {
+    /// Move a finding made on a chunk of a stream to its place in the whole stream:
+    /// the chunk started at byte `base_offset`, on 1-based line `base_line`, at a line start.
+    pub fn shift(&mut self, base_offset: usize, base_line: usize) {
+        self.span = Span::new(self.span.start + base_offset, self.span.end + base_offset);
+        self.location.line += base_line - 1;
+        self.location.end_line += base_line - 1;
+    }
+
     /// The order reports use: path, then position, then rule.
     pub fn sort_key(&self) -> (String, usize, usize, &str) {
         (

@@ -1,0 +1,129 @@
+//! Scanning an unbounded stream (stdin, a decompressed log) in bounded chunks.
+//!
+//! Chunks end at a line break and overlap the previous chunk by [`CHUNK_OVERLAP`] bytes,
+//! so a multi-line secret that straddles a boundary is still seen whole. The caller
+//! removes findings it already reported from the overlap.
+
+use std::io::{self, Read};
+
+/// Bytes of the previous chunk repeated at the start of the next one.
+pub const CHUNK_OVERLAP: usize = 64 * 1024;
+const CHUNK_SIZE: usize = 8 * 1024 * 1024;
+
+/// A piece of a stream and where it sits in it.
+pub struct Chunk<'a> {
+    pub data: &'a [u8],
+    /// Byte offset of `data[0]` in the stream.
+    pub base_offset: usize,
+    /// 1-based line number of `data[0]` in the stream.
+    pub base_line: usize,
+    /// Bytes at the start of `data` that the previous chunk already covered.
+    pub overlap: usize,
+}
+
+/// Read `input` to the end, calling `visit` with each chunk. Memory stays within about
+/// `CHUNK_SIZE + CHUNK_OVERLAP` plus the longest line's excess.
+pub fn scan_stream(mut input: impl Read, mut visit: impl FnMut(Chunk<'_>)) -> io::Result<()> {
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK_SIZE + CHUNK_OVERLAP);
+    let mut base_offset = 0usize;
+    let mut base_line = 1usize;
+    let mut overlap = 0usize;
+    let mut eof = false;
+    while !eof {
+        // Fill up to CHUNK_SIZE of new data.
+        let target = overlap + CHUNK_SIZE;
+        while buf.len() < target {
+            let start = buf.len();
+            buf.resize(target, 0);
+            match input.read(&mut buf[start..]) {
+                Ok(0) => {
+                    buf.truncate(start);
+                    eof = true;
+                    break;
+                }
+                Ok(n) => buf.truncate(start + n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(start),
+                Err(e) => {
+                    buf.truncate(start);
+                    return Err(e);
+                }
+            }
+        }
+        if buf.len() == overlap && eof {
+            break;
+        }
+        // Cut at the last line break unless this is the end (or one giant line).
+        let cut = if eof {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf[overlap..]) {
+                Some(i) => overlap + i + 1,
+                None => buf.len(),
+            }
+        };
+        visit(Chunk {
+            data: &buf[..cut],
+            base_offset,
+            base_line,
+            overlap,
+        });
+        if eof && cut == buf.len() {
+            break;
+        }
+        // Keep the tail after `cut` plus up to CHUNK_OVERLAP bytes before it, starting at
+        // a line start so line numbers stay exact.
+        let keep_from = {
+            let lo = cut.saturating_sub(CHUNK_OVERLAP);
+            match memchr::memchr(b'\n', &buf[lo..cut]) {
+                Some(i) if lo > 0 => lo + i + 1,
+                _ => lo,
+            }
+        };
+        base_line += memchr::memchr_iter(b'\n', &buf[..keep_from]).count();
+        base_offset += keep_from;
+        overlap = cut - keep_from;
+        buf.drain(..keep_from);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_the_stream_with_exact_line_numbers() {
+        let line = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\n";
+        let text = line.repeat(400_000); // 25.6 MB: several chunks
+        let mut seen_new = 0usize;
+        let mut last_end = 0usize;
+        scan_stream(text.as_bytes(), |c| {
+            assert_eq!(
+                c.base_offset + c.overlap,
+                last_end,
+                "no gap, no double count"
+            );
+            assert_eq!(c.base_offset % line.len(), 0, "chunks start at line starts");
+            assert_eq!(c.base_line, c.base_offset / line.len() + 1);
+            seen_new += c.data.len() - c.overlap;
+            last_end = c.base_offset + c.data.len();
+        })
+        .unwrap();
+        assert_eq!(seen_new, text.len());
+    }
+
+    #[test]
+    fn a_stream_without_newlines_still_ends() {
+        let text = vec![b'a'; 20 * 1024 * 1024];
+        let mut total = 0;
+        scan_stream(&text[..], |c| total += c.data.len() - c.overlap).unwrap();
+        assert_eq!(total, text.len());
+    }
+
+    #[test]
+    fn empty_stream_yields_nothing() {
+        let mut n = 0;
+        scan_stream(&b""[..], |_| n += 1).unwrap();
+        assert_eq!(n, 0);
+    }
+}

@@ -1,0 +1,54 @@
+//! What a source yields.
+
+use std::fmt;
+use std::path::PathBuf;
+use unleak_core::Blob;
+
+/// One thing a source found while walking.
+pub enum Item<'a> {
+    /// Content to scan. `base_offset`/`base_line` place it inside a larger stream (a
+    /// chunk of a compressed log); they are 0 and 1 for whole files. The first `overlap`
+    /// bytes were already part of the previous chunk: a finding that ends inside them was
+    /// reported then.
+    Blob {
+        blob: Blob<'a>,
+        base_offset: usize,
+        base_line: usize,
+        overlap: usize,
+    },
+    /// Not scanned, on purpose.
+    Skipped { path: PathBuf, reason: SkipReason },
+    /// Could not be read; the walk goes on.
+    Error { path: PathBuf, message: String },
+}
+
+/// Why a path was not scanned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    Binary,
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
+    Symlink,
+    /// FIFOs, sockets and devices are never opened: reading one could block forever.
+    NotRegular(&'static str),
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::Binary => f.write_str("binary file"),
+            SkipReason::TooLarge { size, limit } => {
+                write!(f, "{size} bytes is over --max-file-size ({limit} bytes)")
+            }
+            SkipReason::Symlink => f.write_str("symbolic link (use --follow-symlinks)"),
+            SkipReason::NotRegular(kind) => write!(f, "{kind}, not a regular file"),
+        }
+    }
+}
+
+/// Git's heuristic: a NUL byte in the first 8 KiB means binary.
+pub fn is_binary(data: &[u8]) -> bool {
+    memchr::memchr(0, &data[..data.len().min(8192)]).is_some()
+}

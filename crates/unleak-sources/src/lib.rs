@@ -1,0 +1,16 @@
+//! Where content comes from: files and directories walked in parallel, standard input,
+//! and gzip-compressed logs. Each source hands [`Item`]s to a visitor: a blob to scan, a
+//! file it skipped and why, or a file it could not read.
+//!
+//! Owns: walking (the `ignore` crate), what counts as binary, size caps, symlink and
+//! special-file policy, reading (memory maps for large files, bounded chunks for streams).
+//! Does not own: matching, or what happens to a skipped file beyond reporting it. Git
+//! history lives in `unleak-git`.
+
+mod chunk;
+mod item;
+mod walk;
+
+pub use chunk::{scan_stream, Chunk, CHUNK_OVERLAP};
+pub use item::{is_binary, Item, SkipReason};
+pub use walk::{walk, WalkOptions};

@@ -1,0 +1,473 @@
+//! The parallel filesystem walk.
+//!
+//! By default every file is read, git-ignored ones included (a Docker build context does
+//! not honour `.gitignore`, and neither does an attacker), except `.git/` internals.
+//! Symlinks are not followed unless asked; with following on, the `ignore` crate detects
+//! loops, which are reported, never walked forever. Only regular files are opened.
+
+use crate::chunk::scan_stream;
+use crate::item::{is_binary, Item, SkipReason};
+use ignore::overrides::OverrideBuilder;
+use ignore::{WalkBuilder, WalkState};
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use unleak_core::{Blob, Origin};
+
+/// Files up to this size are read into a reusable buffer; larger ones are memory-mapped.
+const READ_LIMIT: u64 = 4 * 1024 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct WalkOptions {
+    pub max_file_size: u64,
+    pub respect_gitignore: bool,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub follow_symlinks: bool,
+    pub threads: usize,
+    /// Read `.gz` files through a decompressor and scan their content.
+    pub decompress: bool,
+}
+
+impl Default for WalkOptions {
+    fn default() -> Self {
+        WalkOptions {
+            max_file_size: 100 * 1024 * 1024,
+            respect_gitignore: false,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            follow_symlinks: false,
+            threads: 0,
+            decompress: true,
+        }
+    }
+}
+
+/// A bad `--include`/`--exclude` glob or a root that does not exist.
+#[derive(Debug, thiserror::Error)]
+pub enum WalkError {
+    #[error("invalid glob `{glob}` in {flag}: {message}")]
+    Glob {
+        flag: &'static str,
+        glob: String,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Root { path: PathBuf, message: String },
+}
+
+/// Walk `roots` in parallel and call `visit` from the walker's threads for every item.
+pub fn walk<F>(roots: &[PathBuf], opts: &WalkOptions, visit: F) -> Result<(), WalkError>
+where
+    F: Fn(Item<'_>) + Sync,
+{
+    for root in roots {
+        if let Err(e) = fs::symlink_metadata(root) {
+            return Err(WalkError::Root {
+                path: root.clone(),
+                message: describe_io(&e),
+            });
+        }
+    }
+    let Some((first, rest)) = roots.split_first() else {
+        return Ok(());
+    };
+    let mut builder = WalkBuilder::new(first);
+    for r in rest {
+        builder.add(r);
+    }
+    builder
+        .standard_filters(false)
+        .hidden(false)
+        .git_ignore(opts.respect_gitignore)
+        .git_exclude(opts.respect_gitignore)
+        .git_global(opts.respect_gitignore)
+        .ignore(opts.respect_gitignore)
+        .require_git(false)
+        .follow_links(opts.follow_symlinks)
+        .threads(opts.threads)
+        .filter_entry(|e| !(e.file_name() == ".git" && e.depth() > 0 && e.path().is_dir()));
+    if !opts.include.is_empty() || !opts.exclude.is_empty() {
+        let mut ov = OverrideBuilder::new(common_base(roots));
+        for g in &opts.include {
+            ov.add(g).map_err(|e| glob_err("--include", g, e))?;
+        }
+        for g in &opts.exclude {
+            ov.add(&format!("!{g}"))
+                .map_err(|e| glob_err("--exclude", g, e))?;
+        }
+        builder.overrides(ov.build().map_err(|e| glob_err("--include", "", e))?);
+    }
+    builder.build_parallel().run(|| {
+        let visit = &visit;
+        let mut buf = Vec::new();
+        Box::new(move |entry| {
+            match entry {
+                Ok(entry) => visit_entry(&entry, opts, &mut buf, visit),
+                Err(err) => {
+                    let path = error_path(&err).unwrap_or_default();
+                    visit(Item::Error {
+                        path,
+                        message: walk_error_message(&err),
+                    });
+                }
+            }
+            WalkState::Continue
+        })
+    });
+    Ok(())
+}
+
+fn visit_entry(
+    entry: &ignore::DirEntry,
+    opts: &WalkOptions,
+    buf: &mut Vec<u8>,
+    visit: &(impl Fn(Item<'_>) + Sync),
+) {
+    let path = entry.path();
+    let Some(ft) = entry.file_type() else {
+        // Standard input given as a root; the CLI handles `-` itself.
+        return;
+    };
+    if ft.is_dir() {
+        return;
+    }
+    if ft.is_symlink() {
+        visit(Item::Skipped {
+            path: path.to_path_buf(),
+            reason: SkipReason::Symlink,
+        });
+        return;
+    }
+    if !ft.is_file() {
+        visit(Item::Skipped {
+            path: path.to_path_buf(),
+            reason: SkipReason::NotRegular(special_kind(&ft)),
+        });
+        return;
+    }
+    if let Err(message) = read_file(path, opts, buf, visit) {
+        visit(Item::Error {
+            path: path.to_path_buf(),
+            message,
+        });
+    }
+}
+
+#[cfg(unix)]
+fn special_kind(ft: &fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_fifo() {
+        "FIFO"
+    } else if ft.is_socket() {
+        "socket"
+    } else if ft.is_block_device() || ft.is_char_device() {
+        "device"
+    } else {
+        "special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_: &fs::FileType) -> &'static str {
+    "special file"
+}
+
+/// Read one regular file and hand it to `visit`: small files through `buf`, large ones
+/// through a memory map, `.gz` files through a streaming decompressor.
+fn read_file(
+    path: &Path,
+    opts: &WalkOptions,
+    buf: &mut Vec<u8>,
+    visit: &(impl Fn(Item<'_>) + Sync),
+) -> Result<(), String> {
+    let mut file = File::open(path).map_err(|e| describe_io(&e))?;
+    let meta = file.metadata().map_err(|e| describe_io(&e))?;
+    if !meta.is_file() {
+        // Replaced by something else between the walk and the open.
+        visit(Item::Skipped {
+            path: path.to_path_buf(),
+            reason: SkipReason::NotRegular("special file"),
+        });
+        return Ok(());
+    }
+    let size = meta.len();
+    if size > opts.max_file_size {
+        visit(Item::Skipped {
+            path: path.to_path_buf(),
+            reason: SkipReason::TooLarge {
+                size,
+                limit: opts.max_file_size,
+            },
+        });
+        return Ok(());
+    }
+    let origin = Origin::File(path.to_path_buf());
+    if opts.decompress && path.extension().is_some_and(|x| x == "gz") {
+        return read_gzip(file, path, opts, visit);
+    }
+    if size > READ_LIMIT {
+        // SAFETY: the map is read-only and private to this call. If another process
+        // truncates the file while we read it, the kernel may raise SIGBUS; files that
+        // shrink are rare in a scan and the cap above keeps maps bounded.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| describe_io(&e))?;
+        if is_binary(&map) {
+            visit(Item::Skipped {
+                path: path.to_path_buf(),
+                reason: SkipReason::Binary,
+            });
+            return Ok(());
+        }
+        visit(Item::Blob {
+            blob: Blob::new(origin, &map),
+            base_offset: 0,
+            base_line: 1,
+            overlap: 0,
+        });
+        return Ok(());
+    }
+    buf.clear();
+    // Read at most the cap even if the file grew since `metadata`.
+    (&mut file)
+        .take(opts.max_file_size + 1)
+        .read_to_end(buf)
+        .map_err(|e| describe_io(&e))?;
+    if buf.len() as u64 > opts.max_file_size {
+        visit(Item::Skipped {
+            path: path.to_path_buf(),
+            reason: SkipReason::TooLarge {
+                size: buf.len() as u64,
+                limit: opts.max_file_size,
+            },
+        });
+        return Ok(());
+    }
+    if is_binary(buf) {
+        visit(Item::Skipped {
+            path: path.to_path_buf(),
+            reason: SkipReason::Binary,
+        });
+        return Ok(());
+    }
+    visit(Item::Blob {
+        blob: Blob::new(origin, buf),
+        base_offset: 0,
+        base_line: 1,
+        overlap: 0,
+    });
+    Ok(())
+}
+
+/// Stream a gzip file through bounded chunks. The decompressed size is capped by
+/// `--max-file-size` too, so a decompression bomb cannot exhaust memory or time.
+fn read_gzip(
+    file: File,
+    path: &Path,
+    opts: &WalkOptions,
+    visit: &(impl Fn(Item<'_>) + Sync),
+) -> Result<(), String> {
+    let decoder = flate2::read::MultiGzDecoder::new(io::BufReader::new(file));
+    let mut limited = decoder.take(opts.max_file_size);
+    let mut first = true;
+    let mut binary = false;
+    let result = scan_stream(&mut limited, |chunk| {
+        if first {
+            first = false;
+            binary = is_binary(chunk.data);
+        }
+        if binary {
+            return;
+        }
+        visit(Item::Blob {
+            blob: Blob::new(Origin::File(path.to_path_buf()), chunk.data),
+            base_offset: chunk.base_offset,
+            base_line: chunk.base_line,
+            overlap: chunk.overlap,
+        });
+    });
+    if let Err(e) = result {
+        return Err(format!("cannot decompress gzip data: {}", describe_io(&e)));
+    }
+    if binary {
+        visit(Item::Skipped {
+            path: path.to_path_buf(),
+            reason: SkipReason::Binary,
+        });
+    }
+    Ok(())
+}
+
+fn glob_err(flag: &'static str, glob: &str, e: ignore::Error) -> WalkError {
+    WalkError::Glob {
+        flag,
+        glob: glob.to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// The directory include/exclude globs are relative to.
+fn common_base(roots: &[PathBuf]) -> PathBuf {
+    match roots {
+        [one] if one.is_dir() => one.clone(),
+        [one] => one.parent().map(Path::to_path_buf).unwrap_or_default(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// An I/O error in words, without the OS's "(os error 13)" noise.
+pub(crate) fn describe_io(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => {
+            let s = e.to_string();
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_string(),
+                None => s,
+            }
+        }
+    }
+}
+
+fn error_path(err: &ignore::Error) -> Option<PathBuf> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        ignore::Error::Partial(errs) => errs.first().and_then(error_path),
+        _ => None,
+    }
+}
+
+fn walk_error_message(err: &ignore::Error) -> String {
+    match err {
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => walk_error_message(err),
+        ignore::Error::Io(e) => describe_io(e),
+        ignore::Error::Loop { ancestor, .. } => format!(
+            "symbolic link loop back to {}; not followed",
+            ancestor.display()
+        ),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    fn collect(root: &Path, opts: &WalkOptions) -> (Vec<String>, Vec<String>, Vec<String>) {
+        let out = Mutex::new((Vec::new(), Vec::new(), Vec::new()));
+        walk(&[root.to_path_buf()], opts, |item| {
+            let mut o = out.lock().unwrap();
+            let rel = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
+            match item {
+                Item::Blob { blob, .. } => {
+                    if let Origin::File(p) = &blob.origin {
+                        o.0.push(rel(p));
+                    }
+                }
+                Item::Skipped { path, .. } => o.1.push(rel(&path)),
+                Item::Error { path, .. } => o.2.push(rel(&path)),
+            }
+        })
+        .unwrap();
+        let (mut a, mut b, mut c) = out.into_inner().unwrap();
+        a.sort();
+        b.sort();
+        c.sort();
+        (a, b, c)
+    }
+
+    #[test]
+    fn reads_ignored_and_hidden_files_but_not_git_internals() {
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir_all(d.path().join(".git/objects")).unwrap();
+        fs::write(d.path().join(".git/config"), "x").unwrap();
+        fs::write(d.path().join(".gitignore"), ".env\n").unwrap();
+        fs::write(d.path().join(".env"), "A=1").unwrap();
+        fs::write(d.path().join("bin.dat"), b"\0\x01\x02").unwrap();
+        let (read, skipped, _) = collect(d.path(), &WalkOptions::default());
+        assert_eq!(read, vec![".env", ".gitignore"]);
+        assert_eq!(skipped, vec!["bin.dat"]);
+        let opts = WalkOptions {
+            respect_gitignore: true,
+            ..Default::default()
+        };
+        assert_eq!(collect(d.path(), &opts).0, vec![".gitignore"]);
+    }
+
+    #[test]
+    fn size_cap_and_globs() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("big.txt"), vec![b'a'; 2048]).unwrap();
+        fs::write(d.path().join("a.yaml"), "x").unwrap();
+        fs::write(d.path().join("b.log"), "x").unwrap();
+        let opts = WalkOptions {
+            max_file_size: 1024,
+            exclude: vec!["*.log".into()],
+            ..Default::default()
+        };
+        let (read, skipped, _) = collect(d.path(), &opts);
+        assert_eq!(read, vec!["a.yaml"]);
+        assert_eq!(skipped, vec!["big.txt"]);
+        let opts = WalkOptions {
+            include: vec!["*.log".into()],
+            ..Default::default()
+        };
+        assert_eq!(collect(d.path(), &opts).0, vec!["b.log"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_and_fifos_never_hang() {
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir(d.path().join("sub")).unwrap();
+        std::os::unix::fs::symlink("..", d.path().join("sub/up")).unwrap();
+        let fifo = d.path().join("pipe");
+        let status = std::process::Command::new("mkfifo").arg(&fifo).status();
+        fs::write(d.path().join("f.txt"), "x").unwrap();
+        let (read, skipped, _) = collect(d.path(), &WalkOptions::default());
+        assert_eq!(read, vec!["f.txt"]);
+        assert!(skipped.contains(&"sub/up".to_string()));
+        if status.is_ok_and(|s| s.success()) {
+            assert!(skipped.contains(&"pipe".to_string()));
+        }
+        let follow = WalkOptions {
+            follow_symlinks: true,
+            ..Default::default()
+        };
+        let (read, _, errors) = collect(d.path(), &follow);
+        assert_eq!(read, vec!["f.txt"]);
+        assert_eq!(errors.len(), 1, "the loop is reported once");
+    }
+
+    #[test]
+    fn gzip_logs_are_read_transparently() {
+        use flate2::{write::GzEncoder, Compression};
+        use std::io::Write;
+        let d = tempfile::tempdir().unwrap();
+        let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
+        enc.write_all(b"line one\nline two\n").unwrap();
+        fs::write(d.path().join("build.log.gz"), enc.finish().unwrap()).unwrap();
+        fs::write(d.path().join("broken.gz"), b"not gzip at all").unwrap();
+        let (read, _, errors) = collect(d.path(), &WalkOptions::default());
+        assert_eq!(read, vec!["build.log.gz"]);
+        assert_eq!(errors, vec!["broken.gz"]);
+    }
+
+    #[test]
+    fn a_missing_root_is_an_error_naming_it() {
+        let e = walk(
+            &[PathBuf::from("/no/such/dir")],
+            &WalkOptions::default(),
+            |_| {},
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("/no/such/dir"));
+    }
+}
