@@ -1,0 +1,552 @@
+//! The SARIF 2.1.0 report, shaped for GitHub code scanning.
+//!
+//! Owns: one run with the rule descriptors of the rules that have findings (GitHub limits
+//! rules and tags per run, so unused rules are left out), one result per finding with a
+//! content-based partial fingerprint, repo-relative percent-encoded URIs, and commit-pinned
+//! locations for secrets that only exist in git history. Does not own: redaction (results
+//! carry `Finding::redacted`, never a snippet of content) or deciding whether findings fail
+//! a build.
+
+use crate::escape::{self, sarif_text};
+use crate::ReportOptions;
+use serde_json::{json, Value};
+use serde_sarif::sarif::{
+    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
+    Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run,
+    Sarif, Tool, ToolComponent, VersionControlDetails,
+};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::{self, Write};
+use unleak_core::{Confidence, Finding};
+use unleak_rules::RuleSet;
+
+/// The OASIS schema's own id, which GitHub's documentation uses too.
+const SCHEMA_URI: &str =
+    "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json";
+/// The key of unleak's partial fingerprint; bump the suffix if the fingerprint changes.
+const FINGERPRINT_KEY: &str = "unleakFingerprint/v1";
+/// GitHub code scanning rejects more tags than this on one rule.
+const MAX_TAGS: usize = 20;
+/// How many characters of a commit id a message shows.
+const SHORT_COMMIT: usize = 10;
+
+pub(crate) fn write(
+    w: &mut dyn Write,
+    findings: &[Finding],
+    rules: &RuleSet,
+    opts: &ReportOptions,
+) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, &build(findings, rules, opts))?;
+    writeln!(w)
+}
+
+fn build(findings: &[Finding], rules: &RuleSet, opts: &ReportOptions) -> Sarif {
+    let descriptors = descriptors(findings, rules);
+    let index: HashMap<&str, usize> = descriptors
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id.as_str(), i))
+        .collect();
+    let results: Vec<SarifResult> = findings
+        .iter()
+        .map(|f| result(f, index[&*f.rule_id], opts))
+        .collect();
+    let driver = ToolComponent::builder()
+        .name("unleak")
+        .version(sarif_text(opts.tool_version))
+        .information_uri(env!("CARGO_PKG_REPOSITORY"))
+        .rules(descriptors)
+        .build();
+    let run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .results(results)
+        .column_kind(json!("unicodeCodePoints"));
+    let run = match opts.repo_url {
+        Some(url) => run
+            .version_control_provenance(vec![VersionControlDetails::builder()
+                .repository_uri(sarif_text(url))
+                .build()])
+            .build(),
+        None => run.build(),
+    };
+    Sarif::builder()
+        .schema(SCHEMA_URI)
+        .version(json!("2.1.0"))
+        .runs(vec![run])
+        .build()
+}
+
+/// Descriptors for the rules that have findings, in catalog order; a finding whose rule is
+/// not in `rules` (a rule file changed since) still gets a minimal descriptor, so every
+/// `ruleIndex` resolves.
+fn descriptors(findings: &[Finding], rules: &RuleSet) -> Vec<ReportingDescriptor> {
+    let used: BTreeSet<&str> = findings.iter().map(|f| &*f.rule_id).collect();
+    let mut out: Vec<ReportingDescriptor> = rules
+        .rules()
+        .iter()
+        .filter(|r| used.contains(&*r.id))
+        .map(|r| {
+            descriptor(RuleFacts {
+                id: &r.id,
+                name: &r.name,
+                description: &r.description,
+                confidence: r.confidence,
+                tags: &r.tags,
+                references: &r.references,
+            })
+        })
+        .collect();
+    let mut unknown: BTreeMap<&str, &Finding> = BTreeMap::new();
+    for f in findings.iter().filter(|f| rules.get(&f.rule_id).is_none()) {
+        unknown.entry(&f.rule_id).or_insert(f);
+    }
+    out.extend(unknown.into_values().map(|f| {
+        descriptor(RuleFacts {
+            id: &f.rule_id,
+            name: &f.rule_name,
+            description: "",
+            confidence: f.confidence,
+            tags: &[],
+            references: &[],
+        })
+    }));
+    out
+}
+
+/// What a rule descriptor is made from.
+struct RuleFacts<'a> {
+    id: &'a str,
+    name: &'a str,
+    description: &'a str,
+    confidence: Confidence,
+    tags: &'a [String],
+    references: &'a [String],
+}
+
+fn descriptor(rule: RuleFacts) -> ReportingDescriptor {
+    let name = sarif_text(rule.name);
+    let description = match sarif_text(rule.description).trim() {
+        "" => format!("{name}: a credential committed to source."),
+        d => d.to_string(),
+    };
+    let mut tags: Vec<String> = vec!["security".into(), "secret".into()];
+    for t in rule.tags {
+        let t = sarif_text(t);
+        if !tags.contains(&t) {
+            tags.push(t);
+        }
+    }
+    tags.truncate(MAX_TAGS);
+    let mut properties = BTreeMap::new();
+    properties.insert(
+        "security-severity".to_string(),
+        json!(security_severity(rule.confidence)),
+    );
+    properties.insert("precision".to_string(), json!(rule.confidence.as_str()));
+    let help_uri = rule.references.first().filter(|u| is_plain_url(u));
+    let builder = ReportingDescriptor::builder()
+        .id(rule.id)
+        .name(name.clone())
+        .short_description(message_string(name.clone()))
+        .full_description(message_string(description.clone()))
+        .help(help(&name, rule.id, &description, help_uri))
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(json!(level_name(rule.confidence)))
+                .build(),
+        )
+        .properties(
+            PropertyBag::builder()
+                .tags(tags)
+                .additional_properties(properties)
+                .build(),
+        );
+    match help_uri {
+        Some(uri) => builder.help_uri(uri.as_str()).build(),
+        None => builder.build(),
+    }
+}
+
+fn message_string(text: String) -> MultiformatMessageString {
+    MultiformatMessageString::builder().text(text).build()
+}
+
+/// The help shown next to an alert: what was found and how to fix it, in plain text and
+/// Markdown. `name` and `description` are already SARIF-clean.
+fn help(
+    name: &str,
+    id: &str,
+    description: &str,
+    reference: Option<&String>,
+) -> MultiformatMessageString {
+    const WHY: &str = "Treat the value as compromised: anyone who can read the repository, \
+        its history, a fork or a CI log may already have it.";
+    const ROTATE: &str = "Rotate it: revoke the value at the provider and issue a new one. \
+        Deleting it from the code does not make it safe.";
+    const MOVE: &str = "Keep the new value out of the code: put it in a secret store or \
+        behind a gateway. `unleak migrate` plans the edit and the gateway connection.";
+    const HISTORY: &str = "If it is in git history, rewrite history only after rotating, \
+        and only when the old value must disappear from the repository.";
+    let mut text = format!(
+        "{name} ({id})\n\n{description}\n\n{WHY}\n\nHow to fix:\n1. {ROTATE}\n2. {MOVE}\n3. {HISTORY}\n"
+    );
+    let mut markdown = format!(
+        "**{}** (`{id}`)\n\n{}\n\n{WHY}\n\n### How to fix\n\n1. {ROTATE}\n2. {MOVE}\n3. {HISTORY}\n",
+        escape::markdown_cell(name),
+        escape::markdown_cell(description),
+    );
+    if let Some(url) = reference {
+        text.push_str(&format!("\nFormat reference: {url}\n"));
+        markdown.push_str(&format!("\nFormat reference: <{url}>\n"));
+    }
+    MultiformatMessageString::builder()
+        .text(text)
+        .markdown(markdown)
+        .build()
+}
+
+/// An http(s) URL with nothing that could break out of a Markdown autolink.
+fn is_plain_url(u: &str) -> bool {
+    (u.starts_with("https://") || u.starts_with("http://"))
+        && u.chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | '"' | '`'))
+}
+
+fn result(f: &Finding, rule_index: usize, opts: &ReportOptions) -> SarifResult {
+    let path = f.path.display_path();
+    let history_only = f.git.as_ref().filter(|g| !g.in_head);
+    let uri = match (history_only, opts.repo_url) {
+        (Some(git), Some(repo)) => format!(
+            "{}/blob/{}/{}",
+            sarif_text(repo).trim_end_matches('/'),
+            percent_encode(&git.commit),
+            percent_encode(&repo_path(&path)),
+        ),
+        _ => path_uri(&path),
+    };
+    let region = Region::builder()
+        .start_line(f.location.line.max(1) as i64)
+        .start_column(f.location.column.max(1) as i64)
+        .end_line(f.location.end_line.max(f.location.line).max(1) as i64)
+        .end_column(f.location.end_column.max(1) as i64)
+        .build();
+    let location = Location::builder()
+        .physical_location(
+            PhysicalLocation::builder()
+                .artifact_location(ArtifactLocation::builder().uri(uri).build())
+                .region(region)
+                .build(),
+        )
+        .build();
+
+    let mut message = format!(
+        "{} ({}) found: {}.",
+        sarif_text(&f.rule_name),
+        sarif_text(&f.rule_id),
+        sarif_text(&f.redacted)
+    );
+    if let Some(git) = history_only {
+        let short: String = git.commit.chars().take(SHORT_COMMIT).collect();
+        message.push_str(&format!(
+            " It is only in git history (introduced in commit {}): rotate it, then rewrite \
+             history if needed.",
+            sarif_text(&short)
+        ));
+    } else {
+        message.push_str(" Rotate it, then move it to a secret store (`unleak migrate`).");
+    }
+
+    let mut properties = BTreeMap::new();
+    properties.insert("confidence".to_string(), json!(f.confidence.as_str()));
+    properties.insert(
+        "entropy".to_string(),
+        json!((f.entropy * 100.0).round() / 100.0),
+    );
+    if !f.decoded.is_empty() {
+        let decoded: Vec<String> = f.decoded.iter().map(|d| sarif_text(d)).collect();
+        properties.insert("decoded".to_string(), json!(decoded));
+    }
+    if let Some(git) = &f.git {
+        properties.insert("commit".to_string(), Value::String(sarif_text(&git.commit)));
+        properties.insert("inHead".to_string(), json!(git.in_head));
+        properties.insert("commits".to_string(), json!(git.commits));
+    }
+
+    SarifResult::builder()
+        .rule_id(&*f.rule_id)
+        .rule_index(rule_index as i64)
+        .level(result_level(f.confidence))
+        .message(Message::builder().text(message).build())
+        .locations(vec![location])
+        .partial_fingerprints(BTreeMap::from([(
+            FINGERPRINT_KEY.to_string(),
+            f.fingerprint.to_string(),
+        )]))
+        .properties(
+            PropertyBag::builder()
+                .additional_properties(properties)
+                .build(),
+        )
+        .build()
+}
+
+fn security_severity(c: Confidence) -> &'static str {
+    match c {
+        Confidence::High => "8.9",
+        Confidence::Medium => "6.5",
+        Confidence::Low => "3.5",
+    }
+}
+
+fn level_name(c: Confidence) -> &'static str {
+    match c {
+        Confidence::High => "error",
+        Confidence::Medium => "warning",
+        Confidence::Low => "note",
+    }
+}
+
+fn result_level(c: Confidence) -> ResultLevel {
+    match c {
+        Confidence::High => ResultLevel::Error,
+        Confidence::Medium => ResultLevel::Warning,
+        Confidence::Low => ResultLevel::Note,
+    }
+}
+
+/// A scanned path as code scanning and annotations expect it: forward slashes, no leading
+/// `./`.
+pub(crate) fn repo_path(path: &str) -> String {
+    // Only on Windows is `\` a separator; elsewhere it is part of a name.
+    let mut p = if cfg!(windows) {
+        path.replace('\\', "/")
+    } else {
+        path.to_string()
+    };
+    while let Some(rest) = p.strip_prefix("./") {
+        p = rest.to_string();
+    }
+    p
+}
+
+/// The URI of a scanned path: a relative reference for relative paths (resolved against
+/// the repository root by code scanning), a `file://` URI for absolute ones.
+fn path_uri(path: &str) -> String {
+    let path = repo_path(path);
+    if path.starts_with('/') {
+        return format!("file://{}", percent_encode(&path));
+    }
+    let bytes = path.as_bytes();
+    if bytes.len() >= 3 && bytes[0].is_ascii_alphabetic() && &bytes[1..3] == b":/" {
+        return format!("file:///{}:{}", &path[..1], percent_encode(&path[2..]));
+    }
+    percent_encode(&path)
+}
+
+/// Percent-encode everything but unreserved characters and `/` (RFC 3986), so spaces,
+/// `#`, `?`, `%`, `:` (which would read as a scheme), control characters and non-ASCII
+/// bytes cannot change what the URI means.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::*;
+    use crate::Format;
+
+    /// The OASIS schema, with one fix: its `language` pattern ends in a bare `]`, which is a
+    /// literal in JavaScript's legacy regex syntax but an error under the strict syntax the
+    /// validator checks schemas with. Escaping it keeps the meaning and lets the schema load.
+    fn schema() -> Value {
+        let text = include_str!("../../../fixtures/sarif-schema-2.1.0.json");
+        let fixed = text.replace(r#"-[a-zA-Z]{2}]?$""#, r#"-[a-zA-Z]{2}\\]?$""#);
+        assert_ne!(
+            fixed, text,
+            "the schema's language pattern changed; revisit schema()"
+        );
+        serde_json::from_str(&fixed).unwrap()
+    }
+
+    fn validate(doc: &Value) {
+        // Formats (uri, uri-reference, date-time) are checked too: GitHub rejects bad URIs.
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema())
+            .unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(doc)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "SARIF does not validate: {errors:#?}");
+    }
+
+    fn sarif(findings: &[Finding], opts: &ReportOptions) -> (String, Value) {
+        let out = render(Format::Sarif, findings, &summary(), opts);
+        let doc = serde_json::from_str(&out).unwrap();
+        (out, doc)
+    }
+
+    #[test]
+    fn a_tree_finding_validates_and_is_redacted() {
+        let findings = vec![
+            finding("src/app config.env", "demo-token", Confidence::High, 4),
+            finding(EVIL_PATH, "demo-password", Confidence::Medium, 1),
+        ];
+        let (out, doc) = sarif(&findings, &opts());
+        validate(&doc);
+        assert!(!out.contains(RANDOM_PART));
+        assert!(!out.contains("snippet"));
+        assert!(!out.contains('\u{1b}') && !out.contains("\\u001b"), "{out}");
+        let run = &doc["runs"][0];
+        assert_eq!(run["tool"]["driver"]["name"], "unleak");
+        assert_eq!(run["tool"]["driver"]["version"], "0.1.0");
+        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+        let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+        assert_eq!(
+            ids,
+            ["demo-token", "demo-password"],
+            "only rules with findings"
+        );
+        assert_eq!(rules[0]["properties"]["security-severity"], "8.9");
+        assert_eq!(rules[0]["properties"]["precision"], "high");
+        assert_eq!(rules[0]["helpUri"], "https://example.com/docs/tokens");
+        assert!(rules[0]["help"]["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("unleak migrate"));
+        assert_eq!(rules[1]["properties"]["security-severity"], "6.5");
+
+        let r0 = &run["results"][0];
+        assert_eq!(r0["ruleId"], "demo-token");
+        assert_eq!(r0["ruleIndex"], 0);
+        assert_eq!(r0["level"], "error");
+        assert!(r0["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Demo token (demo-token) found: demo_…(25 chars)."));
+        let loc = &r0["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], "src/app%20config.env");
+        assert_eq!(loc["region"]["startLine"], 4);
+        assert_eq!(loc["region"]["startColumn"], 7);
+        assert_eq!(loc["region"]["endColumn"], 7 + RAW.len());
+        assert_eq!(
+            r0["partialFingerprints"][FINGERPRINT_KEY],
+            findings[0].fingerprint.as_str()
+        );
+        assert_eq!(r0["properties"]["confidence"], "high");
+
+        let r1 = &run["results"][1];
+        assert_eq!(r1["ruleIndex"], 1);
+        assert_eq!(r1["level"], "warning");
+        assert_eq!(
+            r1["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "dir/evil%1B%5B31m%0Aname%2Cline%3D1%3A%3Ax%250A%3A%3Aerror%3A%3Apwned.env"
+        );
+    }
+
+    #[test]
+    fn a_history_only_finding_points_at_its_commit() {
+        let findings = vec![git_finding("conf/app.env", false)];
+        let mut o = opts();
+        o.repo_url = Some("https://github.com/o/r/");
+        let (out, doc) = sarif(&findings, &o);
+        validate(&doc);
+        assert!(!out.contains(RANDOM_PART) && !out.contains("snippet"));
+        let run = &doc["runs"][0];
+        let r = &run["results"][0];
+        assert_eq!(
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "https://github.com/o/r/blob/89abcdef0123456789abcdef0123456789abcdef/conf/app.env"
+        );
+        assert_eq!(
+            r["properties"]["commit"],
+            "89abcdef0123456789abcdef0123456789abcdef"
+        );
+        assert_eq!(r["properties"]["inHead"], false);
+        assert!(r["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("only in git history (introduced in commit 89abcdef01)"));
+        assert_eq!(
+            run["versionControlProvenance"][0]["repositoryUri"],
+            "https://github.com/o/r/"
+        );
+
+        // Without a repository URL the path stays and the commit is in the properties.
+        let (_, doc) = sarif(&findings, &opts());
+        validate(&doc);
+        let r = &doc["runs"][0]["results"][0];
+        assert_eq!(
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "conf/app.env"
+        );
+        assert_eq!(
+            r["properties"]["commit"],
+            "89abcdef0123456789abcdef0123456789abcdef"
+        );
+
+        // A secret still at HEAD is reported at its path.
+        let (_, doc) = sarif(&[git_finding("conf/app.env", true)], &o);
+        validate(&doc);
+        assert_eq!(
+            doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+                ["uri"],
+            "conf/app.env"
+        );
+    }
+
+    #[test]
+    fn an_empty_run_validates() {
+        let (_, doc) = sarif(&[], &opts());
+        validate(&doc);
+        assert_eq!(doc["version"], "2.1.0");
+        assert_eq!(doc["runs"].as_array().unwrap().len(), 1);
+        assert_eq!(doc["runs"][0]["results"], json!([]));
+        assert_eq!(doc["runs"][0]["tool"]["driver"]["rules"], json!([]));
+    }
+
+    #[test]
+    fn a_finding_of_an_unknown_rule_still_resolves_its_index() {
+        let findings = vec![
+            finding("a.env", "gone-rule", Confidence::Low, 1),
+            finding("b.env", "demo-token", Confidence::High, 1),
+        ];
+        let (_, doc) = sarif(&findings, &opts());
+        validate(&doc);
+        let run = &doc["runs"][0];
+        assert_eq!(run["tool"]["driver"]["rules"][1]["id"], "gone-rule");
+        assert_eq!(run["results"][0]["ruleIndex"], 1);
+        assert_eq!(run["results"][0]["level"], "note");
+        assert_eq!(run["results"][1]["ruleIndex"], 0);
+    }
+
+    #[test]
+    fn the_validator_rejects_a_broken_log() {
+        // Guards the schema tests above against a validator that accepts anything.
+        let (_, mut doc) = sarif(
+            &[finding("a.env", "demo-token", Confidence::High, 1)],
+            &opts(),
+        );
+        doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+            json!(0);
+        assert!(!jsonschema::is_valid(&schema(), &doc));
+    }
+
+    #[test]
+    fn uris_are_relative_encoded_references() {
+        assert_eq!(path_uri("./a b/c#d?.env"), "a%20b/c%23d%3F.env");
+        assert_eq!(path_uri("c:x"), "c%3Ax");
+        assert_eq!(path_uri("/abs/x y"), "file:///abs/x%20y");
+        assert_eq!(path_uri("é"), "%C3%A9");
+    }
+}
