@@ -1,0 +1,268 @@
+//! What a change set adds: the shared core of range and staged scans.
+//!
+//! Owns: listing the files that differ between two trees (our own tree walk, so no diff
+//! driver, textconv or attribute is ever consulted), the "moved line" rule and scanning
+//! the new versions of changed files for secrets on new lines.
+//!
+//! The moved-line rule: a line of a new file version is *new* unless its exact content
+//! (ignoring the line ending, `\n` or `\r\n`) occurs as a line in the old version of any
+//! changed or deleted file. So lines that were moved inside a file, moved to another
+//! changed file, or kept through a rename are not new; a line copied into a new file from a
+//! file the change did not touch is (the secret has spread). Line contents are compared by
+//! a 64-bit hash, so memory stays small on large changes.
+//!
+//! Each new file version is scanned whole, so multi-line secrets and line/column positions
+//! are those of the real file; a finding is kept when any line of its secret is new.
+//!
+//! Does not own: choosing the two sides (range, staged) or provenance.
+
+use crate::repo::{read_blob, RawBlob, ShallowInfo, Skipped};
+use crate::GitError;
+use git2::{Oid, Repository, Tree};
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use unleak_core::{Blob, Finding, Origin};
+use unleak_matcher::Matcher;
+
+/// The result of a range or staged scan. `errors` are objects that could not be read; a
+/// caller must report them and must not call such a scan clean.
+#[derive(Debug, Default)]
+pub struct DiffScan {
+    /// Secrets on new lines, sorted by path, position and rule. `path` is
+    /// `Origin::File(repo-relative path)` and the location is in the new version of the
+    /// file. Range findings carry `git: Some(..)` naming the commit of the range that
+    /// introduced the secret at that path; staged findings carry `git: None`.
+    pub findings: Vec<Finding>,
+    /// New file versions read and scanned (those with at least one new line).
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    /// Lines that count as new under the moved-line rule, over all changed files.
+    pub lines_added: u64,
+    /// Changed files skipped as binary (a NUL byte in the first 8 KiB).
+    pub binary_skipped: u64,
+    /// Files not read, with the reason (too large, submodules, unmerged paths).
+    pub skipped: Vec<Skipped>,
+    /// Objects that could not be read; the scan went on without them.
+    pub errors: Vec<GitError>,
+    /// The old side: the merge-base (range) or the HEAD commit (staged; `None` before
+    /// the first commit).
+    pub base: Option<String>,
+    /// The new side's commit (range); `None` for staged scans.
+    pub head: Option<String>,
+    /// Commits in the range (reachable from HEAD, not from the merge-base); 0 for staged.
+    pub commits: u64,
+    /// Set when the repository is a shallow clone.
+    pub shallow: Option<ShallowInfo>,
+}
+
+/// One changed path: its blob before and after (`None` where absent).
+#[derive(Debug)]
+pub(crate) struct Change {
+    pub(crate) path: String,
+    pub(crate) old: Option<Oid>,
+    pub(crate) new: Option<Oid>,
+}
+
+const TREE: i32 = 0o040000;
+const GITLINK: i32 = 0o160000;
+
+/// Append the blob-level differences between `old` and `new` (either may be absent) under
+/// `prefix`. Unreadable subtrees become errors.
+pub(crate) fn tree_changes(
+    repo: &Repository,
+    shown: &Path,
+    old: Option<&Tree>,
+    new: Option<&Tree>,
+    prefix: &[u8],
+    changes: &mut Vec<Change>,
+    out: &mut DiffScan,
+) {
+    let entries = |tree: Option<&Tree>| -> BTreeMap<Vec<u8>, (Oid, i32)> {
+        tree.map(|t| {
+            t.iter()
+                .map(|e| (e.name_bytes().to_vec(), (e.id(), e.filemode())))
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let old_entries = entries(old);
+    let new_entries = entries(new);
+    let names: BTreeMap<&[u8], ()> = old_entries
+        .keys()
+        .chain(new_entries.keys())
+        .map(|k| (k.as_slice(), ()))
+        .collect();
+    for name in names.keys() {
+        let before = old_entries.get(*name).copied();
+        let after = new_entries.get(*name).copied();
+        if before == after {
+            continue;
+        }
+        let path = if prefix.is_empty() {
+            name.to_vec()
+        } else {
+            [prefix, b"/", name].concat()
+        };
+        let shown_path = String::from_utf8_lossy(&path).into_owned();
+        let load = |side: Option<(Oid, i32)>, out: &mut DiffScan| match side {
+            Some((oid, TREE)) => match repo.find_tree(oid) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    out.errors.push(GitError::object(
+                        shown,
+                        "tree",
+                        oid,
+                        Some(shown_path.clone()),
+                        &e,
+                    ));
+                    None
+                }
+            },
+            _ => None,
+        };
+        let old_tree = load(before, out);
+        let new_tree = load(after, out);
+        if old_tree.is_some() || new_tree.is_some() {
+            tree_changes(
+                repo,
+                shown,
+                old_tree.as_ref(),
+                new_tree.as_ref(),
+                &path,
+                changes,
+                out,
+            );
+        }
+        let blob = |side: Option<(Oid, i32)>| side.filter(|(_, m)| *m != TREE && *m != GITLINK);
+        if let Some((_, GITLINK)) = after {
+            out.skipped.push(submodule(&shown_path));
+        }
+        let (old_blob, new_blob) = (blob(before).map(|b| b.0), blob(after).map(|b| b.0));
+        if (old_blob.is_some() || new_blob.is_some()) && old_blob != new_blob {
+            changes.push(Change {
+                path: shown_path,
+                old: old_blob,
+                new: new_blob,
+            });
+        }
+    }
+}
+
+pub(crate) fn submodule(path: &str) -> Skipped {
+    Skipped {
+        what: format!("submodule `{path}`"),
+        why: "a gitlink to a commit of another repository; scan that repository on its own".into(),
+    }
+}
+
+/// Scan the new versions of `changes` for secrets on new lines (see the module docs).
+pub(crate) fn scan_changes(
+    repo: &Repository,
+    shown: &Path,
+    changes: &[Change],
+    matcher: &Matcher,
+    max_size: u64,
+    out: &mut DiffScan,
+) {
+    let odb = match repo.odb() {
+        Ok(o) => o,
+        Err(e) => {
+            out.errors
+                .push(GitError::git(shown, "opening the object database", &e));
+            return;
+        }
+    };
+    let mut pool: HashSet<u64> = HashSet::new();
+    for change in changes {
+        let Some(oid) = change.old else { continue };
+        match read_blob(&odb, oid, max_size) {
+            Ok(RawBlob::Text(object)) => pool.extend(lines(object.data()).map(line_hash)),
+            // Old versions only narrow what counts as new; one that cannot be read leaves
+            // more lines new, never fewer.
+            Ok(RawBlob::Binary | RawBlob::TooLarge(_)) => {}
+            Err(e) => out.errors.push(GitError::object(
+                shown,
+                "blob",
+                oid,
+                Some(change.path.clone()),
+                &e,
+            )),
+        }
+    }
+    for change in changes {
+        let Some(oid) = change.new else { continue };
+        let object = match read_blob(&odb, oid, max_size) {
+            Ok(RawBlob::Text(object)) => object,
+            Ok(RawBlob::Binary) => {
+                out.binary_skipped += 1;
+                continue;
+            }
+            Ok(RawBlob::TooLarge(size)) => {
+                out.skipped.push(Skipped {
+                    what: format!("`{}` (blob {oid})", change.path),
+                    why: format!("{size} bytes, over the blob size limit"),
+                });
+                continue;
+            }
+            Err(e) => {
+                out.errors.push(GitError::object(
+                    shown,
+                    "blob",
+                    oid,
+                    Some(change.path.clone()),
+                    &e,
+                ));
+                continue;
+            }
+        };
+        let data = object.data();
+        let is_new: Vec<bool> = lines(data).map(|l| !pool.contains(&line_hash(l))).collect();
+        let added = is_new.iter().filter(|n| **n).count();
+        if added == 0 {
+            continue;
+        }
+        out.lines_added += added as u64;
+        out.files_scanned += 1;
+        out.bytes_scanned += data.len() as u64;
+        let blob = Blob::new(Origin::File(PathBuf::from(&change.path)), data);
+        out.findings
+            .extend(matcher.scan(&blob).into_iter().filter(|f| {
+                (f.location.line..=f.location.end_line)
+                    .any(|l| is_new.get(l - 1).copied().unwrap_or(false))
+            }));
+    }
+    out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
+/// The lines of `data` without their `\n` or `\r\n`, numbered from 1 by position. A final
+/// line without a newline is a line; the empty remainder after a final newline is not.
+fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let body = data.strip_suffix(b"\n").unwrap_or(data);
+    let empty = data.is_empty();
+    body.split(|&b| b == b'\n')
+        .filter(move |_| !empty)
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+}
+
+fn line_hash(line: &[u8]) -> u64 {
+    let mut h = DefaultHasher::new();
+    line.hash(&mut h);
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_ignore_endings_and_number_like_an_editor() {
+        let got: Vec<&[u8]> = lines(b"a\r\nb\n\nc").collect();
+        assert_eq!(got, vec![&b"a"[..], b"b", b"", b"c"]);
+        assert_eq!(lines(b"x\n").count(), 1);
+        assert_eq!(lines(b"").count(), 0);
+        assert_eq!(line_hash(b"same"), line_hash(b"same"));
+        assert_ne!(line_hash(b"same"), line_hash(b"other"));
+    }
+}

@@ -1,0 +1,89 @@
+//! Errors of the git sources. Each names the repository and, where there is one, the
+//! object or revision, and says what the user can do. None carries file content.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// The path is not a repository, or the repository cannot be opened.
+    #[error("cannot open git repository {}: {message}", repo.display())]
+    Open { repo: PathBuf, message: String },
+
+    /// One object could not be read (missing, corrupt, truncated pack). History scans report
+    /// these in their result and go on with the other objects.
+    #[error("git repository {}: cannot read {kind} {oid}{}: {message}",
+        repo.display(), path.as_deref().map(|p| format!(" (at `{p}`)")).unwrap_or_default())]
+    Object {
+        repo: PathBuf,
+        kind: &'static str,
+        oid: String,
+        path: Option<String>,
+        message: String,
+    },
+
+    /// A packfile does not end with the checksum its index records: it was truncated or
+    /// overwritten, and every object in it is unreadable.
+    #[error("git repository {}: packfile {} does not match its index ({problem}); the repository is corrupt: re-clone it or restore the pack", repo.display(), pack.display())]
+    CorruptPack {
+        repo: PathBuf,
+        pack: PathBuf,
+        problem: String,
+    },
+
+    /// A revision the user named does not resolve to a commit.
+    #[error("git repository {}: cannot resolve `{spec}` to a commit: {message}", repo.display())]
+    Revision {
+        repo: PathBuf,
+        spec: String,
+        message: String,
+    },
+
+    /// A range reaches into history this (shallow) clone does not have. Never a silent
+    /// partial pass: the caller gets this instead of a result.
+    #[error("git repository {} is a shallow clone and {what} is not in its history; \
+        fetch more history (actions/checkout with `fetch-depth: 0`, or `git fetch --unshallow`) and run again",
+        repo.display())]
+    MissingHistory { repo: PathBuf, what: String },
+
+    /// BASE and HEAD of a range share no commit in a complete (not shallow) repository.
+    #[error("git repository {}: `{base}` and `{head}` have no common ancestor, so there is no pull-request range between them", repo.display())]
+    NoMergeBase {
+        repo: PathBuf,
+        base: String,
+        head: String,
+    },
+
+    /// Any other libgit2 failure, with what was being done.
+    #[error("git repository {}: {context}: {message}", repo.display())]
+    Git {
+        repo: PathBuf,
+        context: String,
+        message: String,
+    },
+}
+
+impl GitError {
+    pub(crate) fn git(repo: &std::path::Path, context: impl Into<String>, e: &git2::Error) -> Self {
+        GitError::Git {
+            repo: repo.to_path_buf(),
+            context: context.into(),
+            message: e.message().to_string(),
+        }
+    }
+
+    pub(crate) fn object(
+        repo: &std::path::Path,
+        kind: &'static str,
+        oid: git2::Oid,
+        path: Option<String>,
+        e: &git2::Error,
+    ) -> Self {
+        GitError::Object {
+            repo: repo.to_path_buf(),
+            kind,
+            oid: oid.to_string(),
+            path,
+            message: e.message().to_string(),
+        }
+    }
+}

@@ -1,0 +1,729 @@
+//! The whole-history audit: every blob of every ref, scanned once, with provenance.
+//!
+//! Owns: choosing the roots (refs, HEAD, stash entries, or the whole object database), the
+//! commit walk, the provenance pass over trees, the parallel blob scan and folding findings
+//! into one per (rule, secret fingerprint, path).
+//!
+//! How it stays fast and small on big histories:
+//! - Provenance is one pass over *distinct* trees, never one tree listing per commit. Each
+//!   commit adds a "carry" (commit count, earliest commit, whether it is HEAD) to its root
+//!   tree; trees are then expanded level by level (depth 0, 1, 2, …), each distinct
+//!   (tree, path) once, passing the summed carry to its entries. A (tree, path) at depth d is
+//!   only ever reached from depth d-1, so all of its carry is in before it is expanded. What
+//!   remains per (blob, path) is the number of commits that hold that blob at that path, the
+//!   earliest of them, and whether HEAD holds it; paths are interned.
+//! - Blobs are then read raw from the object database and scanned once each, in parallel
+//!   (one `Repository` handle per worker), and dropped right after; only findings are kept.
+//!
+//! Does not own: ranges and the index (range, staged), matching (the matcher).
+
+use crate::paths::{PathId, PathInterner, ROOT};
+use crate::repo::{self, read_blob, CommitFacts, RawBlob, ShallowInfo, Skipped};
+use crate::GitError;
+use git2::{ErrorCode, ObjectType, Oid, Repository};
+use rayon::prelude::*;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use unleak_core::{Blob, Finding, Fingerprint, GitProvenance, Origin};
+use unleak_matcher::Matcher;
+
+/// Blobs bigger than this are not read (100 MiB); they are listed in `skipped`.
+pub const DEFAULT_MAX_BLOB_SIZE: u64 = 100 * 1024 * 1024;
+
+/// The path reported for a blob that no walked commit reaches (only with `all_objects`).
+pub const UNREACHABLE_PATH: &str = "(unreachable)";
+
+/// The interned id standing for [`UNREACHABLE_PATH`]; never a real path's id.
+const UNREACHABLE: PathId = PathId::MAX;
+
+/// No commit carries this (a tree reached only as HEAD's, outside the walked commits).
+const NO_COMMIT: u32 = u32::MAX;
+
+/// What a history scan covers.
+#[derive(Clone, Debug)]
+pub struct HistoryOptions {
+    /// Walk only this revision (a branch, tag, remote-tracking ref or commit) instead of
+    /// every ref.
+    pub branch: Option<String>,
+    /// Only commits whose committer date is at or after this time (seconds since the epoch).
+    pub since: Option<i64>,
+    /// Only the newest N commits (by committer date) of the walk.
+    pub max_commits: Option<usize>,
+    /// Blobs bigger than this many bytes are skipped and listed in `skipped`.
+    pub max_blob_size: u64,
+    /// Also scan objects no ref reaches: every commit in the object database becomes a root
+    /// (dangling commits get full provenance) and blobs no commit reaches are reported at
+    /// [`UNREACHABLE_PATH`]. This audits the whole database, so `branch`, `since` and
+    /// `max_commits` are ignored.
+    pub all_objects: bool,
+    /// Worker threads for reading and scanning blobs; 0 means one per core.
+    pub threads: usize,
+}
+
+impl Default for HistoryOptions {
+    fn default() -> Self {
+        HistoryOptions {
+            branch: None,
+            since: None,
+            max_commits: None,
+            max_blob_size: DEFAULT_MAX_BLOB_SIZE,
+            all_objects: false,
+            threads: 0,
+        }
+    }
+}
+
+/// The result of a history scan. `errors` are per-object failures the scan went past: a
+/// caller must report them and must not call a scan with errors clean.
+#[derive(Debug, Default)]
+pub struct HistoryScan {
+    /// One per (rule, fingerprint, path), sorted by path, position and rule. Each has
+    /// `path: Origin::Git { blob_id, path }` (the blob that introduced the secret at that
+    /// path) and `git: Some(..)`.
+    pub findings: Vec<Finding>,
+    /// Distinct text blobs read and scanned.
+    pub blobs_scanned: u64,
+    pub bytes_scanned: u64,
+    /// Distinct blobs skipped as binary (a NUL byte in the first 8 KiB).
+    pub binary_skipped: u64,
+    /// Commits whose trees were audited.
+    pub commits_walked: u64,
+    /// Objects not read, with the reason (too large, submodules, refs to non-commits).
+    pub skipped: Vec<Skipped>,
+    /// Objects that could not be read; the scan went on without them.
+    pub errors: Vec<GitError>,
+    /// Set when the repository is a shallow clone: how far back the scan could see.
+    pub shallow: Option<ShallowInfo>,
+}
+
+/// Scan every blob in the history of the repository at `repo_path` (see [`HistoryOptions`]).
+///
+/// Fails only when the repository cannot be opened or `branch` does not resolve; missing or
+/// corrupt objects become entries of [`HistoryScan::errors`]. A repository without commits
+/// gives an empty, error-free result.
+pub fn scan_history(
+    repo_path: &Path,
+    matcher: &Matcher,
+    opts: &HistoryOptions,
+) -> Result<HistoryScan, GitError> {
+    let repo = repo::open(repo_path)?;
+    let mut out = HistoryScan {
+        shallow: repo::shallow_info(&repo),
+        // A broken pack is reported first, then the scan reads whatever is still readable.
+        errors: repo::check_packs(&repo, repo_path),
+        ..HistoryScan::default()
+    };
+    let roots = roots(&repo, repo_path, opts, &mut out)?;
+    let mut commits = walk_commits(
+        &repo,
+        repo_path,
+        &roots.commits,
+        out.shallow.is_some(),
+        &mut out.errors,
+    );
+    if !opts.all_objects {
+        commits = select(commits, opts.since, opts.max_commits);
+    }
+    out.commits_walked = commits.len() as u64;
+    let head_tree = repo
+        .head()
+        .and_then(|h| h.peel_to_tree())
+        .map(|t| t.id())
+        .ok();
+
+    let mut paths = PathInterner::new();
+    let pairs = provenance(&repo, repo_path, &commits, head_tree, &mut paths, &mut out);
+
+    let mut blobs: Vec<Oid> = pairs
+        .iter()
+        .filter(|(_, c)| c.commits > 0)
+        .map(|((oid, _), _)| *oid)
+        .collect();
+    blobs.sort_unstable();
+    blobs.dedup();
+    let reachable: HashSet<Oid> = pairs.keys().map(|(oid, _)| *oid).collect();
+    let unreachable: HashSet<Oid> = roots
+        .blobs
+        .into_iter()
+        .filter(|oid| !reachable.contains(oid))
+        .collect();
+    drop(reachable);
+    blobs.extend(unreachable.iter().copied());
+
+    let scanned = scan_blobs(
+        repo.path(),
+        repo_path,
+        &blobs,
+        matcher,
+        opts.max_blob_size,
+        opts.threads,
+    )?;
+    drop(blobs);
+    out.blobs_scanned = scanned.scanned;
+    out.bytes_scanned = scanned.bytes;
+    out.binary_skipped = scanned.binary;
+
+    // Where each blob of interest (with findings or problems) sits in history.
+    let interest: HashSet<Oid> = scanned
+        .found
+        .iter()
+        .map(|(oid, _)| *oid)
+        .chain(scanned.problems.iter().map(|(oid, _)| *oid))
+        .collect();
+    let mut places: HashMap<Oid, Vec<(PathId, Carry)>> = HashMap::new();
+    for (&(oid, path), &carry) in &pairs {
+        if interest.contains(&oid) {
+            places.entry(oid).or_default().push((path, carry));
+        }
+    }
+    drop(pairs);
+    // The introducing place first.
+    for list in places.values_mut() {
+        list.sort_unstable_by_key(|(path, c)| (c.first, *path));
+    }
+    // No walked tree holds these, so they are found at no path.
+    for oid in &unreachable {
+        if interest.contains(oid) {
+            places.insert(*oid, vec![(UNREACHABLE, Carry::EMPTY)]);
+        }
+    }
+
+    report_problems(repo_path, scanned.problems, &places, &paths, &mut out);
+    out.findings = fold_findings(&repo, scanned.found, &places, &paths, &commits);
+    Ok(out)
+}
+
+/// Where the walk starts.
+struct Roots {
+    commits: Vec<Oid>,
+    /// Every blob of the object database (only with `all_objects`).
+    blobs: Vec<Oid>,
+}
+
+fn roots(
+    repo: &Repository,
+    shown: &Path,
+    opts: &HistoryOptions,
+    out: &mut HistoryScan,
+) -> Result<Roots, GitError> {
+    let mut roots = Roots {
+        commits: Vec::new(),
+        blobs: Vec::new(),
+    };
+    if opts.all_objects {
+        let odb = repo
+            .odb()
+            .map_err(|e| GitError::git(shown, "opening the object database", &e))?;
+        let mut all = Vec::new();
+        odb.foreach(|oid| {
+            all.push(*oid);
+            true
+        })
+        .map_err(|e| GitError::git(shown, "listing the object database", &e))?;
+        all.sort_unstable();
+        all.dedup();
+        for oid in all {
+            match odb.read_header(oid) {
+                Ok((_, ObjectType::Commit)) => roots.commits.push(oid),
+                Ok((_, ObjectType::Blob)) => roots.blobs.push(oid),
+                Ok(_) => {}
+                Err(e) => out
+                    .errors
+                    .push(GitError::object(shown, "object", oid, None, &e)),
+            }
+        }
+        return Ok(roots);
+    }
+    if let Some(spec) = &opts.branch {
+        let commit = repo
+            .revparse_single(spec)
+            .and_then(|o| o.peel_to_commit())
+            .map_err(|e| GitError::Revision {
+                repo: shown.to_path_buf(),
+                spec: spec.clone(),
+                message: e.message().to_string(),
+            })?;
+        roots.commits.push(commit.id());
+        return Ok(roots);
+    }
+    let refs = repo
+        .references()
+        .map_err(|e| GitError::git(shown, "listing references", &e))?;
+    for reference in refs {
+        let reference = match reference {
+            Ok(r) => r,
+            Err(e) => {
+                out.errors
+                    .push(GitError::git(shown, "reading a reference", &e));
+                continue;
+            }
+        };
+        let name = String::from_utf8_lossy(reference.name_bytes()).into_owned();
+        match reference.peel(ObjectType::Commit) {
+            Ok(commit) => roots.commits.push(commit.id()),
+            Err(_) => match reference.peel(ObjectType::Any) {
+                Ok(obj) => out.skipped.push(Skipped {
+                    what: format!("ref `{name}`"),
+                    why: format!(
+                        "points to a {}, not a commit; scan with all objects to include it",
+                        obj.kind().map_or("object", |k| k.str())
+                    ),
+                }),
+                Err(e) => {
+                    out.errors
+                        .push(match reference.resolve().ok().and_then(|r| r.target()) {
+                            Some(target) => GitError::Object {
+                                repo: shown.to_path_buf(),
+                                kind: "object",
+                                oid: target.to_string(),
+                                path: None,
+                                message: format!("{} (the target of ref `{name}`)", e.message()),
+                            },
+                            None => GitError::Git {
+                                repo: shown.to_path_buf(),
+                                context: format!("resolving ref `{name}`"),
+                                message: e.message().to_string(),
+                            },
+                        })
+                }
+            },
+        }
+    }
+    // A detached HEAD is not under refs/; an unborn one has nothing to walk.
+    if let Ok(commit) = repo.head().and_then(|h| h.peel_to_commit()) {
+        roots.commits.push(commit.id());
+    }
+    // refs/stash names only the newest stash; older ones live in its reflog.
+    if let Ok(log) = repo.reflog("refs/stash") {
+        roots.commits.extend(log.iter().map(|e| e.id_new()));
+    }
+    roots.commits.sort_unstable();
+    roots.commits.dedup();
+    Ok(roots)
+}
+
+#[derive(Clone, Copy)]
+struct CommitNode {
+    id: Oid,
+    tree: Oid,
+    /// Committer time, seconds since the epoch.
+    time: i64,
+}
+
+/// Every commit reachable from `roots`, parents before children. A depth-first walk of
+/// our own rather than libgit2's revwalk, so that one unreadable commit costs only the
+/// history behind it, not the whole walk.
+fn walk_commits(
+    repo: &Repository,
+    shown: &Path,
+    roots: &[Oid],
+    shallow: bool,
+    errors: &mut Vec<GitError>,
+) -> Vec<CommitNode> {
+    struct Frame {
+        node: CommitNode,
+        parents: Vec<Oid>,
+        next: usize,
+    }
+    let load =
+        |oid: Oid, child: Option<Oid>, errors: &mut Vec<GitError>| match repo.find_commit(oid) {
+            Ok(c) => Some(Frame {
+                node: CommitNode {
+                    id: oid,
+                    tree: c.tree_id(),
+                    time: c.time().seconds(),
+                },
+                parents: c.parent_ids().collect(),
+                next: 0,
+            }),
+            // A shallow clone's edge: libgit2 already cuts parents listed in .git/shallow, but
+            // a clone that lost its shallow file is still not a corrupt one.
+            Err(e) if shallow && child.is_some() && e.code() == ErrorCode::NotFound => None,
+            Err(e) => {
+                let mut err = GitError::object(shown, "commit", oid, None, &e);
+                if let (GitError::Object { message, .. }, Some(child)) = (&mut err, child) {
+                    message.push_str(&format!(" (parent of commit {child})"));
+                }
+                errors.push(err);
+                None
+            }
+        };
+    let mut seen: HashSet<Oid> = HashSet::new();
+    let mut order = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    for &root in roots {
+        if !seen.insert(root) {
+            continue;
+        }
+        stack.extend(load(root, None, errors));
+        while let Some(top) = stack.last_mut() {
+            if let Some(&parent) = top.parents.get(top.next) {
+                top.next += 1;
+                let child = top.node.id;
+                if seen.insert(parent) {
+                    stack.extend(load(parent, Some(child), errors));
+                }
+            } else if let Some(done) = stack.pop() {
+                order.push(done.node);
+            }
+        }
+    }
+    order
+}
+
+/// Apply `since` and `max_commits`, keeping parents-before-children order.
+fn select(mut commits: Vec<CommitNode>, since: Option<i64>, max: Option<usize>) -> Vec<CommitNode> {
+    if let Some(since) = since {
+        commits.retain(|c| c.time >= since);
+    }
+    if let Some(max) = max.filter(|&m| m < commits.len()) {
+        let mut newest: Vec<usize> = (0..commits.len()).collect();
+        newest.sort_unstable_by_key(|&i| std::cmp::Reverse((commits[i].time, i)));
+        newest.truncate(max);
+        newest.sort_unstable();
+        commits = newest.into_iter().map(|i| commits[i]).collect();
+    }
+    commits
+}
+
+/// What flows from commits down to trees and blobs.
+#[derive(Clone, Copy, Debug)]
+struct Carry {
+    /// How many walked commits hold the object at this path.
+    commits: u64,
+    /// The earliest of them (index into the parents-first commit list).
+    first: u32,
+    /// Whether HEAD holds it at this path.
+    in_head: bool,
+}
+
+impl Carry {
+    const EMPTY: Carry = Carry {
+        commits: 0,
+        first: NO_COMMIT,
+        in_head: false,
+    };
+
+    fn absorb(&mut self, other: Carry) {
+        self.commits += other.commits;
+        self.first = self.first.min(other.first);
+        self.in_head |= other.in_head;
+    }
+}
+
+/// For every (blob, path) in the trees of `commits` (and of HEAD): how many commits hold it,
+/// the earliest, and whether HEAD does.
+fn provenance(
+    repo: &Repository,
+    shown: &Path,
+    commits: &[CommitNode],
+    head_tree: Option<Oid>,
+    paths: &mut PathInterner,
+    out: &mut HistoryScan,
+) -> HashMap<(Oid, PathId), Carry> {
+    let mut level: HashMap<(Oid, PathId), Carry> = HashMap::new();
+    for (i, c) in commits.iter().enumerate() {
+        let carry = Carry {
+            commits: 1,
+            first: i as u32,
+            in_head: false,
+        };
+        level
+            .entry((c.tree, ROOT))
+            .or_insert(Carry::EMPTY)
+            .absorb(carry);
+    }
+    if let Some(tree) = head_tree {
+        let carry = Carry {
+            in_head: true,
+            ..Carry::EMPTY
+        };
+        level
+            .entry((tree, ROOT))
+            .or_insert(Carry::EMPTY)
+            .absorb(carry);
+    }
+    let mut blobs: HashMap<(Oid, PathId), Carry> = HashMap::new();
+    let mut submodules: HashSet<PathId> = HashSet::new();
+    while !level.is_empty() {
+        let mut nodes: Vec<((Oid, PathId), Carry)> = level.into_iter().collect();
+        // Sorted so interning, errors and skips come out the same on every run.
+        nodes.sort_unstable_by_key(|((oid, dir), _)| (*dir, *oid));
+        let mut next: HashMap<(Oid, PathId), Carry> = HashMap::new();
+        for ((tree_id, dir), carry) in nodes {
+            let tree = match repo.find_tree(tree_id) {
+                Ok(t) => t,
+                Err(e) => {
+                    let at = (dir != ROOT).then(|| paths.path(dir));
+                    out.errors
+                        .push(GitError::object(shown, "tree", tree_id, at, &e));
+                    continue;
+                }
+            };
+            for entry in tree.iter() {
+                let child = paths.child(dir, entry.name_bytes());
+                match entry.filemode() {
+                    0o040000 => next
+                        .entry((entry.id(), child))
+                        .or_insert(Carry::EMPTY)
+                        .absorb(carry),
+                    0o160000 => {
+                        if submodules.insert(child) {
+                            out.skipped.push(Skipped {
+                                what: format!("submodule `{}`", paths.path(child)),
+                                why: "a gitlink to a commit of another repository; scan that repository on its own".into(),
+                            });
+                        }
+                    }
+                    _ => blobs
+                        .entry((entry.id(), child))
+                        .or_insert(Carry::EMPTY)
+                        .absorb(carry),
+                }
+            }
+        }
+        level = next;
+    }
+    blobs
+}
+
+/// Why a blob was not scanned.
+enum Problem {
+    TooLarge(u64),
+    Failed(String),
+}
+
+/// What the workers bring back: findings per blob (one per rule and secret, origins not yet
+/// set) and counters.
+#[derive(Default)]
+struct Scanned {
+    found: Vec<(Oid, Vec<Finding>)>,
+    problems: Vec<(Oid, Problem)>,
+    scanned: u64,
+    bytes: u64,
+    binary: u64,
+}
+
+impl Scanned {
+    fn merge(mut self, mut other: Scanned) -> Scanned {
+        self.found.append(&mut other.found);
+        self.problems.append(&mut other.problems);
+        self.scanned += other.scanned;
+        self.bytes += other.bytes;
+        self.binary += other.binary;
+        self
+    }
+}
+
+fn scan_blobs(
+    git_dir: &Path,
+    shown: &Path,
+    oids: &[Oid],
+    matcher: &Matcher,
+    max_size: u64,
+    threads: usize,
+) -> Result<Scanned, GitError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("unleak-git-{i}"))
+        .build()
+        .map_err(|e| GitError::Git {
+            repo: shown.to_path_buf(),
+            context: "starting scan threads".into(),
+            message: e.to_string(),
+        })?;
+    let mut scanned = pool.install(|| {
+        oids.par_iter()
+            .with_min_len(64)
+            .fold(
+                || (repo::open_worker(git_dir, shown), Scanned::default()),
+                |(worker, mut acc), &oid| {
+                    match &worker {
+                        Ok(r) => scan_one(r, oid, matcher, max_size, &mut acc),
+                        Err(e) => acc.problems.push((oid, Problem::Failed(e.to_string()))),
+                    }
+                    (worker, acc)
+                },
+            )
+            .map(|(_, acc)| acc)
+            .reduce(Scanned::default, Scanned::merge)
+    });
+    scanned.found.sort_unstable_by_key(|(oid, _)| *oid);
+    scanned.problems.sort_unstable_by_key(|(oid, _)| *oid);
+    Ok(scanned)
+}
+
+fn scan_one(repo: &Repository, oid: Oid, matcher: &Matcher, max_size: u64, acc: &mut Scanned) {
+    let odb = match repo.odb() {
+        Ok(o) => o,
+        Err(e) => {
+            acc.problems
+                .push((oid, Problem::Failed(e.message().to_string())));
+            return;
+        }
+    };
+    let read = read_blob(&odb, oid, max_size);
+    match read {
+        Ok(RawBlob::Text(object)) => {
+            let data = object.data();
+            acc.scanned += 1;
+            acc.bytes += data.len() as u64;
+            // The origin is filled in per path when findings are folded.
+            let mut found = matcher.scan(&Blob::new(Origin::Stdin, data));
+            // A secret repeated inside one blob is one occurrence: keep the first.
+            let mut seen: HashSet<(Arc<str>, Fingerprint)> = HashSet::new();
+            found.retain(|f| seen.insert((f.rule_id.clone(), f.fingerprint.clone())));
+            if !found.is_empty() {
+                acc.found.push((oid, found));
+            }
+        }
+        Ok(RawBlob::Binary) => acc.binary += 1,
+        Ok(RawBlob::TooLarge(size)) => acc.problems.push((oid, Problem::TooLarge(size))),
+        Err(e) => acc
+            .problems
+            .push((oid, Problem::Failed(e.message().to_string()))),
+    }
+}
+
+fn path_of(paths: &PathInterner, id: PathId) -> String {
+    if id == UNREACHABLE {
+        UNREACHABLE_PATH.to_string()
+    } else {
+        paths.path(id)
+    }
+}
+
+/// Turn unread blobs into `skipped` and `errors`, each named with the path that
+/// introduced it.
+fn report_problems(
+    shown: &Path,
+    problems: Vec<(Oid, Problem)>,
+    places: &HashMap<Oid, Vec<(PathId, Carry)>>,
+    paths: &PathInterner,
+    out: &mut HistoryScan,
+) {
+    for (oid, problem) in problems {
+        let at = places
+            .get(&oid)
+            .and_then(|p| p.first())
+            .map(|(id, _)| path_of(paths, *id));
+        match problem {
+            Problem::TooLarge(size) => out.skipped.push(Skipped {
+                what: match &at {
+                    Some(p) => format!("blob {oid} (at `{p}`)"),
+                    None => format!("blob {oid}"),
+                },
+                why: format!("{size} bytes, over the blob size limit"),
+            }),
+            Problem::Failed(message) => out.errors.push(GitError::Object {
+                repo: shown.to_path_buf(),
+                kind: "blob",
+                oid: oid.to_string(),
+                path: at,
+                message,
+            }),
+        }
+    }
+}
+
+/// One finding per (rule, fingerprint, path) across history.
+struct Folded {
+    /// The occurrence in the earliest blob that held the secret at this path.
+    finding: Finding,
+    blob: Oid,
+    first: u32,
+    commits: u64,
+    in_head: bool,
+}
+
+fn fold_findings(
+    repo: &Repository,
+    found: Vec<(Oid, Vec<Finding>)>,
+    places: &HashMap<Oid, Vec<(PathId, Carry)>>,
+    paths: &PathInterner,
+    commits: &[CommitNode],
+) -> Vec<Finding> {
+    type Key = (Arc<str>, Fingerprint, PathId);
+    let mut folded: HashMap<Key, Folded> = HashMap::new();
+    // HEAD-only places (outside the walked commits) can only mark what the walk found.
+    let mut head_only: Vec<Key> = Vec::new();
+    for (oid, unique) in found {
+        let Some(places) = places.get(&oid) else {
+            continue;
+        };
+        for &(path, carry) in places {
+            for f in &unique {
+                let key = (f.rule_id.clone(), f.fingerprint.clone(), path);
+                if carry.commits == 0 && path != UNREACHABLE {
+                    if carry.in_head {
+                        head_only.push(key);
+                    }
+                    continue;
+                }
+                let slot = folded.entry(key).or_insert_with(|| Folded {
+                    finding: f.clone(),
+                    blob: oid,
+                    first: carry.first,
+                    commits: 0,
+                    in_head: false,
+                });
+                if carry.first < slot.first {
+                    slot.finding = f.clone();
+                    slot.blob = oid;
+                    slot.first = carry.first;
+                }
+                slot.commits += carry.commits;
+                slot.in_head |= carry.in_head;
+            }
+        }
+    }
+    for key in head_only {
+        if let Some(slot) = folded.get_mut(&key) {
+            slot.in_head = true;
+        }
+    }
+
+    let mut all_paths: HashMap<(Arc<str>, Fingerprint), BTreeSet<String>> = HashMap::new();
+    for (rule, fingerprint, path) in folded.keys() {
+        all_paths
+            .entry((rule.clone(), fingerprint.clone()))
+            .or_default()
+            .insert(path_of(paths, *path));
+    }
+    let mut authors: HashMap<u32, CommitFacts> = HashMap::new();
+    let mut findings: Vec<Finding> = folded
+        .into_iter()
+        .map(|((rule, fingerprint, path), slot)| {
+            let introduced = authors
+                .entry(slot.first)
+                .or_insert_with(|| introduced(repo, commits, slot.first))
+                .clone();
+            let mut f = slot.finding;
+            f.path = Origin::Git {
+                blob_id: slot.blob.to_string(),
+                path: PathBuf::from(path_of(paths, path)),
+            };
+            f.git = Some(GitProvenance {
+                commit: introduced.commit,
+                author: introduced.author,
+                email: introduced.email,
+                date: introduced.date,
+                summary: introduced.summary,
+                paths: all_paths[&(rule, fingerprint)].iter().cloned().collect(),
+                commits: slot.commits as usize,
+                in_head: slot.in_head,
+            });
+            f
+        })
+        .collect();
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings
+}
+
+fn introduced(repo: &Repository, commits: &[CommitNode], index: u32) -> CommitFacts {
+    match commits.get(index as usize) {
+        Some(node) => CommitFacts::read(repo, node.id),
+        None => CommitFacts::default(),
+    }
+}

@@ -1,0 +1,29 @@
+//! unleak's git sources: what a repository's history, a pull request or the staged index
+//! holds, turned into findings with provenance.
+//!
+//! Owns: opening repositories safely (no hooks, filters, fsmonitor, credential helpers or
+//! network, whatever the repository's configuration says), the whole-history audit
+//! ([`scan_history`]: every blob of every ref read and scanned once, provenance gathered in
+//! one walk over commits and trees), pull-request ranges ([`scan_range`]: only the lines the
+//! range added) and the staged index ([`scan_staged`]: only what `git commit` would add),
+//! shallow-clone detection, and per-object error reporting.
+//!
+//! Does not own: matching (the matcher does), allowlists and baselines (filters do),
+//! printing, or parsing command-line flags and dates (the CLI does).
+
+mod changes;
+mod error;
+mod history;
+mod paths;
+mod range;
+mod repo;
+mod staged;
+
+pub use changes::DiffScan;
+pub use error::GitError;
+pub use history::{
+    scan_history, HistoryOptions, HistoryScan, DEFAULT_MAX_BLOB_SIZE, UNREACHABLE_PATH,
+};
+pub use range::{parse_range, scan_range};
+pub use repo::{BoundaryCommit, ShallowInfo, Skipped};
+pub use staged::scan_staged;

@@ -1,0 +1,252 @@
+//! Pull-request ranges: the secrets that the commits of `BASE..HEAD` added.
+//!
+//! Owns: parsing `BASE..HEAD`, resolving both ends, the merge-base, refusing ranges that
+//! reach into history a shallow clone does not have, and naming the commit of the range
+//! that introduced each finding.
+//!
+//! The change set is the merge-base's tree against HEAD's tree, so the result is the same
+//! whether the branch was merged, rebased or squashed, and commits that BASE's branch
+//! gained after the fork do not count. Which lines are new is decided by the moved-line
+//! rule in `changes`.
+//!
+//! Does not own: the diff and scan (changes), staged scans (staged).
+
+use crate::changes::{scan_changes, tree_changes, DiffScan};
+use crate::repo::{self, read_blob, CommitFacts, RawBlob};
+use crate::{GitError, DEFAULT_MAX_BLOB_SIZE};
+use git2::{Commit, ErrorCode, ObjectType, Oid, Repository, Sort};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use unleak_core::{Finding, GitProvenance};
+use unleak_matcher::Matcher;
+
+/// Split a range spec the way git reads it: `A..B` and `A...B` give `(A, B)` (both are
+/// scanned from the merge-base, so the two forms mean the same here), an empty side is
+/// `HEAD`, and a single revision `A` means "since A": `(A, HEAD)`. `None` for an empty spec.
+pub fn parse_range(spec: &str) -> Option<(String, String)> {
+    let spec = spec.trim();
+    if spec.is_empty() {
+        return None;
+    }
+    let side = |s: &str| if s.is_empty() { "HEAD" } else { s }.to_string();
+    let (base, head) = spec
+        .split_once("...")
+        .or_else(|| spec.split_once(".."))
+        .unwrap_or((spec, ""));
+    Some((side(base), side(head)))
+}
+
+/// Scan what the commits from the merge-base of `base` and `head` up to `head` added.
+///
+/// Findings are at `Origin::File(path)` with lines and columns of `head`'s version of the
+/// file, and `git` names the earliest commit of the range whose version of that file holds
+/// the secret (`commits` counts the commits of the range that hold it; `in_head` is true).
+///
+/// Errors: either end unresolvable ([`GitError::Revision`]); in a shallow clone, an end or
+/// the merge-base missing ([`GitError::MissingHistory`], which tells the user to fetch
+/// more history); unrelated histories ([`GitError::NoMergeBase`]). Blobs bigger than
+/// [`DEFAULT_MAX_BLOB_SIZE`] are skipped and listed.
+pub fn scan_range(
+    repo_path: &Path,
+    matcher: &Matcher,
+    base: &str,
+    head: &str,
+) -> Result<DiffScan, GitError> {
+    let repo = repo::open(repo_path)?;
+    // A guard must not pass on a repository it cannot fully read.
+    if let Some(bad) = repo::check_packs(&repo, repo_path).into_iter().next() {
+        return Err(bad);
+    }
+    let shallow = repo::shallow_info(&repo);
+    let resolve = |spec: &str| -> Result<Commit<'_>, GitError> {
+        repo.revparse_single(spec)
+            .and_then(|o| o.peel_to_commit())
+            .map_err(|e| {
+                if shallow.is_some() && e.code() == ErrorCode::NotFound {
+                    GitError::MissingHistory {
+                        repo: repo_path.to_path_buf(),
+                        what: format!("`{spec}`"),
+                    }
+                } else {
+                    GitError::Revision {
+                        repo: repo_path.to_path_buf(),
+                        spec: spec.to_string(),
+                        message: e.message().to_string(),
+                    }
+                }
+            })
+    };
+    let head_commit = resolve(head)?;
+    let base_commit = resolve(base)?;
+    let merge_base = match repo.merge_base(base_commit.id(), head_commit.id()) {
+        Ok(oid) => oid,
+        Err(e) if e.code() == ErrorCode::NotFound => {
+            return Err(if shallow.is_some() {
+                GitError::MissingHistory {
+                    repo: repo_path.to_path_buf(),
+                    what: format!("the common ancestor of `{base}` and `{head}`"),
+                }
+            } else {
+                GitError::NoMergeBase {
+                    repo: repo_path.to_path_buf(),
+                    base: base.to_string(),
+                    head: head.to_string(),
+                }
+            });
+        }
+        Err(e) => return Err(GitError::git(repo_path, "computing the merge-base", &e)),
+    };
+    let tree_of = |oid: Oid| {
+        repo.find_commit(oid)
+            .and_then(|c| c.tree())
+            .map_err(|e| GitError::object(repo_path, "commit", oid, None, &e))
+    };
+    let old_tree = tree_of(merge_base)?;
+    let new_tree = tree_of(head_commit.id())?;
+
+    let mut out = DiffScan {
+        base: Some(merge_base.to_string()),
+        head: Some(head_commit.id().to_string()),
+        shallow,
+        ..DiffScan::default()
+    };
+    let mut changes = Vec::new();
+    tree_changes(
+        &repo,
+        repo_path,
+        Some(&old_tree),
+        Some(&new_tree),
+        b"",
+        &mut changes,
+        &mut out,
+    );
+    scan_changes(
+        &repo,
+        repo_path,
+        &changes,
+        matcher,
+        DEFAULT_MAX_BLOB_SIZE,
+        &mut out,
+    );
+    let range = range_commits(&repo, repo_path, merge_base, head_commit.id(), &mut out)?;
+    out.commits = range.len() as u64;
+    attribute(&repo, &range, &mut out.findings);
+    Ok(out)
+}
+
+/// The commits reachable from `head` and not from `merge_base`, oldest first.
+fn range_commits(
+    repo: &Repository,
+    shown: &Path,
+    merge_base: Oid,
+    head: Oid,
+    out: &mut DiffScan,
+) -> Result<Vec<Oid>, GitError> {
+    let walk_err = |e: git2::Error| GitError::git(shown, "walking the range's commits", &e);
+    let mut walk = repo.revwalk().map_err(walk_err)?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
+        .map_err(walk_err)?;
+    walk.push(head).map_err(walk_err)?;
+    walk.hide(merge_base).map_err(walk_err)?;
+    let mut commits = Vec::new();
+    for oid in walk {
+        match oid {
+            Ok(oid) => commits.push(oid),
+            Err(e) => {
+                out.errors.push(walk_err(e));
+                break;
+            }
+        }
+    }
+    Ok(commits)
+}
+
+/// Name, for each finding, the earliest commit of the range whose version of the file
+/// holds the secret, and count the range's commits that hold it. Each distinct version of
+/// a file is read once; a finding whose commit cannot be found keeps `git: None`.
+fn attribute(repo: &Repository, range: &[Oid], findings: &mut [Finding]) {
+    let mut by_path: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        by_path
+            .entry(f.path.display_path().into_owned())
+            .or_default()
+            .push(i);
+    }
+    let mut facts: HashMap<Oid, CommitFacts> = HashMap::new();
+    let odb = repo.odb().ok();
+    for (path, members) in by_path {
+        // Per member: (earliest commit holding it, how many commits hold it).
+        let mut seen: Vec<(Option<Oid>, usize)> = vec![(None, 0); members.len()];
+        let mut last: Option<Option<Oid>> = None;
+        let mut holds: Vec<bool> = vec![false; members.len()];
+        for &commit in range {
+            let blob = repo
+                .find_commit(commit)
+                .and_then(|c| c.tree())
+                .and_then(|t| t.get_path(Path::new(&path)))
+                .ok()
+                .filter(|e| e.kind() == Some(ObjectType::Blob))
+                .map(|e| e.id());
+            if last != Some(blob) {
+                let data = match (blob, &odb) {
+                    (Some(oid), Some(odb)) => match read_blob(odb, oid, DEFAULT_MAX_BLOB_SIZE) {
+                        Ok(RawBlob::Text(object)) => Some(object),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                for (k, &i) in members.iter().enumerate() {
+                    holds[k] = data.as_ref().is_some_and(|d| {
+                        memchr::memmem::find(d.data(), findings[i].secret.expose()).is_some()
+                    });
+                }
+                last = Some(blob);
+            }
+            for (k, held) in holds.iter().enumerate() {
+                if *held {
+                    seen[k].0.get_or_insert(commit);
+                    seen[k].1 += 1;
+                }
+            }
+        }
+        for (k, &i) in members.iter().enumerate() {
+            let (Some(first), count) = seen[k] else {
+                continue;
+            };
+            let c = facts
+                .entry(first)
+                .or_insert_with(|| CommitFacts::read(repo, first))
+                .clone();
+            findings[i].git = Some(GitProvenance {
+                commit: c.commit,
+                author: c.author,
+                email: c.email,
+                date: c.date,
+                summary: c.summary,
+                paths: vec![path.clone()],
+                commits: count,
+                in_head: true,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(s: &str) -> Option<(String, String)> {
+        parse_range(s)
+    }
+
+    #[test]
+    fn range_specs_split_like_git() {
+        let pair = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
+        assert_eq!(parsed("main..feature"), pair("main", "feature"));
+        assert_eq!(parsed("origin/main...HEAD"), pair("origin/main", "HEAD"));
+        assert_eq!(parsed("v1.0.."), pair("v1.0", "HEAD"));
+        assert_eq!(parsed("..topic"), pair("HEAD", "topic"));
+        assert_eq!(parsed("abc123"), pair("abc123", "HEAD"));
+        assert_eq!(parsed("  "), None);
+    }
+}
