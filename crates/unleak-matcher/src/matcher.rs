@@ -102,6 +102,19 @@ impl Matcher {
         &self.options
     }
 
+    /// The lower-cased keywords of the rules that take part (a keyword shared by several
+    /// rules may repeat). A finding's keyword always lies inside the data it was found in,
+    /// so a caller that batches input (the log masker) can prefilter with these, together
+    /// with its own literals in one automaton, and scan only the pieces that hit.
+    pub fn keywords(&self) -> impl Iterator<Item = &str> {
+        self.rules
+            .rules()
+            .iter()
+            .zip(&self.active)
+            .filter(|(_, active)| **active)
+            .flat_map(|(rule, _)| rule.keywords.iter().map(String::as_str))
+    }
+
     /// Every finding in `blob`, sorted by position.
     pub fn scan(&self, blob: &Blob) -> Vec<Finding> {
         let data = blob.data;
@@ -375,6 +388,29 @@ confidence = "high"
         let f = scan(&line);
         assert_eq!(f.len(), 2000);
         assert!(f.windows(2).all(|w| w[0].span.end <= w[1].span.start));
+    }
+
+    #[test]
+    fn keywords_are_those_of_active_rules() {
+        let m = matcher();
+        let mut all: Vec<&str> = m.keywords().collect();
+        all.sort_unstable();
+        assert_eq!(all, ["-----begin", "demo_", "secret"]);
+        let set = RuleSetBuilder::new()
+            .add_toml("t.toml", RULES)
+            .unwrap()
+            .build()
+            .unwrap();
+        let high = Matcher::new(
+            set,
+            MatcherOptions {
+                min_confidence: Confidence::High,
+                ..Default::default()
+            },
+        );
+        let mut kept: Vec<&str> = high.keywords().collect();
+        kept.sort_unstable();
+        assert_eq!(kept, ["-----begin", "demo_"]);
     }
 
     #[test]
