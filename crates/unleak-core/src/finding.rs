@@ -81,6 +81,10 @@ pub struct Finding {
     pub fingerprint: Fingerprint,
     pub entropy: f64,
     pub confidence: Confidence,
+    /// The secret's line carries an `unleak:allow` comment. Filters decide whether to honour
+    /// it (`--no-inline-ignore` refuses them).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub inline_allow: bool,
     /// How the secret was reached when it was inside encoded content, e.g. `["base64"]`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub decoded: Vec<String>,
@@ -146,6 +150,7 @@ mod tests {
             secret,
             entropy: 4.1,
             confidence: Confidence::High,
+            inline_allow: false,
             decoded: vec![],
             git: None,
         }

@@ -15,5 +15,5 @@ mod placeholder;
 
 pub use entropy::shannon_entropy;
 pub use examples::{check_rule, ExampleFailure};
-pub use matcher::{Matcher, MatcherOptions};
+pub use matcher::{Matcher, MatcherOptions, ALLOW_MARKER};
 pub use placeholder::is_placeholder;

@@ -239,6 +239,7 @@ impl Matcher {
                     secret,
                     entropy: (c.entropy * 1000.0).round() / 1000.0,
                     confidence: rule.confidence,
+                    inline_allow: has_allow_comment(blob.data, c.secret),
                     decoded: Vec::new(),
                     git: None,
                 }
@@ -271,6 +272,23 @@ fn specificity(rule: &Rule, c: &Candidate) -> (Confidence, bool, bool, usize) {
         rule.prefix.is_some(),
         c.secret.len(),
     )
+}
+
+/// The marker that suppresses one finding when it stands on the secret's line (in a
+/// comment of any syntax: `#`, `//`, `--`, `<!-- -->`...).
+pub const ALLOW_MARKER: &[u8] = b"unleak:allow";
+
+/// Whether the line holding the start or the end of `span` carries [`ALLOW_MARKER`].
+fn has_allow_comment(data: &[u8], span: Span) -> bool {
+    let line_of = |at: usize| {
+        let start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
+        &data[start..end]
+    };
+    let first = line_of(span.start);
+    let last = line_of(span.end.saturating_sub(1).max(span.start));
+    memchr::memmem::find(first, ALLOW_MARKER).is_some()
+        || memchr::memmem::find(last, ALLOW_MARKER).is_some()
 }
 
 fn line_start_near(data: &[u8], at: usize) -> usize {
@@ -364,6 +382,14 @@ confidence = "high"
         assert!(scan("secret = aaaaaaaaaaaa\n").is_empty());
         assert!(scan("secret = ${MY_SECRET}\n").is_empty());
         assert_eq!(scan("secret = \"Zq8r!Lm2Tv0X\"\n").len(), 1);
+    }
+
+    #[test]
+    fn allow_comments_are_noted_on_the_secret_line_only() {
+        let f = scan("x = demo_ab12cd34ef56 # unleak:allow\ny = demo_zz12cd34ef56\n");
+        assert_eq!(f.len(), 2);
+        assert!(f[0].inline_allow);
+        assert!(!f[1].inline_allow);
     }
 
     #[test]

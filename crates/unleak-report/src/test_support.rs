@@ -72,6 +72,7 @@ pub fn finding(path: &str, rule_id: &str, confidence: Confidence, line: usize) -
         entropy: 4.2,
         confidence,
         decoded: vec![],
+        inline_allow: false,
         git: None,
     }
 }

@@ -1,0 +1,311 @@
+//! Command-line definitions (clap). Parsing only; no behaviour.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use unleak_core::Confidence;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "unleak",
+    version,
+    about = "Find static secrets, move them behind an access gateway, and keep them from coming back.",
+    after_help = "Exit codes: 0 clean, 1 findings (guard: new findings), 2 usage, configuration, rule or I/O error."
+)]
+pub struct Cli {
+    /// More detail on stderr: -v lists skipped files, -vv adds debug logs.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Scan files, directories or standard input (`-`) for secrets.
+    Scan(ScanArgs),
+    /// Copy standard input to standard output with every secret masked, or run a command
+    /// (`unleak mask -- CMD ARGS…`) with both of its output streams masked.
+    Mask(MaskArgs),
+    /// List, check and explain detection rules.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+/// Where rules come from; shared by every command that matches.
+#[derive(Args, Debug, Clone)]
+pub struct RuleArgs {
+    /// Extra rule file or directory of `*.toml` rule files (repeatable). A rule with the
+    /// id of a built-in rule replaces it.
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Use only the rules given with --rules, not the built-in catalog.
+    #[arg(long)]
+    pub no_builtin_rules: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// Files or directories to scan; `-` reads standard input. Default: the current directory.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print raw secret values. Without it every output is redacted.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Skip files larger than this (bytes; suffixes K, M, G).
+    #[arg(long, value_name = "SIZE", default_value = "100M", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Skip files that .gitignore, .ignore and git excludes would ignore.
+    #[arg(long)]
+    pub respect_gitignore: bool,
+    /// Scan only paths matching GLOB (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Do not scan paths matching GLOB (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Follow symbolic links (loops are detected and reported).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    /// Report only findings at or above this confidence.
+    #[arg(long, value_enum, default_value_t = ConfidenceArg::Low)]
+    pub min_confidence: ConfidenceArg,
+    /// Colour for text output.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+    #[command(flatten)]
+    pub git: GitArgs,
+}
+
+/// Git modes of `scan`: the whole history, a pull-request range, or the staged index.
+#[derive(Args, Debug, Clone, Default)]
+pub struct GitArgs {
+    /// Scan the whole history of the repository at PATH (default `.`): every blob of every
+    /// ref, each once.
+    #[arg(long, conflicts_with_all = ["range", "since_commit", "staged"])]
+    pub git: bool,
+    /// Scan only the lines the commits in BASE..HEAD added (against their merge-base).
+    #[arg(long, value_name = "BASE..HEAD", conflicts_with_all = ["since_commit", "staged"])]
+    pub range: Option<String>,
+    /// Same as --range BASE..HEAD.
+    #[arg(long, value_name = "BASE", conflicts_with = "staged")]
+    pub since_commit: Option<String>,
+    /// Scan only what `git commit` would add: the index against HEAD.
+    #[arg(long)]
+    pub staged: bool,
+    /// With --git: only this branch or ref.
+    #[arg(long, value_name = "REF", requires = "git")]
+    pub branch: Option<String>,
+    /// With --git: only commits made on or after DATE (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE", requires = "git", value_parser = parse_date)]
+    pub since: Option<i64>,
+    /// With --git: only the newest N commits.
+    #[arg(long, value_name = "N", requires = "git")]
+    pub max_commits: Option<usize>,
+    /// With --git: skip blobs larger than this (bytes; suffixes K, M, G).
+    #[arg(long, value_name = "SIZE", requires = "git", value_parser = parse_size)]
+    pub max_blob_size: Option<u64>,
+    /// With --git: also scan objects no ref reaches (dangling commits and blobs).
+    #[arg(long, requires = "git")]
+    pub all_objects: bool,
+    /// Web address of the repository (e.g. https://github.com/acme/app), so SARIF can link
+    /// history-only findings to their commit.
+    #[arg(long, value_name = "URL")]
+    pub repo_url: Option<String>,
+}
+
+impl GitArgs {
+    pub fn any(&self) -> bool {
+        self.git || self.range.is_some() || self.since_commit.is_some() || self.staged
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct MaskArgs {
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Also mask the exact value of environment variable NAME, and its base64 and
+    /// URL-encoded forms (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub literal_from_env: Vec<String>,
+    /// Mask only secrets at or above this confidence.
+    #[arg(long, value_enum, default_value_t = ConfidenceArg::Low)]
+    pub min_confidence: ConfidenceArg,
+    /// The command to run with its output masked, after `--`.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RulesCommand {
+    /// List the rules in use.
+    List {
+        #[command(flatten)]
+        rules: RuleArgs,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lint every rule and run its examples through the real matcher.
+    Check {
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
+    /// Show everything about one rule.
+    Explain {
+        /// The rule id.
+        id: String,
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatArg {
+    Text,
+    Json,
+    Jsonl,
+    Sarif,
+    Github,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfidenceArg {
+    Low,
+    Medium,
+    High,
+}
+
+impl From<ConfidenceArg> for Confidence {
+    fn from(c: ConfidenceArg) -> Self {
+        match c {
+            ConfidenceArg::Low => Confidence::Low,
+            ConfidenceArg::Medium => Confidence::Medium,
+            ConfidenceArg::High => Confidence::High,
+        }
+    }
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+/// `100M`, `1G`, `4096`, `64k` → bytes.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m = match c.to_ascii_uppercase() {
+                'K' => 1u64 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                _ => return Err(format!("unknown size suffix in `{s}` (use K, M or G)")),
+            };
+            (&t[..i], m)
+        }
+        _ => (t, 1),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (e.g. 100M)"))?;
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+/// `2026-11-28` (midnight UTC) or RFC 3339 `2026-11-28T10:00:00Z` / `…+02:00` → Unix
+/// seconds.
+pub fn parse_date(s: &str) -> Result<i64, String> {
+    let bad = || format!("`{s}` is not a date (use YYYY-MM-DD or RFC 3339)");
+    let num = |t: &str| t.parse::<i64>().map_err(|_| bad());
+    let (date, time) = match s.split_once(['T', ' ']) {
+        Some((d, t)) => (d, Some(t)),
+        None => (s, None),
+    };
+    let mut parts = date.splitn(3, '-');
+    let (y, m, d) = match (parts.next(), parts.next(), parts.next()) {
+        (Some(y), Some(m), Some(d)) => (num(y)?, num(m)?, num(d)?),
+        _ => return Err(bad()),
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return Err(bad());
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let yy = if m <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let mut secs = days * 86_400;
+    if let Some(t) = time {
+        let (clock, offset) = match t.find(['Z', 'z', '+', '-']) {
+            Some(i) => t.split_at(i),
+            None => (t, ""),
+        };
+        let mut hms = clock.split(':');
+        let h = num(hms.next().unwrap_or("0"))?;
+        let mi = num(hms.next().unwrap_or("0"))?;
+        let sec = hms
+            .next()
+            .map(|x| x.split('.').next().unwrap_or("0"))
+            .map_or(Ok(0), num)?;
+        secs += h * 3600 + mi * 60 + sec;
+        if let Some(rest) = offset.strip_prefix(['+', '-']) {
+            let (oh, om) = rest.split_once(':').unwrap_or((rest, "0"));
+            let off = num(oh)? * 3600 + num(om)? * 60;
+            secs -= if offset.starts_with('+') { off } else { -off };
+        } else if !(offset.is_empty() || offset.eq_ignore_ascii_case("z")) {
+            return Err(bad());
+        }
+    }
+    Ok(secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("1970-01-01").unwrap(), 0);
+        assert_eq!(parse_date("2026-11-28").unwrap(), 1_795_824_000);
+        assert_eq!(parse_date("2026-11-28T01:00:00Z").unwrap(), 1_795_827_600);
+        assert_eq!(
+            parse_date("2026-11-28T03:00:00+02:00").unwrap(),
+            1_795_827_600
+        );
+        assert!(parse_date("yesterday").is_err());
+        assert!(parse_date("2026-13-01").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("100M").unwrap(), 100 << 20);
+        assert_eq!(parse_size("64k").unwrap(), 64 << 10);
+        assert_eq!(parse_size("12").unwrap(), 12);
+        assert!(parse_size("1T").is_err());
+        assert!(parse_size("x").is_err());
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

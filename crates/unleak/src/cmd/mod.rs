@@ -1,0 +1,65 @@
+//! One module per subcommand, plus what they share: loading rules and opening outputs.
+
+mod git;
+mod mask;
+mod rules;
+mod scan;
+
+use crate::cli::{Cli, Command, RuleArgs};
+use crate::Outcome;
+use anyhow::Context;
+use std::io::{self, Write};
+use std::path::Path;
+use unleak_rules::{RuleSet, RuleSetBuilder};
+
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Scan(args) => scan::run(args, cli.verbose),
+        Command::Mask(args) => mask::run(args),
+        Command::Rules { command } => rules::run(command),
+    }
+}
+
+/// The built-in catalog plus `--rules` files, compiled.
+pub fn load_rules(args: &RuleArgs) -> anyhow::Result<RuleSet> {
+    let mut b = RuleSetBuilder::new();
+    if !args.no_builtin_rules {
+        b.add_builtin()
+            .context("the built-in rule catalog is broken")?;
+    }
+    for p in &args.rules {
+        b.add_path(p)?;
+    }
+    let set = b.build()?;
+    if set.is_empty() {
+        anyhow::bail!("no rules to run: --no-builtin-rules was given without --rules");
+    }
+    Ok(set)
+}
+
+/// Run `produce` against standard output, or against FILE written atomically.
+pub fn with_output<T>(
+    output: Option<&Path>,
+    produce: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<T>,
+) -> anyhow::Result<T> {
+    match output {
+        None => {
+            let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout());
+            let v = produce(&mut out).and_then(|v| out.flush().map(|_| v));
+            match v {
+                Ok(v) => Ok(v),
+                // A closed pipe (`unleak scan | head`) is not an error worth a message.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(0),
+                Err(e) => Err(e).context("cannot write to standard output"),
+            }
+        }
+        Some(path) => {
+            let mut result = None;
+            unleak_atomic::write_atomic_with(path, |w| {
+                result = Some(produce(w)?);
+                Ok(())
+            })?;
+            Ok(result.expect("producer ran"))
+        }
+    }
+}

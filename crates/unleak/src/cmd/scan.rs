@@ -1,0 +1,260 @@
+//! `unleak scan`: files, directories and standard input.
+
+use crate::cli::{ColorArg, FormatArg, ScanArgs};
+use crate::cmd::{git, load_rules, with_output};
+use crate::Outcome;
+use anyhow::bail;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+use unleak_core::{Blob, Finding, Origin};
+use unleak_matcher::{Matcher, MatcherOptions};
+use unleak_report::{Format, ReportOptions, ScanError, ScanSummary, Skipped};
+use unleak_sources::{scan_stream, walk, Item, WalkOptions};
+
+pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let rules = load_rules(&args.rules)?;
+    let matcher = Matcher::new(
+        rules,
+        MatcherOptions {
+            min_confidence: args.min_confidence.into(),
+            ..Default::default()
+        },
+    );
+    let mut paths = args.paths.clone();
+    if paths.is_empty() {
+        paths.push(PathBuf::from("."));
+    }
+    let stdin_count = paths.iter().filter(|p| p.as_os_str() == "-").count();
+    if stdin_count > 1 {
+        bail!("`-` (standard input) can be given only once");
+    }
+    let roots: Vec<PathBuf> = paths.into_iter().filter(|p| p.as_os_str() != "-").collect();
+    let walk_opts = WalkOptions {
+        max_file_size: args.max_file_size,
+        respect_gitignore: args.respect_gitignore,
+        include: args.include.clone(),
+        exclude: args.exclude.clone(),
+        follow_symlinks: args.follow_symlinks,
+        threads: args.threads.unwrap_or(0),
+        decompress: true,
+    };
+    let format = report_format(args.format);
+    let color = match args.color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => {
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    let report_opts = ReportOptions {
+        color,
+        tool_version: version,
+        repo_url: args.git.repo_url.as_deref(),
+        verbose: verbose > 0,
+    };
+
+    if args.git.any() {
+        if stdin_count > 0 || roots.len() > 1 {
+            bail!("git modes take one repository path, not `-` or several paths");
+        }
+        let repo = roots.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+        let (mut findings, summary) = git::scan(&repo, &args.git, &matcher, args.threads, started)?;
+        if args.show_secrets {
+            findings.iter_mut().for_each(|f| f.secret.reveal());
+        }
+        let (n, errors) = (findings.len(), summary.errors.len());
+        with_output(args.output.as_deref(), |out| {
+            unleak_report::write_report(
+                out,
+                format,
+                &findings,
+                matcher.rules(),
+                &summary,
+                &report_opts,
+            )
+        })?;
+        return outcome(n, errors);
+    }
+
+    let outcome_counts = with_output(args.output.as_deref(), |out| {
+        // JSONL streams each file's findings as soon as it is scanned.
+        let stream = (format == Format::Jsonl).then(|| Mutex::new(&mut *out));
+        let scan = Collector {
+            matcher: &matcher,
+            show_secrets: args.show_secrets,
+            stream,
+            findings: Mutex::new(Vec::new()),
+            files: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            skipped: Mutex::new(Vec::new()),
+            errors: Mutex::new(Vec::new()),
+        };
+        if stdin_count == 1 {
+            scan.stdin();
+        }
+        if !roots.is_empty() {
+            if let Err(e) = walk(&roots, &walk_opts, |item| scan.item(item)) {
+                return Ok(Err(anyhow::Error::from(e)));
+            }
+        }
+        scan.stream_error()?;
+        let Collector {
+            findings,
+            files,
+            bytes,
+            skipped,
+            errors,
+            stream,
+            ..
+        } = scan;
+        drop(stream);
+        let mut findings = findings.into_inner().expect("no panics while collecting");
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        let mut skipped = skipped.into_inner().expect("no panics while collecting");
+        skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut errors = errors.into_inner().expect("no panics while collecting");
+        errors.sort_by(|a, b| a.path.cmp(&b.path));
+        let summary = ScanSummary {
+            files_scanned: files.into_inner(),
+            bytes_scanned: bytes.into_inner(),
+            skipped,
+            errors,
+            elapsed: started.elapsed(),
+        };
+        let shown: &[Finding] = if format == Format::Jsonl {
+            &[]
+        } else {
+            &findings
+        };
+        unleak_report::write_report(out, format, shown, matcher.rules(), &summary, &report_opts)?;
+        Ok(Ok((findings.len(), summary.errors.len())))
+    })??;
+    outcome(outcome_counts.0, outcome_counts.1)
+}
+
+/// Findings decide the exit code; without findings, unread input makes the run an error,
+/// never a clean pass.
+fn outcome(findings: usize, errors: usize) -> anyhow::Result<Outcome> {
+    if findings > 0 {
+        return Ok(Outcome::Findings);
+    }
+    if errors > 0 {
+        bail!("{errors} input(s) could not be read; the scan is incomplete (see the report)");
+    }
+    Ok(Outcome::Clean)
+}
+
+fn report_format(f: FormatArg) -> Format {
+    match f {
+        FormatArg::Text => Format::Text,
+        FormatArg::Json => Format::Json,
+        FormatArg::Jsonl => Format::Jsonl,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Github => Format::Github,
+    }
+}
+
+/// Gathers findings and counts from the walker's threads.
+struct Collector<'a, 'w, 'o> {
+    matcher: &'a Matcher,
+    show_secrets: bool,
+    stream: Option<Mutex<&'w mut (dyn Write + Send + 'o)>>,
+    findings: Mutex<Vec<Finding>>,
+    files: AtomicU64,
+    bytes: AtomicU64,
+    skipped: Mutex<Vec<Skipped>>,
+    errors: Mutex<Vec<ScanError>>,
+}
+
+impl Collector<'_, '_, '_> {
+    fn item(&self, item: Item<'_>) {
+        match item {
+            Item::Blob {
+                blob,
+                base_offset,
+                base_line,
+                overlap,
+            } => self.blob(&blob, base_offset, base_line, overlap),
+            Item::Skipped { path, reason } => self.skipped.lock().unwrap().push(Skipped {
+                path: display(&path),
+                reason: reason.to_string(),
+            }),
+            Item::Error { path, message } => self.errors.lock().unwrap().push(ScanError {
+                path: display(&path),
+                message,
+            }),
+        }
+    }
+
+    fn blob(&self, blob: &Blob<'_>, base_offset: usize, base_line: usize, overlap: usize) {
+        if base_offset == 0 {
+            self.files.fetch_add(1, Ordering::Relaxed);
+        }
+        self.bytes
+            .fetch_add((blob.data.len() - overlap) as u64, Ordering::Relaxed);
+        let mut found = self.matcher.scan(blob);
+        // Findings wholly inside the overlap were reported with the previous chunk.
+        found.retain(|f| f.span.end > overlap);
+        if found.is_empty() {
+            return;
+        }
+        for f in &mut found {
+            f.shift(base_offset, base_line);
+            if let Origin::File(p) = &f.path {
+                f.path = Origin::File(PathBuf::from(display(p)));
+            }
+            if self.show_secrets {
+                f.secret.reveal();
+            }
+        }
+        if let Some(stream) = &self.stream {
+            let mut w = stream.lock().unwrap();
+            for f in &found {
+                if let Err(e) = unleak_report::write_jsonl_finding(&mut **w, f) {
+                    self.errors.lock().unwrap().push(ScanError {
+                        path: "<output>".into(),
+                        message: format!("cannot write a finding: {e}"),
+                    });
+                    break;
+                }
+            }
+        }
+        self.findings.lock().unwrap().extend(found);
+    }
+
+    fn stdin(&self) {
+        let stdin = std::io::stdin();
+        let result = scan_stream(stdin.lock(), |chunk| {
+            let blob = Blob::new(Origin::Stdin, chunk.data);
+            self.blob(&blob, chunk.base_offset, chunk.base_line, chunk.overlap);
+        });
+        if let Err(e) = result {
+            self.errors.lock().unwrap().push(ScanError {
+                path: "<stdin>".into(),
+                message: format!("cannot read standard input: {e}"),
+            });
+        }
+    }
+
+    /// A failure to write a streamed finding is an I/O error of the whole run.
+    fn stream_error(&self) -> std::io::Result<()> {
+        let errors = self.errors.lock().unwrap();
+        match errors.iter().find(|e| e.path == "<output>") {
+            Some(e) => Err(std::io::Error::other(e.message.clone())),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Paths as users typed them, without a leading `./`.
+fn display(p: &Path) -> String {
+    let s = p.to_string_lossy();
+    s.strip_prefix("./").unwrap_or(&s).to_string()
+}
