@@ -38,6 +38,17 @@ pub fn write_atomic_with(
                 path: path.to_path_buf(),
             })
         }
+        // A device or FIFO (`--output /dev/null`) is written in place: renaming a file
+        // over it would replace the device node itself.
+        Ok(m) if !m.file_type().is_file() && !m.is_dir() => {
+            let mut f = fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(io_err)?;
+            let mut w = io::BufWriter::new(&mut f);
+            produce(&mut w).map_err(io_err)?;
+            return w.flush().map_err(io_err);
+        }
         Ok(m) => Some(m),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => return Err(io_err(e)),
@@ -146,6 +157,14 @@ mod tests {
         assert!(r.is_err());
         assert_eq!(fs::read_to_string(&p).unwrap(), "old");
         assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_are_written_in_place_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        write_atomic(Path::new("/dev/null"), b"discarded").unwrap();
+        assert!(fs::metadata("/dev/null").unwrap().file_type().is_char_device());
     }
 
     #[cfg(unix)]
