@@ -108,4 +108,72 @@ mod tests {
         }
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
+
+    /// The built-in catalog is broad, and every rule shows at least two texts it must find
+    /// and two near misses it must not.
+    #[test]
+    fn builtin_catalog_is_broad_and_every_rule_has_two_examples_each_way() {
+        let rules = unleak_rules::builtin().expect("built-in catalog compiles");
+        assert!(rules.len() >= 60, "only {} built-in rules", rules.len());
+        let thin: Vec<String> = rules
+            .rules()
+            .iter()
+            .filter(|r| r.examples.len() < 2 || r.negative_examples.len() < 2)
+            .map(|r| {
+                format!(
+                    "{}: {} positive, {} negative",
+                    r.id,
+                    r.examples.len(),
+                    r.negative_examples.len()
+                )
+            })
+            .collect();
+        assert!(thin.is_empty(), "{}", thin.join("\n"));
+    }
+
+    /// A positive example of one rule is not also reported, at another span, by a
+    /// different rule: overlaps collapse to the most specific rule, so a second finding
+    /// would be a double report of one secret. The prefilter path must also find exactly
+    /// what searching the whole example finds.
+    #[test]
+    fn builtin_positive_examples_are_reported_once() {
+        let rules = unleak_rules::builtin().expect("built-in catalog compiles");
+        let matcher = Matcher::new(rules.clone(), MatcherOptions::default());
+        let mut problems = Vec::new();
+        for rule in rules.rules() {
+            for (n, example) in rule.examples.iter().enumerate() {
+                let (text, _) = generate::expand(example.text(), generate::seed_for(&rule.id, n))
+                    .expect("examples expand");
+                let blob = Blob::new(Origin::Stdin, text.as_bytes());
+                let found = matcher.scan(&blob);
+                // The keyword windows must not lose what a whole-blob search finds.
+                let spans = |fs: &[unleak_core::Finding]| {
+                    fs.iter()
+                        .map(|f| (f.rule_id.to_string(), f.span))
+                        .collect::<Vec<_>>()
+                };
+                if spans(&found) != spans(&matcher.scan_reference(&blob)) {
+                    problems.push(format!(
+                        "rule `{}` example {}: prefilter and whole-blob search disagree",
+                        rule.id,
+                        n + 1
+                    ));
+                }
+                let others: Vec<String> = found
+                    .iter()
+                    .filter(|f| *f.rule_id != *rule.id)
+                    .map(|f| f.rule_id.to_string())
+                    .collect();
+                if !others.is_empty() {
+                    problems.push(format!(
+                        "rule `{}` example {} is also reported by {}",
+                        rule.id,
+                        n + 1,
+                        others.join(", ")
+                    ));
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
 }

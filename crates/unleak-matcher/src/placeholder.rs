@@ -1,5 +1,6 @@
 //! Recognises values that stand in for a secret rather than being one: templates,
-//! variable references, documentation example keys, masks and filler.
+//! variable references, documentation example keys, masks, filler, and code identifiers
+//! on the right of an assignment (`password = self.password`, `token: API_TOKEN`).
 
 /// Substrings (compared lower-case) that mark a documentation or template value.
 const MARKERS: &[&str] = &[
@@ -31,9 +32,25 @@ const MARKERS: &[&str] = &[
     "#{",
 ];
 
+/// Credentials published as examples or for local development, which therefore protect
+/// nothing but appear in many codebases: the Azurite / Azure Storage emulator account key,
+/// the example tokens and client credentials of RFC 6749 (section 4.1.3, 5.1, 2.3.1), and
+/// the sample token that jwt.io and countless tutorials show.
+const PUBLISHED_EXAMPLE_VALUES: &[&str] = &[
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+    "2YotnFZFEjr1zCsicMWpAA",
+    "tGzv3JOkF0XG5Qx2TlKWIA",
+    "czZCaGRSa3F0MzpnWDFmQmF0M2JW",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+];
+
 /// Whether `value` is a placeholder and not a credential.
 pub fn is_placeholder(value: &[u8]) -> bool {
-    let v = String::from_utf8_lossy(value).to_ascii_lowercase();
+    let original = String::from_utf8_lossy(value);
+    if PUBLISHED_EXAMPLE_VALUES.contains(&original.trim()) {
+        return true;
+    }
+    let v = original.to_ascii_lowercase();
     let v = v.trim();
     if v.is_empty() {
         return true;
@@ -55,6 +72,10 @@ pub fn is_placeholder(value: &[u8]) -> bool {
     if v.len() > 2 && v.starts_with('%') && v.ends_with('%') && ident(&v[1..v.len() - 1]) {
         return true;
     }
+    // Identifier shapes depend on case, so they are judged on the original value.
+    if is_identifier_reference(original.trim()) {
+        return true;
+    }
     let bytes = v.as_bytes();
     // One repeated character: "aaaaaaaa", "00000000".
     if bytes.iter().all(|&b| b == bytes[0]) {
@@ -65,6 +86,66 @@ pub fn is_placeholder(value: &[u8]) -> bool {
         return true;
     }
     false
+}
+
+/// A name in code rather than a literal: `db_password`, `DB_PASSWORD`, `userPassword`, or a
+/// path of words joined by `.` or `::` (`self.password`, `process.env.API_TOKEN`,
+/// `config::Password`). Words carry no digits, so random values, which almost always do,
+/// are not mistaken for names.
+fn is_identifier_reference(v: &str) -> bool {
+    let path = v.replace("::", ".");
+    let segments: Vec<&str> = path.split('.').collect();
+    if segments.len() > 1 {
+        return segments.iter().all(|s| is_word(s));
+    }
+    is_snake_case(v) || is_camel_case(v)
+}
+
+/// Plain words joined by underscores: `snake_case`, `SCREAMING_CASE`, `_S_token_ord_char`.
+/// A random run of mixed-case letters (`hf_AbXqPz…`) is not a plain word.
+fn is_snake_case(s: &str) -> bool {
+    s.contains('_')
+        && s.trim_matches('_').len() > 1
+        && s.split('_').all(|w| w.is_empty() || is_plain_word(w))
+}
+
+/// `word`, `WORD` or `Word`.
+fn is_plain_word(w: &str) -> bool {
+    let b = w.as_bytes();
+    !b.is_empty()
+        && (b.iter().all(u8::is_ascii_lowercase)
+            || b.iter().all(u8::is_ascii_uppercase)
+            || (b[0].is_ascii_uppercase() && b[1..].iter().all(u8::is_ascii_lowercase)))
+}
+
+/// `camelCase` or `PascalCase`: humps of one capital and at least two lower-case letters,
+/// and at least two humps, so `apiKey` qualifies and a random mixed-case string does not.
+fn is_camel_case(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let mut humps = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_uppercase() {
+            i += 1;
+        } else if i != 0 {
+            return false;
+        }
+        let lower = bytes[i..]
+            .iter()
+            .take_while(|b| b.is_ascii_lowercase())
+            .count();
+        if lower < 2 {
+            return false;
+        }
+        i += lower;
+        humps += 1;
+    }
+    humps >= 2
+}
+
+/// One segment of a path: a plain, snake or camel case name.
+fn is_word(s: &str) -> bool {
+    s.len() <= 40 && (is_plain_word(s) || is_snake_case(s) || is_camel_case(s))
 }
 
 #[cfg(test)]
@@ -86,6 +167,19 @@ mod tests {
             "12345678",
             "********",
             "$(cat /run/secrets/token)",
+            "db_password",
+            "DB_PASSWORD",
+            "userPassword",
+            "ApiToken",
+            "self.password",
+            "process.env.API_TOKEN",
+            "settings.SECRET_KEY",
+            "this.props.authToken",
+            "private::IdentAny",
+            "core::fmt::Debug",
+            "_S_token_ord_char",
+            "2YotnFZFEjr1zCsicMWpAA",
+            "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
         ] {
             assert!(is_placeholder(p.as_bytes()), "{p}");
         }
@@ -97,6 +191,12 @@ mod tests {
             "q8Zr2LmT0vXw9Ka1",
             "ghp_Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z7A0bC3",
             "S3cr3t!Pa55",
+            "Zq8r.Lm2Tv0X",
+            "xKqzPwTmRbLcVnJd",
+            "hunter_2_Secret",
+            "correcthorsebatterystaple",
+            "s.AbcdefGhijklMnopqrStuvwxY",
+            "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",
         ] {
             assert!(!is_placeholder(v.as_bytes()), "{v}");
         }

@@ -8,12 +8,20 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Check {
-    /// GitHub-style tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `npm_`): the last six
+    /// GitHub-style tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `npm_`): the last six
     /// characters are the base62 CRC32 of the 30 before them, left-padded with `0`.
     Crc32Base62,
     /// A JWT: three dot-separated base64url parts whose header decodes to a JSON object
     /// with an `alg` field.
     Jwt,
+    /// GitLab routable tokens (`glpat-….01.…`): a base64url payload, `.`, a two-digit
+    /// version, `.`, the payload length in base36 (2 characters) and the base36 CRC32 of
+    /// everything before it (7 characters), as GitLab's `RoutableToken` generator makes them.
+    GitlabRoutable,
+    /// HTTP Basic credentials: standard base64 that decodes to printable `user:password`
+    /// with a non-empty password (the `Authorization: Basic` header, docker `auth`, npm
+    /// `_auth`).
+    Base64UserPass,
 }
 
 const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -23,6 +31,8 @@ impl Check {
         match self {
             Check::Crc32Base62 => "crc32-base62",
             Check::Jwt => "jwt",
+            Check::GitlabRoutable => "gitlab-routable",
+            Check::Base64UserPass => "base64-user-pass",
         }
     }
 
@@ -41,8 +51,79 @@ impl Check {
                 crc32_base62(random).as_bytes() == sum
             }
             Check::Jwt => jwt_header_has_alg(secret),
+            Check::GitlabRoutable => gitlab_routable_is_consistent(secret),
+            Check::Base64UserPass => decodes_to_user_pass(secret),
         }
     }
+}
+
+/// Lower-case base36 of `n`, left-padded with `0` to `width`.
+pub(crate) fn base36(mut n: u64, width: usize) -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    while n > 0 {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+    }
+    while out.len() < width {
+        out.push(b'0');
+    }
+    out.reverse();
+    String::from_utf8(out).expect("base36 is ASCII")
+}
+
+/// The trailer GitLab appends to a routable token's `PREFIX + payload`: `.01.`, the
+/// payload length and the CRC32 of all of it.
+pub(crate) fn gitlab_routable_trailer(prefix_and_payload: &str, payload_len: usize) -> String {
+    let head = format!("{prefix_and_payload}.01.{}", base36(payload_len as u64, 2));
+    let crc = base36(crc32(head.as_bytes()) as u64, 7);
+    format!("{head}{crc}")
+}
+
+fn gitlab_routable_is_consistent(token: &[u8]) -> bool {
+    // …<payload>.<version:2>.<length:2><crc:7>
+    let Ok(token) = std::str::from_utf8(token) else {
+        return false;
+    };
+    let Some((head, tail)) = token.rsplit_once('.') else {
+        return false;
+    };
+    let Some((front, version)) = head.rsplit_once('.') else {
+        return false;
+    };
+    if tail.len() != 9 || version.len() != 2 {
+        return false;
+    }
+    let (length, crc) = tail.split_at(2);
+    let Ok(length) = u64::from_str_radix(length, 36) else {
+        return false;
+    };
+    // The payload (base64url, so it may hold `-` itself) is the last `length` characters
+    // before the version and follows the prefix's closing `-`.
+    let Ok(length) = usize::try_from(length) else {
+        return false;
+    };
+    if length == 0 || front.len() <= length || front.as_bytes()[front.len() - length - 1] != b'-' {
+        return false;
+    }
+    let signed = &token[..token.len() - 7];
+    base36(crc32(signed.as_bytes()) as u64, 7) == crc
+}
+
+fn decodes_to_user_pass(secret: &[u8]) -> bool {
+    if secret.iter().any(|&b| b == b'-' || b == b'_') {
+        return false; // base64url is not what Basic credentials use
+    }
+    let Some(plain) = b64url_decode(secret) else {
+        return false;
+    };
+    let Ok(plain) = std::str::from_utf8(&plain) else {
+        return false;
+    };
+    if plain.chars().any(char::is_control) {
+        return false;
+    }
+    matches!(plain.split_once(':'), Some((_, pass)) if !pass.is_empty())
 }
 
 /// CRC32 (IEEE) of `data`, base62-encoded and left-padded to six characters.
@@ -151,6 +232,35 @@ mod tests {
         bad[5] = b'Z';
         assert!(!Check::Crc32Base62.verify(&bad));
         assert!(!Check::Crc32Base62.verify(b"ghp_short"));
+    }
+
+    #[test]
+    fn gitlab_routable_tokens_need_a_matching_length_and_crc() {
+        let token = gitlab_routable_trailer("glpat-AbCdEfGhIjKlMnOpQrStUvWxYz012345", 32);
+        assert!(Check::GitlabRoutable.verify(token.as_bytes()));
+        let tampered = token.replacen("AbC", "XbC", 1);
+        assert!(!Check::GitlabRoutable.verify(tampered.as_bytes()));
+        let wrong_length = gitlab_routable_trailer("glpat-AbCdEfGhIjKlMnOpQrStUvWxYz012345", 31);
+        assert!(!Check::GitlabRoutable.verify(wrong_length.as_bytes()));
+        assert!(!Check::GitlabRoutable.verify(b"glpat-AbCdEfGhIjKlMnOpQrSt"));
+    }
+
+    #[test]
+    fn base36_pads_and_encodes() {
+        assert_eq!(base36(0, 2), "00");
+        assert_eq!(base36(35, 2), "0z");
+        assert_eq!(base36(36 * 36, 2), "100");
+    }
+
+    #[test]
+    fn basic_credentials_decode_to_user_and_password() {
+        // "alice:s3cret!" and "alice" (no colon) and "alice:" (empty password)
+        assert!(Check::Base64UserPass.verify(b"YWxpY2U6czNjcmV0IQ=="));
+        assert!(!Check::Base64UserPass.verify(b"YWxpY2U="));
+        assert!(!Check::Base64UserPass.verify(b"YWxpY2U6"));
+        assert!(!Check::Base64UserPass.verify(b"not base64!"));
+        // a control byte in the decoded text: "a:\x01"
+        assert!(!Check::Base64UserPass.verify(b"YToB"));
     }
 
     #[test]

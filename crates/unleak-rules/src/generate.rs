@@ -1,13 +1,28 @@
 //! Deterministic example tokens.
 //!
 //! Rule examples never carry a pasted token: they write `{{gen:SPEC}}` and this module
-//! makes a value of the documented shape at test time, the same on every run. SPEC is
-//! `ALPHABET:LENGTH` (alphabets: `alnum`, `lower`, `upper`, `digits`, `hex`, `HEX`,
-//! `lowernum`, `uppernum`, `b32`, `b64`, `b64url`), `crc32:PREFIX` (prefix, 30 random
-//! characters and their base62 CRC32), or `jwt` (a signed-looking JWT with an `alg`
-//! header).
+//! makes a value of the documented shape at test time, the same on every run. A SPEC is
+//! one or more parts joined by `+`, whose values are concatenated:
+//!
+//! - `ALPHABET:LENGTH` (alphabets: `alnum`, `lower`, `upper`, `digits`, `hex`, `HEX`,
+//!   `lowernum`, `uppernum`, `b32`, `b64`, `b64url`);
+//! - `'text'`: literal text, so a token's public prefix and separators stay part of the
+//!   one generated value (`'xoxb-'+digits:12+'-'+alnum:24`);
+//! - `crc32:PREFIX`: prefix, 30 random characters and their base62 CRC32 (GitHub, npm);
+//! - `routable:PREFIX`: a GitLab routable token (payload, version, length, base36 CRC32);
+//! - `jwt`: a signed-looking JWT with an `alg` header;
+//! - `uuid`: a random version-4 UUID;
+//! - `basic:USERLEN:PASSLEN`: base64 of `user:password`, as HTTP Basic credentials;
+//! - `pem:LABEL[:encrypted][:indented][:escaped|:json]`: a PEM block with a DER-shaped
+//!   body (OpenSSH keys get the `openssh-key-v1` magic), optionally with legacy encryption
+//!   headers, with its lines after the first indented by four spaces (a YAML block
+//!   scalar), written inside a quoted string (`escaped`: newlines as `\n` escapes) or as a
+//!   JSON key file writes it (`json`: escapes plus a final `\n`, as in service accounts);
+//! - `pgp` or `pgp:COMMENT`: an ASCII-armored PGP private key block with its CRC-24 line,
+//!   optionally with a `Comment:` armor header;
+//! - `ppk:ALGORITHM`: a PuTTY version 3 private key file.
 
-use crate::check::crc32_base62;
+use crate::check::{crc32_base62, gitlab_routable_trailer};
 
 const ALNUM: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -42,6 +57,9 @@ impl Rng {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
+    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.next_u64() as u8).collect()
+    }
     pub fn string(&mut self, alphabet: &str, len: usize) -> String {
         let chars: Vec<char> = alphabet.chars().collect();
         (0..len)
@@ -61,21 +79,103 @@ pub fn seed_for(rule_id: &str, n: usize) -> u64 {
     h
 }
 
-/// Make one value from a SPEC.
+/// Make one value from a SPEC: its `+`-joined parts, concatenated.
 pub fn generate(spec: &str, rng: &mut Rng) -> Result<String, String> {
+    let mut out = String::new();
+    for part in split_parts(spec)? {
+        out.push_str(&generate_part(part, rng)?);
+    }
+    Ok(out)
+}
+
+/// Split a SPEC at the `+` signs that are outside `'…'` literals.
+fn split_parts(spec: &str) -> Result<Vec<&str>, String> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut quoted = false;
+    for (i, c) in spec.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            '+' if !quoted => {
+                parts.push(&spec[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if quoted {
+        return Err(format!(
+            "generator `{spec}` has an unterminated `'` literal"
+        ));
+    }
+    parts.push(&spec[start..]);
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(format!("generator `{spec}` has an empty part"));
+    }
+    Ok(parts)
+}
+
+fn generate_part(spec: &str, rng: &mut Rng) -> Result<String, String> {
+    if let Some(text) = spec.strip_prefix('\'') {
+        return Ok(text.strip_suffix('\'').unwrap_or(text).to_string());
+    }
     let (kind, arg) = spec.split_once(':').unwrap_or((spec, ""));
+    let b64url = alphabet("b64url").expect("known alphabet");
     match kind {
         "crc32" => {
             let random = rng.string(ALNUM, 30);
             Ok(format!("{arg}{random}{}", crc32_base62(random.as_bytes())))
         }
+        "routable" => {
+            // 16 random bytes, the routing payload (`o:` is the one required key) and its
+            // length byte, base64url without padding, as GitLab encodes them.
+            let mut raw = rng.bytes(16);
+            let routing = format!(
+                "o:{}",
+                rng.string("0123456789abcdefghijklmnopqrstuvwxyz", 5)
+            );
+            raw.extend_from_slice(routing.as_bytes());
+            raw.push(routing.len() as u8);
+            let payload = base64_encode(&raw, B64URL_NOPAD);
+            Ok(gitlab_routable_trailer(
+                &format!("{arg}{payload}"),
+                payload.len(),
+            ))
+        }
         "jwt" => {
             // {"alg":"HS256","typ":"JWT"}
             let header = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
-            let b64url = alphabet("b64url").expect("known alphabet");
             let payload = format!("eyJ{}", rng.string(b64url, 40));
             Ok(format!("{header}.{payload}.{}", rng.string(b64url, 43)))
         }
+        "uuid" => {
+            let h = rng.string("0123456789abcdef", 32);
+            let variant = rng.string("89ab", 1);
+            Ok(format!(
+                "{}-{}-4{}-{variant}{}-{}",
+                &h[..8],
+                &h[8..12],
+                &h[13..16],
+                &h[17..20],
+                &h[20..32]
+            ))
+        }
+        "basic" => {
+            let (user, pass) = arg
+                .split_once(':')
+                .and_then(|(u, p)| Some((u.parse::<usize>().ok()?, p.parse::<usize>().ok()?)))
+                .filter(|&(u, p)| (1..=256).contains(&u) && (1..=256).contains(&p))
+                .ok_or_else(|| format!("generator `{spec}` needs lengths, e.g. `basic:8:16`"))?;
+            let plain = format!(
+                "{}:{}",
+                rng.string("abcdefghijklmnopqrstuvwxyz", user),
+                rng.string(ALNUM, pass)
+            );
+            Ok(base64_encode(plain.as_bytes(), B64_PAD))
+        }
+        "pem" => pem_block(arg, rng),
+        "pgp" => Ok(pgp_private_key_block(arg, rng)),
+        "ppk" => ppk_file(arg, rng),
         name => {
             let alpha = alphabet(name).ok_or_else(|| format!("unknown generator `{name}`"))?;
             let len: usize = arg
@@ -87,6 +187,155 @@ pub fn generate(spec: &str, rng: &mut Rng) -> Result<String, String> {
             Ok(rng.string(alpha, len))
         }
     }
+}
+
+const B64_PAD: (&str, bool) = (
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+    true,
+);
+const B64URL_NOPAD: (&str, bool) = (
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+    false,
+);
+
+/// Base64 of `data` in the given alphabet, with or without `=` padding.
+fn base64_encode(data: &[u8], (alphabet, pad): (&str, bool)) -> String {
+    let table = alphabet.as_bytes();
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &b)| acc | (b as u32) << (16 - 8 * i));
+        let emit = chunk.len() + 1;
+        for i in 0..4 {
+            if i < emit {
+                out.push(table[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else if pad {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// `text` broken into lines of `width` characters.
+fn wrap(text: &str, width: usize) -> String {
+    text.as_bytes()
+        .chunks(width)
+        .map(|line| std::str::from_utf8(line).expect("base64 is ASCII"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A PEM block whose body is shaped like the real thing: DER (`SEQUENCE`, two-byte
+/// length) for PKCS#1, SEC 1 and PKCS#8, the `openssh-key-v1` magic for OpenSSH keys.
+fn pem_block(arg: &str, rng: &mut Rng) -> Result<String, String> {
+    let mut flags = arg.split(':');
+    let label = flags.next().unwrap_or_default();
+    let (mut encrypted, mut escaped, mut json, mut indented) = (false, false, false, false);
+    for flag in flags {
+        match flag {
+            "encrypted" => encrypted = true,
+            "escaped" => escaped = true,
+            "json" => json = true,
+            "indented" => indented = true,
+            _ => return Err(format!("generator `pem:{arg}`: unknown flag `{flag}`")),
+        }
+    }
+    let (mut der, body_len, width) = match label {
+        "OPENSSH PRIVATE KEY" => (b"openssh-key-v1\0".to_vec(), 380, 70),
+        "RSA PRIVATE KEY" => (vec![0x30, 0x82, 0x04, 0xa4], 1188, 64),
+        "PRIVATE KEY" => (vec![0x30, 0x82, 0x04, 0xbe], 1214, 64),
+        "ENCRYPTED PRIVATE KEY" => (vec![0x30, 0x82, 0x05, 0x0e], 1294, 64),
+        "EC PRIVATE KEY" => (vec![0x30, 0x77], 119, 64),
+        "DSA PRIVATE KEY" => (vec![0x30, 0x82, 0x01, 0xbb], 443, 64),
+        _ => return Err(format!("generator `pem:{arg}`: unknown PEM label")),
+    };
+    der.extend(rng.bytes(body_len));
+    let headers = if encrypted {
+        format!(
+            "Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,{}\n\n",
+            rng.string("0123456789ABCDEF", 32)
+        )
+    } else {
+        String::new()
+    };
+    let block = format!(
+        "-----BEGIN {label}-----\n{headers}{}\n-----END {label}-----",
+        wrap(&base64_encode(&der, B64_PAD), width)
+    );
+    // Inside a quoted string newlines are `\n` escapes; JSON key files (service account
+    // keys) also end the block with one.
+    // In a YAML block scalar every line after the first is indented.
+    let block = if indented {
+        block.replace('\n', "\n    ")
+    } else {
+        block
+    };
+    Ok(if json {
+        format!("{}\\n", block.replace('\n', "\\n"))
+    } else if escaped {
+        block.replace('\n', "\\n")
+    } else {
+        block
+    })
+}
+
+/// CRC-24 of OpenPGP ASCII armor (RFC 4880, section 6.1).
+fn crc24(data: &[u8]) -> u32 {
+    let mut crc: u32 = 0x00B7_04CE;
+    for &b in data {
+        crc ^= (b as u32) << 16;
+        for _ in 0..8 {
+            crc <<= 1;
+            if crc & 0x0100_0000 != 0 {
+                crc ^= 0x0186_4CFB;
+            }
+        }
+    }
+    crc & 0x00FF_FFFF
+}
+
+/// An armored PGP private key block: an old-format secret-key packet header, a random body
+/// and the armor checksum line.
+fn pgp_private_key_block(comment: &str, rng: &mut Rng) -> String {
+    let mut packet = vec![0x95, 0x03, 0xc6, 0x04];
+    packet.extend(rng.bytes(966));
+    let crc = crc24(&packet).to_be_bytes();
+    let headers = if comment.is_empty() {
+        String::new()
+    } else {
+        format!("Comment: {comment}\n")
+    };
+    format!(
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----\n{headers}\n{}\n={}\n-----END PGP PRIVATE KEY BLOCK-----",
+        wrap(&base64_encode(&packet, B64_PAD), 64),
+        base64_encode(&crc[1..], B64_PAD)
+    )
+}
+
+/// A PuTTY version 3 key file (unencrypted): headers, the public blob, the private blob
+/// and the HMAC-SHA-256 line.
+fn ppk_file(algorithm: &str, rng: &mut Rng) -> Result<String, String> {
+    let (public_len, private_len) = match algorithm {
+        "ssh-ed25519" => (32, 36),
+        "ssh-rsa" => (270, 660),
+        "ecdsa-sha2-nistp256" => (104, 40),
+        _ => return Err(format!("generator `ppk:{algorithm}`: unknown algorithm")),
+    };
+    let mut public = (algorithm.len() as u32).to_be_bytes().to_vec();
+    public.extend_from_slice(algorithm.as_bytes());
+    public.extend(rng.bytes(public_len));
+    let public = wrap(&base64_encode(&public, B64_PAD), 64);
+    let private = wrap(&base64_encode(&rng.bytes(private_len), B64_PAD), 64);
+    Ok(format!(
+        "PuTTY-User-Key-File-3: {algorithm}\nEncryption: none\nComment: {}\nPublic-Lines: {}\n{public}\nPrivate-Lines: {}\n{private}\nPrivate-MAC: {}",
+        rng.string("abcdefghijklmnopqrstuvwxyz", 10),
+        public.lines().count(),
+        private.lines().count(),
+        rng.string("0123456789abcdef", 64)
+    ))
 }
 
 /// Replace every `{{gen:SPEC}}` in `text`; returns the text and the values made, in order.
@@ -142,5 +391,103 @@ mod tests {
         assert!(expand("{{gen:nope:3}}", 1).is_err());
         assert!(expand("{{gen:hex}}", 1).is_err());
         assert!(expand("{{gen:hex:4", 1).is_err());
+        assert!(expand("{{gen:'abc+hex:4}}", 1).is_err());
+        assert!(expand("{{gen:hex:4+}}", 1).is_err());
+        assert!(expand("{{gen:pem:SECRET SAUCE}}", 1).is_err());
+        assert!(expand("{{gen:ppk:ssh-dss}}", 1).is_err());
+        assert!(expand("{{gen:basic:8}}", 1).is_err());
+    }
+
+    #[test]
+    fn parts_concatenate_into_one_value() {
+        let (text, v) = expand("k={{gen:'xoxb-'+digits:4+'-'+hex:6}} {{gen:'a+b'}}", 5).unwrap();
+        assert_eq!(v.len(), 2);
+        assert!(v[0].starts_with("xoxb-") && v[0].len() == 16, "{}", v[0]);
+        assert_eq!(&v[0][9..10], "-");
+        assert_eq!(v[1], "a+b");
+        assert_eq!(text, format!("k={} a+b", v[0]));
+    }
+
+    #[test]
+    fn uuids_have_the_version_4_shape() {
+        let (_, v) = expand("{{gen:uuid}}", 9).unwrap();
+        let groups: Vec<_> = v[0].split('-').map(str::len).collect();
+        assert_eq!(groups, [8, 4, 4, 4, 12]);
+        assert_eq!(&v[0][14..15], "4");
+    }
+
+    #[test]
+    fn basic_and_routable_values_pass_their_checks() {
+        let (_, v) = expand("{{gen:basic:6:20}} {{gen:routable:glpat-}}", 11).unwrap();
+        assert!(Check::Base64UserPass.verify(v[0].as_bytes()));
+        assert!(v[1].starts_with("glpat-"));
+        assert!(Check::GitlabRoutable.verify(v[1].as_bytes()), "{}", v[1]);
+    }
+
+    #[test]
+    fn pem_blocks_have_headers_and_a_der_shaped_body() {
+        let (_, v) = expand("{{gen:pem:RSA PRIVATE KEY}}", 2).unwrap();
+        let lines: Vec<_> = v[0].lines().collect();
+        assert_eq!(lines[0], "-----BEGIN RSA PRIVATE KEY-----");
+        assert_eq!(*lines.last().unwrap(), "-----END RSA PRIVATE KEY-----");
+        assert!(lines[1].starts_with("MII") && lines[1].len() == 64);
+        let (_, v) = expand("{{gen:pem:OPENSSH PRIVATE KEY}}", 2).unwrap();
+        assert!(v[0]
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("b3BlbnNzaC1rZXktdjEA"));
+        let (_, v) = expand("{{gen:pem:RSA PRIVATE KEY:encrypted}}", 2).unwrap();
+        assert_eq!(v[0].lines().nth(1), Some("Proc-Type: 4,ENCRYPTED"));
+        let (_, v) = expand("{{gen:pem:PRIVATE KEY:json}}", 2).unwrap();
+        assert!(!v[0].contains('\n'));
+        assert!(v[0].starts_with("-----BEGIN PRIVATE KEY-----\\nMII"));
+        assert!(v[0].ends_with("-----END PRIVATE KEY-----\\n"));
+        let (_, v) = expand("{{gen:pem:EC PRIVATE KEY:indented}}", 2).unwrap();
+        assert!(v[0].lines().skip(1).all(|l| l.starts_with("    ")));
+        let (_, v) = expand("{{gen:pem:EC PRIVATE KEY:escaped}}", 2).unwrap();
+        assert!(!v[0].contains('\n') && v[0].ends_with("-----END EC PRIVATE KEY-----"));
+        assert!(expand("{{gen:pem:PRIVATE KEY:yaml}}", 2).is_err());
+    }
+
+    #[test]
+    fn crc24_matches_the_openpgp_reference_value() {
+        // CRC-24/OPENPGP check value for "123456789".
+        assert_eq!(crc24(b"123456789"), 0x21CF02);
+        let (_, v) = expand("{{gen:pgp}}", 4).unwrap();
+        assert!(v[0].starts_with("-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQ"));
+        let checksum = v[0].lines().rev().nth(1).unwrap();
+        assert!(checksum.starts_with('=') && checksum.len() == 5);
+        let (_, v) = expand("{{gen:pgp:release key}}", 4).unwrap();
+        assert_eq!(v[0].lines().nth(1), Some("Comment: release key"));
+    }
+
+    #[test]
+    fn ppk_files_count_their_lines() {
+        let (_, v) = expand("{{gen:ppk:ssh-rsa}}", 6).unwrap();
+        let lines: Vec<_> = v[0].lines().collect();
+        assert_eq!(lines[0], "PuTTY-User-Key-File-3: ssh-rsa");
+        let public: usize = lines[3]
+            .strip_prefix("Public-Lines: ")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let private_at = 4 + public;
+        assert!(lines[private_at].starts_with("Private-Lines: "));
+        assert!(lines.last().unwrap().starts_with("Private-MAC: "));
+    }
+
+    #[test]
+    fn base64_encoding_matches_rfc_4648_vectors() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64_encode(plain.as_bytes(), B64_PAD), encoded);
+        }
+        assert_eq!(base64_encode(b"fo", B64URL_NOPAD), "Zm8");
     }
 }
