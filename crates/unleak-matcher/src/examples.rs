@@ -99,6 +99,9 @@ mod tests {
         let matcher = Matcher::new(rules.clone(), MatcherOptions::default());
         let mut problems = Vec::new();
         for rule in rules.rules() {
+            if let Err(e) = rule.regex() {
+                problems.push(e.to_string());
+            }
             problems.extend(check_rule(&matcher, rule).iter().map(|f| f.to_string()));
             problems.extend(
                 rule.lint()

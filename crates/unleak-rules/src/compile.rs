@@ -3,8 +3,9 @@
 use crate::schema::{Example, GatewayHint, RuleFile, RuleSpec};
 use crate::{Check, RuleError};
 use regex::bytes::{Regex, RegexBuilder};
+use regex_syntax::hir::{Hir, HirKind};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use unleak_core::Confidence;
 
 /// Default number of bytes a match may reach past its keyword.
@@ -20,7 +21,14 @@ pub struct Rule {
     pub description: String,
     /// Lower-cased keywords.
     pub keywords: Vec<String>,
-    pub regex: Regex,
+    /// The regex as the rule file wrote it.
+    pub pattern: String,
+    /// What is compiled: `pattern` with large counted repetitions relaxed (see
+    /// `simplify`).
+    compiled_pattern: String,
+    /// Compiled on first use, so start-up costs nothing for rules whose keywords never
+    /// occur (a pre-commit run on one file triggers a handful of rules).
+    regex: OnceLock<Result<Regex, String>>,
     /// Index of the `secret` capture group.
     pub secret_group: usize,
     pub min_entropy: Option<f64>,
@@ -39,6 +47,21 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// The compiled regex. Compilation happens once, on first use; a regex that exceeds
+    /// the size limits is an error naming the rule.
+    pub fn regex(&self) -> Result<&Regex, RuleError> {
+        self.regex
+            .get_or_init(|| {
+                RegexBuilder::new(&self.compiled_pattern)
+                    .size_limit(REGEX_SIZE_LIMIT)
+                    .dfa_size_limit(REGEX_SIZE_LIMIT)
+                    .build()
+                    .map_err(|e| format!("regex does not compile: {e}"))
+            })
+            .as_ref()
+            .map_err(|e| RuleError::invalid(&self.source, &self.id, e.clone()))
+    }
+
     /// Problems that do not stop a rule from running but that `rules check` reports and
     /// the built-in catalog must not have.
     pub fn lint(&self) -> Vec<String> {
@@ -89,6 +112,18 @@ impl RuleSet {
 pub struct RuleSetBuilder {
     rules: Vec<Rule>,
     disabled: Vec<String>,
+    overrides: Vec<(String, RuleOverride)>,
+    /// The file `disable` and `override_rule` came from, for error messages.
+    config_source: Option<String>,
+}
+
+/// Per-rule settings a configuration file may change without redefining the rule.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RuleOverride {
+    /// Report the rule's findings at this confidence instead.
+    pub confidence: Option<Confidence>,
+    /// Replace the rule's entropy floor (bits per byte, 0..=8).
+    pub min_entropy: Option<f64>,
 }
 
 impl RuleSetBuilder {
@@ -98,7 +133,8 @@ impl RuleSetBuilder {
 
     pub fn add_builtin(&mut self) -> Result<&mut Self, RuleError> {
         for (name, text) in crate::builtin_files() {
-            self.add_toml(name, text)?;
+            // Built-in regexes compile lazily; their tests compile every one.
+            self.add_rules(name, text, false)?;
         }
         Ok(self)
     }
@@ -125,8 +161,13 @@ impl RuleSetBuilder {
         self.add_toml(&path.display().to_string(), &text)
     }
 
-    /// Parse and compile one TOML document named `file` in messages.
+    /// Parse and compile one TOML document named `file` in messages. Its regexes are
+    /// compiled now, so a user's rule that is too large fails at load, naming it.
     pub fn add_toml(&mut self, file: &str, text: &str) -> Result<&mut Self, RuleError> {
+        self.add_rules(file, text, true)
+    }
+
+    fn add_rules(&mut self, file: &str, text: &str, eager: bool) -> Result<&mut Self, RuleError> {
         let parsed: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse {
             file: file.to_string(),
             message: e.to_string().trim_end().to_string(),
@@ -147,6 +188,9 @@ impl RuleSetBuilder {
                 ));
             }
             let rule = compile(file, spec)?;
+            if eager {
+                rule.regex()?;
+            }
             match self.rules.iter_mut().find(|r| r.id == rule.id) {
                 Some(slot) => *slot = rule,
                 None => self.rules.push(rule),
@@ -161,24 +205,83 @@ impl RuleSetBuilder {
         self
     }
 
+    /// Change one rule's confidence or entropy floor (from configuration). Later calls for
+    /// the same id win field by field.
+    pub fn override_rule(&mut self, id: impl Into<String>, change: RuleOverride) -> &mut Self {
+        self.overrides.push((id.into(), change));
+        self
+    }
+
+    /// Name the configuration file that `disable` and `override_rule` came from, so an
+    /// error about an unknown rule id points at it.
+    pub fn configured_by(&mut self, file: impl Into<String>) -> &mut Self {
+        self.config_source = Some(file.into());
+        self
+    }
+
     pub fn build(&mut self) -> Result<RuleSet, RuleError> {
+        let source = self.config_source.as_deref().unwrap_or("configuration");
         for id in &self.disabled {
             if !self.rules.iter().any(|r| &*r.id == id) {
                 return Err(RuleError::invalid(
-                    "configuration",
+                    source,
                     id,
                     "cannot be disabled: no rule has this id",
                 ));
             }
         }
-        let disabled = &self.disabled;
-        let rules = self
+        let mut rules: Vec<Rule> = self
             .rules
             .iter()
-            .filter(|r| !disabled.iter().any(|d| **d == *r.id))
+            .filter(|r| !self.disabled.iter().any(|d| **d == *r.id))
             .cloned()
             .collect();
+        for (id, change) in &self.overrides {
+            if let Some(e) = change.min_entropy {
+                if !(0.0..=8.0).contains(&e) {
+                    return Err(RuleError::invalid(
+                        source,
+                        id,
+                        format!("min_entropy {e} is outside 0..=8 bits per byte"),
+                    ));
+                }
+            }
+            let rule = match rules.iter_mut().find(|r| &*r.id == id) {
+                Some(rule) => rule,
+                None if self.disabled.contains(id) => {
+                    return Err(RuleError::invalid(
+                        source,
+                        id,
+                        "is both disabled and overridden; keep one",
+                    ))
+                }
+                None => {
+                    return Err(RuleError::invalid(
+                        source,
+                        id,
+                        "cannot be overridden: no rule has this id",
+                    ))
+                }
+            };
+            if let Some(c) = change.confidence {
+                rule.confidence = c;
+            }
+            if change.min_entropy.is_some() {
+                rule.min_entropy = change.min_entropy;
+            }
+        }
         Ok(RuleSet { rules })
+    }
+}
+
+/// The capture index of the group named `secret`.
+fn secret_group_index(hir: &Hir) -> Option<usize> {
+    match hir.kind() {
+        HirKind::Capture(c) if c.name.as_deref() == Some("secret") => Some(c.index as usize),
+        HirKind::Capture(c) => secret_group_index(&c.sub),
+        HirKind::Repetition(r) => secret_group_index(&r.sub),
+        HirKind::Concat(hs) | HirKind::Alternation(hs) => hs.iter().find_map(secret_group_index),
+        _ => None,
     }
 }
 
@@ -215,16 +318,18 @@ fn compile(file: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
             return Err(bad(format!("keyword `{k}` is not ASCII")));
         }
     }
-    let regex = RegexBuilder::new(&spec.regex)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .dfa_size_limit(REGEX_SIZE_LIMIT)
-        .build()
+    let compiled_pattern = crate::simplify::simplify(&spec.regex)
         .map_err(|e| bad(format!("regex does not compile: {e}")))?;
-    let secret_group = regex
-        .capture_names()
-        .position(|n| n == Some("secret"))
-        .ok_or_else(|| bad("regex has no named group `secret`".into()))?;
-    if regex.is_match(b"") {
+    // Validate without compiling: parsing is a thousand times cheaper, and the built-in
+    // catalog's full compilation is checked by its tests and `rules check`.
+    let hir = regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .build()
+        .parse(&compiled_pattern)
+        .map_err(|e| bad(format!("regex does not compile: {e}")))?;
+    let secret_group =
+        secret_group_index(&hir).ok_or_else(|| bad("regex has no named group `secret`".into()))?;
+    if hir.properties().minimum_len() == Some(0) {
         return Err(bad("regex matches the empty string".into()));
     }
     if let Some(e) = spec.min_entropy {
@@ -252,7 +357,9 @@ fn compile(file: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
             .iter()
             .map(|k| k.to_ascii_lowercase())
             .collect(),
-        regex,
+        pattern: spec.regex,
+        compiled_pattern,
+        regex: OnceLock::new(),
         secret_group,
         min_entropy: spec.min_entropy,
         confidence: spec.confidence,
@@ -339,6 +446,60 @@ negative_examples = ["demo_short"]
         let set = b.build().unwrap();
         assert_eq!(set.len(), 1);
         assert_eq!(&*set.rules()[0].name, "Mine");
+    }
+
+    #[test]
+    fn overrides_change_confidence_and_entropy_of_one_rule() {
+        let mut b = RuleSetBuilder::new();
+        b.add_toml("a.toml", GOOD).unwrap();
+        b.override_rule(
+            "demo-token",
+            RuleOverride {
+                confidence: Some(Confidence::Low),
+                min_entropy: None,
+            },
+        );
+        b.override_rule(
+            "demo-token",
+            RuleOverride {
+                confidence: None,
+                min_entropy: Some(3.5),
+            },
+        );
+        let set = b.build().unwrap();
+        let rule = set.get("demo-token").unwrap();
+        assert_eq!(rule.confidence, Confidence::Low);
+        assert_eq!(rule.min_entropy, Some(3.5));
+    }
+
+    #[test]
+    fn bad_overrides_name_the_configuration_file_and_the_rule() {
+        let build = |id: &str, change: RuleOverride, disable: bool| {
+            let mut b = RuleSetBuilder::new();
+            b.add_toml("a.toml", GOOD).unwrap();
+            b.configured_by("repo/.unleak.toml");
+            if disable {
+                b.disable(["demo-token".to_string()]);
+            }
+            b.override_rule(id, change);
+            b.build().unwrap_err().to_string()
+        };
+        let e = build("nope", RuleOverride::default(), false);
+        assert!(
+            e.contains("repo/.unleak.toml") && e.contains("`nope`"),
+            "{e}"
+        );
+        let steep = RuleOverride {
+            min_entropy: Some(9.0),
+            ..Default::default()
+        };
+        let e = build("demo-token", steep, false);
+        assert!(
+            e.contains("min_entropy 9") && e.contains("demo-token"),
+            "{e}"
+        );
+        let e = build("demo-token", RuleOverride::default(), true);
+        assert!(e.contains("both disabled and overridden"), "{e}");
     }
 
     #[test]

@@ -13,9 +13,10 @@ mod compile;
 mod error;
 pub mod generate;
 mod schema;
+mod simplify;
 
 pub use check::Check;
-pub use compile::{Rule, RuleSet, RuleSetBuilder};
+pub use compile::{Rule, RuleOverride, RuleSet, RuleSetBuilder};
 pub use error::RuleError;
 pub use schema::{Example, GatewayHint, RuleFile, RuleSpec};
 

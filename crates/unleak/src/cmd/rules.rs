@@ -51,6 +51,9 @@ fn check(set: &unleak_rules::RuleSet) -> anyhow::Result<Outcome> {
     let matcher = Matcher::new(set.clone(), MatcherOptions::default());
     let mut problems = Vec::new();
     for rule in set.rules() {
+        if let Err(e) = rule.regex() {
+            problems.push(e.to_string());
+        }
         for p in rule.lint() {
             problems.push(format!("{}: rule `{}` {p}", rule.source, rule.id));
         }
@@ -99,7 +102,7 @@ fn explain(set: &unleak_rules::RuleSet, id: &str) -> anyhow::Result<Outcome> {
     writeln!(o, "confidence:  {}", r.confidence)?;
     writeln!(o, "tags:        {}", r.tags.join(", "))?;
     writeln!(o, "keywords:    {}", r.keywords.join(", "))?;
-    writeln!(o, "regex:       {}", r.regex.as_str())?;
+    writeln!(o, "regex:       {}", r.pattern)?;
     if let Some(e) = r.min_entropy {
         writeln!(o, "min entropy: {e} bits/byte")?;
     }
