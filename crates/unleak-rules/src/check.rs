@@ -22,6 +22,10 @@ pub enum Check {
     /// with a non-empty password (the `Authorization: Basic` header, docker `auth`, npm
     /// `_auth`).
     Base64UserPass,
+    /// Bech32 strings (BIP 173), as age encodes its keys (`AGE-SECRET-KEY-1…`): a
+    /// human-readable part, the separator `1`, then data characters whose last six are a
+    /// BCH checksum over all of it; one case throughout.
+    Bech32,
 }
 
 const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -33,6 +37,7 @@ impl Check {
             Check::Jwt => "jwt",
             Check::GitlabRoutable => "gitlab-routable",
             Check::Base64UserPass => "base64-user-pass",
+            Check::Bech32 => "bech32",
         }
     }
 
@@ -53,6 +58,7 @@ impl Check {
             Check::Jwt => jwt_header_has_alg(secret),
             Check::GitlabRoutable => gitlab_routable_is_consistent(secret),
             Check::Base64UserPass => decodes_to_user_pass(secret),
+            Check::Bech32 => bech32_is_valid(secret),
         }
     }
 }
@@ -108,6 +114,73 @@ fn gitlab_routable_is_consistent(token: &[u8]) -> bool {
     }
     let signed = &token[..token.len() - 7];
     base36(crc32(signed.as_bytes()) as u64, 7) == crc
+}
+
+/// The 32 data characters of Bech32, in value order.
+pub(crate) const BECH32_CHARSET: &[u8] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+
+fn bech32_polymod(values: impl IntoIterator<Item = u8>) -> u32 {
+    const GEN: [u32; 5] = [
+        0x3b6a_57b2,
+        0x2650_8e6d,
+        0x1ea1_19fa,
+        0x3d42_33dd,
+        0x2a14_62b3,
+    ];
+    let mut chk: u32 = 1;
+    for v in values {
+        let top = chk >> 25;
+        chk = ((chk & 0x01ff_ffff) << 5) ^ v as u32;
+        for (i, g) in GEN.iter().enumerate() {
+            if (top >> i) & 1 == 1 {
+                chk ^= g;
+            }
+        }
+    }
+    chk
+}
+
+/// The human-readable part expanded for the checksum: high bits, a zero, low bits.
+fn bech32_hrp_expand(hrp: &[u8]) -> Vec<u8> {
+    let mut out: Vec<u8> = hrp.iter().map(|c| c >> 5).collect();
+    out.push(0);
+    out.extend(hrp.iter().map(|c| c & 31));
+    out
+}
+
+/// The six checksum characters (lower case) for `hrp` (lower case) and 5-bit `data`.
+pub(crate) fn bech32_checksum(hrp: &[u8], data: &[u8]) -> String {
+    let mut values = bech32_hrp_expand(hrp);
+    values.extend_from_slice(data);
+    values.extend_from_slice(&[0; 6]);
+    let m = bech32_polymod(values) ^ 1;
+    (0..6)
+        .map(|i| BECH32_CHARSET[((m >> (5 * (5 - i))) & 31) as usize] as char)
+        .collect()
+}
+
+fn bech32_is_valid(s: &[u8]) -> bool {
+    let has_lower = s.iter().any(u8::is_ascii_lowercase);
+    let has_upper = s.iter().any(u8::is_ascii_uppercase);
+    if has_lower && has_upper || s.iter().any(|b| !(33..=126).contains(b)) {
+        return false;
+    }
+    let s = s.to_ascii_lowercase();
+    let Some(sep) = s.iter().rposition(|&b| b == b'1') else {
+        return false;
+    };
+    let (hrp, data) = (&s[..sep], &s[sep + 1..]);
+    if hrp.is_empty() || data.len() < 6 {
+        return false;
+    }
+    let Some(values) = data
+        .iter()
+        .map(|c| BECH32_CHARSET.iter().position(|x| x == c).map(|v| v as u8))
+        .collect::<Option<Vec<u8>>>()
+    else {
+        return false;
+    };
+    bech32_polymod(bech32_hrp_expand(hrp).into_iter().chain(values)) == 1
 }
 
 fn decodes_to_user_pass(secret: &[u8]) -> bool {
@@ -261,6 +334,31 @@ mod tests {
         assert!(!Check::Base64UserPass.verify(b"not base64!"));
         // a control byte in the decoded text: "a:\x01"
         assert!(!Check::Base64UserPass.verify(b"YToB"));
+    }
+
+    #[test]
+    fn bech32_accepts_bip173_vectors_and_rejects_tampering() {
+        // Valid test vectors of BIP 173.
+        assert!(Check::Bech32.verify(b"A12UEL5L"));
+        assert!(Check::Bech32.verify(b"abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw"));
+        // A changed character, mixed case, a character outside the alphabet, no separator.
+        assert!(!Check::Bech32.verify(b"abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxx"));
+        assert!(!Check::Bech32.verify(b"A12uEL5L"));
+        assert!(!Check::Bech32.verify(b"abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxb"));
+        assert!(!Check::Bech32.verify(b"pzry9x0s0muk"));
+    }
+
+    #[test]
+    fn bech32_checksum_makes_valid_strings() {
+        let data: Vec<u8> = (0..52).map(|i| (i * 7 % 32) as u8).collect();
+        let body: String = data
+            .iter()
+            .map(|&v| BECH32_CHARSET[v as usize] as char)
+            .collect();
+        let hrp = "age-secret-key-";
+        let key = format!("{hrp}1{body}{}", bech32_checksum(hrp.as_bytes(), &data));
+        assert!(Check::Bech32.verify(key.as_bytes()));
+        assert!(Check::Bech32.verify(key.to_ascii_uppercase().as_bytes()));
     }
 
     #[test]

@@ -20,9 +20,11 @@
 //!   JSON key file writes it (`json`: escapes plus a final `\n`, as in service accounts);
 //! - `pgp` or `pgp:COMMENT`: an ASCII-armored PGP private key block with its CRC-24 line,
 //!   optionally with a `Comment:` armor header;
-//! - `ppk:ALGORITHM`: a PuTTY version 3 private key file.
+//! - `ppk:ALGORITHM`: a PuTTY version 3 private key file;
+//! - `bech32:HRP:LENGTH`: a Bech32 string (BIP 173) with LENGTH random data characters
+//!   and a valid checksum, upper-case if HRP is (age's `AGE-SECRET-KEY-`).
 
-use crate::check::{crc32_base62, gitlab_routable_trailer};
+use crate::check::{bech32_checksum, crc32_base62, gitlab_routable_trailer, BECH32_CHARSET};
 
 const ALNUM: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -176,6 +178,7 @@ fn generate_part(spec: &str, rng: &mut Rng) -> Result<String, String> {
         "pem" => pem_block(arg, rng),
         "pgp" => Ok(pgp_private_key_block(arg, rng)),
         "ppk" => ppk_file(arg, rng),
+        "bech32" => bech32_string(arg, rng),
         name => {
             let alpha = alphabet(name).ok_or_else(|| format!("unknown generator `{name}`"))?;
             let len: usize = arg
@@ -217,6 +220,32 @@ fn base64_encode(data: &[u8], (alphabet, pad): (&str, bool)) -> String {
         }
     }
     out
+}
+
+/// A Bech32 string: `HRP`, `1`, random data characters and their checksum.
+fn bech32_string(arg: &str, rng: &mut Rng) -> Result<String, String> {
+    let (hrp, len) = arg
+        .rsplit_once(':')
+        .and_then(|(h, l)| Some((h, l.parse::<usize>().ok()?)))
+        .filter(|&(h, l)| !h.is_empty() && h.is_ascii() && (1..=1000).contains(&l))
+        .ok_or_else(|| {
+            format!("generator `bech32:{arg}` needs HRP:LENGTH, e.g. `bech32:age:52`")
+        })?;
+    let lower_hrp = hrp.to_ascii_lowercase();
+    let data: Vec<u8> = (0..len).map(|_| (rng.next_u64() % 32) as u8).collect();
+    let body: String = data
+        .iter()
+        .map(|&v| BECH32_CHARSET[v as usize] as char)
+        .collect();
+    let out = format!(
+        "{lower_hrp}1{body}{}",
+        bech32_checksum(lower_hrp.as_bytes(), &data)
+    );
+    Ok(if hrp.bytes().any(|b| b.is_ascii_uppercase()) {
+        out.to_ascii_uppercase()
+    } else {
+        out
+    })
 }
 
 /// `text` broken into lines of `width` characters.
@@ -396,6 +425,18 @@ mod tests {
         assert!(expand("{{gen:pem:SECRET SAUCE}}", 1).is_err());
         assert!(expand("{{gen:ppk:ssh-dss}}", 1).is_err());
         assert!(expand("{{gen:basic:8}}", 1).is_err());
+        assert!(expand("{{gen:bech32:age}}", 1).is_err());
+        assert!(expand("{{gen:bech32::52}}", 1).is_err());
+    }
+
+    #[test]
+    fn bech32_values_pass_the_bech32_check_in_the_hrp_case() {
+        let (text, values) = expand("{{gen:bech32:AGE-SECRET-KEY-:52}}", 7).unwrap();
+        assert_eq!(text, values[0]);
+        assert!(text.starts_with("AGE-SECRET-KEY-1") && text.len() == 16 + 52 + 6);
+        assert!(crate::Check::Bech32.verify(text.as_bytes()));
+        let (lower, _) = expand("{{gen:bech32:age:52}}", 7).unwrap();
+        assert!(lower.starts_with("age1") && crate::Check::Bech32.verify(lower.as_bytes()));
     }
 
     #[test]

@@ -14,8 +14,8 @@ use regex_syntax::ast::{self, parse::Parser, print::Printer, Ast, RepetitionRang
 pub const MAX_COUNTED_UPPER: u32 = 64;
 
 /// The pattern with large upper bounds dropped, or the parse error.
-pub fn simplify(pattern: &str) -> Result<String, ast::Error> {
-    let mut tree = Parser::new().parse(pattern)?;
+pub fn simplify(pattern: &str) -> Result<String, Box<ast::Error>> {
+    let mut tree = Parser::new().parse(pattern).map_err(Box::new)?;
     relax(&mut tree);
     let mut out = String::with_capacity(pattern.len());
     Printer::new()
