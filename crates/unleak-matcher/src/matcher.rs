@@ -268,11 +268,13 @@ fn passes(rule: &Rule, value: &[u8]) -> bool {
 }
 
 /// Which of two overlapping matches wins: higher confidence, then a verified format, then
-/// a documented prefix, then the longer secret.
-fn specificity(rule: &Rule, c: &Candidate) -> (Confidence, bool, bool, usize) {
+/// a vendor's rule over a generic one (whatever the file order), then a documented prefix,
+/// then the longer secret.
+fn specificity(rule: &Rule, c: &Candidate) -> (Confidence, bool, bool, bool, usize) {
     (
         rule.confidence,
         rule.check.is_some(),
+        !rule.tags.iter().any(|t| t == "generic"),
         rule.prefix.is_some(),
         c.secret.len(),
     )
