@@ -6,7 +6,8 @@
 //! ([`scan_history`]: every blob of every ref read and scanned once, provenance gathered in
 //! one walk over commits and trees), pull-request ranges ([`scan_range`]: only the lines the
 //! range added) and the staged index ([`scan_staged`]: only what `git commit` would add),
-//! shallow-clone detection, and per-object error reporting.
+//! shallow-clone detection, per-object error reporting, and whole files of a commit or the
+//! index ([`read_paths`]: does something still stand at a path after a change).
 //!
 //! Does not own: matching (the matcher does), allowlists and baselines (filters do),
 //! printing, or parsing command-line flags and dates (the CLI does).
@@ -17,6 +18,7 @@ mod history;
 mod paths;
 mod range;
 mod repo;
+mod snapshot;
 mod staged;
 
 pub use changes::DiffScan;
@@ -26,4 +28,5 @@ pub use history::{
 };
 pub use range::{parse_range, scan_range};
 pub use repo::{BoundaryCommit, ShallowInfo, Skipped};
+pub use snapshot::{read_paths, PathContent, Snapshot};
 pub use staged::scan_staged;

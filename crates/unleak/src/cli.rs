@@ -31,6 +31,18 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// The CI and pre-commit gate: scan a pull-request range, the staged index or the tree,
+    /// subtract allowlists, inline ignores and the baseline, and fail on what is new.
+    #[command(
+        after_help = "Exit codes: 0 no new findings (at or above --fail-on), 1 new findings, \
+2 usage, configuration, baseline, rule or I/O error (including inputs that could not be read)."
+    )]
+    Guard(GuardArgs),
+    /// Write or refresh the baseline of known secrets (`.unleak-baseline.json`).
+    Baseline {
+        #[command(subcommand)]
+        command: BaselineCommand,
+    },
 }
 
 /// Where rules come from; shared by every command that matches.
@@ -87,6 +99,129 @@ pub struct ScanArgs {
     pub color: ColorArg,
     #[command(flatten)]
     pub git: GitArgs,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+}
+
+/// Configuration and the inline-ignore policy; shared by scan, guard and baseline.
+#[derive(Args, Debug, Clone, Default)]
+pub struct FilterArgs {
+    /// Read the configuration from FILE instead of `.unleak.toml` at the repository root
+    /// (the scanned directory, or the git repository).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Refuse `unleak:allow` comments: alone, on every finding; with `=high` (or `=medium`),
+    /// only on findings at or above that confidence.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "CONFIDENCE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "low"
+    )]
+    pub no_inline_ignore: Option<ConfidenceArg>,
+}
+
+#[derive(Args, Debug)]
+pub struct GuardArgs {
+    /// The repository to guard (the top of its work tree). Default: the current directory.
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// Scan only what the commits in BASE..HEAD added (a pull request or a push).
+    #[arg(long, value_name = "BASE..HEAD", conflicts_with = "staged")]
+    pub range: Option<String>,
+    /// Scan only what `git commit` would add (the index against HEAD): the pre-commit hook.
+    #[arg(long)]
+    pub staged: bool,
+    /// The baseline file. Default: `.unleak-baseline.json` in PATH, if it exists.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Fail only on new findings at or above this confidence (`none`: report, never fail).
+    #[arg(long, value_enum, value_name = "CONFIDENCE", default_value_t = FailOnArg::Low)]
+    pub fail_on: FailOnArg,
+    /// Output format of the report on standard output (or --output).
+    #[arg(long, short = 'f', value_enum, default_value_t = GuardFormatArg::Text)]
+    pub format: GuardFormatArg,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write the new findings as SARIF 2.1.0 to FILE (for code scanning).
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+    /// Also write the JSON report (every class, with counts) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Append a Markdown summary to FILE. Default: `$GITHUB_STEP_SUMMARY` when it is set.
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    /// Worker threads for a tree scan (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BaselineCommand {
+    /// Write a baseline of every secret in the tree (keeping the key of an existing one).
+    Create(BaselineArgs),
+    /// Add the secrets in the tree that the baseline does not have yet.
+    Update(BaselineArgs),
+    /// Drop entries whose secret is gone (listing them) and follow secrets that moved.
+    Prune(BaselineArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BaselineArgs {
+    /// The repository or directory whose tree is scanned. Default: the current directory.
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// The baseline file. Default: `.unleak-baseline.json` in PATH.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOnArg {
+    Low,
+    Medium,
+    High,
+    /// Never fail on findings (errors still exit 2).
+    None,
+}
+
+impl FailOnArg {
+    /// The lowest confidence that fails the guard; `None` never fails.
+    pub fn floor(self) -> Option<Confidence> {
+        match self {
+            FailOnArg::Low => Some(Confidence::Low),
+            FailOnArg::Medium => Some(Confidence::Medium),
+            FailOnArg::High => Some(Confidence::High),
+            FailOnArg::None => None,
+        }
+    }
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuardFormatArg {
+    /// New, known, moved and fixed, for a terminal or a log.
+    Text,
+    /// One JSON document with every class.
+    Json,
+    /// GitHub Actions annotations for the new findings, then the text report.
+    Github,
+    /// SARIF 2.1.0 of the new findings.
+    Sarif,
 }
 
 /// Git modes of `scan`: the whole history, a pull-request range, or the staged index.

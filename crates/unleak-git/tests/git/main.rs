@@ -4,4 +4,5 @@ mod common;
 mod history;
 mod range;
 mod safety;
+mod snapshot;
 mod staged;

@@ -1,6 +1,9 @@
 //! One module per subcommand, plus what they share: loading rules and opening outputs.
 
+mod baseline;
+mod filtering;
 mod git;
+mod guard;
 mod mask;
 mod rules;
 mod scan;
@@ -17,11 +20,22 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Scan(args) => scan::run(args, cli.verbose),
         Command::Mask(args) => mask::run(args),
         Command::Rules { command } => rules::run(command),
+        Command::Guard(args) => guard::run(args),
+        Command::Baseline { command } => baseline::run(command),
     }
 }
 
 /// The built-in catalog plus `--rules` files, compiled.
 pub fn load_rules(args: &RuleArgs) -> anyhow::Result<RuleSet> {
+    load_configured_rules(args, None)
+}
+
+/// Like [`load_rules`], with a configuration's extra rule files, disabled rules and
+/// per-rule overrides applied.
+pub fn load_configured_rules(
+    args: &RuleArgs,
+    config: Option<&unleak_filters::Config>,
+) -> anyhow::Result<RuleSet> {
     let mut b = RuleSetBuilder::new();
     if !args.no_builtin_rules {
         b.add_builtin()
@@ -29,6 +43,9 @@ pub fn load_rules(args: &RuleArgs) -> anyhow::Result<RuleSet> {
     }
     for p in &args.rules {
         b.add_path(p)?;
+    }
+    if let Some(config) = config {
+        config.configure_rules(&mut b)?;
     }
     let set = b.build()?;
     if set.is_empty() {

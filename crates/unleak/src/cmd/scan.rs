@@ -1,7 +1,8 @@
 //! `unleak scan`: files, directories and standard input.
 
 use crate::cli::{ColorArg, FormatArg, ScanArgs};
-use crate::cmd::{git, load_rules, with_output};
+use crate::cmd::filtering::{relative, setup};
+use crate::cmd::{git, with_output};
 use crate::Outcome;
 use anyhow::bail;
 use std::io::{IsTerminal, Write};
@@ -10,20 +11,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 use unleak_core::{Blob, Finding, Origin};
+use unleak_filters::Filter;
 use unleak_matcher::{Matcher, MatcherOptions};
 use unleak_report::{Format, ReportOptions, ScanError, ScanSummary, Skipped};
 use unleak_sources::{scan_stream, walk, Item, WalkOptions};
 
 pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let rules = load_rules(&args.rules)?;
-    let matcher = Matcher::new(
-        rules,
-        MatcherOptions {
-            min_confidence: args.min_confidence.into(),
-            ..Default::default()
-        },
-    );
     let mut paths = args.paths.clone();
     if paths.is_empty() {
         paths.push(PathBuf::from("."));
@@ -33,6 +27,21 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         bail!("`-` (standard input) can be given only once");
     }
     let roots: Vec<PathBuf> = paths.into_iter().filter(|p| p.as_os_str() != "-").collect();
+    // `.unleak.toml` is looked for at the root of what is scanned: the repository in git
+    // modes, the one directory given, else the current directory.
+    let config_root = match roots.as_slice() {
+        [one] if args.git.any() || one.is_dir() => one.clone(),
+        _ => PathBuf::from("."),
+    };
+    let setup = setup(&config_root, &args.rules, &args.filters)?;
+    let filter = setup.filter;
+    let matcher = Matcher::new(
+        setup.rules,
+        MatcherOptions {
+            min_confidence: args.min_confidence.into(),
+            ..Default::default()
+        },
+    );
     let walk_opts = WalkOptions {
         max_file_size: args.max_file_size,
         respect_gitignore: args.respect_gitignore,
@@ -65,7 +74,10 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
             bail!("git modes take one repository path, not `-` or several paths");
         }
         let repo = roots.first().cloned().unwrap_or_else(|| PathBuf::from("."));
-        let (mut findings, summary) = git::scan(&repo, &args.git, &matcher, args.threads, started)?;
+        let (findings, summary) = git::scan(&repo, &args.git, &matcher, args.threads, started)?;
+        let filtered = filter.apply(findings, |f| f.path.display_path().into_owned());
+        log_allowed(filtered.suppressed.len() as u64);
+        let mut findings = filtered.kept;
         if args.show_secrets {
             findings.iter_mut().for_each(|f| f.secret.reveal());
         }
@@ -88,6 +100,9 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         let stream = (format == Format::Jsonl).then(|| Mutex::new(&mut *out));
         let scan = Collector {
             matcher: &matcher,
+            filter: &filter,
+            config_root: &config_root,
+            allowed: AtomicU64::new(0),
             show_secrets: args.show_secrets,
             stream,
             findings: Mutex::new(Vec::new()),
@@ -111,10 +126,10 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
             bytes,
             skipped,
             errors,
-            stream,
+            allowed,
             ..
         } = scan;
-        drop(stream);
+        log_allowed(allowed.into_inner());
         let mut findings = findings.into_inner().expect("no panics while collecting");
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         let mut skipped = skipped.into_inner().expect("no panics while collecting");
@@ -137,6 +152,13 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         Ok(Ok((findings.len(), summary.errors.len())))
     })??;
     outcome(outcome_counts.0, outcome_counts.1)
+}
+
+/// Allowed findings are not reported; say how many at `-v`.
+fn log_allowed(n: u64) {
+    if n > 0 {
+        tracing::info!("{n} finding(s) allowed by .unleak.toml or unleak:allow comments");
+    }
 }
 
 /// Findings decide the exit code; without findings, unread input makes the run an error,
@@ -164,6 +186,10 @@ fn report_format(f: FormatArg) -> Format {
 /// Gathers findings and counts from the walker's threads.
 struct Collector<'a, 'w, 'o> {
     matcher: &'a Matcher,
+    filter: &'a Filter,
+    /// Where `.unleak.toml` was looked for; allowlist paths are relative to it.
+    config_root: &'a Path,
+    allowed: AtomicU64,
     show_secrets: bool,
     stream: Option<Mutex<&'w mut (dyn Write + Send + 'o)>>,
     findings: Mutex<Vec<Finding>>,
@@ -213,6 +239,19 @@ impl Collector<'_, '_, '_> {
             if self.show_secrets {
                 f.secret.reveal();
             }
+        }
+        let before = found.len();
+        found.retain(|f| {
+            let rel = match &f.path {
+                Origin::File(p) => relative(self.config_root, p),
+                other => other.display_path().into_owned(),
+            };
+            self.filter.reason(f, &rel).is_none()
+        });
+        self.allowed
+            .fetch_add((before - found.len()) as u64, Ordering::Relaxed);
+        if found.is_empty() {
+            return;
         }
         if let Some(stream) = &self.stream {
             let mut w = stream.lock().unwrap();

@@ -1,0 +1,338 @@
+//! The baseline file: secrets a team has accepted as known, by keyed fingerprint.
+//!
+//! Owns: the `.unleak-baseline.json` format, reading it strictly (a malformed file or one
+//! from a newer unleak is an error naming the file, never an empty baseline), writing it
+//! atomically and byte-for-byte reproducibly, and the per-repository fingerprint key.
+//!
+//! The format is made to merge: one entry per line, sorted by path, rule and fingerprint,
+//! and nothing that changes on its own (no timestamps, line numbers, commit ids or tool
+//! version). Two branches that each add an entry for a different file touch different
+//! lines, so git merges them without a conflict in the common case. No secret value is
+//! stored, and the fingerprints are keyed with `key`, a random salt made once per
+//! repository, so a fingerprint of a weak password cannot be looked up in a table made for
+//! every repository.
+//!
+//! ```json
+//! {
+//!   "version": 1,
+//!   "key": "5b0e…(64 hex digits)",
+//!   "entries": [
+//!     {"path": "config/app.env", "rule": "stripe-live-secret-key", "fingerprint": "8c1f…(32)"},
+//!     {"path": "deploy/values.yaml", "rule": "github-pat-classic", "fingerprint": "03aa…(32)"}
+//!   ]
+//! }
+//! ```
+//!
+//! Does not own: deciding what is new, known or fixed (verdict).
+
+use crate::BaselineError;
+use serde::Deserialize;
+use std::collections::BTreeSet;
+use std::path::Path;
+use unleak_core::{Finding, Fingerprint, FingerprintKey};
+
+/// The file name `baseline` commands write at a repository root.
+pub const BASELINE_FILE: &str = ".unleak-baseline.json";
+/// The format version this unleak writes and reads.
+pub const BASELINE_VERSION: u64 = 1;
+/// Random bytes in a key (shown as twice as many hex digits).
+const KEY_BYTES: usize = 32;
+
+/// One accepted secret at one path. Sorted by path, then rule, then fingerprint.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Entry {
+    pub path: String,
+    pub rule: String,
+    pub fingerprint: Fingerprint,
+}
+
+impl Entry {
+    /// The entry for `finding` at `path` (relative to the repository root).
+    pub fn of(finding: &Finding, path: &str) -> Entry {
+        Entry {
+            path: path.to_string(),
+            rule: finding.rule_id.to_string(),
+            fingerprint: finding.fingerprint.clone(),
+        }
+    }
+}
+
+/// A loaded or new baseline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Baseline {
+    /// Lower-case hex of the key bytes.
+    key: String,
+    entries: BTreeSet<Entry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBaseline {
+    version: u64,
+    key: String,
+    entries: Vec<RawEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    path: String,
+    rule: String,
+    fingerprint: String,
+}
+
+impl Baseline {
+    /// An empty baseline with a fresh random key.
+    pub fn with_random_key() -> Result<Baseline, BaselineError> {
+        let mut bytes = [0u8; KEY_BYTES];
+        getrandom::fill(&mut bytes).map_err(|e| BaselineError::Random(e.to_string()))?;
+        Ok(Baseline {
+            key: bytes.iter().map(|b| format!("{b:02x}")).collect(),
+            entries: BTreeSet::new(),
+        })
+    }
+
+    /// The salt the matcher must fingerprint with so findings compare with these entries.
+    pub fn fingerprint_key(&self) -> FingerprintKey {
+        FingerprintKey::new(self.key.as_bytes())
+    }
+
+    pub fn entries(&self) -> &BTreeSet<Entry> {
+        &self.entries
+    }
+
+    /// Add an entry; `false` if it was already there.
+    pub fn insert(&mut self, entry: Entry) -> bool {
+        self.entries.insert(entry)
+    }
+
+    /// Remove an entry; `false` if it was not there.
+    pub fn remove(&mut self, entry: &Entry) -> bool {
+        self.entries.remove(entry)
+    }
+
+    /// Drop every entry, keeping the key.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    /// Read `file`; `Ok(None)` when it does not exist.
+    pub fn load_optional(file: &Path) -> Result<Option<Baseline>, BaselineError> {
+        match std::fs::read(file) {
+            Ok(bytes) => Baseline::parse(file, &bytes).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(BaselineError::Read {
+                file: file.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    /// Read `file`, which must exist.
+    pub fn load(file: &Path) -> Result<Baseline, BaselineError> {
+        let bytes = std::fs::read(file).map_err(|source| BaselineError::Read {
+            file: file.to_path_buf(),
+            source,
+        })?;
+        Baseline::parse(file, &bytes)
+    }
+
+    /// Parse the bytes of the baseline `file` (named in errors).
+    pub fn parse(file: &Path, bytes: &[u8]) -> Result<Baseline, BaselineError> {
+        let malformed = |line: Option<usize>, message: String| BaselineError::Malformed {
+            file: file.to_path_buf(),
+            line,
+            message,
+        };
+        let json_err =
+            |e: serde_json::Error| malformed(Some(e.line()).filter(|l| *l > 0), e.to_string());
+        // The version decides how to read the rest, so it is checked before the schema.
+        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(json_err)?;
+        match value.get("version").map(|v| v.as_u64()) {
+            Some(Some(v)) if v > BASELINE_VERSION => {
+                return Err(BaselineError::Newer {
+                    file: file.to_path_buf(),
+                    version: v,
+                    supported: BASELINE_VERSION,
+                })
+            }
+            Some(Some(v)) if v == BASELINE_VERSION => {}
+            Some(_) => {
+                return Err(malformed(
+                    None,
+                    format!("`version` must be {BASELINE_VERSION}"),
+                ))
+            }
+            None => return Err(malformed(None, "no `version` field".into())),
+        }
+        let raw: RawBaseline = serde_json::from_slice(bytes).map_err(json_err)?;
+        debug_assert_eq!(raw.version, BASELINE_VERSION);
+        if raw.key.len() != KEY_BYTES * 2
+            || !raw
+                .key
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return Err(malformed(
+                None,
+                format!("`key` must be {} lower-case hex digits", KEY_BYTES * 2),
+            ));
+        }
+        let mut entries = BTreeSet::new();
+        for (i, e) in raw.entries.into_iter().enumerate() {
+            let bad = |what: &str| malformed(None, format!("entry {i}: {what}"));
+            let fingerprint = Fingerprint::parse(&e.fingerprint)
+                .ok_or_else(|| bad("`fingerprint` must be 32 lower-case hex digits"))?;
+            if e.path.is_empty() {
+                return Err(bad("`path` is empty"));
+            }
+            if e.rule.is_empty() {
+                return Err(bad("`rule` is empty"));
+            }
+            entries.insert(Entry {
+                path: e.path,
+                rule: e.rule,
+                fingerprint,
+            });
+        }
+        Ok(Baseline {
+            key: raw.key,
+            entries,
+        })
+    }
+
+    /// The file's bytes: the same baseline always gives the same bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let q = |s: &str| serde_json::to_string(s).expect("strings serialize");
+        let mut out = format!(
+            "{{\n  \"version\": {BASELINE_VERSION},\n  \"key\": {},\n  \"entries\": [",
+            q(&self.key)
+        );
+        for (i, e) in self.entries.iter().enumerate() {
+            out.push_str(if i == 0 { "\n" } else { ",\n" });
+            out.push_str(&format!(
+                "    {{\"path\": {}, \"rule\": {}, \"fingerprint\": {}}}",
+                q(&e.path),
+                q(&e.rule),
+                q(e.fingerprint.as_str())
+            ));
+        }
+        if !self.entries.is_empty() {
+            out.push_str("\n  ");
+        }
+        out.push_str("]\n}\n");
+        out.into_bytes()
+    }
+
+    /// Write the baseline to `file` atomically.
+    pub fn save(&self, file: &Path) -> Result<(), BaselineError> {
+        unleak_atomic::write_atomic(file, &self.to_bytes()).map_err(|source| BaselineError::Write {
+            file: file.to_path_buf(),
+            source,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fp(c: char) -> Fingerprint {
+        Fingerprint::parse(&c.to_string().repeat(32)).unwrap()
+    }
+
+    fn sample() -> Baseline {
+        let mut b = Baseline::with_random_key().unwrap();
+        b.insert(Entry {
+            path: "z/\"quoted\".env".into(),
+            rule: "r1".into(),
+            fingerprint: fp('b'),
+        });
+        b.insert(Entry {
+            path: "a.env".into(),
+            rule: "r2".into(),
+            fingerprint: fp('a'),
+        });
+        b
+    }
+
+    #[test]
+    fn round_trips_to_identical_bytes_sorted_one_entry_per_line() {
+        let b = sample();
+        let bytes = b.to_bytes();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "{");
+        assert_eq!(lines[1], "  \"version\": 1,");
+        assert!(
+            lines[4].contains("\"a.env\"") && lines[5].contains("quoted"),
+            "{text}"
+        );
+        assert_eq!(lines.len(), 8);
+        let again = Baseline::parse(Path::new("b.json"), &bytes).unwrap();
+        assert_eq!(again, b);
+        assert_eq!(again.to_bytes(), bytes);
+        assert_eq!(again.fingerprint_key(), b.fingerprint_key());
+    }
+
+    #[test]
+    fn an_empty_baseline_is_valid_json_and_reads_back() {
+        let b = Baseline::with_random_key().unwrap();
+        let bytes = b.to_bytes();
+        assert!(String::from_utf8_lossy(&bytes).contains("\"entries\": []\n"));
+        assert_eq!(Baseline::parse(Path::new("b"), &bytes).unwrap(), b);
+    }
+
+    #[test]
+    fn keys_are_random_per_baseline() {
+        let a = Baseline::with_random_key().unwrap();
+        let b = Baseline::with_random_key().unwrap();
+        assert_ne!(a.fingerprint_key(), b.fingerprint_key());
+    }
+
+    #[test]
+    fn bad_files_are_errors_naming_the_file() {
+        let good = String::from_utf8(sample().to_bytes()).unwrap();
+        let cases = [
+            ("{\"version\": 1,", "malformed baseline x.json:1"),
+            (
+                &good.replace("\"version\": 1", "\"version\": 7") as &str,
+                "version 7, newer",
+            ),
+            (
+                &good.replace("\"version\": 1", "\"version\": \"1\""),
+                "`version` must be 1",
+            ),
+            (
+                &good.replace("\"path\": \"a.env\"", "\"path\": \"a.env\", \"line\": 3"),
+                "unknown field `line`",
+            ),
+            (
+                &good.replace("aaaaaaaa", "AAAAAAAA"),
+                "entry 0: `fingerprint`",
+            ),
+            (
+                "{\"version\": 1, \"key\": \"ab\", \"entries\": []}",
+                "`key` must be 64",
+            ),
+            ("[]", "no `version`"),
+        ];
+        for (text, want) in cases {
+            let e = Baseline::parse(Path::new("x.json"), text.as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("x.json") && e.contains(want), "{want}: {e}");
+        }
+    }
+
+    #[test]
+    fn save_is_atomic_and_load_optional_sees_absence() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(BASELINE_FILE);
+        assert!(Baseline::load_optional(&file).unwrap().is_none());
+        let b = sample();
+        b.save(&file).unwrap();
+        assert_eq!(Baseline::load(&file).unwrap(), b);
+        assert_eq!(std::fs::read(&file).unwrap(), b.to_bytes());
+    }
+}

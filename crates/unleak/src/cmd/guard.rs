@@ -1,0 +1,266 @@
+//! `unleak guard`: the CI and pre-commit gate.
+//!
+//! Scans one of three things: a pull-request range (`--range BASE..HEAD`: the lines the
+//! range added), the staged index (`--staged`: what `git commit` would add) or the whole
+//! tree. Then it drops what allowlists and inline comments allow, judges the rest against
+//! the baseline (new, known, moved, fixed) and fails when something new is at or above
+//! `--fail-on`. For a range or staged scan, whether a known secret still stands at its
+//! baseline path is read from HEAD's tree or the index, not from the diff, so a secret
+//! copied to a new file is caught even when its old file was not touched.
+//!
+//! Exit codes: 0 nothing new at or above `--fail-on`; 1 new findings; 2 usage,
+//! configuration, baseline, rule or I/O error, including any input that could not be read
+//! (a guard never passes an incomplete scan).
+
+mod report;
+
+use crate::cli::{GuardArgs, GuardFormatArg};
+use crate::cmd::filtering::{scan_tree, setup};
+use crate::cmd::with_output;
+use crate::Outcome;
+use anyhow::{bail, Context};
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use unleak_core::{Blob, Finding, Origin};
+use unleak_filters::{judge, Baseline, Entry, BASELINE_FILE};
+use unleak_git::{PathContent, Snapshot};
+use unleak_matcher::{Matcher, MatcherOptions};
+use unleak_report::{Format, ReportOptions, ScanError, ScanSummary, Skipped};
+
+use report::Mode;
+
+pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let root = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    let setup = setup(&root, &args.rules, &args.filters)?;
+    let (baseline, baseline_file) = load_baseline(&root, args.baseline.as_deref())?;
+    let matcher = Matcher::new(
+        setup.rules,
+        MatcherOptions {
+            key: baseline
+                .as_ref()
+                .map(Baseline::fingerprint_key)
+                .unwrap_or_default(),
+            ..MatcherOptions::default()
+        },
+    );
+
+    let (mode, findings, summary, standing) = if let Some(spec) = &args.range {
+        let (base, head) = unleak_git::parse_range(spec)
+            .with_context(|| format!("--range `{spec}` is not BASE..HEAD"))?;
+        let diff = unleak_git::scan_range(&root, &matcher, &base, &head)?;
+        let head_id = diff.head.clone().unwrap_or(head);
+        let standing = standing_in(
+            &root,
+            Snapshot::Commit(&head_id),
+            baseline.as_ref(),
+            &matcher,
+        )?;
+        let mode = Mode::Range {
+            spec: spec.clone(),
+            commits: diff.commits,
+        };
+        let (findings, summary) = diff_result(diff, started);
+        (mode, findings, summary, standing)
+    } else if args.staged {
+        let diff = unleak_git::scan_staged(&root, &matcher)?;
+        let standing = standing_in(&root, Snapshot::Index, baseline.as_ref(), &matcher)?;
+        let (findings, summary) = diff_result(diff, started);
+        (Mode::Staged, findings, summary, standing)
+    } else {
+        let tree = scan_tree(&root, &matcher, args.threads, started)?;
+        let standing: HashSet<Entry> = tree
+            .findings
+            .iter()
+            .map(|f| Entry::of(f, &f.path.display_path()))
+            .collect();
+        (Mode::Tree, tree.findings, tree.summary, standing)
+    };
+
+    let path_of = |f: &Finding| f.path.display_path().into_owned();
+    let filtered = setup.filter.apply(findings, path_of);
+    let empty = Baseline::with_random_key()?;
+    let verdict = judge(
+        baseline.as_ref().unwrap_or(&empty),
+        filtered.kept,
+        path_of,
+        |e| standing.contains(e),
+    );
+    let floor = args.fail_on.floor();
+    let failing = verdict
+        .new
+        .iter()
+        .filter(|n| floor.is_some_and(|c| n.finding.confidence >= c))
+        .count();
+    let guard = report::GuardReport {
+        mode,
+        baseline: baseline
+            .as_ref()
+            .map(|b| (baseline_file.display().to_string(), b.entries().len())),
+        verdict: &verdict,
+        allowed: &filtered.suppressed,
+        failing,
+        fail_on: args.fail_on,
+        summary: &summary,
+    };
+
+    let mut new: Vec<Finding> = verdict.new.iter().map(|n| n.finding.clone()).collect();
+    new.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let report_opts = ReportOptions {
+        color: false,
+        tool_version: env!("CARGO_PKG_VERSION"),
+        repo_url: None,
+        verbose: false,
+    };
+    with_output(args.output.as_deref(), |out| match args.format {
+        GuardFormatArg::Text => guard.write_text(out),
+        GuardFormatArg::Json => guard.write_json(out),
+        GuardFormatArg::Github => {
+            unleak_report::write_report(
+                out,
+                Format::Github,
+                &new,
+                matcher.rules(),
+                &summary,
+                &report_opts,
+            )?;
+            guard.write_text(out)
+        }
+        GuardFormatArg::Sarif => unleak_report::write_report(
+            out,
+            Format::Sarif,
+            &new,
+            matcher.rules(),
+            &summary,
+            &report_opts,
+        ),
+    })?;
+    if let Some(file) = &args.json {
+        unleak_atomic::write_atomic_with(file, |w| guard.write_json(w))?;
+    }
+    if let Some(file) = &args.sarif {
+        unleak_atomic::write_atomic_with(file, |w| {
+            unleak_report::write_report(
+                w,
+                Format::Sarif,
+                &new,
+                matcher.rules(),
+                &summary,
+                &report_opts,
+            )
+        })?;
+    }
+    let summary_file = args.summary.clone().or_else(|| {
+        std::env::var_os("GITHUB_STEP_SUMMARY")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    if let Some(file) = summary_file {
+        let mut markdown = Vec::new();
+        guard.write_markdown(&mut markdown)?;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&file)
+            .and_then(|mut f| f.write_all(&markdown))
+            .with_context(|| format!("cannot append the job summary to {}", file.display()))?;
+    }
+
+    if failing > 0 {
+        return Ok(Outcome::Findings);
+    }
+    if !summary.errors.is_empty() {
+        bail!(
+            "{} input(s) could not be read; the guard does not pass an incomplete scan (see the report)",
+            summary.errors.len()
+        );
+    }
+    Ok(Outcome::Clean)
+}
+
+/// `--baseline FILE` (which must exist), else `ROOT/.unleak-baseline.json` if it exists.
+fn load_baseline(root: &Path, given: Option<&Path>) -> anyhow::Result<(Option<Baseline>, PathBuf)> {
+    match given {
+        Some(file) => Ok((Some(Baseline::load(file)?), file.to_path_buf())),
+        None => {
+            let file = crate::cmd::filtering::in_root(root, BASELINE_FILE);
+            let baseline = Baseline::load_optional(&file)?;
+            if baseline.is_none() {
+                tracing::info!("no baseline at {}: every finding is new", file.display());
+            }
+            Ok((baseline, file))
+        }
+    }
+}
+
+/// The baseline entries whose secret stands at its path in `snapshot`. Each distinct
+/// baseline path is read once and scanned whole. A path that holds a blob unleak cannot
+/// read counts as still holding its entries: the guard then calls a copy a spread, never
+/// a move, rather than guess.
+fn standing_in(
+    repo: &Path,
+    snapshot: Snapshot<'_>,
+    baseline: Option<&Baseline>,
+    matcher: &Matcher,
+) -> anyhow::Result<HashSet<Entry>> {
+    let Some(baseline) = baseline else {
+        return Ok(HashSet::new());
+    };
+    let mut paths: Vec<String> = baseline.entries().iter().map(|e| e.path.clone()).collect();
+    paths.dedup();
+    let contents = unleak_git::read_paths(repo, snapshot, &paths)?;
+    let mut standing = HashSet::new();
+    for (path, content) in contents {
+        match content {
+            PathContent::Text(data) => {
+                let blob = Blob::new(Origin::File(PathBuf::from(&path)), &data);
+                standing.extend(matcher.scan(&blob).iter().map(|f| Entry::of(f, &path)));
+            }
+            PathContent::Absent => {}
+            PathContent::Unread(why) => {
+                tracing::warn!(
+                    "baseline path `{}` was not read ({why}); its entries count as still there",
+                    unleak_report::escape::terminal(&path)
+                );
+                standing.extend(
+                    baseline
+                        .entries()
+                        .iter()
+                        .filter(|e| e.path == path)
+                        .cloned(),
+                );
+            }
+        }
+    }
+    Ok(standing)
+}
+
+fn diff_result(diff: unleak_git::DiffScan, started: Instant) -> (Vec<Finding>, ScanSummary) {
+    if let Some(shallow) = &diff.shallow {
+        tracing::warn!("{}", shallow.message());
+    }
+    let summary = ScanSummary {
+        files_scanned: diff.files_scanned,
+        bytes_scanned: diff.bytes_scanned,
+        skipped: diff
+            .skipped
+            .into_iter()
+            .map(|s| Skipped {
+                path: s.what,
+                reason: s.why,
+            })
+            .collect(),
+        errors: diff
+            .errors
+            .into_iter()
+            .map(|e| ScanError {
+                path: String::new(),
+                message: e.to_string(),
+            })
+            .collect(),
+        elapsed: started.elapsed(),
+    };
+    (diff.findings, summary)
+}

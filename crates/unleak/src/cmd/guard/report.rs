@@ -1,0 +1,311 @@
+//! The guard's own reports: text for a terminal or a CI log, JSON, and the Markdown job
+//! summary for `$GITHUB_STEP_SUMMARY`.
+//!
+//! Every path, rule id and redacted value from a scan is untrusted (a file name is chosen by
+//! whoever wrote the pull request), so it goes through `escape::terminal` in text and
+//! `escape::markdown_cell` in Markdown. Findings carry only their redacted form; nothing
+//! here calls `Secret::expose`.
+
+use crate::cli::FailOnArg;
+use serde_json::json;
+use std::io::{self, Write};
+use unleak_core::Finding;
+use unleak_filters::{Reason, Verdict};
+use unleak_report::escape::{markdown_cell, terminal};
+use unleak_report::ScanSummary;
+
+/// Rows of the new-findings table in the job summary; GitHub caps a step summary at 1 MiB.
+const SUMMARY_ROWS: usize = 50;
+
+/// What the guard scanned.
+pub enum Mode {
+    Range { spec: String, commits: u64 },
+    Staged,
+    Tree,
+}
+
+impl Mode {
+    fn name(&self) -> &'static str {
+        match self {
+            Mode::Range { .. } => "range",
+            Mode::Staged => "staged",
+            Mode::Tree => "tree",
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Mode::Range { spec, commits } => format!("range {spec} ({commits} commits)"),
+            Mode::Staged => "staged changes".into(),
+            Mode::Tree => "the tree".into(),
+        }
+    }
+}
+
+pub struct GuardReport<'a> {
+    pub mode: Mode,
+    /// The baseline file and its entry count, when there is one.
+    pub baseline: Option<(String, usize)>,
+    pub verdict: &'a Verdict,
+    pub allowed: &'a [(Finding, Reason)],
+    /// New findings at or above `--fail-on`.
+    pub failing: usize,
+    pub fail_on: FailOnArg,
+    pub summary: &'a ScanSummary,
+}
+
+fn place(f: &Finding) -> String {
+    format!(
+        "{}:{}:{}",
+        f.path.display_path(),
+        f.location.line,
+        f.location.column
+    )
+}
+
+fn fail_on_name(f: FailOnArg) -> &'static str {
+    match f {
+        FailOnArg::Low => "low",
+        FailOnArg::Medium => "medium",
+        FailOnArg::High => "high",
+        FailOnArg::None => "none",
+    }
+}
+
+impl GuardReport<'_> {
+    fn counts(&self) -> String {
+        let v = self.verdict;
+        let inline = self
+            .allowed
+            .iter()
+            .filter(|(_, r)| *r == Reason::Inline)
+            .count();
+        format!(
+            "{} new ({} at or above --fail-on {}) · {} known · {} moved · {} fixed · {} allowed ({} inline)",
+            v.new.len(),
+            self.failing,
+            fail_on_name(self.fail_on),
+            v.known.len(),
+            v.moved.len(),
+            v.fixed.len(),
+            self.allowed.len(),
+            inline
+        )
+    }
+
+    pub fn write_text(&self, w: &mut dyn Write) -> io::Result<()> {
+        let baseline = match &self.baseline {
+            Some((file, n)) => format!("baseline {} ({n} entries)", terminal(file)),
+            None => "no baseline: every finding is new".into(),
+        };
+        writeln!(
+            w,
+            "unleak guard · {} · {baseline}",
+            terminal(&self.mode.describe())
+        )?;
+        for n in &self.verdict.new {
+            let f = &n.finding;
+            let spread = if n.spread_from.is_empty() {
+                String::new()
+            } else {
+                let from: Vec<String> = n.spread_from.iter().map(|p| terminal(p)).collect();
+                format!("  (spread: still at {})", from.join(", "))
+            };
+            writeln!(
+                w,
+                "NEW    {}  {}  {}  {}{spread}",
+                terminal(&place(f)),
+                terminal(&f.rule_id),
+                terminal(&f.redacted),
+                f.confidence
+            )?;
+        }
+        for m in &self.verdict.moved {
+            writeln!(
+                w,
+                "MOVED  {}  {}  from {}",
+                terminal(&place(&m.finding)),
+                terminal(&m.finding.rule_id),
+                terminal(&m.from)
+            )?;
+        }
+        for e in &self.verdict.fixed {
+            writeln!(
+                w,
+                "FIXED  {}  {}  no longer at this path",
+                terminal(&e.path),
+                terminal(&e.rule)
+            )?;
+        }
+        writeln!(
+            w,
+            "{} · {} files scanned in {:.2} s",
+            self.counts(),
+            self.summary.files_scanned,
+            self.summary.elapsed.as_secs_f64()
+        )?;
+        for e in &self.summary.errors {
+            let what = if e.path.is_empty() {
+                terminal(&e.message)
+            } else {
+                format!("{}: {}", terminal(&e.path), terminal(&e.message))
+            };
+            writeln!(w, "error: {what}")?;
+        }
+        if self.failing > 0 {
+            let rotate = match self.mode {
+                Mode::Staged => "take each new secret out of the commit (`git restore --staged`), rotate it if it was shared",
+                _ => "rotate each new secret (it is in git history now)",
+            };
+            writeln!(
+                w,
+                "Next: {rotate}, move it to a secret store \
+                 (unleak migrate); for a test value or a false positive add an `unleak:allow` comment \
+                 on its line or an allowlist entry in .unleak.toml; to accept it, run \
+                 `unleak baseline update` and commit .unleak-baseline.json."
+            )?;
+        }
+        if !self.verdict.fixed.is_empty() {
+            writeln!(
+                w,
+                "`unleak baseline prune` drops the fixed entries from the baseline."
+            )?;
+        }
+        Ok(())
+    }
+
+    pub fn write_json(&self, w: &mut dyn Write) -> io::Result<()> {
+        let v = self.verdict;
+        let allowed: Vec<_> = self
+            .allowed
+            .iter()
+            .map(|(f, why)| {
+                json!({
+                    "path": f.path.display_path(),
+                    "line": f.location.line,
+                    "rule_id": &*f.rule_id,
+                    "fingerprint": f.fingerprint,
+                    "reason": why,
+                })
+            })
+            .collect();
+        let doc = json!({
+            "version": 1,
+            "mode": self.mode.name(),
+            "baseline": self.baseline.as_ref().map(|(f, _)| f),
+            "fail_on": fail_on_name(self.fail_on),
+            "counts": {
+                "new": v.new.len(),
+                "failing": self.failing,
+                "known": v.known.len(),
+                "moved": v.moved.len(),
+                "fixed": v.fixed.len(),
+                "allowed": self.allowed.len(),
+            },
+            "new": v.new,
+            "moved": v.moved,
+            "fixed": v.fixed,
+            "known": v.known,
+            "allowed": allowed,
+            "errors": self.summary.errors,
+        });
+        serde_json::to_writer_pretty(&mut *w, &doc)?;
+        writeln!(w)
+    }
+
+    /// The job summary: a verdict line, counts, the new findings and what to do next.
+    pub fn write_markdown(&self, w: &mut dyn Write) -> io::Result<()> {
+        let v = self.verdict;
+        let title = if self.failing > 0 {
+            format!("❌ {} new secret(s)", self.failing)
+        } else if !v.new.is_empty() {
+            format!(
+                "⚠️ {} new finding(s) below --fail-on {}",
+                v.new.len(),
+                fail_on_name(self.fail_on)
+            )
+        } else {
+            "✅ no new secrets".to_string()
+        };
+        writeln!(w, "## unleak guard: {title}\n")?;
+        writeln!(
+            w,
+            "Scanned {} · {}.\n",
+            markdown_cell(&self.mode.describe()),
+            match &self.baseline {
+                Some((file, n)) => format!("baseline `{}` ({n} entries)", markdown_cell(file)),
+                None => "no baseline".into(),
+            }
+        )?;
+        writeln!(w, "| new | known | moved | fixed | allowed | unreadable |")?;
+        writeln!(w, "|---:|---:|---:|---:|---:|---:|")?;
+        writeln!(
+            w,
+            "| {} | {} | {} | {} | {} | {} |\n",
+            v.new.len(),
+            v.known.len(),
+            v.moved.len(),
+            v.fixed.len(),
+            self.allowed.len(),
+            self.summary.errors.len()
+        )?;
+        if !v.new.is_empty() {
+            writeln!(w, "### New findings\n")?;
+            writeln!(
+                w,
+                "| File | Line | Rule | Secret (redacted) | Confidence | Note |"
+            )?;
+            writeln!(w, "|---|---:|---|---|---|---|")?;
+            for n in v.new.iter().take(SUMMARY_ROWS) {
+                let f = &n.finding;
+                let note = if n.spread_from.is_empty() {
+                    String::new()
+                } else {
+                    format!("spread: still at {}", n.spread_from.join(", "))
+                };
+                writeln!(
+                    w,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    markdown_cell(&f.path.display_path()),
+                    f.location.line,
+                    markdown_cell(&f.rule_id),
+                    markdown_cell(&f.redacted),
+                    f.confidence,
+                    markdown_cell(&note)
+                )?;
+            }
+            if v.new.len() > SUMMARY_ROWS {
+                writeln!(
+                    w,
+                    "\n{} more; the SARIF and JSON reports list every finding.",
+                    v.new.len() - SUMMARY_ROWS
+                )?;
+            }
+            writeln!(w, "\n### What to do next\n")?;
+            writeln!(
+                w,
+                "1. **Rotate** each new secret at its provider: it is in the branch's git history now, \
+                 even if the line is deleted.\n\
+                 2. Move the value to a secret store or an access gateway (`unleak migrate`) and push the change.\n\
+                 3. A test value or a false positive: add an `unleak:allow` comment on its line, or an \
+                 allowlist entry in `.unleak.toml`.\n\
+                 4. To accept a secret as known: run `unleak baseline update` and commit `.unleak-baseline.json`."
+            )?;
+        }
+        if !v.fixed.is_empty() {
+            writeln!(
+                w,
+                "\n{} baseline entr(y/ies) no longer at their path: `unleak baseline prune` drops them.",
+                v.fixed.len()
+            )?;
+        }
+        if !self.summary.errors.is_empty() {
+            writeln!(
+                w,
+                "\n**{} input(s) could not be read**: the scan is incomplete and the guard fails.",
+                self.summary.errors.len()
+            )?;
+        }
+        writeln!(w)
+    }
+}
