@@ -164,7 +164,10 @@ mod tests {
     fn devices_are_written_in_place_not_replaced() {
         use std::os::unix::fs::FileTypeExt;
         write_atomic(Path::new("/dev/null"), b"discarded").unwrap();
-        assert!(fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+        assert!(fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device());
     }
 
     #[cfg(unix)]
