@@ -22,7 +22,7 @@ install() {
   fi
   command -v cargo >/dev/null || die "cargo is not installed; add a Rust toolchain step or pass unleak-binary"
   local root="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/unleak-action"
-  cargo install --locked --quiet --path "${GITHUB_ACTION_PATH:?}/crates/unleak" --root "$root"
+  cargo install --locked --quiet --path "${GITHUB_ACTION_PATH:?}" --root "$root"
   output unleak "$root/bin/unleak"
 }
 
