@@ -43,6 +43,15 @@ pub enum Command {
         #[command(subcommand)]
         command: BaselineCommand,
     },
+    /// Move found secrets behind gateway connections and a vault: print the plan (a table
+    /// and a redacted diff) and write its artifacts, apply it with --write, or apply a saved
+    /// plan with `migrate apply PLAN`.
+    #[command(
+        after_help = "Exit codes: 0 nothing to migrate, or the plan was applied; 1 a plan was made \
+and not applied; 2 usage, configuration, rule, I/O or vault error, or a planned file changed since \
+the plan was made (nothing is written then)."
+    )]
+    Migrate(MigrateArgs),
 }
 
 /// Where rules come from; shared by every command that matches.
@@ -305,6 +314,101 @@ pub enum RulesCommand {
         #[command(flatten)]
         rules: RuleArgs,
     },
+}
+
+/// `unleak migrate [PATH…]` or `unleak migrate apply PLAN`.
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct MigrateArgs {
+    #[command(subcommand)]
+    pub command: Option<MigrateCommand>,
+    #[command(flatten)]
+    pub plan: MigratePlanArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MigrateCommand {
+    /// Apply a saved plan.json. Refuses (exit 2, nothing written) when a planned file
+    /// changed since the plan was made.
+    Apply(MigrateApplyArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MigratePlanArgs {
+    /// Files or directories to migrate. Default: the current directory.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    /// Apply the plan: seed the vault first when --seed is given, then rewrite the files
+    /// (atomically, keeping their permissions).
+    #[arg(long)]
+    pub write: bool,
+    /// Directory for plan.json, hoop/ (connections.yaml, REST bodies, register.sh),
+    /// k8s/external-secrets.yaml and rotation.md.
+    #[arg(long, value_name = "DIR", default_value = ".unleak/migrate")]
+    pub out: PathBuf,
+    /// Also scan the repository's git history: secrets found only there join the
+    /// rotation list.
+    #[arg(long)]
+    pub history: bool,
+    /// The hoop agent the connections run on.
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub agent: String,
+    /// Prefix every connection name (e.g. a team or environment).
+    #[arg(long, value_name = "PREFIX")]
+    pub name_prefix: Option<String>,
+    /// The KV v2 mount that holds the values.
+    #[arg(long, value_name = "MOUNT", default_value = "secret")]
+    pub vault_mount: String,
+    /// Path prefix (inside the mount) of the secrets hoop connections read.
+    #[arg(long, value_name = "PATH", default_value = "hoop")]
+    pub vault_prefix: String,
+    /// Path prefix (inside the mount) of the secrets workloads read through their platform.
+    #[arg(long, value_name = "PATH", default_value = "apps")]
+    pub platform_prefix: String,
+    /// Migrate only findings at or above this confidence.
+    #[arg(long, value_enum, default_value_t = ConfidenceArg::Low)]
+    pub min_confidence: ConfidenceArg,
+    #[command(flatten)]
+    pub seed: SeedArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct MigrateApplyArgs {
+    /// The plan.json to apply.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// The directory the plan's file paths are relative to. Default: the current directory.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub seed: SeedArgs,
+}
+
+/// Writing the values into a vault before files change.
+#[derive(Args, Debug)]
+pub struct SeedArgs {
+    /// Write every value into a Vault-compatible KV v2 store before rewriting files (token
+    /// from VAULT_TOKEN; VAULT_NAMESPACE and VAULT_CACERT are honoured).
+    #[arg(long, value_enum, value_name = "STORE")]
+    pub seed: Option<SeedStore>,
+    /// The vault's address. Default: VAULT_ADDR.
+    #[arg(long, value_name = "URL", requires = "seed")]
+    pub vault_addr: Option<String>,
+    /// Allow plain http:// to a vault that is not on a loopback address.
+    #[arg(long, requires = "seed")]
+    pub insecure: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeedStore {
+    /// HashiCorp Vault or OpenBao, KV version 2.
+    Vault,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

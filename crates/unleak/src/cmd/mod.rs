@@ -5,6 +5,7 @@ mod filtering;
 mod git;
 mod guard;
 mod mask;
+mod migrate;
 mod rules;
 mod scan;
 
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Rules { command } => rules::run(command),
         Command::Guard(args) => guard::run(args),
         Command::Baseline { command } => baseline::run(command),
+        Command::Migrate(args) => migrate::run(args),
     }
 }
 

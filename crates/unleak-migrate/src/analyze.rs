@@ -1,0 +1,737 @@
+//! Per finding: where the secret sits in its file, what it unlocks, and which strategy fits.
+//!
+//! Owns: locating the assignment that holds a secret for each file type, reading the
+//! target from the context (a connection string around a password, a URL on the line, the
+//! rule's `[gateway]` hint), deciding the strategy and whether the file type offers a slot
+//! for a platform reference, and what value goes to the vault. Does not own: names (they
+//! need every finding, see `planner`) or the edits themselves (see `rewrite`).
+
+use crate::connstr::{self, ConnString};
+use crate::dockerfile::{self, Instruction, Pair};
+use crate::dotenv::{self, Assignment};
+use crate::model::{FileKind, Strategy};
+use crate::naming::{env_key, slug};
+use crate::text::Lines;
+use crate::yaml::{Entry, Quote, Yaml};
+use unleak_core::{Finding, Span};
+use unleak_rules::Rule;
+
+/// One file and its parsed views.
+pub(crate) struct FileCtx<'a> {
+    pub data: &'a [u8],
+    pub kind: FileKind,
+    pub lines: Lines,
+    pub yaml: Option<Yaml<'a>>,
+    pub docker: Vec<Instruction>,
+}
+
+impl<'a> FileCtx<'a> {
+    pub(crate) fn new(path: &'a str, data: &'a [u8]) -> Self {
+        let kind = crate::kind::detect(path, data);
+        let lines = Lines::new(data);
+        let yaml = matches!(
+            kind,
+            FileKind::Kubernetes
+                | FileKind::HelmValues
+                | FileKind::Compose
+                | FileKind::GithubWorkflow
+        )
+        .then(|| Yaml::parse(data));
+        let docker = if kind == FileKind::Dockerfile {
+            dockerfile::instructions(data, &lines)
+        } else {
+            Vec::new()
+        };
+        FileCtx {
+            data,
+            kind,
+            lines,
+            yaml,
+            docker,
+        }
+    }
+
+    pub(crate) fn text(&self, s: Span) -> &'a str {
+        std::str::from_utf8(&self.data[s.start..s.end]).unwrap_or("")
+    }
+
+    pub(crate) fn yaml(&self) -> &Yaml<'a> {
+        self.yaml.as_ref().expect("YAML file kinds are parsed")
+    }
+}
+
+/// Where a secret sits.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Site {
+    Dotenv(Assignment),
+    Docker {
+        ins: usize,
+        pair: Pair,
+    },
+    /// Inside a `RUN` (or other) instruction's text.
+    DockerText {
+        ins: usize,
+    },
+    Yaml(Entry),
+    None,
+}
+
+/// The platform mechanism a file type offers at a site.
+#[derive(Clone, Debug)]
+pub(crate) enum Slot {
+    /// `.env`: empty the value, note where it went.
+    Dotenv(Assignment),
+    /// `ARG`/`ENV` read by `RUN` instructions: a BuildKit secret mount on each of them.
+    DockerBuild {
+        ins: usize,
+        pair: Pair,
+        runs: Vec<usize>,
+        /// An `ENV` also reached the running container.
+        env: bool,
+    },
+    /// `ENV` nothing in the build reads: inject it at run time instead.
+    DockerRuntime { ins: usize, pair: Pair },
+    /// A literal inside a `RUN`: the variable plus a secret mount on that `RUN`.
+    DockerRun { ins: usize },
+    /// A container env `value:` → `valueFrom.secretKeyRef`.
+    K8sEnv {
+        entry: Entry,
+        namespace: Option<String>,
+    },
+    /// A Helm values literal next to an empty `existingSecret`.
+    HelmExisting {
+        entry: Entry,
+        existing: usize,
+        secret_key: String,
+    },
+    /// A compose service `environment:` entry → `<KEY>_FILE` plus `secrets:`.
+    ComposeEnv {
+        entry: Entry,
+        list_form: bool,
+        env_key_name: String,
+    },
+    /// A workflow value → `${{ secrets.NAME }}` over `span`.
+    Workflow { span: Span },
+}
+
+/// What the finding reaches and through what.
+#[derive(Clone, Debug)]
+pub(crate) enum Target {
+    Db(Box<ConnString>),
+    Http {
+        remote_url: String,
+        host: String,
+        /// `HEADER_<NAME>`.
+        env_key: String,
+    },
+    None,
+}
+
+/// The value stored in the vault: a span of the file, an optional literal prefix, and
+/// whether it is percent-encoded.
+#[derive(Clone, Debug)]
+pub(crate) struct ValueSpec {
+    pub span: Span,
+    pub prefix: String,
+    pub percent: bool,
+}
+
+pub(crate) struct Analysis<'a> {
+    pub finding: &'a Finding,
+    pub file: usize,
+    pub key_name: Option<String>,
+    pub strategy: Strategy,
+    pub target: Target,
+    pub slot: Option<Slot>,
+    pub value: ValueSpec,
+    /// Why the strategy is `manual` (what must change).
+    pub manual_reason: Option<String>,
+    /// Identity and wanted name of the value's own vault location (platform-ref, manual).
+    pub platform_identity: String,
+    pub platform_base: String,
+}
+
+pub(crate) fn analyze<'a>(
+    ctx: &FileCtx<'_>,
+    file: usize,
+    finding: &'a Finding,
+    rule: Option<&Rule>,
+) -> Analysis<'a> {
+    let span = finding.span;
+    let site = locate(ctx, span);
+    let key_name = site_key(ctx, &site, span).or_else(|| guess_key(ctx.data, span));
+    let hint = rule.and_then(|r| r.gateway.as_ref());
+    let slot = slot(ctx, &site, span, key_name.as_deref());
+    let whole_value = slot_value(ctx, slot.as_ref().ok(), &site, span);
+    let platform_key = key_name
+        .clone()
+        .unwrap_or_else(|| finding.rule_id.to_string());
+    let mut a = Analysis {
+        finding,
+        file,
+        key_name: key_name.clone(),
+        strategy: Strategy::Manual,
+        target: Target::None,
+        slot: None,
+        value: ValueSpec {
+            span: whole_value,
+            prefix: String::new(),
+            percent: false,
+        },
+        manual_reason: None,
+        platform_identity: format!("var|{}", env_key(&platform_key)),
+        platform_base: slug(&platform_key),
+    };
+
+    if let Some(conn) = connstr::parse(ctx.data, span) {
+        if conn.protocol.hoop_type().is_some() && !conn.is_loopback() {
+            let mongo = conn.protocol == connstr::DbProtocol::Mongo;
+            a.value = ValueSpec {
+                span: if mongo { conn.span } else { span },
+                prefix: String::new(),
+                percent: conn.percent_encoded && !mongo,
+            };
+            a.strategy = Strategy::GatewayTunnel;
+            a.target = Target::Db(Box::new(conn));
+            return a;
+        }
+    }
+
+    let http = hint
+        .filter(|h| {
+            matches!(h.kind.as_str(), "httpproxy" | "application/httpproxy")
+                || h.kind.starts_with("httpproxy/")
+        })
+        .and_then(|h| {
+            let url = url_on_line(ctx.data, span).or_else(|| h.target.clone())?;
+            let header = h
+                .header
+                .clone()
+                .unwrap_or_else(|| "Authorization: Bearer".into());
+            Some((url, header))
+        });
+    // Gateway-native suits workloads that call the API at run time; build steps and CI
+    // jobs hand the key to tools (npm, actions) that cannot be pointed at the gateway.
+    let runtime_slot = slot.as_ref().ok().filter(|s| {
+        matches!(
+            s,
+            Slot::Dotenv(_)
+                | Slot::K8sEnv { .. }
+                | Slot::ComposeEnv { .. }
+                | Slot::DockerRuntime { .. }
+        )
+    });
+    if let (Some((url, header)), Some(slot)) = (&http, runtime_slot) {
+        let (name, scheme) = match header.split_once(':') {
+            Some((n, s)) => (n.trim().to_string(), s.trim().to_string()),
+            None => (header.trim().to_string(), String::new()),
+        };
+        // The gateway's HTTP listener takes its own credential from `Authorization`
+        // (optionally `Bearer `) or `X-Api-Key`; a client that sends the key in any other
+        // header cannot carry the gateway credential without a code change.
+        let accepted = (name.eq_ignore_ascii_case("authorization")
+            && (scheme.is_empty() || scheme.eq_ignore_ascii_case("bearer")))
+            || name.eq_ignore_ascii_case("x-api-key");
+        if accepted {
+            let host = url_host(url).unwrap_or_default();
+            a.value = ValueSpec {
+                span,
+                prefix: if scheme.is_empty() {
+                    String::new()
+                } else {
+                    format!("{scheme} ")
+                },
+                percent: false,
+            };
+            a.strategy = Strategy::GatewayNative;
+            a.target = Target::Http {
+                remote_url: url.clone(),
+                host,
+                env_key: format!("HEADER_{}", name.to_ascii_uppercase()),
+            };
+            a.slot = Some(slot.clone());
+            return a;
+        }
+    }
+
+    match slot {
+        Ok(s) => {
+            a.strategy = Strategy::PlatformRef;
+            a.slot = Some(s);
+        }
+        Err(reason) => {
+            a.strategy = Strategy::Manual;
+            a.manual_reason = Some(reason);
+        }
+    }
+    // A connection string that is not a gateway fit (redis, amqp, a loopback host) is
+    // named after its target, so two files with the same URL share one vault entry.
+    if let Some(conn) = connstr::parse(ctx.data, span) {
+        a.platform_identity = format!(
+            "uri|{}|{}|{}|{}|{}",
+            conn.protocol.short(),
+            conn.host.to_ascii_lowercase(),
+            conn.effective_port(),
+            conn.db.clone().unwrap_or_default(),
+            conn.user.clone().unwrap_or_default()
+        );
+        let mut base = format!("{}-{}", conn.protocol.short(), slug(&conn.host));
+        if let Some(db) = conn.db.as_deref().filter(|d| !d.is_empty()) {
+            base.push('-');
+            base.push_str(&slug(db));
+        }
+        a.platform_base = base;
+    }
+    a
+}
+
+/// The vault value for a platform reference: the whole assignment value the slot empties,
+/// or the secret alone where only it is replaced.
+fn slot_value(ctx: &FileCtx<'_>, slot: Option<&Slot>, site: &Site, secret: Span) -> Span {
+    match slot {
+        Some(Slot::Dotenv(a)) => a.value,
+        Some(Slot::DockerBuild { pair, .. }) | Some(Slot::DockerRuntime { pair, .. }) => pair.value,
+        Some(Slot::K8sEnv { entry, .. }) | Some(Slot::HelmExisting { entry, .. }) => {
+            entry.scalar.inner
+        }
+        Some(Slot::ComposeEnv {
+            entry, list_form, ..
+        }) => {
+            if *list_form {
+                let inner = entry.scalar.inner;
+                let eq = ctx.data[inner.start..inner.end]
+                    .iter()
+                    .position(|b| *b == b'=')
+                    .unwrap_or(0);
+                Span::new(inner.start + eq + 1, inner.end)
+            } else {
+                entry.scalar.inner
+            }
+        }
+        Some(Slot::Workflow { span }) => *span,
+        Some(Slot::DockerRun { .. }) | None => match site {
+            Site::Dotenv(a) => a.value,
+            Site::Docker { pair, .. } => pair.value,
+            Site::Yaml(e) if e.scalar.quote != Quote::Block || e.scalar.inner == secret => {
+                e.scalar.inner
+            }
+            _ => secret,
+        },
+    }
+}
+
+fn locate(ctx: &FileCtx<'_>, span: Span) -> Site {
+    match ctx.kind {
+        FileKind::Dotenv => dotenv::assignment_containing(ctx.data, &ctx.lines, span)
+            .map_or(Site::None, Site::Dotenv),
+        FileKind::Dockerfile => {
+            let Some(ins) = ctx
+                .docker
+                .iter()
+                .position(|i| i.start <= span.start && span.end <= i.args.end)
+            else {
+                return Site::None;
+            };
+            let pairs = if matches!(ctx.docker[ins].keyword.as_str(), "ENV" | "ARG") {
+                dockerfile::pairs(ctx.data, &ctx.docker[ins])
+            } else {
+                Vec::new()
+            };
+            match pairs.into_iter().find(|p| p.value.contains(&span)) {
+                Some(pair) => Site::Docker { ins, pair },
+                None => Site::DockerText { ins },
+            }
+        }
+        FileKind::Kubernetes
+        | FileKind::HelmValues
+        | FileKind::Compose
+        | FileKind::GithubWorkflow => ctx
+            .yaml()
+            .entry_containing(span)
+            .map_or(Site::None, Site::Yaml),
+        FileKind::Other => Site::None,
+    }
+}
+
+/// The variable or key a secret is assigned to, as the file names it.
+fn site_key(ctx: &FileCtx<'_>, site: &Site, span: Span) -> Option<String> {
+    match site {
+        Site::Dotenv(a) => Some(ctx.text(a.key).to_string()),
+        Site::Docker { pair, .. } => Some(ctx.text(pair.key).to_string()),
+        Site::Yaml(e) if e.scalar.quote == Quote::Block && e.scalar.inner != span => None,
+        Site::Yaml(e) => {
+            let y = ctx.yaml();
+            let key = y.key(e.line);
+            if key == Some("value") {
+                if let Some(name) = y.sibling(e.line, "name").and_then(|n| y.scalar_text(n)) {
+                    return Some(name.to_string());
+                }
+            }
+            if ctx.kind == FileKind::HelmValues && key.is_some() {
+                // Chart values are named by their whole path: `postgresql.auth.password`.
+                let mut parts = vec![key?.to_string()];
+                let mut at = e.line;
+                while let Some(o) = y.owner(at) {
+                    if let Some(k) = y.key(o) {
+                        parts.push(k.to_string());
+                    }
+                    at = o;
+                }
+                parts.reverse();
+                return Some(parts.join("."));
+            }
+            if key.is_none() {
+                // `- KEY=value` list items (compose environment).
+                let text = ctx.text(e.scalar.inner);
+                return text
+                    .split_once('=')
+                    .map(|(k, _)| k.trim().to_string())
+                    .filter(|k| !k.is_empty());
+            }
+            key.map(str::to_string)
+        }
+        Site::DockerText { .. } | Site::None => None,
+    }
+}
+
+/// The identifier a literal is assigned to on its line (`API_KEY = "…"`, `"apiKey": "…"`,
+/// `X-API-Key: …`), for naming only.
+fn guess_key(data: &[u8], span: Span) -> Option<String> {
+    let line_start = data[..span.start]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let before = &data[line_start..span.start];
+    let mut end = before.len();
+    let skip = |end: &mut usize, set: &[u8]| {
+        while *end > 0 && set.contains(&before[*end - 1]) {
+            *end -= 1;
+        }
+    };
+    skip(&mut end, b" \t\"'`");
+    // `Authorization: Bearer <token>`: name it after the header.
+    for scheme in [
+        &b"Bearer"[..],
+        b"Basic",
+        b"Token",
+        b"token",
+        b"bearer",
+        b"Bot",
+    ] {
+        if before[..end].ends_with(scheme)
+            && end > scheme.len()
+            && before[end - scheme.len() - 1] == b' '
+        {
+            end -= scheme.len();
+            skip(&mut end, b" \t");
+            break;
+        }
+    }
+    let ops: [&[u8]; 4] = [b":=", b"=>", b"=", b":"];
+    let op = ops.iter().find(|op| before[..end].ends_with(op))?;
+    end -= op.len();
+    skip(&mut end, b" \t\"'`]");
+    let mut start = end;
+    while start > 0
+        && (before[start - 1].is_ascii_alphanumeric()
+            || matches!(before[start - 1], b'_' | b'-' | b'.'))
+    {
+        start -= 1;
+    }
+    (start < end).then(|| String::from_utf8_lossy(&before[start..end]).into_owned())
+}
+
+/// A URL on the secret's line other than the secret, as `scheme://authority`.
+fn url_on_line(data: &[u8], span: Span) -> Option<String> {
+    let ls = data[..span.start]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let le = data[span.end..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(data.len(), |i| span.end + i);
+    let line = String::from_utf8_lossy(&data[ls..le]);
+    for scheme in ["https://", "http://"] {
+        let mut from = 0;
+        while let Some(i) = line[from..].find(scheme) {
+            let at = from + i;
+            let abs = ls + at;
+            from = at + scheme.len();
+            if abs >= span.start && abs < span.end {
+                continue;
+            }
+            let rest = &line[at + scheme.len()..];
+            let auth: String = rest
+                .chars()
+                .take_while(|c| {
+                    !matches!(
+                        c,
+                        '/' | '?' | '#' | '"' | '\'' | ' ' | '\t' | '<' | '>' | '`' | ')'
+                    )
+                })
+                .collect();
+            if auth.is_empty() || auth.contains('@') {
+                continue;
+            }
+            return Some(format!("{scheme}{auth}"));
+        }
+    }
+    None
+}
+
+pub(crate) fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let auth = rest.split(['/', '?', '#']).next()?;
+    Some(
+        auth.rsplit_once(':')
+            .map_or(auth, |(h, _)| h)
+            .to_ascii_lowercase(),
+    )
+}
+
+/// The platform slot a file type offers at `site`, or why there is none.
+fn slot(ctx: &FileCtx<'_>, site: &Site, span: Span, key: Option<&str>) -> Result<Slot, String> {
+    match (ctx.kind, site) {
+        (FileKind::Dotenv, Site::Dotenv(a)) => Ok(Slot::Dotenv(*a)),
+        (FileKind::Dotenv, _) => Err("the secret is not the value of a KEY=value line; move it into a variable first".into()),
+        (FileKind::Dockerfile, Site::Docker { ins, pair }) => docker_slot(ctx, *ins, *pair),
+        (FileKind::Dockerfile, Site::DockerText { ins }) => {
+            if ctx.docker[*ins].keyword == "RUN" {
+                Ok(Slot::DockerRun { ins: *ins })
+            } else {
+                Err(format!(
+                    "the secret is written into a {} instruction; only ENV, ARG and RUN can take it from a build secret",
+                    ctx.docker[*ins].keyword
+                ))
+            }
+        }
+        (FileKind::Kubernetes, Site::Yaml(e)) => k8s_slot(ctx, e),
+        (FileKind::HelmValues, Site::Yaml(e)) => helm_slot(ctx, e),
+        (FileKind::Compose, Site::Yaml(e)) => compose_slot(ctx, e, span, key),
+        (FileKind::GithubWorkflow, Site::Yaml(e)) => {
+            let y = ctx.yaml();
+            let owner = y.owner(e.line).and_then(|o| y.key(o));
+            let whole = e.scalar.quote != Quote::Block && (e.scalar.inner == span || matches!(owner, Some("env" | "with")));
+            Ok(Slot::Workflow {
+                span: if whole { e.scalar.inner } else { span },
+            })
+        }
+        (FileKind::Other, _) => Err(format!(
+            "unleak has no rewriter for this file type; change the code or configuration to read {} at run time (for example from an environment variable) and delete the literal",
+            key.unwrap_or("the value")
+        )),
+        _ => Err("the secret is not in a value unleak can parse (flow-style YAML, multi-line quoted scalar or similar); rewrite it by hand".into()),
+    }
+}
+
+fn docker_slot(ctx: &FileCtx<'_>, ins: usize, pair: Pair) -> Result<Slot, String> {
+    let key = ctx.text(pair.key).to_string();
+    let decl = &ctx.docker[ins];
+    let stage_end = ctx.docker[ins + 1..]
+        .iter()
+        .position(|i| i.keyword == "FROM")
+        .map_or(ctx.docker.len(), |p| ins + 1 + p);
+    let mut runs = Vec::new();
+    for (k, other) in ctx.docker.iter().enumerate().take(stage_end).skip(ins + 1) {
+        if !dockerfile::reads_variable(ctx.data, other, &key) {
+            continue;
+        }
+        if other.keyword == "RUN" {
+            runs.push(k);
+        } else {
+            return Err(format!(
+                "{key} is also read by the {} instruction on line {}, which would bake it into the image; change that instruction, then migrate again",
+                other.keyword,
+                other.first_line + 1
+            ));
+        }
+    }
+    match decl.keyword.as_str() {
+        "ARG" => Ok(Slot::DockerBuild {
+            ins,
+            pair,
+            runs,
+            env: false,
+        }),
+        "ENV" if !runs.is_empty() => Ok(Slot::DockerBuild {
+            ins,
+            pair,
+            runs,
+            env: true,
+        }),
+        "ENV" => Ok(Slot::DockerRuntime { ins, pair }),
+        kw => Err(format!("the secret is in a {kw} instruction")),
+    }
+}
+
+fn namespace_of(y: &Yaml<'_>, line: usize) -> Option<String> {
+    let meta = y.top_level(line, "metadata")?;
+    let ns = y.child(meta, "namespace")?;
+    y.scalar_text(ns).map(str::to_string)
+}
+
+fn k8s_slot(ctx: &FileCtx<'_>, e: &Entry) -> Result<Slot, String> {
+    let y = ctx.yaml();
+    let kind = y.top_level(e.line, "kind").and_then(|k| y.scalar_text(k));
+    if kind == Some("Secret") {
+        return Err("the secret is in a Secret manifest: replace the manifest with an External Secrets ExternalSecret that fills a Secret of the same name and key from its vault entry (named next)".into());
+    }
+    let is_env_value = y.key(e.line) == Some("value")
+        && y.sibling(e.line, "name").is_some()
+        && y.owner(e.line).and_then(|o| y.key(o)) == Some("env")
+        && e.scalar.quote != Quote::Block;
+    if !is_env_value {
+        return Err(format!(
+            "the secret is not a container env `value:`{}; move it into a Secret and reference it with valueFrom.secretKeyRef",
+            kind.map(|k| format!(" (in a {k})")).unwrap_or_default()
+        ));
+    }
+    Ok(Slot::K8sEnv {
+        entry: *e,
+        namespace: namespace_of(y, e.line),
+    })
+}
+
+fn helm_slot(ctx: &FileCtx<'_>, e: &Entry) -> Result<Slot, String> {
+    let y = ctx.yaml();
+    let Some(key) = y.key(e.line) else {
+        return Err("the secret is a list item, not a chart value".into());
+    };
+    let existing = ["existingSecret", "existingSecretName"]
+        .iter()
+        .find_map(|k| y.sibling(e.line, k));
+    let Some(existing) = existing else {
+        return Err(format!(
+            "this values block has no existingSecret-style key next to `{key}`; if the chart has one, set it to a Secret that an External Secrets ExternalSecret fills from its vault entry (named next); otherwise the chart's templates must read the value with valueFrom.secretKeyRef"
+        ));
+    };
+    if let Some(current) = y.scalar_text(existing).filter(|v| !v.is_empty()) {
+        return Err(format!(
+            "`{}` already names the Secret `{current}`, so the chart ignores `{key}`: delete the literal",
+            y.key(existing).unwrap_or("existingSecret")
+        ));
+    }
+    if e.scalar.quote == Quote::Block {
+        return Err("block-scalar chart values are not rewritten; empty it by hand".into());
+    }
+    // Bitnami-style charts name the Secret's keys under `secretKeys`.
+    let secret_key = y
+        .sibling(e.line, "secretKeys")
+        .and_then(|sk| {
+            let wanted = [format!("{key}Key"), "userPasswordKey".into()];
+            let end = y.node_end(sk);
+            (sk + 1..=end).find_map(|k| {
+                let name = y.key(k)?;
+                let matches = if key == "password" {
+                    wanted.iter().any(|w| w == name)
+                } else {
+                    name == wanted[0]
+                };
+                matches
+                    .then(|| y.scalar_text(k).map(str::to_string))
+                    .flatten()
+            })
+        })
+        .unwrap_or_else(|| key.to_string());
+    Ok(Slot::HelmExisting {
+        entry: *e,
+        existing,
+        secret_key,
+    })
+}
+
+fn compose_slot(
+    ctx: &FileCtx<'_>,
+    e: &Entry,
+    span: Span,
+    key: Option<&str>,
+) -> Result<Slot, String> {
+    let y = ctx.yaml();
+    let owner = y.owner(e.line);
+    let in_environment = owner.and_then(|o| y.key(o)) == Some("environment");
+    let service = owner.and_then(|o| y.owner(o));
+    let in_services = service
+        .and_then(|s| y.owner(s))
+        .is_some_and(|s| y.key(s) == Some("services") && y.lines[s].indent == 0);
+    if !(in_environment && in_services) || e.scalar.quote == Quote::Block {
+        return Err("the secret is not a service `environment:` value; move it there (or into a `secrets:` file) by hand".into());
+    }
+    let list_form = y.key(e.line).is_none();
+    if list_form {
+        // `- KEY=value`: the secret must sit after the `=`.
+        let inner = &ctx.data[e.scalar.inner.start..e.scalar.inner.end];
+        let eq = inner.iter().position(|b| *b == b'=');
+        if eq.is_none_or(|i| e.scalar.inner.start + i >= span.start) {
+            return Err("the secret is not the value of a `- KEY=value` environment entry; rewrite it by hand".into());
+        }
+    }
+    if let Some(secrets) = owner.and_then(|o| y.sibling(o, "secrets")) {
+        if y.scalar(secrets).is_some()
+            || y.lines[secrets]
+                .value_at
+                .is_some_and(|v| v < y.lines[secrets].end && y.data[v] == b'[')
+        {
+            return Err(
+                "the service's `secrets:` is written in flow style; add the secret by hand".into(),
+            );
+        }
+    }
+    if let Some(top) = y.top_level(e.line, "secrets") {
+        if y.lines[top]
+            .value_at
+            .is_some_and(|v| v < y.lines[top].end && y.data[v] != b'#')
+        {
+            return Err(
+                "the top-level `secrets:` is written in flow style; add the secret by hand".into(),
+            );
+        }
+    }
+    Ok(Slot::ComposeEnv {
+        entry: *e,
+        list_form,
+        env_key_name: key.unwrap_or("SECRET").to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_guessed_from_assignments() {
+        let g = |line: &str, secret: &str| {
+            let off = line.find(secret).unwrap();
+            guess_key(line.as_bytes(), Span::new(off, off + secret.len()))
+        };
+        assert_eq!(g("API_KEY = \"abc\"", "abc").as_deref(), Some("API_KEY"));
+        assert_eq!(g("{\"apiKey\": \"abc\"}", "abc").as_deref(), Some("apiKey"));
+        assert_eq!(
+            g("curl -H 'X-API-Key: abc' x", "abc").as_deref(),
+            Some("X-API-Key")
+        );
+        assert_eq!(
+            g("spring.datasource.password: abc", "abc").as_deref(),
+            Some("spring.datasource.password")
+        );
+        assert_eq!(g("just abc", "abc"), None);
+        assert_eq!(
+            g("curl -H \"Authorization: Bearer abc\" x", "abc").as_deref(),
+            Some("Authorization")
+        );
+    }
+
+    #[test]
+    fn urls_on_the_line_become_base_urls() {
+        let line = "curl -H 'Authorization: Bearer tok' https://api.acme.internal/v2/status";
+        let off = line.find("tok").unwrap();
+        assert_eq!(
+            url_on_line(line.as_bytes(), Span::new(off, off + 3)).as_deref(),
+            Some("https://api.acme.internal")
+        );
+        assert_eq!(
+            url_host("https://api.openai.com:443/v1").as_deref(),
+            Some("api.openai.com")
+        );
+    }
+}

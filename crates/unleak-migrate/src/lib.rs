@@ -1,0 +1,47 @@
+//! `unleak migrate`: move static secrets found in infrastructure files behind gateway
+//! connections and a vault.
+//!
+//! Owns: per-file-type rewriters (`.env`, Dockerfile, Kubernetes manifests, Helm values,
+//! docker compose, GitHub Actions workflows, connection strings anywhere), the strategy of
+//! each finding (gateway tunnel, gateway-native, platform reference, manual), the
+//! versioned edit plan with drift-proof checksums, the redacted diff, hoop.dev artifacts
+//! (batch file, REST bodies, `register.sh`), External Secrets manifests, the rotation
+//! list, applying a plan atomically and seeding a Vault-compatible KV v2 store.
+//!
+//! Does not own: scanning. The caller runs the matcher and hands over findings with the
+//! bytes of their files ([`SourceFile`]); applying a saved plan takes a re-scan function.
+//! No value is ever written anywhere but the vault: plans, diffs and artifacts hold
+//! pointers, never a value or a hash of one.
+
+mod analyze;
+mod apply;
+mod artifacts;
+mod connstr;
+mod diff;
+mod dockerfile;
+mod dotenv;
+mod error;
+mod kind;
+mod model;
+mod naming;
+mod planner;
+mod rewrite;
+mod text;
+mod vault;
+mod yaml;
+
+pub use apply::{prepare, write_files, Prepared, PreparedFile};
+pub use artifacts::{
+    connections_yaml, external_secrets, register_sh, rest_body, rotation_md, write_artifacts,
+};
+pub use diff::unified_diff;
+pub use error::MigrateError;
+pub use model::{
+    Connection, Edit, FileKind, MaskedSpan, Plan, PlannedFile, PlannedFinding, PlatformRef,
+    RotationItem, Settings, Strategy, ValueSource, VaultPointer, VaultWrite, PLAN_SCHEMA,
+};
+pub use planner::{plan, PlanOptions, SourceFile};
+pub use vault::{SeedReport, VaultClient, VaultConfig};
+
+#[cfg(test)]
+mod testutil;

@@ -1,0 +1,858 @@
+//! Making a [`Plan`] from findings and the bytes of their files.
+//!
+//! Owns: ordering and identifying findings, de-duplicating connections by target and
+//! vault entries by name and value (values are compared in memory only), resolving names
+//! and tunnel ports, collecting each file's edits and settling overlaps, masked file
+//! checksums, the vault writes and the rotation list. Does not own: per-finding analysis
+//! (`analyze`), edit text (`rewrite`) or carrying the plan out (`apply`).
+
+use crate::analyze::{analyze, Analysis, FileCtx, Target};
+use crate::apply::extract_value;
+use crate::kind::environment;
+use crate::model::{
+    Connection, Edit, MaskedSpan, Plan, PlannedFile, PlannedFinding, RotationItem, Settings,
+    Strategy, ValueSource, VaultPointer, VaultWrite, PLAN_SCHEMA,
+};
+use crate::naming::{env_key, resolve_connection_names, slug, NameBook};
+use crate::rewrite::{rewrite, RawEdit, Resolved};
+use crate::text::sha256_hex;
+use std::collections::{BTreeMap, BTreeSet};
+use unleak_core::{Finding, Secret, Span};
+use unleak_rules::RuleSet;
+
+/// Choices that shape names and references.
+#[derive(Clone, Debug)]
+pub struct PlanOptions {
+    /// The hoop agent connections run on (`agent:` in the batch file).
+    pub agent: String,
+    /// KV v2 mount.
+    pub vault_mount: String,
+    /// Path prefix for secrets hoop connections read.
+    pub connection_prefix: String,
+    /// Path prefix for secrets workloads read through their platform.
+    pub platform_prefix: String,
+    /// Prepended to every connection name (a team or environment prefix).
+    pub name_prefix: Option<String>,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            agent: "default".into(),
+            vault_mount: "secret".into(),
+            connection_prefix: "hoop".into(),
+            platform_prefix: "apps".into(),
+            name_prefix: None,
+        }
+    }
+}
+
+/// A scanned file: its path as reports show it, its bytes and the findings in it.
+pub struct SourceFile<'a> {
+    pub path: &'a str,
+    pub data: &'a [u8],
+    pub findings: &'a [Finding],
+}
+
+/// Which connection (by identity) a finding uses.
+struct ConnUse {
+    identity: String,
+    base: String,
+    hoop_type: String,
+    key: String,
+}
+
+fn finding_id(rule: &str, path: &str, key: &str, occurrence: usize) -> String {
+    sha256_hex(format!("{rule}\0{path}\0{key}\0{occurrence}").as_bytes())[..16].to_string()
+}
+
+/// `sha256:` of `data` with every masked span replaced by its finding id.
+pub(crate) fn checksum(data: &[u8], masks: &[MaskedSpan]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut sorted: Vec<&MaskedSpan> = masks.iter().collect();
+    sorted.sort_by_key(|m| (m.start, m.end));
+    let mut h = Sha256::new();
+    let mut pos = 0;
+    for m in sorted {
+        let start = m.start.max(pos).min(data.len());
+        h.update(&data[pos..start]);
+        h.update(b"\0unleak-masked:");
+        h.update(m.finding.as_bytes());
+        h.update(b"\0");
+        pos = m.end.max(start).min(data.len());
+    }
+    h.update(&data[pos..]);
+    let digest = h.finalize();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+fn source_of(a: &Analysis<'_>, path: &str) -> ValueSource {
+    ValueSource {
+        file: path.to_string(),
+        start: a.value.span.start,
+        end: a.value.span.end,
+        prefix: a.value.prefix.clone(),
+        percent_decode: a.value.percent,
+    }
+}
+
+/// Make the plan. `history` holds findings from git history; those not in the current
+/// tree go to the rotation list only.
+pub fn plan(
+    files: &[SourceFile<'_>],
+    history: &[Finding],
+    rules: &RuleSet,
+    opts: &PlanOptions,
+) -> Plan {
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by(|a, b| files[*a].path.cmp(files[*b].path));
+    let ctxs: Vec<FileCtx<'_>> = files.iter().map(|f| FileCtx::new(f.path, f.data)).collect();
+    let mut warnings = Vec::new();
+    let mut analyses: Vec<Analysis<'_>> = Vec::new();
+    for &fi in &order {
+        let mut fs: Vec<&Finding> = files[fi].findings.iter().collect();
+        fs.sort_by_key(|f| (f.span.start, f.span.end));
+        for f in fs {
+            if f.span.end > files[fi].data.len() {
+                warnings.push(format!(
+                    "{}:{}: the finding lies past the end of the file (it changed during the scan); skipped",
+                    files[fi].path, f.location.line
+                ));
+                continue;
+            }
+            analyses.push(analyze(&ctxs[fi], fi, f, rules.get(&f.rule_id)));
+        }
+    }
+
+    // Stable ids: rule, path, key and the occurrence among equal triples.
+    let mut seen: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+    let ids: Vec<String> = analyses
+        .iter()
+        .map(|a| {
+            let key = a.key_name.clone().unwrap_or_default();
+            let path = files[a.file].path.to_string();
+            let n = seen
+                .entry((a.finding.rule_id.to_string(), path.clone(), key.clone()))
+                .or_insert(0);
+            *n += 1;
+            finding_id(&a.finding.rule_id, &path, &key, *n)
+        })
+        .collect();
+
+    let value = |a: &Analysis<'_>| -> Secret {
+        Secret::new(
+            extract_value(files[a.file].data, &source_of(a, files[a.file].path)),
+            0,
+        )
+    };
+
+    // Connections by target identity.
+    let conn_use: Vec<Option<ConnUse>> = analyses.iter().map(|a| connection_use(a, opts)).collect();
+    let mut book = NameBook::default();
+    for c in conn_use.iter().flatten() {
+        book.want(&c.identity, &c.base);
+    }
+    let conn_names = resolve_connection_names(&book);
+    // Two findings for one target with different values: one is stale; say so.
+    let mut first_by_conn: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, c) in conn_use.iter().enumerate() {
+        let Some(c) = c else { continue };
+        match first_by_conn.get(c.identity.as_str()) {
+            None => {
+                first_by_conn.insert(&c.identity, i);
+            }
+            Some(&j) => {
+                if value(&analyses[i]) != value(&analyses[j]) {
+                    warnings.push(format!(
+                        "{}:{} and {}:{} point at the same target ({}) with different credentials; the one from {}:{} is seeded; rotate both",
+                        files[analyses[j].file].path,
+                        analyses[j].finding.location.line,
+                        files[analyses[i].file].path,
+                        analyses[i].finding.location.line,
+                        conn_names[&c.identity],
+                        files[analyses[j].file].path,
+                        analyses[j].finding.location.line
+                    ));
+                }
+            }
+        }
+    }
+
+    // Platform names: one vault entry per identity and value.
+    let mut identities: Vec<String> = analyses
+        .iter()
+        .map(|a| a.platform_identity.clone())
+        .collect();
+    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, c) in conn_use.iter().enumerate() {
+        if c.is_none() {
+            groups
+                .entry(analyses[i].platform_identity.clone())
+                .or_default()
+                .push(i);
+        }
+    }
+    for members in groups.values() {
+        let mut clusters: Vec<(Secret, Vec<usize>)> = Vec::new();
+        for &i in members {
+            let v = value(&analyses[i]);
+            match clusters.iter_mut().find(|(cv, _)| *cv == v) {
+                Some((_, list)) => list.push(i),
+                None => clusters.push((v, vec![i])),
+            }
+        }
+        if clusters.len() > 1 {
+            for (_, list) in &clusters {
+                let head = &analyses[list[0]];
+                for &i in list {
+                    identities[i] = format!(
+                        "{}|{}:{}",
+                        head.platform_identity, files[head.file].path, head.finding.location.line
+                    );
+                }
+            }
+        }
+    }
+    let mut pbook = NameBook::default();
+    for (i, c) in conn_use.iter().enumerate() {
+        if c.is_none() {
+            pbook.want(&identities[i], &analyses[i].platform_base);
+        }
+    }
+    let platform_names = resolve_connection_names(&pbook);
+
+    // Tunnel ports: per protocol, in connection-name order.
+    let mut tunnel_conns: BTreeMap<String, u16> = BTreeMap::new();
+    for (i, c) in conn_use.iter().enumerate() {
+        if let (Some(c), Target::Db(conn)) = (c, &analyses[i].target) {
+            tunnel_conns.insert(conn_names[&c.identity].clone(), conn.protocol.tunnel_port());
+        }
+    }
+    let mut next: BTreeMap<u16, u16> = BTreeMap::new();
+    let ports: BTreeMap<String, u16> = tunnel_conns
+        .into_iter()
+        .map(|(name, base)| {
+            let n = next.entry(base).or_insert(base);
+            let port = *n;
+            *n += 1;
+            (name, port)
+        })
+        .collect();
+
+    let mount = opts.vault_mount.as_str();
+    let value_pointers: Vec<VaultPointer> = analyses
+        .iter()
+        .enumerate()
+        .map(|(i, a)| match &conn_use[i] {
+            Some(c) => VaultPointer::new(
+                mount,
+                &format!("{}/{}", opts.connection_prefix, conn_names[&c.identity]),
+                &c.key,
+            ),
+            None => VaultPointer::new(
+                mount,
+                &format!(
+                    "{}/{}",
+                    opts.platform_prefix, platform_names[&identities[i]]
+                ),
+                &env_key(a.key_name.as_deref().unwrap_or(&a.finding.rule_id)),
+            ),
+        })
+        .collect();
+    let slot_pointers: Vec<VaultPointer> = analyses
+        .iter()
+        .enumerate()
+        .map(|(i, a)| match (&conn_use[i], a.strategy) {
+            (Some(c), Strategy::GatewayNative) => VaultPointer::new(
+                mount,
+                &format!("{}/{}", opts.platform_prefix, conn_names[&c.identity]),
+                "PROXY_TOKEN",
+            ),
+            _ => value_pointers[i].clone(),
+        })
+        .collect();
+
+    // Edits, per finding, then settle overlaps per file.
+    let mut rewrites: Vec<_> = analyses
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let conn = conn_use[i].as_ref().map(|c| {
+                let name = conn_names[&c.identity].as_str();
+                (name, ports.get(name).copied())
+            });
+            rewrite(
+                &ctxs[a.file],
+                a,
+                &Resolved {
+                    connection: conn,
+                    slot_pointer: &slot_pointers[i],
+                    value_pointer: &value_pointers[i],
+                },
+            )
+        })
+        .collect();
+    let mut strategies: Vec<Strategy> = analyses.iter().map(|a| a.strategy).collect();
+    while let Some(loser) = first_conflict(&analyses, &rewrites) {
+        let winner_line = analyses[loser.1].finding.location.line;
+        rewrites[loser.0].edits.clear();
+        rewrites[loser.0].platform = None;
+        rewrites[loser.0].instruction = format!(
+            "Its rewrite overlaps the rewrite of another secret on line {winner_line}; change it by hand. The value is kept in vault at {} once seeded (--seed vault); rotate it.",
+            value_pointers[loser.0].display()
+        );
+        strategies[loser.0] = Strategy::Manual;
+    }
+
+    let mut planned_findings = Vec::new();
+    let mut file_masks: BTreeMap<usize, Vec<MaskedSpan>> = BTreeMap::new();
+    let mut file_edits: BTreeMap<usize, Vec<(usize, RawEdit)>> = BTreeMap::new();
+    for (i, a) in analyses.iter().enumerate() {
+        let path = files[a.file].path;
+        let keep_conn = strategies[i] != Strategy::Manual;
+        planned_findings.push(PlannedFinding {
+            id: ids[i].clone(),
+            rule_id: a.finding.rule_id.to_string(),
+            rule_name: a.finding.rule_name.to_string(),
+            file: path.to_string(),
+            line: a.finding.location.line,
+            column: a.finding.location.column,
+            key_name: a.key_name.clone(),
+            strategy: strategies[i],
+            connection: conn_use[i]
+                .as_ref()
+                .filter(|_| keep_conn)
+                .map(|c| conn_names[&c.identity].clone()),
+            vault: Some(value_pointers[i].clone()),
+            platform: rewrites[i].platform.clone(),
+            rotate: true,
+            instruction: rewrites[i].instruction.clone(),
+        });
+        file_masks.entry(a.file).or_default().push(MaskedSpan {
+            finding: ids[i].clone(),
+            rule_id: a.finding.rule_id.to_string(),
+            start: a.finding.span.start,
+            end: a.finding.span.end,
+        });
+        for e in &rewrites[i].edits {
+            file_edits.entry(a.file).or_default().push((i, e.clone()));
+        }
+    }
+
+    let mut planned_files = Vec::new();
+    for (&fi, masks) in &file_masks {
+        let raw = file_edits.remove(&fi).unwrap_or_default();
+        let edits = merge_edits(raw, &ids);
+        planned_files.push(PlannedFile {
+            path: files[fi].path.to_string(),
+            kind: ctxs[fi].kind,
+            checksum: checksum(files[fi].data, masks),
+            masked: masks.clone(),
+            edits,
+        });
+    }
+    planned_files.sort_by(|a, b| a.path.cmp(&b.path));
+
+    // Connections.
+    let mut connections: BTreeMap<String, Connection> = BTreeMap::new();
+    let mut envs: BTreeMap<String, BTreeSet<Option<&'static str>>> = BTreeMap::new();
+    for (i, a) in analyses.iter().enumerate() {
+        let (Some(c), true) = (&conn_use[i], strategies[i] != Strategy::Manual) else {
+            continue;
+        };
+        let name = conn_names[&c.identity].clone();
+        envs.entry(name.clone())
+            .or_default()
+            .insert(environment(files[a.file].path));
+        let entry = connections.entry(name.clone()).or_insert_with(|| {
+            let (env, secret_keys) = connection_env(a, &value_pointers[i], &mut warnings, &name);
+            Connection {
+                name: name.clone(),
+                hoop_type: c.hoop_type.clone(),
+                strategy: strategies[i],
+                local_port: ports.get(&name).copied(),
+                env,
+                secret_keys,
+                tags: BTreeMap::from([(
+                    "unleak/strategy".to_string(),
+                    strategies[i].as_str().to_string(),
+                )]),
+                batch: c.hoop_type != "database/oracledb",
+                credential: (strategies[i] == Strategy::GatewayNative)
+                    .then(|| slot_pointers[i].clone()),
+                findings: Vec::new(),
+            }
+        });
+        entry.findings.push(ids[i].clone());
+    }
+    for (name, set) in envs {
+        if let (1, Some(Some(env))) = (set.len(), set.iter().next()) {
+            if let Some(c) = connections.get_mut(&name) {
+                c.tags.insert(
+                    "hoop.dev/infrastructure.environment".into(),
+                    env.to_string(),
+                );
+            }
+        }
+    }
+
+    // Vault writes: one per pointer, the first finding in order is the source.
+    let mut writes: BTreeMap<VaultPointer, VaultWrite> = BTreeMap::new();
+    for (i, a) in analyses.iter().enumerate() {
+        writes
+            .entry(value_pointers[i].clone())
+            .or_insert_with(|| VaultWrite {
+                pointer: value_pointers[i].clone(),
+                source: source_of(a, files[a.file].path),
+                findings: Vec::new(),
+            })
+            .findings
+            .push(ids[i].clone());
+    }
+
+    // Rotation: everything planned, plus history-only secrets.
+    let mut rotation: Vec<RotationItem> = analyses
+        .iter()
+        .enumerate()
+        .map(|(i, a)| RotationItem {
+            rule_id: a.finding.rule_id.to_string(),
+            rule_name: a.finding.rule_name.to_string(),
+            location: format!("{}:{}", files[a.file].path, a.finding.location.line),
+            finding: Some(ids[i].clone()),
+            vault: Some(value_pointers[i].clone()),
+            history_only: false,
+        })
+        .collect();
+    let current: BTreeSet<(&str, &str)> = files
+        .iter()
+        .flat_map(|f| f.findings.iter())
+        .map(|f| (&*f.rule_id, f.fingerprint.as_str()))
+        .collect();
+    let mut history_items: BTreeMap<(String, String), RotationItem> = BTreeMap::new();
+    for h in history {
+        if current.contains(&(&*h.rule_id, h.fingerprint.as_str())) {
+            continue;
+        }
+        let location = match &h.git {
+            Some(g) => format!("{}:{}", g.commit, h.path.display_path()),
+            None => h.path.display_path().into_owned(),
+        };
+        history_items
+            .entry((h.rule_id.to_string(), h.fingerprint.as_str().to_string()))
+            .or_insert(RotationItem {
+                rule_id: h.rule_id.to_string(),
+                rule_name: h.rule_name.to_string(),
+                location,
+                finding: None,
+                vault: None,
+                history_only: true,
+            });
+    }
+    rotation.extend(history_items.into_values());
+
+    Plan {
+        schema: PLAN_SCHEMA.into(),
+        settings: Settings {
+            agent: opts.agent.clone(),
+            vault_provider: "vault-kv2".into(),
+            vault_mount: opts.vault_mount.clone(),
+            connection_prefix: opts.connection_prefix.clone(),
+            platform_prefix: opts.platform_prefix.clone(),
+        },
+        files: planned_files,
+        findings: planned_findings,
+        connections: connections.into_values().collect(),
+        vault_writes: writes.into_values().collect(),
+        rotation,
+        warnings,
+    }
+}
+
+fn connection_use(a: &Analysis<'_>, opts: &PlanOptions) -> Option<ConnUse> {
+    if !matches!(
+        a.strategy,
+        Strategy::GatewayTunnel | Strategy::GatewayNative
+    ) {
+        return None;
+    }
+    let prefix = |base: String| match opts
+        .name_prefix
+        .as_deref()
+        .map(slug)
+        .filter(|p| !p.is_empty())
+    {
+        Some(p) => format!("{p}-{base}"),
+        None => base,
+    };
+    match &a.target {
+        Target::Db(c) => {
+            let hoop_type = c.protocol.hoop_type()?.to_string();
+            let mut base = format!("{}-{}", c.protocol.short(), slug(&c.host));
+            if let Some(db) = c.db.as_deref().map(slug).filter(|d| !d.is_empty()) {
+                base.push('-');
+                base.push_str(&db);
+            }
+            Some(ConnUse {
+                identity: format!(
+                    "db|{}|{}|{}|{}|{}",
+                    c.protocol.short(),
+                    c.host.to_ascii_lowercase(),
+                    c.effective_port(),
+                    c.db.clone().unwrap_or_default(),
+                    c.user.clone().unwrap_or_default()
+                ),
+                base: prefix(base),
+                hoop_type,
+                key: if c.protocol == crate::connstr::DbProtocol::Mongo {
+                    "CONNECTION_STRING".into()
+                } else {
+                    "PASS".into()
+                },
+            })
+        }
+        Target::Http {
+            remote_url,
+            host,
+            env_key,
+        } => Some(ConnUse {
+            identity: format!("http|{}|{env_key}", remote_url.to_ascii_lowercase()),
+            base: prefix(format!("http-{}", slug(host))),
+            hoop_type: "application/httpproxy".into(),
+            key: env_key.clone(),
+        }),
+        Target::None => None,
+    }
+}
+
+/// The connection's env: inline target facts and the reference for the secret key.
+fn connection_env(
+    a: &Analysis<'_>,
+    pointer: &VaultPointer,
+    warnings: &mut Vec<String>,
+    name: &str,
+) -> (BTreeMap<String, String>, Vec<String>) {
+    let mut env = BTreeMap::new();
+    let secret_key = pointer.key.clone();
+    match &a.target {
+        Target::Db(c) => {
+            use crate::connstr::DbProtocol;
+            if c.protocol != DbProtocol::Mongo {
+                env.insert("HOST".into(), c.host.clone());
+                env.insert("PORT".into(), c.effective_port().to_string());
+                match &c.user {
+                    Some(u) => {
+                        env.insert("USER".into(), u.clone());
+                    }
+                    None => warnings.push(format!(
+                        "connection {name}: the connection string names no user; set USER before registering"
+                    )),
+                }
+                if let Some(db) = &c.db {
+                    let k = if c.protocol == DbProtocol::Oracle {
+                        "SID"
+                    } else {
+                        "DB"
+                    };
+                    env.insert(k.into(), db.clone());
+                }
+                if let Some(mode) = &c.sslmode {
+                    env.insert("SSLMODE".into(), mode.clone());
+                }
+            }
+        }
+        Target::Http { remote_url, .. } => {
+            env.insert("REMOTE_URL".into(), remote_url.clone());
+        }
+        Target::None => {}
+    }
+    env.insert(secret_key.clone(), pointer.reference.clone());
+    (env, vec![secret_key])
+}
+
+/// The first pair of overlapping edits from different findings: (later, earlier).
+fn first_conflict(
+    analyses: &[Analysis<'_>],
+    rewrites: &[crate::rewrite::Rewrite],
+) -> Option<(usize, usize)> {
+    for i in 0..rewrites.len() {
+        for j in 0..i {
+            if analyses[i].file != analyses[j].file {
+                continue;
+            }
+            for a in &rewrites[j].edits {
+                for b in &rewrites[i].edits {
+                    if overlaps(a.span, b.span) {
+                        return Some((i, j));
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+fn overlaps(a: Span, b: Span) -> bool {
+    match (a.is_empty(), b.is_empty()) {
+        (false, false) => a.start < b.end && b.start < a.end,
+        (true, false) => b.start < a.start && a.start < b.end,
+        (false, true) => a.start < b.start && b.start < a.end,
+        (true, true) => false,
+    }
+}
+
+/// Sort a file's edits and join insertions at one offset: identical texts once, texts
+/// under a shared header once under it.
+fn merge_edits(mut raw: Vec<(usize, RawEdit)>, ids: &[String]) -> Vec<Edit> {
+    raw.sort_by_key(|(i, e)| (e.span.start, e.span.end, *i));
+    let mut out: Vec<Edit> = Vec::new();
+    let mut k = 0;
+    while k < raw.len() {
+        let span = raw[k].1.span;
+        let mut group = Vec::new();
+        while k < raw.len() && raw[k].1.span == span {
+            group.push(raw[k].clone());
+            k += 1;
+        }
+        // Lines inserted at one offset: the more deeply indented first, since they continue
+        // the structure that ends there (a service's `secrets:` before the top-level one).
+        group.sort_by_key(|(i, e)| {
+            (
+                std::cmp::Reverse(indent_of(e.header.as_deref().unwrap_or(&e.text))),
+                *i,
+            )
+        });
+        let mut sections: Vec<(Option<String>, Vec<String>)> = Vec::new();
+        let mut findings = Vec::new();
+        for (i, e) in &group {
+            if !findings.contains(&ids[*i]) {
+                findings.push(ids[*i].clone());
+            }
+            match sections.iter_mut().find(|(h, _)| *h == e.header) {
+                Some((_, texts)) => {
+                    if !texts.contains(&e.text) {
+                        texts.push(e.text.clone());
+                    }
+                }
+                None => sections.push((e.header.clone(), vec![e.text.clone()])),
+            }
+        }
+        let replacement: String = sections
+            .into_iter()
+            .map(|(h, texts)| format!("{}{}", h.unwrap_or_default(), texts.concat()))
+            .collect();
+        out.push(Edit {
+            start: span.start,
+            end: span.end,
+            replacement,
+            findings,
+        });
+    }
+    out
+}
+
+/// Leading spaces of the first line of inserted text (after a line break it may start with).
+fn indent_of(text: &str) -> usize {
+    text.trim_start_matches(['\r', '\n'])
+        .bytes()
+        .take_while(|b| *b == b' ')
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlap_rules() {
+        assert!(overlaps(Span::new(0, 5), Span::new(4, 6)));
+        assert!(!overlaps(Span::new(0, 5), Span::new(5, 6)));
+        assert!(overlaps(Span::new(3, 3), Span::new(0, 5)));
+        assert!(!overlaps(Span::new(0, 0), Span::new(0, 5)));
+        assert!(!overlaps(Span::new(5, 5), Span::new(0, 5)));
+        assert!(!overlaps(Span::new(2, 2), Span::new(2, 2)));
+    }
+
+    #[test]
+    fn insertions_share_headers_and_drop_duplicates() {
+        let ids = vec!["a".to_string(), "b".to_string()];
+        let e = |text: &str, header: Option<&str>| RawEdit {
+            span: Span::new(10, 10),
+            text: text.into(),
+            header: header.map(str::to_string),
+        };
+        let merged = merge_edits(
+            vec![
+                (0, e("  x:\n", Some("secrets:\n"))),
+                (1, e("  y:\n", Some("secrets:\n"))),
+                (1, e("same\n", None)),
+                (0, e("same\n", None)),
+            ],
+            &ids,
+        );
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].replacement, "secrets:\n  x:\n  y:\nsame\n");
+        assert_eq!(merged[0].findings, ["a", "b"]);
+        let nested = merge_edits(
+            vec![
+                (0, e("  x:\n", Some("secrets:\n"))),
+                (1, e("      - y\n", Some("    secrets:\n"))),
+            ],
+            &ids,
+        );
+        assert_eq!(
+            nested[0].replacement,
+            "    secrets:\n      - y\nsecrets:\n  x:\n"
+        );
+        assert_eq!(nested[0].findings, ["b", "a"]);
+    }
+
+    #[test]
+    fn checksums_ignore_the_masked_bytes_only() {
+        let m = |s, e| MaskedSpan {
+            finding: "f".into(),
+            rule_id: "r".into(),
+            start: s,
+            end: e,
+        };
+        let a = checksum(b"k=SECRET1\n", &[m(2, 9)]);
+        let b = checksum(b"k=OTHERS2\n", &[m(2, 9)]);
+        let c = checksum(b"q=SECRET1\n", &[m(2, 9)]);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+    use crate::testutil::finding;
+
+    /// (path, content, [(secret, rule)])
+    type Input<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>);
+
+    fn run(files: &[Input<'_>]) -> Plan {
+        let findings: Vec<Vec<Finding>> = files
+            .iter()
+            .map(|(p, d, fs)| {
+                fs.iter()
+                    .map(|(needle, rule)| finding(p, d, needle, rule))
+                    .collect()
+            })
+            .collect();
+        let sources: Vec<SourceFile<'_>> = files
+            .iter()
+            .zip(&findings)
+            .map(|((p, d, _), fs)| SourceFile {
+                path: p,
+                data: d.as_bytes(),
+                findings: fs,
+            })
+            .collect();
+        plan(&sources, &[], &RuleSet::default(), &PlanOptions::default())
+    }
+
+    #[test]
+    fn one_connection_per_target_and_one_vault_entry_per_value() {
+        let a = "DATABASE_URL=postgres://app:Pw1x9Qa@db.internal:5432/app\nJWT_SECRET=first-value-0123456789\n";
+        let b = "DATABASE_URL=postgres://app:Pw1x9Qa@db.internal:5432/app\nJWT_SECRET=other-value-9876543210\n";
+        let c = "JWT_SECRET=first-value-0123456789\n";
+        let p = run(&[
+            (
+                "a/.env",
+                a,
+                vec![
+                    ("Pw1x9Qa", "pg"),
+                    ("first-value-0123456789", "generic-secret"),
+                ],
+            ),
+            (
+                "b/.env",
+                b,
+                vec![
+                    ("Pw1x9Qa", "pg"),
+                    ("other-value-9876543210", "generic-secret"),
+                ],
+            ),
+            (
+                "c/.env",
+                c,
+                vec![("first-value-0123456789", "generic-secret")],
+            ),
+        ]);
+        assert_eq!(p.connections.len(), 1, "one target, one connection");
+        assert_eq!(p.connections[0].name, "pg-db-internal-app");
+        assert_eq!(p.connections[0].findings.len(), 2);
+        let jwt: BTreeSet<String> = p
+            .findings
+            .iter()
+            .filter(|f| f.rule_id == "generic-secret")
+            .map(|f| f.vault.as_ref().unwrap().path.clone())
+            .collect();
+        assert_eq!(jwt.len(), 2, "two values, two entries: {jwt:?}");
+        assert!(
+            jwt.iter().all(|p| p.starts_with("apps/jwt-secret-")),
+            "{jwt:?}"
+        );
+        let a_path = &p
+            .findings
+            .iter()
+            .find(|f| f.file == "a/.env" && f.rule_id == "generic-secret")
+            .unwrap()
+            .vault;
+        let c_path = &p
+            .findings
+            .iter()
+            .find(|f| f.file == "c/.env")
+            .unwrap()
+            .vault;
+        assert_eq!(a_path, c_path, "the same value shares its entry");
+        assert_eq!(p.vault_writes.len(), 3);
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    }
+
+    #[test]
+    fn different_credentials_for_one_target_are_flagged() {
+        let a = "U=postgres://app:Pw1x9Qa@db.internal/app\n";
+        let b = "U=postgres://app:Zz8y7Wv@db.internal/app\n";
+        let p = run(&[
+            ("a.env", a, vec![("Pw1x9Qa", "pg")]),
+            ("b.env", b, vec![("Zz8y7Wv", "pg")]),
+        ]);
+        assert_eq!(p.connections.len(), 1);
+        assert_eq!(p.warnings.len(), 1);
+        assert!(
+            p.warnings[0].contains("different credentials") && !p.warnings[0].contains("Zz8y7Wv")
+        );
+    }
+
+    #[test]
+    fn overlapping_rewrites_leave_the_later_one_manual() {
+        // Two findings inside one connection string: the tunnel rewrite replaces the whole
+        // string, so the second cannot be rewritten too.
+        let d = "DATABASE_URL=postgres://app:Pw1x9Qa@db.internal/app?apikey=Kk3Lm9Pq2Rs7\n";
+        let p = run(&[(
+            ".env",
+            d,
+            vec![("Pw1x9Qa", "pg"), ("Kk3Lm9Pq2Rs7", "generic-api-key")],
+        )]);
+        let strategies: Vec<Strategy> = p.findings.iter().map(|f| f.strategy).collect();
+        assert_eq!(strategies, [Strategy::GatewayTunnel, Strategy::Manual]);
+        assert!(p.findings[1].instruction.contains("overlaps"));
+    }
+
+    #[test]
+    fn ids_and_checksums_hold_no_value() {
+        let d = "JWT_SECRET=first-value-0123456789\n";
+        let p = run(&[(
+            ".env",
+            d,
+            vec![("first-value-0123456789", "generic-secret")],
+        )]);
+        let json = p.to_json();
+        assert!(!json.contains("first-value"));
+        let digest_of_value = sha256_hex(b"first-value-0123456789");
+        assert!(!json.contains(&digest_of_value[..16]));
+        assert_eq!(Plan::from_json(&json).unwrap(), p);
+    }
+}

@@ -1,0 +1,230 @@
+//! Byte- and text-level helpers the rewriters and artifact writers share: a line index,
+//! SHA-256 and base64 encodings, percent-decoding and YAML scalar quoting.
+//!
+//! Does not own: any knowledge of file formats; those live in `yaml`, `dotenv`,
+//! `dockerfile` and `connstr`.
+
+use sha2::{Digest, Sha256};
+
+/// Where each line of a buffer starts, so offsets turn into lines and back cheaply.
+pub(crate) struct Lines {
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl Lines {
+    pub(crate) fn new(data: &[u8]) -> Self {
+        let mut starts = vec![0];
+        for (i, b) in data.iter().enumerate() {
+            if *b == b'\n' && i + 1 < data.len() {
+                starts.push(i + 1);
+            }
+        }
+        Lines {
+            starts,
+            len: data.len(),
+        }
+    }
+
+    pub(crate) fn count(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// 0-based line holding byte `offset` (the last line for offsets at the end).
+    pub(crate) fn line_of(&self, offset: usize) -> usize {
+        match self.starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+
+    pub(crate) fn start(&self, line: usize) -> usize {
+        self.starts[line]
+    }
+
+    /// End of `line` including its line break.
+    pub(crate) fn end_with_eol(&self, line: usize) -> usize {
+        self.starts.get(line + 1).copied().unwrap_or(self.len)
+    }
+
+    /// End of `line` without its `\n` or `\r\n`.
+    pub(crate) fn end(&self, data: &[u8], line: usize) -> usize {
+        let mut e = self.end_with_eol(line);
+        if e > self.start(line) && data[e - 1] == b'\n' {
+            e -= 1;
+            if e > self.start(line) && data[e - 1] == b'\r' {
+                e -= 1;
+            }
+        }
+        e
+    }
+}
+
+/// The line break a file uses: `\r\n` when its first line ends that way, else `\n`.
+pub(crate) fn eol_of(data: &[u8]) -> &'static str {
+    match memchr_newline(data) {
+        Some(i) if i > 0 && data[i - 1] == b'\r' => "\r\n",
+        _ => "\n",
+    }
+}
+
+fn memchr_newline(data: &[u8]) -> Option<usize> {
+    data.iter().position(|b| *b == b'\n')
+}
+
+/// Lower-case hex SHA-256.
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
+    let digest = Sha256::digest(data);
+    let mut s = String::with_capacity(64);
+    for b in digest {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// Standard base64 with padding (what hoop's REST API expects for secret values).
+pub(crate) fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = ((b[0] as u32) << 16) | ((b[1] as u32) << 8) | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Decode `%XX` escapes (URI userinfo and query values); invalid escapes stay as written.
+pub(crate) fn percent_decode(data: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(data.len());
+    let mut i = 0;
+    while i < data.len() {
+        if data[i] == b'%' && i + 2 < data.len() {
+            if let (Some(h), Some(l)) = (hex(data[i + 1]), hex(data[i + 2])) {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(data[i]);
+        i += 1;
+    }
+    out
+}
+
+/// A YAML scalar for generated files: plain when that reads back as the same string,
+/// double-quoted (JSON escaping, which YAML accepts) otherwise.
+pub(crate) fn yaml_scalar(s: &str) -> String {
+    let plain_safe = !s.is_empty()
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b':' | b'@')
+        })
+        && !s.starts_with(['-', ':', '@', '.'])
+        && !s.ends_with(':')
+        && !s.contains(": ")
+        && !looks_like_non_string(s);
+    if plain_safe {
+        s.to_string()
+    } else {
+        serde_json::to_string(s).expect("strings serialize")
+    }
+}
+
+/// Plain scalars YAML 1.1/1.2 loaders would read as something other than a string.
+fn looks_like_non_string(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    matches!(
+        lower.as_str(),
+        "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "null" | "~"
+    ) || s.parse::<f64>().is_ok()
+        || s.bytes()
+            .all(|b| b.is_ascii_digit() || b == b'_' || b == b':')
+}
+
+/// Quote a word for a POSIX shell when it is not obviously safe.
+pub(crate) fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b':' | b'@' | b'=')
+        })
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_map_offsets_both_ways() {
+        let data = b"a\r\nbc\n\nd";
+        let l = Lines::new(data);
+        assert_eq!(l.count(), 4);
+        assert_eq!(l.line_of(0), 0);
+        assert_eq!(l.line_of(3), 1);
+        assert_eq!(l.line_of(7), 3);
+        assert_eq!(l.end(data, 0), 1);
+        assert_eq!(l.end_with_eol(0), 3);
+        assert_eq!(l.end(data, 2), 6);
+        assert_eq!(l.end(data, 3), 8);
+        assert_eq!(eol_of(data), "\r\n");
+        assert_eq!(eol_of(b"x\ny"), "\n");
+    }
+
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        for (raw, enc) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(raw.as_bytes()), enc);
+        }
+    }
+
+    #[test]
+    fn percent_decoding_keeps_bad_escapes() {
+        assert_eq!(percent_decode(b"a%40b%2"), b"a@b%2");
+        assert_eq!(percent_decode(b"%zz%41"), b"%zzA");
+    }
+
+    #[test]
+    fn yaml_scalars_quote_what_would_change_type() {
+        assert_eq!(
+            yaml_scalar("orders-db.prod.internal"),
+            "orders-db.prod.internal"
+        );
+        assert_eq!(yaml_scalar("5432"), "\"5432\"");
+        assert_eq!(yaml_scalar("true"), "\"true\"");
+        assert_eq!(yaml_scalar("a b"), "\"a b\"");
+        assert_eq!(
+            yaml_scalar("_vaultkv2:secret/data/hoop/pg-x:PASS"),
+            "_vaultkv2:secret/data/hoop/pg-x:PASS"
+        );
+        assert_eq!(yaml_scalar(""), "\"\"");
+    }
+
+    #[test]
+    fn shell_words_are_quoted_when_needed() {
+        assert_eq!(shell_word("hoop/pg-x"), "hoop/pg-x");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+    }
+}

@@ -1,0 +1,317 @@
+//! Writing values into a Vault-compatible KV v2 store (HashiCorp Vault, OpenBao) over its
+//! HTTP API.
+//!
+//! Owns: checking the address (plain `http://` only to a loopback address unless the
+//! caller allows it), one `POST /v1/<mount>/data/<path>` per path with all of its keys,
+//! and confirming afterwards that every pointer resolves. A value exists only in memory
+//! (inside [`Secret`]) and in the request body; it is never logged, and error messages
+//! carry the server's status and error strings with any value scrubbed out. Does not own:
+//! where values come from (`apply`) or the token (the caller reads `VAULT_TOKEN`).
+
+use crate::model::VaultPointer;
+use crate::MigrateError;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use unleak_core::Secret;
+
+/// How to reach the vault.
+pub struct VaultConfig {
+    /// e.g. `https://vault.example.com:8200`.
+    pub addr: String,
+    pub token: Secret,
+    /// `X-Vault-Namespace` (Vault Enterprise / HCP namespaces).
+    pub namespace: Option<String>,
+    /// Allow plain `http://` to a non-loopback address.
+    pub insecure: bool,
+    /// PEM CA certificates to trust instead of the built-in roots (`VAULT_CACERT`).
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+pub struct VaultClient {
+    addr: String,
+    token: Secret,
+    namespace: Option<String>,
+    agent: ureq::Agent,
+}
+
+/// Whether a URL's host is a loopback address (`localhost`, 127.0.0.0/8, `::1`).
+fn host_of(addr: &str) -> Option<(String, String)> {
+    let (scheme, rest) = addr.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next()?.to_string()
+    } else {
+        authority.split(':').next()?.to_string()
+    };
+    (!host.is_empty()).then(|| (scheme.to_ascii_lowercase(), host.to_ascii_lowercase()))
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host == "::1"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+impl VaultClient {
+    pub fn new(config: VaultConfig) -> Result<Self, MigrateError> {
+        let addr = config.addr.trim_end_matches('/').to_string();
+        let bad = |message: String| MigrateError::VaultAddress {
+            addr: addr.clone(),
+            message,
+        };
+        let (scheme, host) = host_of(&addr)
+            .ok_or_else(|| bad("not a URL like https://vault.example.com:8200".into()))?;
+        match scheme.as_str() {
+            "https" => {}
+            "http" if is_loopback(&host) || config.insecure => {}
+            "http" => {
+                return Err(bad(format!(
+                    "refusing to send secrets over plain http to {host}, which is not a loopback address; use https, or pass --insecure if the network path is trusted"
+                )))
+            }
+            other => return Err(bad(format!("unsupported scheme `{other}` (use https or http)"))),
+        }
+        let mut builder = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)));
+        if let Some(pem) = &config.ca_pem {
+            let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(bad("VAULT_CACERT holds no PEM certificate".into()));
+            }
+            builder = builder.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+                    .build(),
+            );
+        }
+        Ok(VaultClient {
+            addr,
+            token: config.token,
+            namespace: config.namespace,
+            agent: builder.build().into(),
+        })
+    }
+
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    fn err(&self, message: String) -> MigrateError {
+        MigrateError::Vault {
+            addr: self.addr.clone(),
+            message,
+        }
+    }
+
+    fn token(&self) -> Result<&str, MigrateError> {
+        std::str::from_utf8(self.token.expose())
+            .map_err(|_| self.err("VAULT_TOKEN is not UTF-8".into()))
+    }
+
+    fn url(&self, mount: &str, path: &str) -> String {
+        format!(
+            "{}/v1/{}/data/{}",
+            self.addr,
+            mount.trim_matches('/'),
+            path.trim_matches('/')
+        )
+    }
+
+    /// Send one request; the status and body come back (the body of an error names
+    /// what went wrong, never a value we sent, but it is scrubbed anyway).
+    fn send(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&[u8]>,
+    ) -> Result<(u16, String), MigrateError> {
+        let token = self.token()?;
+        let result = match (method, body) {
+            ("POST", Some(b)) => {
+                let mut req = self
+                    .agent
+                    .post(url)
+                    .header("X-Vault-Token", token)
+                    .header("Content-Type", "application/json");
+                if let Some(ns) = &self.namespace {
+                    req = req.header("X-Vault-Namespace", ns);
+                }
+                req.send(b)
+            }
+            _ => {
+                let mut req = self.agent.get(url).header("X-Vault-Token", token);
+                if let Some(ns) = &self.namespace {
+                    req = req.header("X-Vault-Namespace", ns);
+                }
+                req.call()
+            }
+        };
+        let resp = result.map_err(|e| self.err(format!("request failed: {e}")))?;
+        let status = resp.status().as_u16();
+        let text = resp
+            .into_body()
+            .with_config()
+            .limit(1 << 20)
+            .read_to_string()
+            .unwrap_or_default();
+        Ok((status, text))
+    }
+
+    /// Write `values` (grouped by path, one KV v2 version per path).
+    pub fn write_all(&self, values: &[(VaultPointer, Secret)]) -> Result<SeedReport, MigrateError> {
+        let mut by_path: BTreeMap<(String, String), Vec<(&str, &Secret)>> = BTreeMap::new();
+        for (p, v) in values {
+            by_path
+                .entry((p.mount.clone(), p.path.clone()))
+                .or_default()
+                .push((p.key.as_str(), v));
+        }
+        let mut report = SeedReport::default();
+        for ((mount, path), keys) in by_path {
+            let mut data = serde_json::Map::new();
+            for (k, v) in &keys {
+                let text = std::str::from_utf8(v.expose()).map_err(|_| {
+                    self.err(format!("the value for {mount}/{path}:{k} is not UTF-8 text, which KV v2 cannot store"))
+                })?;
+                data.insert(k.to_string(), serde_json::Value::String(text.to_string()));
+            }
+            let mut body = serde_json::to_vec(&serde_json::json!({ "data": data })).expect("JSON");
+            // The map held copies of the values: overwrite them before they are freed.
+            for v in data.values_mut() {
+                if let serde_json::Value::String(s) = v {
+                    scrub_string(s);
+                }
+            }
+            let url = self.url(&mount, &path);
+            let sent = self.send("POST", &url, Some(&body));
+            body.iter_mut().for_each(|b| *b = 0);
+            let (status, text) = sent?;
+            if !(200..300).contains(&status) {
+                let detail = scrub(&vault_errors(&text), &keys);
+                return Err(self.err(format!(
+                    "writing {mount}/{path} failed with HTTP {status}: {detail}"
+                )));
+            }
+            report.paths += 1;
+            report.keys += keys.len();
+        }
+        Ok(report)
+    }
+
+    /// Whether `pointer`'s key exists at its path (the value is read and dropped).
+    pub fn resolves(&self, pointer: &VaultPointer) -> Result<bool, MigrateError> {
+        let (status, mut text) =
+            self.send("GET", &self.url(&pointer.mount, &pointer.path), None)?;
+        let found = match status {
+            200 => serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .is_some_and(|v| v["data"]["data"].get(&pointer.key).is_some()),
+            404 => false,
+            other => {
+                scrub_string(&mut text);
+                return Err(self.err(format!(
+                    "reading {} failed with HTTP {other}",
+                    pointer.display()
+                )));
+            }
+        };
+        scrub_string(&mut text);
+        Ok(found)
+    }
+}
+
+/// Overwrite a string's bytes in place (its buffer is reused, so the old bytes go).
+fn scrub_string(s: &mut String) {
+    let n = s.len();
+    s.clear();
+    s.extend(std::iter::repeat_n('\0', n));
+}
+
+/// The `errors` array of a Vault error response, or a short excerpt of the body.
+fn vault_errors(body: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(v) => match v["errors"].as_array() {
+            Some(errs) if !errs.is_empty() => errs
+                .iter()
+                .filter_map(|e| e.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+            _ => "no error message".into(),
+        },
+        Err(_) => body.chars().take(200).collect(),
+    }
+}
+
+/// Remove any sent value from a server message.
+fn scrub(message: &str, keys: &[(&str, &Secret)]) -> String {
+    let mut out = message.to_string();
+    for (_, v) in keys {
+        if let Ok(text) = std::str::from_utf8(v.expose()) {
+            if !text.is_empty() {
+                out = out.replace(text, &v.redacted());
+            }
+        }
+    }
+    out
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SeedReport {
+    pub paths: usize,
+    pub keys: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(addr: &str, insecure: bool) -> Result<VaultClient, MigrateError> {
+        VaultClient::new(VaultConfig {
+            addr: addr.into(),
+            token: Secret::new(b"t".to_vec(), 0),
+            namespace: None,
+            insecure,
+            ca_pem: None,
+        })
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback_unless_insecure() {
+        assert!(client("http://127.0.0.1:8200", false).is_ok());
+        assert!(client("http://localhost:8200/", false).is_ok());
+        assert!(client("http://[::1]:8200", false).is_ok());
+        assert!(client("https://vault.example.com", false).is_ok());
+        let e = client("http://vault.example.com:8200", false)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("--insecure") && e.contains("vault.example.com"),
+            "{e}"
+        );
+        assert!(client("http://vault.example.com:8200", true).is_ok());
+        assert!(client("ftp://x", false).is_err());
+        assert!(client("vault:8200", false).is_err());
+        assert!(client("http://127.0.0.1.evil.com", false).is_err());
+    }
+
+    #[test]
+    fn server_messages_never_echo_values() {
+        let v = Secret::new(b"hunter2-very-secret".to_vec(), 0);
+        let msg = scrub("bad value hunter2-very-secret here", &[("PASS", &v)]);
+        assert!(!msg.contains("hunter2"));
+        assert_eq!(
+            vault_errors("{\"errors\":[\"permission denied\"]}"),
+            "permission denied"
+        );
+    }
+}
