@@ -208,7 +208,8 @@ show_cmd() {
 IFS=, read -r -a TOOL_LIST <<<"$TOOLS"
 for t in "${TOOL_LIST[@]}"; do tool_cmd "$t" X Y >/dev/null; done
 
-RUNS_TSV=$BENCH_DIR/out/$MODE-runs.tsv
+STAMP=$MODE-$(date +%Y%m%d-%H%M%S)
+RUNS_TSV=$BENCH_DIR/out/$STAMP-runs.tsv
 : >"$RUNS_TSV"
 TARGETS=()   # label<TAB>target<TAB>mb<TAB>key
 case "$MODE" in
@@ -256,9 +257,9 @@ done
 
 # --- report --------------------------------------------------------------------------
 
-TARGETS_TSV=$BENCH_DIR/out/$MODE-targets.tsv
+TARGETS_TSV=$BENCH_DIR/out/$STAMP-targets.tsv
 printf '%s\n' "${TARGETS[@]}" >"$TARGETS_TSV"
-CMDS_TSV=$BENCH_DIR/out/$MODE-commands.tsv
+CMDS_TSV=$BENCH_DIR/out/$STAMP-commands.tsv
 : >"$CMDS_TSV"
 for tool in "${TOOL_LIST[@]}"; do printf '%s\t%s\n' "$tool" "$(show_cmd "$tool")" >>"$CMDS_TSV"; done
 VERSIONS="unleak $("$UNLEAK_BIN" --version | awk '{print $2}') ($COMMIT, $RULE_COUNT rules)"

@@ -259,6 +259,26 @@ def main():
                          for ty in types]))
             print()
 
+    if len(targets) > 1 and a.mode == "dir":
+        print("### unleak as the corpus grows\n")
+        scale_rows = []
+        for label, target, nbytes, _ in targets:
+            rs = rows.get(label, {}).get("unleak")
+            if not rs:
+                continue
+            wall = statistics.median(r["wall"] for r in rs)
+            base = rows[label].get("baseline")
+            base_ratio = f"{wall / statistics.median(r['wall'] for r in base):.2f}×" if base else "–"
+            fs = findings_of("unleak", rs[0]["out"], target)
+            scale_rows.append([label, f"{nbytes / 1e6:,.0f} MB", fmt_time(wall, a.mode),
+                               f"{nbytes / 1e6 / (wall / 1e6):,.0f}",
+                               f"{statistics.median(r['cpu'] for r in rs):.2f} s",
+                               f"{statistics.median(r['rss'] for r in rs) / 1024:,.0f} MB",
+                               "?" if fs is None else f"{len(fs):,}", base_ratio])
+        print(table(["corpus", "size", "median wall", "MB/s", "CPU (user+sys)", "peak RSS", "findings",
+                     "time ÷ reading only"], scale_rows))
+        print()
+
     print("Commands (TARGET = the corpus or repository, OUT = the output file):\n")
     with open(a.commands) as f:
         for line in f:
