@@ -102,9 +102,16 @@ fn ser_origin<S: Serializer>(o: &Origin, s: S) -> Result<S::Ok, S::Error> {
 
 impl Finding {
     /// Move a finding made on a chunk of a stream to its place in the whole stream:
-    /// the chunk started at byte `base_offset`, on 1-based line `base_line`, at a line start.
-    pub fn shift(&mut self, base_offset: usize, base_line: usize) {
+    /// the chunk started at byte `base_offset`, on 1-based line `base_line` and column
+    /// `base_column` (1 unless a line longer than a chunk was cut).
+    pub fn shift(&mut self, base_offset: usize, base_line: usize, base_column: usize) {
         self.span = Span::new(self.span.start + base_offset, self.span.end + base_offset);
+        if self.location.line == 1 {
+            self.location.column += base_column - 1;
+        }
+        if self.location.end_line == 1 {
+            self.location.end_column += base_column - 1;
+        }
         self.location.line += base_line - 1;
         self.location.end_line += base_line - 1;
     }

@@ -17,5 +17,5 @@ mod secret;
 pub use blob::{Blob, Origin};
 pub use finding::{Confidence, Finding, GitProvenance};
 pub use fingerprint::{Fingerprint, FingerprintKey};
-pub use location::{Location, Locator, Span};
+pub use location::{count_chars, Location, Locator, Span};
 pub use secret::{redact, Secret};

@@ -109,7 +109,7 @@ fn line_after(
 
 /// Count scalar values; continuation bytes of valid sequences are not counted, every
 /// other byte counts as one (so invalid UTF-8 still yields a usable column).
-fn count_chars(bytes: &[u8]) -> usize {
+pub fn count_chars(bytes: &[u8]) -> usize {
     let mut n = 0;
     let mut rest = bytes;
     while !rest.is_empty() {

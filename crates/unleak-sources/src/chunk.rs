@@ -17,6 +17,9 @@ pub struct Chunk<'a> {
     pub base_offset: usize,
     /// 1-based line number of `data[0]` in the stream.
     pub base_line: usize,
+    /// 1-based column (in characters) of `data[0]` on its line: 1 except after a line
+    /// longer than a chunk was cut.
+    pub base_column: usize,
     /// Bytes at the start of `data` that the previous chunk already covered.
     pub overlap: usize,
 }
@@ -27,6 +30,7 @@ pub fn scan_stream(mut input: impl Read, mut visit: impl FnMut(Chunk<'_>)) -> io
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK_SIZE + CHUNK_OVERLAP);
     let mut base_offset = 0usize;
     let mut base_line = 1usize;
+    let mut base_column = 1usize;
     let mut overlap = 0usize;
     let mut eof = false;
     while !eof {
@@ -65,6 +69,7 @@ pub fn scan_stream(mut input: impl Read, mut visit: impl FnMut(Chunk<'_>)) -> io
             data: &buf[..cut],
             base_offset,
             base_line,
+            base_column,
             overlap,
         });
         if eof && cut == buf.len() {
@@ -79,7 +84,12 @@ pub fn scan_stream(mut input: impl Read, mut visit: impl FnMut(Chunk<'_>)) -> io
                 _ => lo,
             }
         };
-        base_line += memchr::memchr_iter(b'\n', &buf[..keep_from]).count();
+        let kept = &buf[..keep_from];
+        base_line += memchr::memchr_iter(b'\n', kept).count();
+        base_column = match memchr::memrchr(b'\n', kept) {
+            Some(i) => unleak_core::count_chars(&kept[i + 1..]) + 1,
+            None => base_column + unleak_core::count_chars(kept),
+        };
         base_offset += keep_from;
         overlap = cut - keep_from;
         buf.drain(..keep_from);
@@ -105,6 +115,7 @@ mod tests {
             );
             assert_eq!(c.base_offset % line.len(), 0, "chunks start at line starts");
             assert_eq!(c.base_line, c.base_offset / line.len() + 1);
+            assert_eq!(c.base_column, 1);
             seen_new += c.data.len() - c.overlap;
             last_end = c.base_offset + c.data.len();
         })
@@ -116,7 +127,12 @@ mod tests {
     fn a_stream_without_newlines_still_ends() {
         let text = vec![b'a'; 20 * 1024 * 1024];
         let mut total = 0;
-        scan_stream(&text[..], |c| total += c.data.len() - c.overlap).unwrap();
+        scan_stream(&text[..], |c| {
+            // One line: each chunk's column is its offset on that line.
+            assert_eq!((c.base_line, c.base_column), (1, c.base_offset + 1));
+            total += c.data.len() - c.overlap
+        })
+        .unwrap();
         assert_eq!(total, text.len());
     }
 

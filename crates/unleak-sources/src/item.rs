@@ -6,14 +6,15 @@ use unleak_core::Blob;
 
 /// One thing a source found while walking.
 pub enum Item<'a> {
-    /// Content to scan. `base_offset`/`base_line` place it inside a larger stream (a
-    /// chunk of a compressed log); they are 0 and 1 for whole files. The first `overlap`
+    /// Content to scan. `base_offset`/`base_line`/`base_column` place it inside a larger
+    /// stream (a chunk of a big file or a compressed log); 0, 1 and 1 for whole files. The first `overlap`
     /// bytes were already part of the previous chunk: a finding that ends inside them was
     /// reported then.
     Blob {
         blob: Blob<'a>,
         base_offset: usize,
         base_line: usize,
+        base_column: usize,
         overlap: usize,
     },
     /// Not scanned, on purpose.

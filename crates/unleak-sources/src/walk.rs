@@ -14,7 +14,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use unleak_core::{Blob, Origin};
 
-/// Files up to this size are read into a reusable buffer; larger ones are memory-mapped.
+/// Files up to this size are read whole into a reusable buffer; larger ones in chunks.
 const READ_LIMIT: u64 = 4 * 1024 * 1024;
 
 #[derive(Clone, Debug)]
@@ -174,7 +174,7 @@ fn special_kind(_: &fs::FileType) -> &'static str {
 }
 
 /// Read one regular file and hand it to `visit`: small files through `buf`, large ones
-/// through a memory map, `.gz` files through a streaming decompressor.
+/// in bounded chunks, `.gz` files through a streaming decompressor.
 fn read_file(
     path: &Path,
     opts: &WalkOptions,
@@ -207,24 +207,11 @@ fn read_file(
         return read_gzip(file, path, opts, visit);
     }
     if size > READ_LIMIT {
-        // SAFETY: the map is read-only and private to this call. If another process
-        // truncates the file while we read it, the kernel may raise SIGBUS; files that
-        // shrink are rare in a scan and the cap above keeps maps bounded.
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| describe_io(&e))?;
-        if is_binary(&map) {
-            visit(Item::Skipped {
-                path: path.to_path_buf(),
-                reason: SkipReason::Binary,
-            });
-            return Ok(());
-        }
-        visit(Item::Blob {
-            blob: Blob::new(origin, &map),
-            base_offset: 0,
-            base_line: 1,
-            overlap: 0,
-        });
-        return Ok(());
+        // Bounded chunks, not a memory map: memory stays flat whatever the file's size,
+        // and a file truncated under us ends the read instead of raising SIGBUS.
+        let limited = io::BufReader::new(file).take(opts.max_file_size);
+        return read_chunked(limited, path, visit)
+            .map_err(|e| format!("cannot read: {}", describe_io(&e)));
     }
     buf.clear();
     // Read at most the cap even if the file grew since `metadata`.
@@ -253,6 +240,7 @@ fn read_file(
         blob: Blob::new(origin, buf),
         base_offset: 0,
         base_line: 1,
+        base_column: 1,
         overlap: 0,
     });
     Ok(())
@@ -267,10 +255,20 @@ fn read_gzip(
     visit: &(impl Fn(Item<'_>) + Sync),
 ) -> Result<(), String> {
     let decoder = flate2::read::MultiGzDecoder::new(io::BufReader::new(file));
-    let mut limited = decoder.take(opts.max_file_size);
+    read_chunked(decoder.take(opts.max_file_size), path, visit)
+        .map_err(|e| format!("cannot decompress gzip data: {}", describe_io(&e)))
+}
+
+/// Hand `input` to `visit` in bounded, overlapping chunks; a file whose first chunk looks
+/// binary is skipped whole.
+fn read_chunked(
+    input: impl Read,
+    path: &Path,
+    visit: &(impl Fn(Item<'_>) + Sync),
+) -> io::Result<()> {
     let mut first = true;
     let mut binary = false;
-    let result = scan_stream(&mut limited, |chunk| {
+    scan_stream(input, |chunk| {
         if first {
             first = false;
             binary = is_binary(chunk.data);
@@ -282,12 +280,10 @@ fn read_gzip(
             blob: Blob::new(Origin::File(path.to_path_buf()), chunk.data),
             base_offset: chunk.base_offset,
             base_line: chunk.base_line,
+            base_column: chunk.base_column,
             overlap: chunk.overlap,
         });
-    });
-    if let Err(e) = result {
-        return Err(format!("cannot decompress gzip data: {}", describe_io(&e)));
-    }
+    })?;
     if binary {
         visit(Item::Skipped {
             path: path.to_path_buf(),
@@ -399,6 +395,57 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(collect(d.path(), &opts).0, vec![".gitignore"]);
+    }
+
+    #[test]
+    fn a_big_file_arrives_in_chunks_that_place_every_byte() {
+        // 12 MiB: one 10 MiB line holding a marker near its end, then short lines.
+        let d = tempfile::tempdir().unwrap();
+        let marker_at = 10 * 1024 * 1024 - 100;
+        let mut data = vec![b'x'; 10 * 1024 * 1024];
+        data[marker_at..marker_at + 6].copy_from_slice(b"MARKER");
+        data.push(b'\n');
+        data.extend(b"short line\n".repeat(200_000));
+        fs::write(d.path().join("big.log"), &data).unwrap();
+        let seen = Mutex::new(Vec::new());
+        walk(&[d.path().to_path_buf()], &WalkOptions::default(), |item| {
+            if let Item::Blob {
+                blob,
+                base_offset,
+                base_line,
+                base_column,
+                overlap,
+            } = item
+            {
+                let at = memchr::memmem::find(blob.data, b"MARKER");
+                seen.lock().unwrap().push((
+                    base_offset,
+                    base_line,
+                    base_column,
+                    overlap,
+                    blob.data.len(),
+                    at,
+                ));
+            }
+        })
+        .unwrap();
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort();
+        assert!(seen.len() > 1, "a 12 MiB file comes in several chunks");
+        let mut covered = 0;
+        for &(offset, line, column, overlap, len, at) in &seen {
+            assert_eq!(offset + overlap, covered, "no gap, no double count");
+            covered = offset + len;
+            if offset <= marker_at {
+                assert_eq!(line, 1);
+                assert_eq!(column, offset + 1, "ASCII: the column is the offset on line 1");
+            }
+            if let Some(at) = at {
+                assert_eq!(column + at, marker_at + 1, "the marker's exact column");
+            }
+        }
+        assert_eq!(covered, data.len());
+        assert!(seen.iter().any(|s| s.5.is_some()));
     }
 
     #[test]

@@ -87,6 +87,7 @@ pub fn scan_tree(
             blob,
             base_offset,
             base_line,
+            base_column,
             overlap,
         } => {
             use std::sync::atomic::Ordering::Relaxed;
@@ -97,7 +98,7 @@ pub fn scan_tree(
             let mut found = matcher.scan(&blob);
             found.retain(|f| f.span.end > overlap);
             for f in &mut found {
-                f.shift(base_offset, base_line);
+                f.shift(base_offset, base_line, base_column);
                 if let Origin::File(p) = &f.path {
                     f.path = Origin::File(PathBuf::from(relative(root, p)));
                 }

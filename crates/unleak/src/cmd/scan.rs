@@ -206,8 +206,9 @@ impl Collector<'_, '_, '_> {
                 blob,
                 base_offset,
                 base_line,
+                base_column,
                 overlap,
-            } => self.blob(&blob, base_offset, base_line, overlap),
+            } => self.blob(&blob, (base_offset, base_line, base_column), overlap),
             Item::Skipped { path, reason } => self.skipped.lock().unwrap().push(Skipped {
                 path: display(&path),
                 reason: reason.to_string(),
@@ -219,7 +220,9 @@ impl Collector<'_, '_, '_> {
         }
     }
 
-    fn blob(&self, blob: &Blob<'_>, base_offset: usize, base_line: usize, overlap: usize) {
+    /// `base` is the blob's (byte offset, line, column) in its stream.
+    fn blob(&self, blob: &Blob<'_>, base: (usize, usize, usize), overlap: usize) {
+        let (base_offset, base_line, base_column) = base;
         if base_offset == 0 {
             self.files.fetch_add(1, Ordering::Relaxed);
         }
@@ -232,7 +235,7 @@ impl Collector<'_, '_, '_> {
             return;
         }
         for f in &mut found {
-            f.shift(base_offset, base_line);
+            f.shift(base_offset, base_line, base_column);
             if let Origin::File(p) = &f.path {
                 f.path = Origin::File(PathBuf::from(display(p)));
             }
@@ -272,7 +275,11 @@ impl Collector<'_, '_, '_> {
         let stdin = std::io::stdin();
         let result = scan_stream(stdin.lock(), |chunk| {
             let blob = Blob::new(Origin::Stdin, chunk.data);
-            self.blob(&blob, chunk.base_offset, chunk.base_line, chunk.overlap);
+            self.blob(
+                &blob,
+                (chunk.base_offset, chunk.base_line, chunk.base_column),
+                chunk.overlap,
+            );
         });
         if let Err(e) = result {
             self.errors.lock().unwrap().push(ScanError {
