@@ -26,6 +26,9 @@ pub enum Check {
     /// human-readable part, the separator `1`, then data characters whose last six are a
     /// BCH checksum over all of it; one case throughout.
     Bech32,
+    /// Base58Check (Bitcoin's alphabet), as BIP 32 extended keys (`xprv…`) are encoded:
+    /// the decoded bytes end in the first four bytes of the double SHA-256 of the rest.
+    Base58check,
 }
 
 const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -38,6 +41,7 @@ impl Check {
             Check::GitlabRoutable => "gitlab-routable",
             Check::Base64UserPass => "base64-user-pass",
             Check::Bech32 => "bech32",
+            Check::Base58check => "base58check",
         }
     }
 
@@ -59,6 +63,7 @@ impl Check {
             Check::GitlabRoutable => gitlab_routable_is_consistent(secret),
             Check::Base64UserPass => decodes_to_user_pass(secret),
             Check::Bech32 => bech32_is_valid(secret),
+            Check::Base58check => base58check_is_valid(secret),
         }
     }
 }
@@ -181,6 +186,81 @@ fn bech32_is_valid(s: &[u8]) -> bool {
         return false;
     };
     bech32_polymod(bech32_hrp_expand(hrp).into_iter().chain(values)) == 1
+}
+
+/// The 58 characters of Bitcoin's Base58, in value order (no `0`, `O`, `I`, `l`).
+pub(crate) const BASE58_ALPHABET: &[u8] =
+    b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+/// Base58 of `data`; each leading zero byte becomes a leading `1`.
+pub(crate) fn base58_encode(data: &[u8]) -> String {
+    let zeros = data.iter().take_while(|&&b| b == 0).count();
+    // Little-endian base-58 digits of the big-endian number `data`.
+    let mut digits: Vec<u8> = Vec::with_capacity(data.len() * 138 / 100 + 1);
+    for &byte in &data[zeros..] {
+        let mut carry = byte as u32;
+        for d in digits.iter_mut() {
+            carry += (*d as u32) << 8;
+            *d = (carry % 58) as u8;
+            carry /= 58;
+        }
+        while carry > 0 {
+            digits.push((carry % 58) as u8);
+            carry /= 58;
+        }
+    }
+    let mut out = "1".repeat(zeros);
+    out.extend(
+        digits
+            .iter()
+            .rev()
+            .map(|&d| BASE58_ALPHABET[d as usize] as char),
+    );
+    out
+}
+
+/// The bytes a Base58 string encodes; `None` for a character outside the alphabet.
+fn base58_decode(s: &[u8]) -> Option<Vec<u8>> {
+    let zeros = s.iter().take_while(|&&c| c == b'1').count();
+    // Little-endian base-256 digits of the number.
+    let mut bytes: Vec<u8> = Vec::with_capacity(s.len());
+    for &c in &s[zeros..] {
+        let mut carry = BASE58_ALPHABET.iter().position(|&a| a == c)? as u32;
+        for b in bytes.iter_mut() {
+            carry += (*b as u32) * 58;
+            *b = carry as u8;
+            carry >>= 8;
+        }
+        while carry > 0 {
+            bytes.push(carry as u8);
+            carry >>= 8;
+        }
+    }
+    let mut out = vec![0u8; zeros];
+    out.extend(bytes.iter().rev());
+    Some(out)
+}
+
+/// The four checksum bytes Base58Check appends: the start of SHA-256(SHA-256(payload)).
+pub(crate) fn base58check_checksum(payload: &[u8]) -> [u8; 4] {
+    let twice = sha256(&sha256(payload));
+    [twice[0], twice[1], twice[2], twice[3]]
+}
+
+fn base58check_is_valid(s: &[u8]) -> bool {
+    match base58_decode(s) {
+        Some(bytes) if bytes.len() > 4 => {
+            let (payload, sum) = bytes.split_at(bytes.len() - 4);
+            base58check_checksum(payload) == sum
+        }
+        _ => false,
+    }
+}
+
+/// SHA-256 of `data`.
+fn sha256(data: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).into()
 }
 
 fn decodes_to_user_pass(secret: &[u8]) -> bool {
@@ -359,6 +439,29 @@ mod tests {
         let key = format!("{hrp}1{body}{}", bech32_checksum(hrp.as_bytes(), &data));
         assert!(Check::Bech32.verify(key.as_bytes()));
         assert!(Check::Bech32.verify(key.to_ascii_uppercase().as_bytes()));
+    }
+
+    #[test]
+    fn base58check_accepts_a_bip32_test_vector_and_rejects_tampering() {
+        // BIP 32 test vector 1, chain m: the master extended private key.
+        let xprv = b"xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LnF5kejMRNNU3TGtRBeJgk33yuGBxrMPHi";
+        assert!(Check::Base58check.verify(xprv));
+        let mut bad = xprv.to_vec();
+        bad[50] = if bad[50] == b'A' { b'B' } else { b'A' };
+        assert!(!Check::Base58check.verify(&bad));
+        // Characters outside the alphabet, and too short to hold a checksum.
+        assert!(!Check::Base58check.verify(b"xprv0OIl"));
+        assert!(!Check::Base58check.verify(b"11"));
+    }
+
+    #[test]
+    fn base58_round_trips_and_keeps_leading_zeros() {
+        let data = [0u8, 0, 1, 2, 255, 128, 7];
+        let encoded = base58_encode(&data);
+        assert!(encoded.starts_with("11"));
+        assert_eq!(base58_decode(encoded.as_bytes()).unwrap(), data);
+        // "Hello World!" in Base58 (the draft-msporny-base58 example).
+        assert_eq!(base58_encode(b"Hello World!"), "2NEpo7TZRRrLZSi2U");
     }
 
     #[test]

@@ -22,9 +22,14 @@
 //!   optionally with a `Comment:` armor header;
 //! - `ppk:ALGORITHM`: a PuTTY version 3 private key file;
 //! - `bech32:HRP:LENGTH`: a Bech32 string (BIP 173) with LENGTH random data characters
-//!   and a valid checksum, upper-case if HRP is (age's `AGE-SECRET-KEY-`).
+//!   and a valid checksum, upper-case if HRP is (age's `AGE-SECRET-KEY-`);
+//! - `base58check:VERSION:LENGTH`: Base58Check of the hex VERSION bytes, LENGTH random
+//!   bytes and their checksum (`base58check:0488ade4:74` is a BIP 32 `xprv…` key).
 
-use crate::check::{bech32_checksum, crc32_base62, gitlab_routable_trailer, BECH32_CHARSET};
+use crate::check::{
+    base58_encode, base58check_checksum, bech32_checksum, crc32_base62, gitlab_routable_trailer,
+    BECH32_CHARSET,
+};
 
 const ALNUM: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -179,6 +184,7 @@ fn generate_part(spec: &str, rng: &mut Rng) -> Result<String, String> {
         "pgp" => Ok(pgp_private_key_block(arg, rng)),
         "ppk" => ppk_file(arg, rng),
         "bech32" => bech32_string(arg, rng),
+        "base58check" => base58check_string(arg, rng),
         name => {
             let alpha = alphabet(name).ok_or_else(|| format!("unknown generator `{name}`"))?;
             let len: usize = arg
@@ -246,6 +252,29 @@ fn bech32_string(arg: &str, rng: &mut Rng) -> Result<String, String> {
     } else {
         out
     })
+}
+
+/// Base58Check of version bytes, random payload bytes and the checksum.
+fn base58check_string(arg: &str, rng: &mut Rng) -> Result<String, String> {
+    let bad = || {
+        format!(
+            "generator `base58check:{arg}` needs VERSION:LENGTH, e.g. `base58check:0488ade4:74`"
+        )
+    };
+    let (version, len) = arg.split_once(':').ok_or_else(bad)?;
+    let len: usize = len.parse().map_err(|_| bad())?;
+    if version.len() % 2 != 0 || !(1..=256).contains(&len) {
+        return Err(bad());
+    }
+    let mut payload = (0..version.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&version[i..i + 2], 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(|_| bad())?;
+    payload.extend(rng.bytes(len));
+    let sum = base58check_checksum(&payload);
+    payload.extend_from_slice(&sum);
+    Ok(base58_encode(&payload))
 }
 
 /// `text` broken into lines of `width` characters.
@@ -501,6 +530,16 @@ mod tests {
         assert!(checksum.starts_with('=') && checksum.len() == 5);
         let (_, v) = expand("{{gen:pgp:release key}}", 4).unwrap();
         assert_eq!(v[0].lines().nth(1), Some("Comment: release key"));
+    }
+
+    #[test]
+    fn base58check_values_are_valid_extended_keys() {
+        let (_, v) = expand("{{gen:base58check:0488ade4:74}}", 8).unwrap();
+        assert!(v[0].starts_with("xprv") && v[0].len() == 111, "{}", v[0]);
+        assert!(crate::Check::Base58check.verify(v[0].as_bytes()));
+        assert!(expand("{{gen:base58check:0488ade:74}}", 8).is_err());
+        assert!(expand("{{gen:base58check:zz:4}}", 8).is_err());
+        assert!(expand("{{gen:base58check:0488ade4}}", 8).is_err());
     }
 
     #[test]
