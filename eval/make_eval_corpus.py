@@ -23,6 +23,7 @@ import os
 import random
 import string
 import sys
+import urllib.parse
 import uuid
 
 B62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
@@ -446,6 +447,14 @@ class Corpus:
         self.k8s_secret(base)
         self.pem_files(base)
         self.lock_files(base)
+        # Newer file types, each in some services only, so the corpus stays small for CI.
+        if r.random() < 0.6:
+            self.k8s_env(base)
+        self.encoded_files(base)
+        if r.random() < 0.6:
+            self.multi_part(base)
+        if r.random() < 0.5:
+            self.docs_and_digests(base)
 
     def registry_files(self, base):
         g, r = self.g, self.r
@@ -546,6 +555,188 @@ class Corpus:
                 self.record(path, len(lines) + 1, len(lines) + 1, Item(False, "generic-password", "go_sum", "", ""))
                 lines.append(f"github.com/example/mod{j} v1.{j}.0/go.mod h1:{base64.b64encode(r.randbytes(32)).decode()}")
             self.files[path] = lines
+
+    def secret_value(self):
+        """A random credential for an encoded or multi-line item: a provider token or a password."""
+        fam = self.r.choice(["source-host", "payment", "ai", "generic-password"])
+        if fam == "generic-password":
+            return "password", self.g.password()
+        gen = {"source-host": self.g.source_host, "payment": self.g.payment, "ai": self.g.ai}[fam]
+        return gen()
+
+    def k8s_env(self, base):
+        """Kubernetes container env entries (`- name: X` / `value: Y`, two lines each) and a
+        compose `environment:` list (`- KEY=value`)."""
+        g, r = self.g, self.r
+        path = f"{base}/k8s/env-deployment.yaml"
+        lines = ["apiVersion: apps/v1", "kind: Deployment", "spec:", "  template:", "    spec:", "      containers:",
+                 "        - name: app", "          image: example/app:1.0", "          env:"]
+        for _ in range(r.randint(2, 4)):
+            roll = r.random()
+            if roll < 0.4:
+                it = Item(True, "generic-password", "k8s_env", r.choice(SECRET_KEYS).upper(), g.password())
+                val = f"              value: {json.dumps(it.value)}"
+            elif roll < 0.6:
+                it = Item(False, "generic-password", "k8s_env_ref", r.choice(SECRET_KEYS).upper(), "")
+                val = r.choice(["              value: \"$(DB_PASSWORD)\"", "              valueFrom: {secretKeyRef: {name: app, key: password}}",
+                                "              value: \"{{ .Values.secret }}\""])
+            else:
+                key, v = r.choice([("IMAGE_DIGEST", "sha256:" + g.s(HEX, 64)), ("BUILD_SHA", g.s(HEX, 40)),
+                                   ("REQUEST_ID", str(uuid.UUID(bytes=r.randbytes(16), version=4))),
+                                   ("CONFIG_CHECKSUM", g.s(HEX, 64)), ("TRACE_SAMPLE_SEED", g.s(ALNUM, 24))])
+                it = Item(False, "generic-password", "k8s_env_nonsecret", key, v)
+                val = f"              value: \"{v}\""
+            self.record(path, len(lines) + 1, len(lines) + 2, it)
+            lines += [f"            - name: {it.key}", val]
+        self.files[path] = lines
+        path = f"{base}/compose.override.yml"
+        lines = ["services:", "  worker:", "    environment:"]
+        for _ in range(r.randint(1, 3)):
+            if r.random() < 0.5:
+                it = Item(True, "generic-password", "compose_env", r.choice(SECRET_KEYS).upper(), g.password())
+            else:
+                it = Item(False, "generic-password", "compose_env_nonsecret", r.choice(NONSECRET_HASH_KEYS).upper(),
+                          r.choice(["sha256:" + g.s(HEX, 64), g.s(HEX, 40), str(uuid.UUID(bytes=r.randbytes(16), version=4))]))
+            self.record(path, len(lines) + 1, len(lines) + 1, it)
+            lines.append(f"      - {it.key}={it.value}")
+        self.files[path] = lines
+
+    def encoded_files(self, base):
+        """Secrets that only show once decoded: a Kubernetes Secret whose data holds whole
+        files, base64 blobs in JSON, URL-encoded request logs and hex-escaped string literals;
+        with the same encodings of non-secret text as decoys."""
+        g, r = self.g, self.r
+        b64 = lambda s: base64.b64encode(s.encode()).decode()  # noqa: E731
+        benign = ["LOG_LEVEL=info\nFEATURE_FLAGS=search,export\nREGION=eu-west-1\n",
+                  "{\"theme\": \"dark\", \"retries\": 3, \"endpoint\": \"https://api.example.com/v2\"}",
+                  "server {\n  listen 8080;\n  root /srv/www;\n}\n", "Welcome to the build agent. Unauthorised use is prohibited."]
+        # k8s Secret with file-shaped data
+        path = f"{base}/k8s/app-config-secret.yaml"
+        lines = ["apiVersion: v1", "kind: Secret", "metadata:", "  name: app-env", "type: Opaque", "data:"]
+        for _ in range(r.randint(1, 3)):
+            if r.random() < 0.55:
+                _, v = self.secret_value()
+                name = r.choice(["API_TOKEN", "SERVICE_CREDENTIAL", "GITHUB_TOKEN", "STRIPE_KEY", "DB_PASSWORD"])
+                content = r.choice([f"{name}={v}\n", f"{name.lower()}: {v}\n", f"[default]\n{name.lower()} = {v}\n"])
+                it = Item(True, "encoded", "k8s_data_file", "", v)
+                fname = r.choice([".env", "config.yaml", "credentials.ini"])
+            else:
+                content = r.choice(benign)
+                it = Item(False, "encoded", "k8s_data_benign", "", "")
+                fname = r.choice(["app.env", "settings.json", "nginx.conf", "motd"])
+            self.record(path, len(lines) + 1, len(lines) + 1, it)
+            lines.append(f"  {fname}: {b64(content)}")
+        self.files[path] = lines
+        # base64 blobs in JSON/YAML under neutral keys, URL-encoded logs, hex-escaped literals
+        path = f"{base}/config/bootstrap.json"
+        lines = ["{"]
+        for j in range(r.randint(1, 3)):
+            if r.random() < 0.5:
+                _, v = self.secret_value()
+                env = r.choice(["TOKEN", "API_KEY", "PASSWORD", "SECRET"])
+                it = Item(True, "encoded", "base64_blob", "", v)
+                lines.append(f"  \"user_data_{j}\": \"{b64(f'#!/bin/sh' + chr(10) + f'export {env}={v}' + chr(10))}\",")
+            else:
+                it = Item(False, "encoded", "base64_blob_benign", "", "")
+                lines.append(f"  \"user_data_{j}\": \"{b64(r.choice(benign))}\",")
+            self.record(path, len(lines), len(lines), it)
+        lines.append("  \"version\": 1")
+        lines.append("}")
+        self.files[path] = lines
+        path = f"{base}/logs/access.log"
+        lines = []
+        for _ in range(r.randint(1, 3)):
+            ts = f"2026-11-{r.randint(1, 28):02d}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:00Z"
+            if r.random() < 0.5:
+                _, v = self.secret_value()
+                field = r.choice(["password", "client_secret", "token", "api_key"])
+                q = urllib.parse.quote(f"username=svc&{field}={v}", safe="")
+                it = Item(True, "encoded", "url_encoded", "", v)
+                lines.append(f"{ts} POST /oauth/token body={q} 200")
+            else:
+                q = urllib.parse.quote(r.choice(["q=hello world&page=2", "redirect=/home?tab=billing&lang=en-GB",
+                                                 "filter=status:open&sort=-updated"]), safe="")
+                it = Item(False, "encoded", "url_encoded_benign", "", "")
+                lines.append(f"{ts} GET /search?state={q} 200")
+            self.record(path, len(lines), len(lines), it)
+        self.files[path] = lines
+        path = f"{base}/src/embedded.py"
+        lines = ["# generated by the asset bundler"]
+        for j in range(r.randint(1, 2)):
+            hexed = lambda t: "".join(f"\\x{b:02x}" for b in t.encode())  # noqa: E731
+            if r.random() < 0.5:
+                _, v = self.secret_value()
+                it = Item(True, "encoded", "hex_escaped", "", v)
+                lines.append(f"BLOB_{j} = \"{hexed(f'token={v}')}\"")
+            else:
+                it = Item(False, "encoded", "hex_escaped_benign", "", "")
+                lines.append(f"BLOB_{j} = \"{hexed(r.choice(['Hello from the asset bundler', 'content-type: text/html; charset=utf-8']))}\"")
+            self.record(path, len(lines), len(lines), it)
+        self.files[path] = lines
+
+    def multi_part(self, base):
+        """Credentials in two parts on neighbouring lines: an AWS credentials file, Twilio
+        SID and auth token, Azure client id and secret, a basic-auth user and password."""
+        g, r = self.g, self.r
+        kind = r.choice(["aws_credentials", "twilio", "azure_sp", "basic_pair"])
+        if r.random() < 0.3:
+            # The same shapes with the secret part templated or a documentation value.
+            path = f"{base}/config/{kind}.example"
+            first = {"aws_credentials": "aws_access_key_id = AKIAIOSFODNN7EXAMPLE", "twilio": f"TWILIO_ACCOUNT_SID=AC{g.s(HEX, 32)}",
+                     "azure_sp": f"AZURE_CLIENT_ID={uuid.UUID(bytes=r.randbytes(16), version=4)}", "basic_pair": f"user = {g.user()}"}[kind]
+            second = {"aws_credentials": "aws_secret_access_key = ${AWS_SECRET_ACCESS_KEY}", "twilio": "TWILIO_AUTH_TOKEN=your_auth_token",
+                      "azure_sp": "AZURE_CLIENT_SECRET={{ azure_client_secret }}", "basic_pair": "pass = <password>"}[kind]
+            self.files[path] = [first, second]
+            self.record(path, 1, 2, Item(False, "multi-part", kind + "_template", "", ""))
+            return
+        if kind == "aws_credentials":
+            path = f"{base}/.aws/credentials"
+            key_id, secret = "AKIA" + g.s(B32, 16), g.s(ALNUM + "+/", 40)
+            lines = ["[default]", f"aws_access_key_id = {key_id}", f"aws_secret_access_key = {secret}", "region = eu-west-1"]
+            self.record(path, 2, 3, Item(True, "multi-part", kind, "", secret))
+        elif kind == "twilio":
+            path = f"{base}/config/twilio.env"
+            sid, tok = "AC" + g.s(HEX, 32), g.s(HEX, 32)
+            lines = [f"TWILIO_ACCOUNT_SID={sid}", f"TWILIO_AUTH_TOKEN={tok}"]
+            self.record(path, 1, 2, Item(True, "multi-part", kind, "", tok))
+        elif kind == "azure_sp":
+            path = f"{base}/config/azure.json"
+            cid = str(uuid.UUID(bytes=r.randbytes(16), version=4))
+            sec = g.s(ALNUM + "~._-", 34) + "Q~" + g.s(ALNUM, 4)
+            lines = ["{", f"  \"clientId\": \"{cid}\",", f"  \"clientSecret\": \"{sec}\",",
+                     f"  \"tenantId\": \"{uuid.UUID(bytes=r.randbytes(16), version=4)}\"", "}"]
+            self.record(path, 2, 3, Item(True, "multi-part", kind, "", sec))
+        else:
+            path = f"{base}/config/smtp.ini"
+            pw = g.password()
+            lines = ["[smtp]", "host = smtp.example.net", f"user = {g.user()}", f"pass = {pw}"]
+            self.record(path, 3, 4, Item(True, "multi-part", kind, "", pw))
+        self.files[path] = lines
+
+    def docs_and_digests(self, base):
+        """A README with documentation example values and image/lock digests in other files."""
+        g, r = self.g, self.r
+        path = f"{base}/README.md"
+        lines = ["# Setup", "", "Export your credentials before running:", "", "```sh"]
+        for _ in range(r.randint(2, 3)):
+            key = r.choice(SECRET_KEYS).upper()
+            v = r.choice(PLACEHOLDERS + ["<your password>", "EXAMPLE_TOKEN_VALUE", "abc123", "s3cr3t", "your-secret-here"])
+            self.record(path, len(lines) + 1, len(lines) + 1, Item(False, "generic-password", "docs_example", key, ""))
+            lines.append(f"export {key}={v}")
+        lines += ["```", ""]
+        self.record(path, len(lines) + 1, len(lines) + 1, Item(False, "generic-password", "docs_file_ref", "", ""))
+        lines.append(f"Then run `deploy --password-file {r.choice(['/run/secrets/db', '~/.config/app/pass.txt'])} --token-file ./token.txt`.")
+        self.files[path] = lines
+        path = f"{base}/deploy/images.lock"
+        lines = []
+        for j in range(r.randint(1, 3)):
+            self.record(path, len(lines) + 1, len(lines) + 1, Item(False, "generic-password", "image_digest", "", ""))
+            lines.append(f"FROM registry.example.com/base-{j}@sha256:{g.s(HEX, 64)}")
+        self.record(path, len(lines) + 1, len(lines) + 1, Item(False, "generic-password", "yarn_integrity", "", ""))
+        lines.append(f"  integrity sha512-{base64.b64encode(r.randbytes(64)).decode()}")
+        self.record(path, len(lines) + 1, len(lines) + 1, Item(False, "generic-password", "pnpm_integrity", "", ""))
+        lines.append(f"    resolution: {{integrity: sha512-{base64.b64encode(r.randbytes(64)).decode()}}}")
+        self.files[path] = lines
 
     def build(self):
         for i in range(int(48 * self.scale)):

@@ -2,18 +2,24 @@
 //!
 //! Owns: the keyword prefilter (one Aho-Corasick pass for every rule's keywords), regex
 //! confirmation in windows around keyword hits, the entropy floor, token checks, the
-//! placeholder filter and collapsing overlapping matches to the most specific rule. It
-//! also runs rule examples (`rules check`) through that same path.
+//! placeholder filter, config-aware key/value detection (filed under the generic rules),
+//! decoding base64 / URL-encoded / hex-escaped runs and scanning what they hold, and
+//! collapsing overlapping matches to the most specific rule. It also runs rule examples
+//! (`rules check`) through that same path.
 //!
 //! Does not own: reading files or git objects (sources do), allowlists, inline ignores or
 //! baselines (filters do), or printing.
 
+mod decode;
 mod entropy;
 mod examples;
+mod keyvalue;
 mod matcher;
 mod placeholder;
 
+pub use decode::Encoding;
 pub use entropy::shannon_entropy;
 pub use examples::{check_rule, ExampleFailure};
+pub use keyvalue::{classify_key, KeyClass};
 pub use matcher::{Matcher, MatcherOptions, ALLOW_MARKER};
-pub use placeholder::is_placeholder;
+pub use placeholder::{is_non_secret_value, is_placeholder};

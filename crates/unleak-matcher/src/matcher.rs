@@ -1,15 +1,21 @@
-//! The scanning path: prefilter → windows → regex → checks → collapse → findings.
+//! The scanning path: prefilter → windows → regex → checks, plus key/value pairs under
+//! secret-like names → collapse → decoded runs scanned the same way (depth-bounded) →
+//! findings.
 
+use crate::decode::{decode_runs, Encoding, MAX_DECODED_PER_BLOB};
+use crate::keyvalue::{KeyClass, KeyValueFinder};
 use crate::{entropy::shannon_entropy, placeholder::is_placeholder};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use std::collections::HashMap;
 use unleak_core::{Blob, Confidence, Finding, Fingerprint, FingerprintKey, Locator, Secret, Span};
-use unleak_rules::{Rule, RuleSet};
+use unleak_rules::{Companion, Rule, RuleSet};
 
 /// How far back from a keyword a match may start when the line is long.
 const MAX_LOOKBEHIND: usize = 1024;
 /// How far past a window a line end is still looked for.
 const LINE_TAIL: usize = 256;
+/// How many encodings deep a secret is looked for (base64 of URL-encoded text is 2).
+const MAX_DECODE_DEPTH: usize = 2;
 
 /// Options that shape findings but not which rules exist.
 #[derive(Clone, Debug)]
@@ -37,6 +43,9 @@ pub struct Matcher {
     keywords: AhoCorasick,
     /// For each keyword pattern: its byte length and the rules it triggers.
     pattern_rules: Vec<(usize, Vec<u32>)>,
+    /// The key/value pair finder and, per [`KeyClass`], the generic rule its findings are
+    /// filed under (`None` when that rule is absent, disabled or below the floor).
+    keyvalue: Option<(KeyValueFinder, [Option<u32>; KeyClass::ALL.len()])>,
     options: MatcherOptions,
 }
 
@@ -46,6 +55,14 @@ struct Candidate {
     /// Span of the `secret` group.
     secret: Span,
     entropy: f64,
+    /// The secret when it is not the bytes at `secret`: found in decoded content.
+    value: Option<Vec<u8>>,
+    /// The encodings peeled off to reach it, outermost first.
+    decoded: Vec<Encoding>,
+    /// Proposed by the key/value reader rather than a rule's regex.
+    from_pair: bool,
+    /// Where the rule's companion (the other half of a two-part credential) was found.
+    companion: Option<Span>,
 }
 
 impl Matcher {
@@ -85,11 +102,24 @@ impl Matcher {
                     .build(&patterns)
             })
             .expect("keywords are plain literals and always compile");
+        let class_rules = KeyClass::ALL.map(|class| {
+            rules
+                .rules()
+                .iter()
+                .position(|r| &*r.id == class.rule_id())
+                .filter(|&i| active[i])
+                .map(|i| i as u32)
+        });
+        let keyvalue = class_rules
+            .iter()
+            .any(Option::is_some)
+            .then(|| (KeyValueFinder::new(), class_rules));
         Matcher {
             rules,
             active,
             keywords,
             pattern_rules,
+            keyvalue,
             options,
         }
     }
@@ -117,13 +147,71 @@ impl Matcher {
 
     /// Every finding in `blob`, sorted by position.
     pub fn scan(&self, blob: &Blob) -> Vec<Finding> {
-        let data = blob.data;
-        let mut windows = self.windows(data);
-        if windows.is_empty() {
-            return Vec::new();
+        let mut budget = MAX_DECODED_PER_BLOB;
+        let candidates = self.candidates(blob.data, 0, false, &mut budget);
+        self.finish(blob, candidates)
+    }
+
+    /// The plain path the prefilter must agree with: every rule any of whose keywords
+    /// occurs anywhere in the blob runs its regex over the whole blob.
+    pub fn scan_reference(&self, blob: &Blob) -> Vec<Finding> {
+        let mut budget = MAX_DECODED_PER_BLOB;
+        let candidates = self.candidates(blob.data, 0, true, &mut budget);
+        self.finish(blob, candidates)
+    }
+
+    /// Collapsed candidates in `data`: rule matches and key/value pairs, then whatever the
+    /// encoded runs that no match covers hold, mapped back onto their encoded bytes.
+    fn candidates(
+        &self,
+        data: &[u8],
+        depth: usize,
+        reference: bool,
+        budget: &mut usize,
+    ) -> Vec<Candidate> {
+        let mut found = if reference {
+            self.rule_candidates_reference(data)
+        } else {
+            self.rule_candidates(data)
+        };
+        self.keyvalue_candidates(data, &mut found);
+        let mut kept = self.collapse(found);
+        if depth >= MAX_DECODE_DEPTH || *budget == 0 {
+            return kept;
         }
-        windows.sort_unstable();
+        // A rule's match (a PEM block, a JWT, a token) is not decoded again.
+        let covered: Vec<Span> = kept.iter().map(|c| c.secret).collect();
+        let mut inner_found = Vec::new();
+        for run in decode_runs(data, &covered, budget) {
+            for inner in self.candidates(&run.bytes, depth + 1, reference, budget) {
+                let value = inner
+                    .value
+                    .unwrap_or_else(|| run.bytes[inner.secret.start..inner.secret.end].to_vec());
+                let mut decoded = vec![run.encoding];
+                decoded.extend(inner.decoded);
+                inner_found.push(Candidate {
+                    rule: inner.rule,
+                    secret: run.map_span(inner.secret),
+                    entropy: inner.entropy,
+                    value: Some(value),
+                    decoded,
+                    from_pair: inner.from_pair,
+                    companion: inner.companion.map(|s| run.map_span(s)),
+                });
+            }
+        }
+        if !inner_found.is_empty() {
+            kept.extend(inner_found);
+            kept.sort_by_key(|c| (c.secret.start, c.secret.end, c.rule));
+        }
+        kept
+    }
+
+    /// Regex matches in the keyword windows of `data`.
+    fn rule_candidates(&self, data: &[u8]) -> Vec<Candidate> {
+        let mut windows = self.windows(data);
         let mut candidates = Vec::new();
+        windows.sort_unstable();
         let mut i = 0;
         while i < windows.len() {
             let (rule, lo, mut hi) = windows[i];
@@ -135,13 +223,12 @@ impl Matcher {
             }
             self.confirm(rule, data, lo, hi, &mut candidates);
         }
-        self.finish(blob, candidates)
+        candidates
     }
 
-    /// The plain path the prefilter must agree with: every rule any of whose keywords
-    /// occurs anywhere in the blob runs its regex over the whole blob.
-    pub fn scan_reference(&self, blob: &Blob) -> Vec<Finding> {
-        let lower = blob.data.to_ascii_lowercase();
+    /// Regex matches of every rule whose keyword occurs anywhere in `data`, over all of it.
+    fn rule_candidates_reference(&self, data: &[u8]) -> Vec<Candidate> {
+        let lower = data.to_ascii_lowercase();
         let mut candidates = Vec::new();
         for (ri, rule) in self.rules.rules().iter().enumerate() {
             if !self.active[ri] {
@@ -152,10 +239,38 @@ impl Matcher {
                 .iter()
                 .any(|k| memchr::memmem::find(&lower, k.as_bytes()).is_some());
             if hit {
-                self.confirm(ri as u32, blob.data, 0, blob.data.len(), &mut candidates);
+                self.confirm(ri as u32, data, 0, data.len(), &mut candidates);
             }
         }
-        self.finish(blob, candidates)
+        candidates
+    }
+
+    /// Values under secret-like keys, filed under the generic rule of their key's class.
+    fn keyvalue_candidates(&self, data: &[u8], out: &mut Vec<Candidate>) {
+        let Some((finder, class_rules)) = &self.keyvalue else {
+            return;
+        };
+        for pair in finder.find(data) {
+            let slot = KeyClass::ALL.iter().position(|&c| c == pair.class);
+            let Some(rule) = slot.and_then(|i| class_rules[i]) else {
+                continue;
+            };
+            let span = Span::new(pair.start, pair.end);
+            let (value, decoded) = match pair.decoded {
+                Some((encoding, text)) => (Some(text), vec![encoding]),
+                None => (None, Vec::new()),
+            };
+            let entropy = shannon_entropy(value.as_deref().unwrap_or(&data[pair.start..pair.end]));
+            out.push(Candidate {
+                rule,
+                secret: span,
+                entropy,
+                value,
+                decoded,
+                from_pair: true,
+                companion: None,
+            });
+        }
     }
 
     /// `(rule, start, end)` regions to confirm, one per keyword hit.
@@ -193,19 +308,29 @@ impl Matcher {
             if !passes(rule, value) {
                 continue;
             }
+            let secret = Span::new(lo + g.start(), lo + g.end());
+            let companion = match &rule.companion {
+                None => None,
+                Some(c) => match find_companion(c, data, secret) {
+                    Some(span) => Some(span),
+                    // A two-part credential without its other part is not reported.
+                    None => continue,
+                },
+            };
             out.push(Candidate {
                 rule: ri,
-                secret: Span::new(lo + g.start(), lo + g.end()),
+                secret,
                 entropy: shannon_entropy(value),
+                value: None,
+                decoded: Vec::new(),
+                from_pair: false,
+                companion,
             });
         }
     }
 
-    /// Collapse overlapping candidates to the most specific rule and build findings.
-    fn finish(&self, blob: &Blob, mut candidates: Vec<Candidate>) -> Vec<Finding> {
-        if candidates.is_empty() {
-            return Vec::new();
-        }
+    /// Collapse overlapping candidates to the most specific rule.
+    fn collapse(&self, mut candidates: Vec<Candidate>) -> Vec<Candidate> {
         candidates.sort_by_key(|c| (c.secret.start, c.secret.end, c.rule));
         let rules = self.rules.rules();
         let mut kept: Vec<Candidate> = Vec::with_capacity(candidates.len());
@@ -221,11 +346,34 @@ impl Matcher {
                 _ => kept.push(c),
             }
         }
+        // A companion another rule also matched (the access key id beside its secret key)
+        // is part of the pair's one finding, not a finding of its own.
+        let parts: Vec<Span> = kept.iter().filter_map(|c| c.companion).collect();
+        if !parts.is_empty() {
+            kept.retain(|c| {
+                c.companion.is_some()
+                    || !parts
+                        .iter()
+                        .any(|p| p.start <= c.secret.start && c.secret.end <= p.end)
+            });
+        }
+        kept
+    }
+
+    /// Build findings from collapsed candidates.
+    fn finish(&self, blob: &Blob, kept: Vec<Candidate>) -> Vec<Finding> {
+        if kept.is_empty() {
+            return Vec::new();
+        }
+        let rules = self.rules.rules();
         let mut locator = Locator::new(blob.data);
         kept.into_iter()
             .map(|c| {
                 let rule = &rules[c.rule as usize];
-                let value = &blob.data[c.secret.start..c.secret.end];
+                let value = c
+                    .value
+                    .as_deref()
+                    .unwrap_or(&blob.data[c.secret.start..c.secret.end]);
                 let prefix = rule
                     .prefix
                     .as_deref()
@@ -244,12 +392,43 @@ impl Matcher {
                     entropy: (c.entropy * 1000.0).round() / 1000.0,
                     confidence: rule.confidence,
                     inline_allow: has_allow_comment(blob.data, c.secret),
-                    decoded: Vec::new(),
+                    decoded: c.decoded.iter().map(|e| e.as_str().to_string()).collect(),
                     git: None,
                 }
             })
             .collect()
     }
+}
+
+/// The companion match nearest the secret within the companion's line range, not
+/// overlapping the secret itself.
+fn find_companion(c: &Companion, data: &[u8], secret: Span) -> Option<Span> {
+    let mut lo = secret.start;
+    for _ in 0..=c.within_lines {
+        match memchr::memrchr(b'\n', &data[..lo]) {
+            Some(i) if lo > 0 => lo = i,
+            _ => {
+                lo = 0;
+                break;
+            }
+        }
+    }
+    let lo = if lo == 0 { 0 } else { lo + 1 };
+    let mut hi = secret.end;
+    for _ in 0..=c.within_lines {
+        match memchr::memchr(b'\n', &data[hi..]) {
+            Some(i) => hi += i + 1,
+            None => {
+                hi = data.len();
+                break;
+            }
+        }
+    }
+    c.regex
+        .find_iter(&data[lo..hi])
+        .map(|m| Span::new(lo + m.start(), lo + m.end()))
+        .filter(|m| !m.overlaps(&secret))
+        .min_by_key(|m| m.start.abs_diff(secret.start))
 }
 
 /// The per-rule checks on a matched value: entropy floor, token check, placeholders.
@@ -269,14 +448,20 @@ fn passes(rule: &Rule, value: &[u8]) -> bool {
 
 /// Which of two overlapping matches wins: higher confidence, then a verified format, then
 /// a vendor's rule over a generic one (whatever the file order), then a documented prefix,
-/// then the longer secret.
-fn specificity(rule: &Rule, c: &Candidate) -> (Confidence, bool, bool, bool, usize) {
+/// then the longer secret, then the one that saw through an encoding (a Kubernetes
+/// Secret's `data:` value read decoded rather than as its base64), then a rule's own
+/// pattern over the key/value reader.
+type Specificity = (Confidence, bool, bool, bool, usize, bool, bool);
+
+fn specificity(rule: &Rule, c: &Candidate) -> Specificity {
     (
         rule.confidence,
         rule.check.is_some(),
         !rule.tags.iter().any(|t| t == "generic"),
         rule.prefix.is_some(),
         c.secret.len(),
+        !c.decoded.is_empty(),
+        !c.from_pair,
     )
 }
 
@@ -461,5 +646,78 @@ confidence = "high"
         );
         let blob = Blob::new(Origin::Stdin, b"secret = Zq8r!Lm2Tv0X\n");
         assert!(m.scan(&blob).is_empty());
+    }
+    const PAIR_RULES: &str = r#"
+[[rules]]
+id = "demo-key-id"
+name = "Demo key id"
+keywords = ["dkid"]
+regex = '''\b(?P<secret>DKID[A-Z0-9]{12})\b'''
+confidence = "high"
+
+[[rules]]
+id = "demo-key-secret"
+name = "Demo key secret beside its id"
+keywords = ["dkid"]
+regex = '''(?:^|[\s=:"'])(?P<secret>[A-Za-z0-9/+]{40})(?:[\s"']|$)'''
+min_entropy = 3.5
+window = 512
+confidence = "high"
+
+[rules.companion]
+regex = '''\bDKID[A-Z0-9]{12}\b'''
+within_lines = 2
+"#;
+
+    fn pair_matcher() -> Matcher {
+        let set = RuleSetBuilder::new()
+            .add_toml("t.toml", PAIR_RULES)
+            .unwrap()
+            .build()
+            .unwrap();
+        Matcher::new(set, MatcherOptions::default())
+    }
+
+    #[test]
+    fn a_secret_with_its_companion_is_one_finding() {
+        let secret = "q8Zr2LmT0vXw9Ka1/b7Nc3Pd6Rf+Sg4Th5Uj2Vk0";
+        let text = format!("[default]\nkey_id = DKIDAB12CD34EF56\nkey_secret = {secret}\n");
+        let f = pair_matcher().scan(&Blob::new(Origin::Stdin, text.as_bytes()));
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(&*f[0].rule_id, "demo-key-secret");
+        assert_eq!(f[0].secret.expose(), secret.as_bytes());
+    }
+
+    #[test]
+    fn a_secret_without_its_companion_nearby_is_not_reported() {
+        let secret = "q8Zr2LmT0vXw9Ka1/b7Nc3Pd6Rf+Sg4Th5Uj2Vk0";
+        let text = format!("key_id = DKIDAB12CD34EF56\n\n\n\n\nkey_secret = {secret}\n");
+        let f = pair_matcher().scan(&Blob::new(Origin::Stdin, text.as_bytes()));
+        assert_eq!(f.len(), 1);
+        assert_eq!(&*f[0].rule_id, "demo-key-id");
+    }
+
+    #[test]
+    fn secrets_inside_encoded_runs_are_found_at_the_encoded_bytes() {
+        // base64 of "export DEMO=demo_ab12cd34ef56\n" in a neutral field.
+        let text = "blob: ZXhwb3J0IERFTU89ZGVtb19hYjEyY2QzNGVmNTYK\n";
+        let f = scan(text);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].decoded, ["base64"]);
+        assert_eq!(f[0].secret.expose(), b"demo_ab12cd34ef56");
+        assert!(f[0].span.start >= 6 && f[0].span.end < text.len());
+        assert!(!f[0].redacted.contains("ab12cd34"));
+        // URL-encoded inside a query string.
+        let f = scan("GET /cb?next=%2Fhome%3Fk%3D%64emo_ab12cd34ef56%26x%3D1 200\n");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].decoded, ["url"]);
+    }
+
+    #[test]
+    fn a_match_is_not_decoded_again() {
+        // The secret's own characters form a base64 run; it is reported once, plainly.
+        let f = scan("x = demo_ab12cd34ef56\n");
+        assert_eq!(f.len(), 1);
+        assert!(f[0].decoded.is_empty());
     }
 }

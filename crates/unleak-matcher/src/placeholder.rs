@@ -1,6 +1,9 @@
 //! Recognises values that stand in for a secret rather than being one: templates,
 //! variable references, documentation example keys, masks, filler, and code identifiers
-//! on the right of an assignment (`password = self.password`, `token: API_TOKEN`).
+//! on the right of an assignment (`password = self.password`, `token: API_TOKEN`); and
+//! values that are something other than a credential even under a secret-like key: file
+//! references, URLs, digests and lock-file hashes, UUIDs, password hashes, encrypted
+//! (SOPS, Ansible Vault) values, numbers and function calls.
 
 /// Substrings (compared lower-case) that mark a documentation or template value.
 const MARKERS: &[&str] = &[
@@ -148,6 +151,106 @@ fn is_word(s: &str) -> bool {
     s.len() <= 40 && (is_plain_word(s) || is_snake_case(s) || is_camel_case(s))
 }
 
+/// Prefixes of content digests and integrity strings (`sha256:…`, npm's `sha512-…`, Go's
+/// `h1:…`) and of one-way password hashes (`$2b$…`, `$argon2id$…`, `$6$…`).
+const DIGEST_PREFIXES: &[&str] = &[
+    "sha1:",
+    "sha1-",
+    "sha224:",
+    "sha256:",
+    "sha256-",
+    "sha384:",
+    "sha384-",
+    "sha512:",
+    "sha512-",
+    "md5:",
+    "md5-",
+    "h1:",
+    "blake2b:",
+    "blake3:",
+    "$2a$",
+    "$2b$",
+    "$2y$",
+    "$argon2",
+    "$6$",
+    "$5$",
+    "$1$",
+    "$pbkdf2",
+    "$scrypt$",
+    "enc[",
+    "!vault",
+    "$ansible_vault",
+    "vault:",
+    "arn:",
+    "projects/",
+];
+
+/// Endings of file names a key may point to instead of holding the secret.
+const FILE_SUFFIXES: &[&str] = &[
+    ".pem", ".key", ".crt", ".cer", ".p12", ".pfx", ".jks", ".json", ".txt", ".yaml", ".yml",
+    ".env", ".cfg", ".conf", ".ini", ".toml", ".gpg", ".asc", ".kdbx", ".secret", ".pub",
+];
+
+/// Whether `value`, found under a secret-like key, is evidently not a credential: a file
+/// reference, a URL, a digest or hash, a UUID, a number, a function call or an encrypted
+/// value. (Placeholders are [`is_placeholder`]'s job.)
+pub fn is_non_secret_value(value: &[u8]) -> bool {
+    let v = String::from_utf8_lossy(value).to_ascii_lowercase();
+    let v = v.trim();
+    if DIGEST_PREFIXES.iter().any(|p| v.starts_with(p)) {
+        return true;
+    }
+    // File references: absolute, relative, home, `file:` and curl's `@file`.
+    if v.starts_with('/')
+        || v.starts_with("./")
+        || v.starts_with("../")
+        || v.starts_with("~/")
+        || v.starts_with("file:")
+        || v.starts_with('@')
+        || FILE_SUFFIXES.iter().any(|s| v.ends_with(s))
+    {
+        return true;
+    }
+    if v.contains("://") || v.starts_with("-----") {
+        return true;
+    }
+    if is_uuid(v.as_bytes()) {
+        return true;
+    }
+    // Numbers, versions and dates: digits with separators only.
+    if v.bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b':' | b'_'))
+    {
+        return true;
+    }
+    // A call: `get_random_secret_key()`, `os.urandom(32)`, `secrets.token_hex(16)`.
+    if let Some(open) = v.find('(') {
+        let name = &v[..open];
+        if v.ends_with(')')
+            && !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'.' | b':'))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// `8-4-4-4-12` hexadecimal, with or without braces.
+fn is_uuid(v: &[u8]) -> bool {
+    let v = v
+        .strip_prefix(b"{")
+        .and_then(|x| x.strip_suffix(b"}"))
+        .unwrap_or(v);
+    v.len() == 36
+        && v.iter().enumerate().all(|(i, &b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +302,38 @@ mod tests {
             "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",
         ] {
             assert!(!is_placeholder(v.as_bytes()), "{v}");
+        }
+    }
+
+    #[test]
+    fn non_secret_values_are_recognised() {
+        for v in [
+            "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "sha512-Zm9vYmFyYmF6cXV4",
+            "h1:Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmE=",
+            "$2b$12$KIXQkQ9Gq1bV7zJ2M1qv7eF0aZrT5yU8wV3xC6nB9mL2kJ4hG7fDe",
+            "ENC[AES256_GCM,data:abc]",
+            "/run/secrets/db",
+            "./secrets/api.key",
+            "~/.ssh/id_rsa",
+            "@token.txt",
+            "creds.json",
+            "https://example.com/x",
+            "3f2b8c1e-4d5a-4b6c-9e7f-1a2b3c4d5e6f",
+            "2026-11-28",
+            "4096",
+            "get_random_secret_key()",
+            "secrets.token_hex(16)",
+        ] {
+            assert!(is_non_secret_value(v.as_bytes()), "{v}");
+        }
+        for v in [
+            "q8Zr2LmT0vXw9Ka1",
+            "Falcon-harbor123!",
+            "S3cr3t(Pa55)",
+            "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+        ] {
+            assert!(!is_non_secret_value(v.as_bytes()), "{v}");
         }
     }
 }

@@ -42,9 +42,22 @@ pub struct Rule {
     pub examples: Vec<Example>,
     pub negative_examples: Vec<String>,
     pub gateway: Option<GatewayHint>,
+    /// The other half of a two-part credential that must stand near the secret.
+    pub companion: Option<Companion>,
     /// The file the rule came from (`rules/github.toml` for built-ins).
     pub source: String,
 }
+
+/// A compiled `[rules.companion]`.
+#[derive(Debug, Clone)]
+pub struct Companion {
+    pub regex: Regex,
+    /// Lines above or below the secret's lines the companion may stand on.
+    pub within_lines: usize,
+}
+
+/// Most lines a companion may stand from its secret.
+const MAX_COMPANION_LINES: usize = 50;
 
 impl Rule {
     /// The compiled regex. Compilation happens once, on first use; a regex that exceeds
@@ -348,6 +361,25 @@ fn compile(file: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
             return Err(bad("prefix is empty; leave it out instead".into()));
         }
     }
+    let companion = match &spec.companion {
+        None => None,
+        Some(c) => {
+            if c.within_lines > MAX_COMPANION_LINES {
+                return Err(bad(format!(
+                    "companion within_lines {} is more than {MAX_COMPANION_LINES}",
+                    c.within_lines
+                )));
+            }
+            let regex = RegexBuilder::new(&c.regex)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .build()
+                .map_err(|e| bad(format!("companion regex does not compile: {e}")))?;
+            Some(Companion {
+                regex,
+                within_lines: c.within_lines,
+            })
+        }
+    };
     Ok(Rule {
         id: spec.id.as_str().into(),
         name: spec.name.as_str().into(),
@@ -372,6 +404,7 @@ fn compile(file: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
         examples: spec.examples,
         negative_examples: spec.negative_examples,
         gateway: spec.gateway,
+        companion,
         source: file.to_string(),
     })
 }
@@ -411,6 +444,28 @@ negative_examples = ["demo_short"]
             .unwrap();
         assert_eq!(set.len(), 1);
         assert!(set.rules()[0].lint().is_empty());
+    }
+
+    #[test]
+    fn companions_compile_and_bad_ones_are_named() {
+        let with = format!(
+            "{GOOD}\n[rules.companion]\nregex = '''\\bID[0-9]{{4}}\\b'''\nwithin_lines = 2\n"
+        );
+        let set = RuleSetBuilder::new()
+            .add_toml("rules/x.toml", &with)
+            .unwrap()
+            .build()
+            .unwrap();
+        let c = set.rules()[0].companion.as_ref().unwrap();
+        assert_eq!(c.within_lines, 2);
+        assert!(c.regex.is_match(b"ID1234"));
+        let e = err(&with.replace("within_lines = 2", "within_lines = 500"));
+        assert!(
+            e.contains("demo-token") && e.contains("within_lines"),
+            "{e}"
+        );
+        let e = err(&with.replace("{4}", "{4"));
+        assert!(e.contains("companion regex does not compile"), "{e}");
     }
 
     #[test]

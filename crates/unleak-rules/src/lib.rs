@@ -16,9 +16,9 @@ mod schema;
 mod simplify;
 
 pub use check::Check;
-pub use compile::{Rule, RuleOverride, RuleSet, RuleSetBuilder};
+pub use compile::{Companion, Rule, RuleOverride, RuleSet, RuleSetBuilder};
 pub use error::RuleError;
-pub use schema::{Example, GatewayHint, RuleFile, RuleSpec};
+pub use schema::{CompanionSpec, Example, GatewayHint, RuleFile, RuleSpec};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 

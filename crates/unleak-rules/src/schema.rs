@@ -58,6 +58,28 @@ pub struct RuleSpec {
     /// How migrate reaches what this secret unlocks.
     #[serde(default)]
     pub gateway: Option<GatewayHint>,
+    /// The other half of a two-part credential, which must stand near the secret for a
+    /// match to count; the two are reported as one finding.
+    #[serde(default)]
+    pub companion: Option<CompanionSpec>,
+}
+
+/// `[rules.companion]`: the part a secret is useless without (an AWS access key id beside
+/// its secret access key, a Twilio account SID beside its auth token, a client id beside
+/// its client secret).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompanionSpec {
+    /// A regex (Rust `regex` syntax) for the companion.
+    pub regex: String,
+    /// How many lines above or below the secret's lines the companion may stand
+    /// (default 3; 0 is the same line).
+    #[serde(default = "three")]
+    pub within_lines: usize,
+}
+
+fn three() -> usize {
+    3
 }
 
 use crate::Check;

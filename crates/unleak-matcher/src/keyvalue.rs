@@ -1,0 +1,765 @@
+//! Config-aware generic detection: reads `key <separator> value` pairs the way config files,
+//! code and command lines write them, judges the key's name and the value, and proposes a
+//! medium-confidence generic finding for a literal credential under a secret-like name.
+//!
+//! Owns: the per-line pair syntax (`KEY=value`, `key: value`, `"key": "value"`,
+//! `key = "value"`, `key := "value"`, `key => 'value'`, `$cfg['key'] = 'value'`, Dockerfile
+//! `ENV KEY value`, `--flag value` / `--flag=value`, `-p'pass'`, `-u user:pass`, and a
+//! `name: KEY` followed by `value: …` as Kubernetes env entries and ECS task definitions
+//! write it), the key-name vocabulary, and the value judgement (length, entropy, character
+//! classes, the placeholder / template / file-reference / hash / UUID / digest recognisers).
+//! A base64 value that decodes to text (a Kubernetes Secret's `data:`) is judged decoded.
+//!
+//! Does not own: which rule a finding is filed under (the matcher maps a [`KeyClass`] to a
+//! rule of `rules/generic.toml`), overlap collapse or building findings.
+
+use crate::decode::{decode_base64_text, Encoding};
+use crate::entropy::shannon_entropy;
+use crate::placeholder::{is_non_secret_value, is_placeholder};
+use aho_corasick::{AhoCorasick, MatchKind};
+
+/// What a key's name says its value is; the matcher files each class under a generic rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyClass {
+    Password,
+    Secret,
+    Token,
+    ApiKey,
+    AccessKey,
+    /// A qualified key or credential (`signing_key`, `encryption_key`, `credentials`) and
+    /// the bare names `key` and `auth`.
+    Credential,
+}
+
+impl KeyClass {
+    pub const ALL: [KeyClass; 6] = [
+        KeyClass::Password,
+        KeyClass::Secret,
+        KeyClass::Token,
+        KeyClass::ApiKey,
+        KeyClass::AccessKey,
+        KeyClass::Credential,
+    ];
+
+    /// The rule of `rules/generic.toml` findings of this class are filed under.
+    pub fn rule_id(self) -> &'static str {
+        match self {
+            KeyClass::Password => "generic-password",
+            KeyClass::Secret => "generic-secret",
+            KeyClass::Token => "generic-token",
+            KeyClass::ApiKey => "generic-api-key",
+            KeyClass::AccessKey => "generic-access-key",
+            KeyClass::Credential => "generic-credential",
+        }
+    }
+}
+
+/// How strongly a key name asks for a secret: a bare `key` or `auth` needs a stronger value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Strength {
+    Named,
+    Bland,
+}
+
+/// A value found under a secret-like key.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Pair {
+    pub class: KeyClass,
+    /// Byte range of the value in the scanned data (inside any quotes).
+    pub start: usize,
+    pub end: usize,
+    /// The secret when it is not the bytes at `start..end` (a decoded base64 value).
+    pub decoded: Option<(Encoding, Vec<u8>)>,
+}
+
+/// Fragments of secret-like key names (and of the flags `-p`, `-u`): a line is parsed only
+/// when one of them occurs on it, which keeps this pass cheap.
+const KEY_FRAGMENTS: &[&str] = &[
+    "pass", "pwd", "secret", "token", "key", "cred", "auth", " -p", " -u", "--user",
+];
+
+/// Words that end a secret-like key name, and the class they give.
+fn last_word_class(words: &[String]) -> Option<(KeyClass, Strength)> {
+    let last = words.last()?.as_str();
+    let prev = words.len().checked_sub(2).map(|i| words[i].as_str());
+    let has = |w: &str| words.iter().any(|x| x == w);
+    let class = match last {
+        "password" | "passwd" | "pwd" | "pass" | "passphrase" | "passcode" | "pw" => {
+            (KeyClass::Password, Strength::Named)
+        }
+        "secret" | "secretkey" => (KeyClass::Secret, Strength::Named),
+        "token" | "accesstoken" | "authtoken" => (KeyClass::Token, Strength::Named),
+        "apikey" => (KeyClass::ApiKey, Strength::Named),
+        "accesskey" => (KeyClass::AccessKey, Strength::Named),
+        "privatekey" | "credential" | "credentials" | "cred" | "creds" => {
+            (KeyClass::Credential, Strength::Named)
+        }
+        "auth" if prev.is_none() => (KeyClass::Credential, Strength::Bland),
+        "key" => match prev {
+            None => (KeyClass::Credential, Strength::Bland),
+            Some("api") => (KeyClass::ApiKey, Strength::Named),
+            _ if has("secret") => (KeyClass::Secret, Strength::Named),
+            Some("access") => (KeyClass::AccessKey, Strength::Named),
+            Some(p) if KEY_QUALIFIERS.contains(&p) => (KeyClass::Credential, Strength::Named),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(class)
+}
+
+/// Words before `key` that make it a credential (`signing_key`, `master_key`), unlike a
+/// `primary_key`, `sort_key` or `cache_key`.
+const KEY_QUALIFIERS: &[&str] = &[
+    "private",
+    "signing",
+    "sign",
+    "encryption",
+    "encrypt",
+    "decryption",
+    "cipher",
+    "crypto",
+    "master",
+    "service",
+    "auth",
+    "client",
+    "app",
+    "application",
+    "account",
+    "shared",
+    "session",
+    "storage",
+    "admin",
+    "webhook",
+    "hmac",
+    "jwt",
+    "license",
+    "subscription",
+    "consumer",
+    "integration",
+    "root",
+    "deploy",
+    "secret",
+];
+
+/// Words anywhere in a key that say its value is not a credential: public material,
+/// paging cursors, per-request anti-forgery tokens, and documentation or test stand-ins.
+const NON_SECRET_WORDS: &[&str] = &[
+    "public",
+    "publishable",
+    "pub",
+    "csrf",
+    "xsrf",
+    "page",
+    "cursor",
+    "continuation",
+    "next",
+    "idempotency",
+    "cache",
+    "example",
+    "sample",
+    "dummy",
+    "fake",
+    "mock",
+    "placeholder",
+];
+
+/// Split a key into lower-case words at `_ . - [ ] $ '` and camelCase humps; a trailing
+/// number (`aws_secret_access_key_2`) is dropped.
+fn key_words(key: &[u8]) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for &b in key {
+        if b.is_ascii_alphanumeric() {
+            if b.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
+            cur.push(b.to_ascii_lowercase() as char);
+        } else {
+            prev_lower = false;
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+        }
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    while words
+        .last()
+        .is_some_and(|w| w.bytes().all(|b| b.is_ascii_digit()))
+    {
+        words.pop();
+    }
+    words
+}
+
+/// The class of a key name, or `None` when the name does not ask for a secret.
+pub fn classify_key(key: &[u8]) -> Option<KeyClass> {
+    classify(key).map(|(c, _)| c)
+}
+
+fn classify(key: &[u8]) -> Option<(KeyClass, Strength)> {
+    let words = key_words(key);
+    if words.iter().any(|w| NON_SECRET_WORDS.contains(&w.as_str())) {
+        return None;
+    }
+    last_word_class(&words)
+}
+
+/// Bytes a key name may hold (flags keep their leading dashes; `.` joins property paths).
+fn is_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
+}
+
+/// The pair finder: one automaton over the key fragments.
+pub struct KeyValueFinder {
+    fragments: AhoCorasick,
+}
+
+impl Default for KeyValueFinder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl KeyValueFinder {
+    pub fn new() -> Self {
+        let fragments = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(KEY_FRAGMENTS)
+            .expect("key fragments are plain literals");
+        KeyValueFinder { fragments }
+    }
+
+    /// Every value under a secret-like key in `data` that looks like a real credential.
+    pub fn find(&self, data: &[u8]) -> Vec<Pair> {
+        let mut out: Vec<Pair> = Vec::new();
+        let mut last_line = usize::MAX;
+        for m in self.fragments.find_overlapping_iter(data) {
+            let at = m.start();
+            let start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+            if start == last_line {
+                continue;
+            }
+            last_line = start;
+            let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
+            scan_line(data, start, end, &mut out);
+        }
+        out.sort_by_key(|p| (p.start, p.end));
+        out.dedup_by_key(|p| (p.start, p.end));
+        out
+    }
+}
+
+/// Longest line that is parsed; minified files put whole documents on one line.
+const MAX_LINE: usize = 4096;
+
+/// Find every pair on the line `data[start..end]`.
+fn scan_line(data: &[u8], start: usize, end: usize, out: &mut Vec<Pair>) {
+    let end = end.min(start + MAX_LINE);
+    let line = &data[start..end];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let trimmed = trim_start(line);
+    let indent = line.len() - trimmed.len();
+    // Dockerfile `ENV KEY value` (the older, space-separated form).
+    if let Some(rest) = strip_word(trimmed, b"ENV ") {
+        let key_at = indent + 4 + (rest.len() - trim_start(rest).len());
+        let rest = trim_start(rest);
+        let klen = rest.iter().take_while(|&&b| is_key_byte(b)).count();
+        if klen > 0 && rest.get(klen) == Some(&b' ') {
+            if let Some((class, strength)) = classify(&rest[..klen]) {
+                let vat = key_at + klen + 1;
+                let v = skip_blanks(line, vat);
+                if let Some((vs, ve)) = value_at(line, v, true) {
+                    push(data, start, vs, ve, class, strength, false, out);
+                }
+            }
+        }
+    }
+    let mut i = 0;
+    while i < line.len() {
+        if !is_key_byte(line[i]) || (i > 0 && is_key_byte(line[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let ks = i;
+        let mut ke = i;
+        while ke < line.len() && is_key_byte(line[ke]) {
+            ke += 1;
+        }
+        i = ke;
+        let key = &line[ks..ke];
+        let dashes = key.iter().take_while(|&&b| b == b'-').count();
+        let name = &key[dashes..];
+        if name.is_empty() {
+            continue;
+        }
+        // `-p'secret'` / `-psecret` (mysql and friends) and `-u user:pass` / `--user user:pass`.
+        if dashes == 1
+            && name[0] == b'p'
+            && (name == b"p" || classify(name).is_none())
+            && ks_is_word_start(line, ks)
+        {
+            // Only with a user flag on the same line, so `-prune` or `-print` never counts.
+            if has_user_flag(line) {
+                if let Some((vs, ve)) = value_at(line, ks + 2, false) {
+                    push(
+                        data,
+                        start,
+                        vs,
+                        ve,
+                        KeyClass::Password,
+                        Strength::Named,
+                        false,
+                        out,
+                    );
+                }
+            }
+            continue;
+        }
+        if (dashes == 1 && name == b"u") || (dashes == 2 && name == b"user") {
+            let v = skip_sep_blanks(line, ke);
+            if let Some((vs, ve)) = value_at(line, v, true) {
+                if let Some(colon) = line[vs..ve].iter().position(|&b| b == b':') {
+                    let ps = vs + colon + 1;
+                    if ps < ve {
+                        push(
+                            data,
+                            start,
+                            ps,
+                            ve,
+                            KeyClass::Password,
+                            Strength::Named,
+                            false,
+                            out,
+                        );
+                    }
+                }
+            }
+            continue;
+        }
+        let Some((class, strength)) = classify(name) else {
+            if is_name_key(name) {
+                name_value_pair(data, start, line, ke, out);
+            }
+            continue;
+        };
+        // A bare `key` or `auth` counts only as the line's first name (`key: …`,
+        // `"auth": "…"`), not inside prose such as `# public key: age1…`.
+        if strength == Strength::Bland && !leads_line(&line[..ks]) {
+            continue;
+        }
+        // After the key: a closing quote or bracket (`"key":`, `['key'] =`), blanks, a
+        // separator, blanks, the value.
+        let mut j = ke;
+        let mut closers = 0;
+        while j < line.len() && matches!(line[j], b'"' | b'\'' | b']' | b'`') && closers < 2 {
+            j += 1;
+            closers += 1;
+        }
+        let sep_start = skip_blanks(line, j);
+        let (sep_len, flag_style) = separator(&line[sep_start..]);
+        if sep_len == 0 {
+            // A flag takes its value after blanks: `--password 'x'`.
+            if dashes > 0 && closers == 0 && sep_start > j {
+                if let Some((vs, ve)) = value_at(line, sep_start, true) {
+                    push(data, start, vs, ve, class, strength, true, out);
+                }
+            }
+            continue;
+        }
+        let v = skip_blanks(line, sep_start + sep_len);
+        // A YAML block scalar or an empty value: nothing on this line.
+        if let Some((vs, ve)) = value_at(line, v, true) {
+            push(
+                data,
+                start,
+                vs,
+                ve,
+                class,
+                strength,
+                flag_style && dashes > 0,
+                out,
+            );
+        }
+    }
+}
+
+/// Whether only blanks, quotes, brackets, commas and list dashes precede a key.
+fn leads_line(before: &[u8]) -> bool {
+    before
+        .iter()
+        .all(|b| matches!(b, b' ' | b'\t' | b'"' | b'\'' | b'{' | b'[' | b',' | b'-'))
+}
+
+fn ks_is_word_start(line: &[u8], at: usize) -> bool {
+    at == 0 || matches!(line[at - 1], b' ' | b'\t')
+}
+
+fn has_user_flag(line: &[u8]) -> bool {
+    memchr::memmem::find(line, b" -u").is_some() || memchr::memmem::find(line, b"--user").is_some()
+}
+
+fn is_name_key(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"name")
+}
+
+/// `name: DB_PASSWORD` (or `"name": "DB_PASSWORD"`) whose value names a secret, paired with
+/// the first `value:` that follows on the same line or on one of the next two lines.
+fn name_value_pair(data: &[u8], start: usize, line: &[u8], ke: usize, out: &mut Vec<Pair>) {
+    let mut j = ke;
+    while j < line.len() && matches!(line[j], b'"' | b'\'') {
+        j += 1;
+    }
+    let s = skip_blanks(line, j);
+    let (sep, _) = separator(&line[s..]);
+    if sep == 0 {
+        return;
+    }
+    let v = skip_blanks(line, s + sep);
+    let Some((vs, ve)) = value_at(line, v, true) else {
+        return;
+    };
+    let Some((class, strength)) = classify(&line[vs..ve]) else {
+        return;
+    };
+    // Look for `value` after the name, up to two lines on.
+    let abs_from = start + ve;
+    let mut lines_left = 3;
+    let mut pos = abs_from;
+    while lines_left > 0 && pos < data.len() {
+        let lend = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+        let seg = &data[pos..lend.min(pos + MAX_LINE)];
+        if let Some(k) = find_value_key(seg) {
+            let after = k + 5;
+            let mut j = after;
+            while j < seg.len() && matches!(seg[j], b'"' | b'\'') {
+                j += 1;
+            }
+            let s = skip_blanks(seg, j);
+            let (sep, _) = separator(&seg[s..]);
+            if sep > 0 {
+                let v = skip_blanks(seg, s + sep);
+                if let Some((vs, ve)) = value_at(seg, v, true) {
+                    push(data, pos, vs, ve, class, strength, false, out);
+                }
+            }
+            return;
+        }
+        pos = lend + 1;
+        lines_left -= 1;
+    }
+}
+
+/// Where the word `value` stands as a key in `seg`.
+fn find_value_key(seg: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = memchr::memmem::find(&seg[from..], b"value") {
+        let at = from + i;
+        let before_ok = at == 0 || !is_key_byte(seg[at - 1]);
+        let after_ok = seg.get(at + 5).is_none_or(|&b| !is_key_byte(b));
+        if before_ok && after_ok {
+            return Some(at);
+        }
+        from = at + 5;
+    }
+    None
+}
+
+/// The separator at the start of `s`: its length, and whether it is `=` (which a flag may
+/// use: `--password=x`).
+fn separator(s: &[u8]) -> (usize, bool) {
+    if s.starts_with(b":=") || s.starts_with(b"=>") || s.starts_with(b"<-") {
+        return (2, false);
+    }
+    match s.first() {
+        // `==` compares, it does not assign.
+        Some(b'=') if s.get(1) != Some(&b'=') => (1, true),
+        // `key::Path` is a path, and `key:value` without a blank is usually a URL or a
+        // type; YAML and JSON always put a blank or a quote after the colon.
+        Some(b':') if matches!(s.get(1), Some(b' ' | b'\t' | b'"' | b'\'')) => (1, false),
+        _ => (0, false),
+    }
+}
+
+fn skip_blanks(line: &[u8], mut i: usize) -> usize {
+    while i < line.len() && matches!(line[i], b' ' | b'\t') {
+        i += 1;
+    }
+    i
+}
+
+fn skip_sep_blanks(line: &[u8], i: usize) -> usize {
+    let i = skip_blanks(line, i);
+    if line.get(i) == Some(&b'=') {
+        skip_blanks(line, i + 1)
+    } else {
+        i
+    }
+}
+
+fn trim_start(s: &[u8]) -> &[u8] {
+    let n = s.iter().take_while(|&&b| matches!(b, b' ' | b'\t')).count();
+    &s[n..]
+}
+
+fn strip_word<'a>(s: &'a [u8], word: &[u8]) -> Option<&'a [u8]> {
+    (s.len() >= word.len() && s[..word.len()].eq_ignore_ascii_case(word)).then(|| &s[word.len()..])
+}
+
+/// The value starting at `v`: a quoted string (inside the quotes, on this line) or a bare
+/// word up to a blank (trailing `,;)]}` dropped). `None` when there is no value.
+fn value_at(line: &[u8], v: usize, allow_bare: bool) -> Option<(usize, usize)> {
+    let first = *line.get(v)?;
+    if matches!(first, b'"' | b'\'' | b'`') {
+        let mut j = v + 1;
+        while j < line.len() && line[j] != first {
+            if line[j] == b'\\' {
+                j += 1;
+            }
+            j += 1;
+        }
+        if j >= line.len() {
+            return None;
+        }
+        return Some((v + 1, j));
+    }
+    if !allow_bare && !first.is_ascii_graphic() {
+        return None;
+    }
+    let mut j = v;
+    while j < line.len() && !matches!(line[j], b' ' | b'\t' | b'"' | b'\'' | b'`' | b',') {
+        j += 1;
+    }
+    // A quote inside a bare word is code (`os.environ["X"]`, `cfg['x']`), not a value.
+    if j < line.len() && matches!(line[j], b'"' | b'\'' | b'`') {
+        return None;
+    }
+    let opens = line[v..j].iter().filter(|&&b| b == b'(').count();
+    let closes = line[v..j].iter().filter(|&&b| b == b')').count();
+    while j > v
+        && (matches!(line[j - 1], b';' | b']' | b'}') || (line[j - 1] == b')' && closes > opens))
+    {
+        j -= 1;
+    }
+    (j > v).then_some((v, j))
+}
+
+/// Judge the value at `line_start + vs .. line_start + ve` and keep it when it looks real.
+#[allow(clippy::too_many_arguments)]
+fn push(
+    data: &[u8],
+    line_start: usize,
+    vs: usize,
+    ve: usize,
+    class: KeyClass,
+    strength: Strength,
+    from_flag: bool,
+    out: &mut Vec<Pair>,
+) {
+    let (s, e) = (line_start + vs, line_start + ve);
+    let value = &data[s..e];
+    // A flag's value that is itself `k=v` is a sub-option (`--secret id=x,env=Y`).
+    if from_flag && value.contains(&b'=') && !value.ends_with(b"=") {
+        return;
+    }
+    if let Some(text) = decode_base64_text(value) {
+        if looks_like_credential(&text, class, strength) {
+            out.push(Pair {
+                class,
+                start: s,
+                end: e,
+                decoded: Some((Encoding::Base64, text)),
+            });
+            return;
+        }
+    }
+    if looks_like_credential(value, class, strength) {
+        out.push(Pair {
+            class,
+            start: s,
+            end: e,
+            decoded: None,
+        });
+    }
+}
+
+/// Whether a value under a secret-like key is a literal credential rather than a
+/// reference, a template, a hash, an identifier or filler.
+fn looks_like_credential(value: &[u8], class: KeyClass, strength: Strength) -> bool {
+    if value.len() > 512 || value.iter().any(|b| b.is_ascii_whitespace() || *b < 0x20) {
+        return false;
+    }
+    if is_placeholder(value) || is_non_secret_value(value) {
+        return false;
+    }
+    let classes = char_classes(value);
+    let entropy = shannon_entropy(value);
+    match (class, strength) {
+        (_, Strength::Bland) => {
+            value.len() >= 20
+                && entropy >= 3.5
+                && classes >= 2
+                && value.iter().any(u8::is_ascii_digit)
+        }
+        (KeyClass::Password, _) => value.len() >= 8 && entropy >= 3.0,
+        _ => {
+            (value.len() >= 16 && entropy >= 3.3)
+                || (value.len() >= 10 && classes >= 3 && entropy >= 3.0)
+        }
+    }
+}
+
+/// How many of lower case, upper case, digits and other bytes occur.
+fn char_classes(v: &[u8]) -> usize {
+    let lower = v.iter().any(u8::is_ascii_lowercase);
+    let upper = v.iter().any(u8::is_ascii_uppercase);
+    let digit = v.iter().any(u8::is_ascii_digit);
+    let other = v.iter().any(|b| !b.is_ascii_alphanumeric());
+    [lower, upper, digit, other].iter().filter(|&&x| x).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(text: &str) -> Vec<(KeyClass, String)> {
+        KeyValueFinder::new()
+            .find(text.as_bytes())
+            .into_iter()
+            .map(|p| match p.decoded {
+                Some((_, v)) => (p.class, format!("b64:{}", String::from_utf8_lossy(&v))),
+                None => (p.class, text[p.start..p.end].to_string()),
+            })
+            .collect()
+    }
+
+    fn one(text: &str) -> Option<String> {
+        let v = values(text);
+        assert!(v.len() <= 1, "{text}: {v:?}");
+        v.into_iter().next().map(|(_, s)| s)
+    }
+
+    const PW: &str = "q8Zr2LmT0vXw9Ka1";
+
+    #[test]
+    fn key_names_are_classified_by_their_last_word() {
+        use KeyClass::*;
+        for (k, c) in [
+            ("DB_PASSWORD", Some(Password)),
+            ("smtp_pass", Some(Password)),
+            ("dbPassword", Some(Password)),
+            ("app.db.password", Some(Password)),
+            ("--db-password", Some(Password)),
+            ("client_secret", Some(Secret)),
+            ("SECRET_KEY", Some(Secret)),
+            ("aws_secret_access_key_2", Some(Secret)),
+            ("private_token", Some(Token)),
+            ("apiKey", Some(ApiKey)),
+            ("X-API-Key", Some(ApiKey)),
+            ("MINIO_ACCESS_KEY", Some(AccessKey)),
+            ("signing_key", Some(Credential)),
+            ("credentials", Some(Credential)),
+            ("key", Some(Credential)),
+            ("DB_PASSWORD_FILE", None),
+            ("password_hash", None),
+            ("PASSWORD_MIN_LENGTH", None),
+            ("api_key_id", None),
+            ("secretKeyRef", None),
+            ("secretName", None),
+            ("token_type", None),
+            ("public_key", None),
+            ("primary_key", None),
+            ("csrf_token", None),
+            ("next_page_token", None),
+            ("image_digest", None),
+            ("integrity", None),
+            ("NOPASSWD", None),
+        ] {
+            assert_eq!(classify_key(k.as_bytes()), c, "{k}");
+        }
+    }
+
+    #[test]
+    fn pairs_are_read_in_every_syntax() {
+        for text in [
+            format!("DB_PASSWORD={PW}"),
+            format!("  password: \"{PW}\""),
+            format!("  \"password\": \"{PW}\","),
+            format!("password = '{PW}'"),
+            format!("\tdbPassword := \"{PW}\""),
+            format!("$cfg['smtp_pass'] = '{PW}';"),
+            format!("app.db.password={PW}"),
+            format!("ENV DB_PASSWORD={PW}"),
+            format!("ENV DB_PASSWORD {PW}"),
+            format!("ARG DB_PASSWORD={PW}"),
+            format!("RUN docker build --build-arg DB_PASSWORD={PW} ."),
+            format!("export DB_PASSWORD=\"{PW}\""),
+            format!("mysql -h db -u root -p'{PW}' app"),
+            format!("psql --password '{PW}' -h db"),
+            format!("./deploy.sh --password={PW} --env prod"),
+            format!("curl -u admin:{PW} https://nexus.example.com/"),
+            format!("    private static final String DB_PASSWORD = \"{PW}\";"),
+            format!("2026-11-02T10:00:00Z INFO [env] db_password={PW}"),
+        ] {
+            assert_eq!(one(&text).as_deref(), Some(PW), "{text}");
+        }
+    }
+
+    #[test]
+    fn kubernetes_env_entries_pair_name_and_value() {
+        let text = format!("env:\n  - name: DB_PASSWORD\n    value: \"{PW}\"\n  - name: LOG_LEVEL\n    value: info\n");
+        assert_eq!(one(&text).as_deref(), Some(PW));
+        let ecs = format!("{{\"name\": \"API_TOKEN\", \"value\": \"{PW}\"}}");
+        assert_eq!(one(&ecs).as_deref(), Some(PW));
+    }
+
+    #[test]
+    fn base64_values_that_decode_to_text_are_judged_decoded() {
+        // base64 of "Sup3r-Secr3t-Pa55!" as a Kubernetes Secret's data.
+        let text = "data:\n  DB_PASSWORD: U3VwM3ItU2VjcjN0LVBhNTUh\n  DB_USER: YWRtaW4=\n";
+        assert_eq!(one(text).as_deref(), Some("b64:Sup3r-Secr3t-Pa55!"));
+    }
+
+    #[test]
+    fn non_secrets_under_secret_keys_are_skipped() {
+        for text in [
+            "DB_PASSWORD=${DB_PASSWORD}",
+            "password: \"{{ .Values.db.password }}\"",
+            "password = os.environ[\"DB_PASSWORD\"]",
+            "password = self.password",
+            "password: changeme",
+            "DB_PASSWORD_FILE=/run/secrets/db",
+            "password_file: ./secrets/db.txt",
+            "token: sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "api_key: 3f2b8c1e-4d5a-4b6c-9e7f-1a2b3c4d5e6f",
+            "SECRET_KEY = get_random_secret_key()",
+            "password_hash = \"$2b$12$KIXQkQ9Gq1bV7zJ2M1qv7eF0aZrT5yU8wV3xC6nB9mL2kJ4hG7fDe\"",
+            "password: ENC[AES256_GCM,data:abc,iv:def,tag:ghi,type:str]",
+            "docker build --secret id=npm_token,env=NPM_TOKEN .",
+            "docker login --username ci --password-stdin < token.txt",
+            "find . -name '*.py' -print",
+            "key: password",
+            "integrity: sha512-Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4",
+            "url: https://user:pw@host/x",
+            "if password == \"\":",
+            "password: |",
+        ] {
+            assert_eq!(one(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn bland_keys_need_a_strong_value() {
+        assert_eq!(
+            one("key: Zk3q9TmX2vLp8RwN4yBc7Hd"),
+            Some("Zk3q9TmX2vLp8RwN4yBc7Hd".into())
+        );
+        assert_eq!(one("key: Zk3q9TmX2vLp"), None);
+        assert_eq!(one("key: my-service-name-in-prod"), None);
+    }
+}
