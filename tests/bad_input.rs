@@ -127,8 +127,8 @@ fn huge_files_are_capped_and_huge_lines_are_scanned() {
 #[test]
 fn many_small_files_and_deep_nesting() {
     let d = setup();
-    for i in 0..3000 {
-        let sub = d.path().join(format!("t/d{}", i % 30));
+    for i in 0..20_000 {
+        let sub = d.path().join(format!("t/d{}", i % 100));
         fs::create_dir_all(&sub).unwrap();
         fs::write(sub.join(format!("f{i}.txt")), "x=1\n").unwrap();
     }
@@ -140,7 +140,7 @@ fn many_small_files_and_deep_nesting() {
     fs::write(deep.join("deep.env"), format!("K={TOKEN}\n")).unwrap();
     let (r, doc) = scan(d.path(), &[]);
     assert_eq!(r.code, 1);
-    assert_eq!(doc["summary"]["files_scanned"], 3001);
+    assert_eq!(doc["summary"]["files_scanned"], 20_001);
     assert!(doc["findings"][0]["path"]
         .as_str()
         .unwrap()
@@ -270,4 +270,183 @@ fn gzip_logs_are_scanned_and_corrupt_ones_reported() {
     assert_eq!(doc["findings"][0]["path"], "t/build.log.gz");
     assert_eq!(doc["findings"][0]["line"], 2);
     assert_eq!(paths(&doc, "errors"), vec!["t/bad.log.gz"]);
+}
+
+/// Sockets and device files are listed, never opened: reading `/dev/zero` or a socket
+/// would never end. A link to a device is not opened even when links are followed, and a
+/// device given as the path to scan is refused the same way.
+#[cfg(unix)]
+#[test]
+fn sockets_and_devices_are_never_opened() {
+    let d = setup();
+    let _socket = std::os::unix::net::UnixListener::bind(d.path().join("t/app.sock")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", d.path().join("t/zero")).unwrap();
+    let (r, doc) = scan(d.path(), &["--follow-symlinks"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut skipped: Vec<(String, String)> = doc["summary"]["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["path"].as_str().unwrap().to_string(),
+                s["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    skipped.sort();
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    assert_eq!(skipped[0].0, "t/app.sock");
+    assert!(skipped[0].1.contains("socket"), "{skipped:?}");
+    assert_eq!(skipped[1].0, "t/zero");
+    assert!(skipped[1].1.contains("device"), "{skipped:?}");
+
+    let r = run_in(
+        d.path(),
+        &[
+            "scan",
+            "/dev/zero",
+            "--no-builtin-rules",
+            "--rules",
+            "rules.toml",
+            "-f",
+            "json",
+        ],
+        None,
+    );
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc = json(&r.stdout);
+    assert_eq!(paths(&doc, "skipped"), vec!["/dev/zero"]);
+}
+
+/// Files deleted, created and appended to while the scan runs: each is scanned, or
+/// reported by path if it vanished between the listing and the read; nothing panics, and
+/// the file that stays put is still found (exit 1, not 2: something was found).
+#[test]
+fn files_that_vanish_or_grow_during_the_scan() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let d = setup();
+    fs::write(d.path().join("t/stable.env"), format!("K={TOKEN}\n")).unwrap();
+    let churn = d.path().join("t/churn");
+    fs::create_dir(&churn).unwrap();
+    for i in 0..2000 {
+        fs::write(churn.join(format!("f{i}.txt")), "x=1\n").unwrap();
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let worker = {
+        let stop = stop.clone();
+        let churn = churn.clone();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let mut round = 0usize;
+            while !stop.load(Ordering::Relaxed) {
+                for i in (round % 2..2000).step_by(2) {
+                    let f = churn.join(format!("f{i}.txt"));
+                    if round % 4 < 2 {
+                        let _ = fs::remove_file(&f);
+                    } else if let Ok(mut file) =
+                        fs::OpenOptions::new().create(true).append(true).open(&f)
+                    {
+                        let _ = file.write_all(&b"y=2\n".repeat(64));
+                    }
+                }
+                round += 1;
+            }
+        })
+    };
+    let (r, doc) = scan(d.path(), &[]);
+    stop.store(true, Ordering::Relaxed);
+    worker.join().unwrap();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["path"] == "t/stable.env"));
+    for e in doc["summary"]["errors"].as_array().unwrap() {
+        let path = e["path"].as_str().unwrap();
+        assert!(path.starts_with("t/churn/f"), "{e}");
+        assert!(!e["message"].as_str().unwrap().is_empty(), "{e}");
+    }
+}
+
+/// File names that carry ANSI escapes, line breaks, workflow-command sequences and `%0A`
+/// reach the terminal, JSON and SARIF inert, and so do the error messages that name them.
+#[cfg(unix)]
+#[test]
+fn hostile_file_names_inject_nothing_into_any_output() {
+    let d = setup();
+    let names = [
+        "ansi\u{1b}[2J\u{1b}]0;title\u{7}.env",
+        "line\n::error file=x::pwned.env",
+        "percent%0A::warning::x.env",
+    ];
+    for name in names {
+        fs::write(d.path().join("t").join(name), format!("K={TOKEN}\n")).unwrap();
+    }
+    // An unreadable gzip log with a hostile name puts that name into an error message.
+    fs::write(
+        d.path().join("t/bad\u{1b}[31m\n::error::x.log.gz"),
+        b"\x1f\x8b\x08junk",
+    )
+    .unwrap();
+    let args = |format: &'static str| {
+        [
+            "scan",
+            "t",
+            "--no-builtin-rules",
+            "--rules",
+            "rules.toml",
+            "-f",
+            format,
+            "-v",
+        ]
+    };
+    let text = run_in(d.path(), &args("text"), None);
+    assert_eq!(text.code, 1, "{}", text.stderr);
+    for out in [&text.stdout, &text.stderr] {
+        assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
+        assert!(
+            out.lines().all(|l| !l.starts_with("::")),
+            "a line starts a workflow command: {out:?}"
+        );
+    }
+    assert!(!text.stdout.contains(TOKEN) && !text.stderr.contains(TOKEN));
+
+    let sarif = run_in(d.path(), &args("sarif"), None);
+    assert_eq!(sarif.code, 1, "{}", sarif.stderr);
+    let doc = json(&sarif.stdout);
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    for r in results {
+        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
+        assert!(
+            uri.chars().all(|c| c.is_ascii_graphic()),
+            "uri is not an encoded reference: {uri:?}"
+        );
+        let message = r["message"]["text"].as_str().unwrap();
+        assert!(!message.chars().any(char::is_control), "{message:?}");
+    }
+    assert!(!sarif.stdout.contains(TOKEN) && !sarif.stderr.contains(TOKEN));
+    assert!(!sarif.stderr.contains('\u{1b}'), "{:?}", sarif.stderr);
+
+    let (r, doc) = scan(d.path(), &[]);
+    assert_eq!(r.code, 1);
+    let mut found: Vec<String> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    found.sort();
+    let mut want: Vec<String> = names.iter().map(|n| format!("t/{n}")).collect();
+    want.sort();
+    assert_eq!(
+        found, want,
+        "JSON keeps names exact (escaped by JSON itself)"
+    );
 }

@@ -151,15 +151,25 @@ pub(crate) struct Analysis<'a> {
     pub platform_base: String,
 }
 
+/// `values` are every secret value found (in memory only): a name from the file that holds
+/// one is not used, so the plan, which is written to disk, never carries a value.
 pub(crate) fn analyze<'a>(
     ctx: &FileCtx<'_>,
     file: usize,
     finding: &'a Finding,
     rule: Option<&Rule>,
+    values: &[&[u8]],
 ) -> Analysis<'a> {
     let span = finding.span;
+    let holds_value = |name: &str| {
+        values
+            .iter()
+            .any(|v| name.as_bytes().windows(v.len()).any(|w| w == *v))
+    };
     let site = locate(ctx, span);
-    let key_name = site_key(ctx, &site, span).or_else(|| guess_key(ctx.data, span));
+    let key_name = site_key(ctx, &site, span)
+        .or_else(|| guess_key(ctx.data, span))
+        .filter(|k| !holds_value(k));
     let hint = rule.and_then(|r| r.gateway.as_ref());
     let slot = slot(ctx, &site, span, key_name.as_deref());
     let whole_value = slot_value(ctx, slot.as_ref().ok(), &site, span);
@@ -183,7 +193,13 @@ pub(crate) fn analyze<'a>(
         platform_base: slug(&platform_key),
     };
 
-    if let Some(conn) = connstr::parse(ctx.data, span) {
+    let plain_fields = |c: &connstr::ConnString| {
+        ![Some(&c.host), c.user.as_ref(), c.db.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(|t| holds_value(t))
+    };
+    if let Some(conn) = connstr::parse(ctx.data, span).filter(plain_fields) {
         if conn.protocol.hoop_type().is_some() && !conn.is_loopback() {
             let mongo = conn.protocol == connstr::DbProtocol::Mongo;
             a.value = ValueSpec {
@@ -266,7 +282,13 @@ pub(crate) fn analyze<'a>(
     }
     // A connection string that is not a gateway fit (redis, amqp, a loopback host) is
     // named after its target, so two files with the same URL share one vault entry.
-    if let Some(conn) = connstr::parse(ctx.data, span) {
+    let plain_fields = |c: &connstr::ConnString| {
+        ![Some(&c.host), c.user.as_ref(), c.db.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(|t| holds_value(t))
+    };
+    if let Some(conn) = connstr::parse(ctx.data, span).filter(plain_fields) {
         a.platform_identity = format!(
             "uri|{}|{}|{}|{}|{}",
             conn.protocol.short(),

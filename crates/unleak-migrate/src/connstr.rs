@@ -211,6 +211,28 @@ fn line_bounds(data: &[u8], at: usize) -> (usize, usize) {
     (start, end)
 }
 
+/// Where the next connection string on the line starts after `from` (its `jdbc:` or its
+/// scheme before `://`), else `le`. A list of URLs without spaces (`url1,url2`, a
+/// failover list) must not read as one string whose database name or parameters hold the
+/// next one's password: that name would go into the plan and the gateway manifests.
+fn next_connection_start(data: &[u8], from: usize, le: usize) -> usize {
+    let line = &data[from..le];
+    let jdbc = line
+        .windows(5)
+        .position(|w| w.eq_ignore_ascii_case(b"jdbc:"))
+        .map(|i| from + i);
+    let uri = line.windows(3).position(|w| w == b"://").map(|i| {
+        let mut s = from + i;
+        while s > from
+            && (data[s - 1].is_ascii_alphanumeric() || matches!(data[s - 1], b'+' | b'.' | b'-'))
+        {
+            s -= 1;
+        }
+        s
+    });
+    [jdbc, uri].into_iter().flatten().min().unwrap_or(le)
+}
+
 fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len())
         .rposition(|w| w.eq_ignore_ascii_case(needle))
@@ -233,6 +255,7 @@ pub(crate) fn parse(data: &[u8], secret: Span) -> Option<ConnString> {
     if secret.end > le {
         return None;
     }
+    let le = next_connection_start(data, secret.end, le);
     let before = &data[ls..secret.start];
     if let Some(i) = rfind(before, b"jdbc:oracle:thin:") {
         return parse_oracle(data, ls + i, secret, le);
@@ -300,7 +323,7 @@ fn parse_uri(data: &[u8], ls: usize, sep: usize, secret: Span, le: usize) -> Opt
     let (path, query) = path_and_query(data, hosts_end, end);
     let db = path
         .map(|p| decoded(data, Span::new(p.start + 1, p.end)))
-        .filter(|d| !d.is_empty());
+        .filter(|d| is_db_name(d));
     let params = query.map(|q| params(data, q, b'&')).unwrap_or_default();
     let mut sslmode = None;
     let mut drop_params = Vec::new();
@@ -393,7 +416,24 @@ fn params(data: &[u8], q: Span, sep: u8) -> Vec<Param> {
     out
 }
 
+/// Whether `name` reads as a database, schema or service name. Anything else (text run
+/// on from what follows the connection string, another secret included) is not one, and
+/// must not go into the plan as one.
+fn is_db_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.$#~ ".contains(&b))
+}
+
 fn split_host_port(hosts: &str) -> Option<(String, Option<u16>)> {
+    // Host names, IP addresses (IPv6 in brackets, with a zone), ports and `,` between
+    // hosts; anything else means this is not a host list, and reading it as one could put
+    // the text that follows, another secret included, into the plan as a host name.
+    let host_byte = |b: u8| b.is_ascii_alphanumeric() || b".-_:[]%,".contains(&b);
+    if !hosts.bytes().all(host_byte) {
+        return None;
+    }
     let first = hosts.split(',').next()?;
     if first.is_empty() {
         return None;
@@ -454,7 +494,7 @@ fn parse_jdbc_query(
         port,
         db: path
             .map(|p| decoded(data, Span::new(p.start + 1, p.end)))
-            .filter(|d| !d.is_empty()),
+            .filter(|d| is_db_name(d)),
         sslmode,
         percent_encoded: true,
         user_span: user_param.map(|p| p.value),
@@ -492,7 +532,8 @@ fn parse_sqlserver(data: &[u8], start: usize, secret: Span, le: usize) -> Option
     let db = props
         .iter()
         .find(|p| key_is(p, &["databaseName", "database"]))
-        .map(|p| text(data, p.value));
+        .map(|p| text(data, p.value))
+        .filter(|d| is_db_name(d));
     Some(ConnString {
         span: Span::new(start, end),
         form: Form::JdbcSqlServer,
@@ -534,6 +575,7 @@ fn parse_oracle(data: &[u8], start: usize, secret: Span, le: usize) -> Option<Co
         .find(|&i| matches!(data[i], b':' | b'/' | b'?'))
         .unwrap_or(end);
     let host = text(data, Span::new(h, host_end));
+    split_host_port(&host)?;
     let mut hosts_end = host_end;
     let mut port = None;
     if host_end < end && data[host_end] == b':' {
@@ -547,7 +589,7 @@ fn parse_oracle(data: &[u8], start: usize, secret: Span, le: usize) -> Option<Co
     }
     let db = (hosts_end < end && matches!(data[hosts_end], b'/' | b':'))
         .then(|| text(data, Span::new(hosts_end + 1, end)))
-        .filter(|d| !d.is_empty());
+        .filter(|d| is_db_name(d));
     Some(ConnString {
         span: Span::new(start, end),
         form: Form::JdbcOracle,
@@ -649,7 +691,8 @@ fn parse_ado(data: &[u8], ls: usize, secret: Span, le: usize) -> Option<ConnStri
     let db = pairs
         .iter()
         .find(|p| key_is(p, &["initial catalog", "database"]))
-        .map(|p| text(data, trimmed(p.value)));
+        .map(|p| text(data, trimmed(p.value)))
+        .filter(|d| is_db_name(d));
     Some(ConnString {
         span: whole,
         form: Form::Ado,
@@ -683,6 +726,69 @@ mod tests {
         let c = parse(line.as_bytes(), Span::new(off, off + pw.len())).expect("parses");
         let rewritten = c.credential_less(line.as_bytes(), c.protocol.tunnel_port());
         (c, rewritten)
+    }
+
+    /// Found by fuzzing (migrate_rewriters): in a list of URLs without spaces, the first
+    /// URL's database name ran on into the second and carried its password into the plan.
+    #[test]
+    fn a_url_list_does_not_read_as_one_url() {
+        let lists = [
+            (
+                "U=postgres://a:Pw1xQ@h1:5432/db1,postgres://b:Pw2yR@h2:5432/db2",
+                "Pw1xQ",
+                "Pw2yR",
+            ),
+            (
+                "U=jdbc:oracle:thin:scott/Pw1xQ@h1:1521/S1;jdbc:oracle:thin:scott/Pw2yR@h2:1521/S2",
+                "Pw1xQ",
+                "Pw2yR",
+            ),
+            (
+                "U=mysql://a:Pw1xQ@h1/db?x=1&jdbc:mysql://b:Pw2yR@h2/db",
+                "Pw1xQ",
+                "Pw2yR",
+            ),
+        ];
+        for (line, first, second) in lists {
+            let (c, rewritten) = conn(line, first);
+            for field in [
+                &c.host,
+                c.db.as_ref().unwrap_or(&String::new()),
+                c.user.as_ref().unwrap_or(&String::new()),
+            ] {
+                assert!(!field.contains(second), "{line}: {field}");
+            }
+            assert!(!rewritten.contains(second), "{line}: {rewritten}");
+            let (c2, _) = conn(line, second);
+            assert!(c2.db.is_some(), "{line}");
+        }
+    }
+
+    /// Found by fuzzing (migrate_rewriters): text after `@` that is not a host list (here
+    /// an ADO string glued on, with its own password) was taken for a host name.
+    #[test]
+    fn a_host_must_look_like_one() {
+        let line = "url: postgres://rails:Pw1xQ@pg-=app;Password=Pw2yR;Encrypt=True;";
+        let off = line.find("Pw1xQ").unwrap();
+        assert!(parse(line.as_bytes(), Span::new(off, off + 5)).is_none());
+        let (c, _) = conn(
+            "u=postgres://a:Pw1xQ@[fe80::1%25eth0]:5433,h2.example_x:1/db",
+            "Pw1xQ",
+        );
+        assert_eq!((c.host.as_str(), c.port), ("fe80::1%25eth0", Some(5433)));
+    }
+
+    /// Found by fuzzing (migrate_rewriters): a path that runs on into `KEY=value` text
+    /// was taken for the database name, value and all.
+    #[test]
+    fn a_database_name_must_look_like_one() {
+        let (c, _) = conn(
+            "U=mysql://shop:Pw1xQ@db.internal/shop:x@h_SECRET=Pw2yR",
+            "Pw1xQ",
+        );
+        assert_eq!(c.db, None);
+        let (c, _) = conn("U=mysql://shop:Pw1xQ@db.internal/shop_v2", "Pw1xQ");
+        assert_eq!(c.db.as_deref(), Some("shop_v2"));
     }
 
     #[test]

@@ -54,6 +54,10 @@ pub struct SourceFile<'a> {
     pub findings: &'a [Finding],
 }
 
+/// Values shorter than this are not looked for in names: a short word would blank
+/// ordinary names, and no rule reports a secret this short.
+const MIN_NAME_VALUE: usize = 6;
+
 /// Which connection (by identity) a finding uses.
 struct ConnUse {
     identity: String,
@@ -109,6 +113,13 @@ pub fn plan(
     order.sort_by(|a, b| files[*a].path.cmp(files[*b].path));
     let ctxs: Vec<FileCtx<'_>> = files.iter().map(|f| FileCtx::new(f.path, f.data)).collect();
     let mut warnings = Vec::new();
+    // Every value found, so that no name taken from a file (a key, a host, a database)
+    // that happens to hold one carries it into the plan.
+    let values: Vec<&[u8]> = files
+        .iter()
+        .flat_map(|f| f.findings.iter().map(|x| x.secret.expose()))
+        .filter(|v| v.len() >= MIN_NAME_VALUE)
+        .collect();
     let mut analyses: Vec<Analysis<'_>> = Vec::new();
     for &fi in &order {
         let mut fs: Vec<&Finding> = files[fi].findings.iter().collect();
@@ -121,7 +132,7 @@ pub fn plan(
                 ));
                 continue;
             }
-            analyses.push(analyze(&ctxs[fi], fi, f, rules.get(&f.rule_id)));
+            analyses.push(analyze(&ctxs[fi], fi, f, rules.get(&f.rule_id), &values));
         }
     }
 
@@ -327,7 +338,7 @@ pub fn plan(
             vault: Some(value_pointers[i].clone()),
             platform: rewrites[i].platform.clone(),
             rotate: true,
-            instruction: rewrites[i].instruction.clone(),
+            instruction: scrub(&rewrites[i].instruction, &values),
         });
         file_masks.entry(a.file).or_default().push(MaskedSpan {
             finding: ids[i].clone(),
@@ -465,8 +476,22 @@ pub fn plan(
         connections: connections.into_values().collect(),
         vault_writes: writes.into_values().collect(),
         rotation,
-        warnings,
+        warnings: warnings.iter().map(|w| scrub(w, &values)).collect(),
     }
+}
+
+/// `text` with every occurrence of a found value replaced by `…`: instructions and
+/// warnings quote names from the file, and a name may hold a value.
+fn scrub(text: &str, values: &[&[u8]]) -> String {
+    let mut out = text.to_string();
+    for v in values {
+        if let Ok(v) = std::str::from_utf8(v) {
+            if out.contains(v) {
+                out = out.replace(v, "…");
+            }
+        }
+    }
+    out
 }
 
 fn connection_use(a: &Analysis<'_>, opts: &PlanOptions) -> Option<ConnUse> {
@@ -750,6 +775,38 @@ mod plan_tests {
             })
             .collect();
         plan(&sources, &[], &RuleSet::default(), &PlanOptions::default())
+    }
+
+    /// Found by fuzzing (migrate_rewriters): a key, a database name or a user that holds
+    /// another finding's value carried that value into the plan as a name.
+    #[test]
+    fn names_that_hold_a_value_are_not_used() {
+        let yaml = "config:\n  pw=Zq8rLm2Tv0Xk9Wq;x: sk_live_AbCdEf123456\n";
+        let env = "U=postgres://app:Pw1x9Qa@db.internal:5432/x_Hh7Gg6Ff5Ee4\nDB=Hh7Gg6Ff5Ee4\n";
+        let p = run(&[
+            (
+                "values.yaml",
+                yaml,
+                vec![
+                    ("Zq8rLm2Tv0Xk9Wq", "generic-password"),
+                    ("sk_live_AbCdEf123456", "stripe-live-secret-key"),
+                ],
+            ),
+            (
+                ".env",
+                env,
+                vec![("Pw1x9Qa", "pg"), ("Hh7Gg6Ff5Ee4", "generic-password")],
+            ),
+        ]);
+        let json = p.to_json();
+        for value in [
+            "Zq8rLm2Tv0Xk9Wq",
+            "sk_live_AbCdEf123456",
+            "Pw1x9Qa",
+            "Hh7Gg6Ff5Ee4",
+        ] {
+            assert!(!json.contains(value), "{value} in the plan:\n{json}");
+        }
     }
 
     #[test]

@@ -1,0 +1,190 @@
+//! Property: on blobs built from the built-in rules' examples (generated tokens), their
+//! keywords, separators, noise and long runs, the keyword-window path (`scan`) finds what
+//! running every keyword-hit rule's regex over the whole blob finds (`scan_reference`).
+//!
+//! The one allowed difference: a rule's keywords are context that must stand near a match
+//! (`airtable` before a `pat….…` token), so the whole-blob path also finds a token whose
+//! keyword occurs only elsewhere in the blob, and another rule may report that span on
+//! the keyword-window path instead. A match that lies inside a window of its own keyword
+//! must be found.
+
+use proptest::prelude::*;
+use std::sync::OnceLock;
+use unleak_core::{Blob, Finding, Origin, Span};
+use unleak_matcher::{Matcher, MatcherOptions};
+use unleak_rules::{generate, Rule, RuleSet};
+
+/// The built-in catalog without the generic rules that key/value findings are filed
+/// under: with them, the key/value pass also runs, and it reads whole lines, not keyword
+/// windows, so it is not part of the prefilter this property is about (its own tests are
+/// in keyvalue.rs).
+fn rules() -> &'static RuleSet {
+    static R: OnceLock<RuleSet> = OnceLock::new();
+    R.get_or_init(|| {
+        let mut b = unleak_rules::RuleSetBuilder::new();
+        b.add_builtin().expect("the built-in catalog loads");
+        b.disable(
+            [
+                "generic-password",
+                "generic-secret",
+                "generic-token",
+                "generic-api-key",
+                "generic-access-key",
+                "generic-credential",
+            ]
+            .map(String::from),
+        );
+        b.build().expect("the built-in catalog compiles")
+    })
+}
+
+fn matcher() -> &'static Matcher {
+    static M: OnceLock<Matcher> = OnceLock::new();
+    M.get_or_init(|| Matcher::new(rules().clone(), MatcherOptions::default()))
+}
+
+/// One piece of a blob.
+#[derive(Clone, Debug)]
+enum Piece {
+    /// Rule `.0`'s positive example `.1`, expanded with seed `.2`.
+    Example(usize, usize, u64),
+    /// Rule `.0`'s keyword `.1`, in upper case when `.2`.
+    Keyword(usize, usize, bool),
+    /// Printable text, tabs and newlines.
+    Noise(String),
+    /// A run of one byte, long enough to push a value past a keyword's window.
+    Run(u8, usize),
+    Separator(&'static str),
+}
+
+fn piece() -> impl Strategy<Value = Piece> {
+    let n = rules().len();
+    prop_oneof![
+        4 => (0..n, 0..4usize, any::<u64>()).prop_map(|(r, e, s)| Piece::Example(r, e, s)),
+        2 => (0..n, 0..4usize, any::<bool>()).prop_map(|(r, k, u)| Piece::Keyword(r, k, u)),
+        3 => "[ -~\t\n]{0,60}".prop_map(Piece::Noise),
+        1 => (prop::sample::select(b"aZ9 =/+\n".to_vec()), 0..2500usize)
+            .prop_map(|(b, len)| Piece::Run(b, len)),
+        3 => prop::sample::select(vec![" ", "\n", "\r\n", "=", ": ", "\"", "'", "\t", "\\n"])
+            .prop_map(Piece::Separator),
+    ]
+}
+
+fn render(pieces: &[Piece]) -> Vec<u8> {
+    let rules = rules().rules();
+    let mut out = Vec::new();
+    for p in pieces {
+        match p {
+            Piece::Example(r, e, seed) => {
+                let rule = &rules[*r];
+                if rule.examples.is_empty() {
+                    continue;
+                }
+                let example = &rule.examples[e % rule.examples.len()];
+                let (text, _) = generate::expand(example.text(), *seed).expect("examples expand");
+                out.extend_from_slice(text.as_bytes());
+            }
+            Piece::Keyword(r, k, upper) => {
+                let kws = &rules[*r].keywords;
+                let kw = &kws[k % kws.len()];
+                if *upper {
+                    out.extend_from_slice(kw.to_ascii_uppercase().as_bytes());
+                } else {
+                    out.extend_from_slice(kw.as_bytes());
+                }
+            }
+            Piece::Noise(s) => out.extend_from_slice(s.as_bytes()),
+            Piece::Run(b, len) => out.extend(std::iter::repeat_n(*b, *len)),
+            Piece::Separator(s) => out.extend_from_slice(s.as_bytes()),
+        }
+    }
+    out
+}
+
+/// How far the matcher looks back from a keyword and on past its window for a line
+/// boundary (`MAX_LOOKBEHIND` and `LINE_TAIL` in the matcher).
+const LOOKBEHIND: usize = 1024;
+const LINE_TAIL: usize = 256;
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Whether one of `rule`'s keywords stands where the matcher's window around it covers
+/// `span`: from the keyword's line start (at most [`LOOKBEHIND`] back) to the line end
+/// after the keyword plus the rule's window (at most [`LINE_TAIL`] further).
+fn keyword_window_covers(data: &[u8], lower: &[u8], rule: &Rule, span: Span) -> bool {
+    rule.keywords.iter().any(|k| {
+        let k = k.as_bytes();
+        let mut from = 0;
+        while let Some(i) = find(&lower[from..], k) {
+            let at = from + i;
+            let lo = at.saturating_sub(LOOKBEHIND);
+            let start = data[lo..at]
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(lo, |j| lo + j + 1);
+            let reach = (at + k.len() + rule.window).min(data.len());
+            let hi = (reach + LINE_TAIL).min(data.len());
+            let end = data[reach..hi]
+                .iter()
+                .position(|b| *b == b'\n')
+                .map_or(hi, |j| reach + j);
+            if start <= span.start && span.end <= end {
+                return true;
+            }
+            from = at + 1;
+        }
+        false
+    })
+}
+
+/// What is wrong when the two paths differ in more than the allowed way.
+fn disagreement(data: &[u8], fast: &[Finding], slow: &[Finding]) -> Option<String> {
+    let key = |f: &Finding| (f.rule_id.to_string(), f.span);
+    let lower = data.to_ascii_lowercase();
+    let mut excused = Vec::new();
+    for s in slow
+        .iter()
+        .filter(|s| !fast.iter().any(|f| key(f) == key(s)))
+    {
+        let rule = rules()
+            .get(&s.rule_id)
+            .expect("findings name rules of the set");
+        if keyword_window_covers(data, &lower, rule, s.span) {
+            return Some(format!(
+                "the keyword-window path lost {} at {}..{}, inside a window of its keyword",
+                s.rule_id, s.span.start, s.span.end
+            ));
+        }
+        excused.push(s.span);
+    }
+    fast.iter()
+        .filter(|f| !slow.iter().any(|s| key(s) == key(f)))
+        .find(|f| !excused.iter().any(|e| e.overlaps(&f.span)))
+        .map(|f| {
+            format!(
+                "the keyword-window path found {} at {}..{}, which the whole-blob path lacks",
+                f.rule_id, f.span.start, f.span.end
+            )
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(192))]
+
+    #[test]
+    fn prefilter_finds_what_whole_blob_regexes_find(
+        pieces in prop::collection::vec(piece(), 1..24)
+    ) {
+        let data = render(&pieces);
+        let blob = Blob::new(Origin::Stdin, &data);
+        let m = matcher();
+        let fast = m.scan(&blob);
+        let slow = m.scan_reference(&blob);
+        let problem = disagreement(&data, &fast, &slow);
+        prop_assert!(problem.is_none(), "{}", problem.unwrap_or_default());
+
+    }
+}
+
