@@ -293,12 +293,12 @@ impl Matcher {
     fn confirm(&self, ri: u32, data: &[u8], lo: usize, hi: usize, out: &mut Vec<Candidate>) {
         let rule = &self.rules.rules()[ri as usize];
         let hay = &data[lo..hi];
-        let Ok(regex) = rule.regex() else {
+        let (Ok(regex), Ok(secret_group)) = (rule.regex(), rule.secret_group()) else {
             // Only a built-in rule can fail here, and its tests compile every one.
             return;
         };
         for caps in regex.captures_iter(hay) {
-            let Some(g) = caps.get(rule.secret_group) else {
+            let Some(g) = caps.get(secret_group) else {
                 continue;
             };
             if g.is_empty() {

@@ -23,14 +23,10 @@ pub struct Rule {
     pub keywords: Vec<String>,
     /// The regex as the rule file wrote it.
     pub pattern: String,
-    /// What is compiled: `pattern` with large counted repetitions relaxed (see
-    /// `simplify`).
-    compiled_pattern: String,
-    /// Compiled on first use, so start-up costs nothing for rules whose keywords never
-    /// occur (a pre-commit run on one file triggers a handful of rules).
-    regex: OnceLock<Result<Regex, String>>,
-    /// Index of the `secret` capture group.
-    pub secret_group: usize,
+    /// Compiled on first use (from `pattern` with large counted repetitions relaxed, see
+    /// `simplify`), so start-up costs nothing for rules whose keywords never occur (a
+    /// pre-commit run on one file triggers a handful of rules).
+    compiled: OnceLock<Result<CompiledRegex, String>>,
     pub min_entropy: Option<f64>,
     pub confidence: Confidence,
     pub tags: Vec<String>,
@@ -48,6 +44,13 @@ pub struct Rule {
     pub source: String,
 }
 
+/// A rule's regex and the index of its `secret` capture group.
+#[derive(Debug, Clone)]
+struct CompiledRegex {
+    regex: Regex,
+    secret_group: usize,
+}
+
 /// A compiled `[rules.companion]`.
 #[derive(Debug, Clone)]
 pub struct Companion {
@@ -63,13 +66,32 @@ impl Rule {
     /// The compiled regex. Compilation happens once, on first use; a regex that exceeds
     /// the size limits is an error naming the rule.
     pub fn regex(&self) -> Result<&Regex, RuleError> {
-        self.regex
+        self.compiled().map(|c| &c.regex)
+    }
+
+    /// The capture index of the `secret` group in [`Rule::regex`].
+    pub fn secret_group(&self) -> Result<usize, RuleError> {
+        self.compiled().map(|c| c.secret_group)
+    }
+
+    fn compiled(&self) -> Result<&CompiledRegex, RuleError> {
+        self.compiled
             .get_or_init(|| {
-                RegexBuilder::new(&self.compiled_pattern)
+                let pattern = crate::simplify::simplify(&self.pattern)
+                    .map_err(|e| format!("regex does not compile: {e}"))?;
+                let regex = RegexBuilder::new(&pattern)
                     .size_limit(REGEX_SIZE_LIMIT)
                     .dfa_size_limit(REGEX_SIZE_LIMIT)
                     .build()
-                    .map_err(|e| format!("regex does not compile: {e}"))
+                    .map_err(|e| format!("regex does not compile: {e}"))?;
+                let secret_group = regex
+                    .capture_names()
+                    .position(|n| n == Some("secret"))
+                    .ok_or("regex has no named group `secret`")?;
+                Ok(CompiledRegex {
+                    regex,
+                    secret_group,
+                })
             })
             .as_ref()
             .map_err(|e| RuleError::invalid(&self.source, &self.id, e.clone()))
@@ -200,7 +222,7 @@ impl RuleSetBuilder {
                     "is defined twice in this file",
                 ));
             }
-            let rule = compile(file, spec)?;
+            let rule = compile(file, spec, eager)?;
             if eager {
                 rule.regex()?;
             }
@@ -308,7 +330,9 @@ fn is_kebab(id: &str) -> bool {
         && !id.contains("--")
 }
 
-fn compile(file: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
+/// `validate_regex`: parse the regex now (user rules); built-in rules skip it, as start-up
+/// time matters and their tests validate every one.
+fn compile(file: &str, spec: RuleSpec, validate_regex: bool) -> Result<Rule, RuleError> {
     let bad = |p: String| RuleError::invalid(file, &spec.id, p);
     if !is_kebab(&spec.id) {
         return Err(bad("id must be kebab-case (a-z, 0-9, single dashes)".into()));
@@ -331,19 +355,20 @@ fn compile(file: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
             return Err(bad(format!("keyword `{k}` is not ASCII")));
         }
     }
-    let compiled_pattern = crate::simplify::simplify(&spec.regex)
-        .map_err(|e| bad(format!("regex does not compile: {e}")))?;
-    // Validate without compiling: parsing is a thousand times cheaper, and the built-in
-    // catalog's full compilation is checked by its tests and `rules check`.
-    let hir = regex_syntax::ParserBuilder::new()
-        .utf8(false)
-        .build()
-        .parse(&compiled_pattern)
-        .map_err(|e| bad(format!("regex does not compile: {e}")))?;
-    let secret_group =
-        secret_group_index(&hir).ok_or_else(|| bad("regex has no named group `secret`".into()))?;
-    if hir.properties().minimum_len() == Some(0) {
-        return Err(bad("regex matches the empty string".into()));
+    if validate_regex {
+        let simplified = crate::simplify::simplify(&spec.regex)
+            .map_err(|e| bad(format!("regex does not compile: {e}")))?;
+        let hir = regex_syntax::ParserBuilder::new()
+            .utf8(false)
+            .build()
+            .parse(&simplified)
+            .map_err(|e| bad(format!("regex does not compile: {e}")))?;
+        if secret_group_index(&hir).is_none() {
+            return Err(bad("regex has no named group `secret`".into()));
+        }
+        if hir.properties().minimum_len() == Some(0) {
+            return Err(bad("regex matches the empty string".into()));
+        }
     }
     if let Some(e) = spec.min_entropy {
         if !(0.0..=8.0).contains(&e) {
@@ -390,9 +415,7 @@ fn compile(file: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
             .map(|k| k.to_ascii_lowercase())
             .collect(),
         pattern: spec.regex,
-        compiled_pattern,
-        regex: OnceLock::new(),
-        secret_group,
+        compiled: OnceLock::new(),
         min_entropy: spec.min_entropy,
         confidence: spec.confidence,
         tags: spec.tags,
@@ -487,6 +510,20 @@ negative_examples = ["demo_short"]
         assert!(e.contains("malformed rule file rules/x.toml"), "{e}");
         let e = err(&GOOD.replace("tags = [\"t\"]", "tags = [\"t\"]\nbogus = 1"));
         assert!(e.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn every_builtin_file_passes_the_checks_user_rules_get() {
+        // Built-ins skip regex validation at start-up; this is where they get it.
+        for (name, text) in crate::builtin_files() {
+            let mut b = RuleSetBuilder::new();
+            if let Err(e) = b.add_toml(name, text) {
+                panic!("{e}");
+            }
+            for rule in b.build().unwrap().rules() {
+                rule.secret_group().unwrap();
+            }
+        }
     }
 
     #[test]
