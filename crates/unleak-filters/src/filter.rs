@@ -25,6 +25,8 @@ pub enum Reason {
     Stopword(String),
     /// An `unleak:allow` comment on the secret's line.
     Inline,
+    /// unleak's own baseline file: its fingerprint key is a salt, not a credential.
+    OwnBaseline,
 }
 
 impl fmt::Display for Reason {
@@ -34,6 +36,7 @@ impl fmt::Display for Reason {
             Reason::Regex(r) => write!(f, "value allowed by regex `{r}`"),
             Reason::Stopword(w) => write!(f, "value contains stopword `{w}`"),
             Reason::Inline => f.write_str("unleak:allow comment"),
+            Reason::OwnBaseline => write!(f, "unleak's own {}", crate::BASELINE_FILE),
         }
     }
 }
@@ -65,6 +68,9 @@ impl Filter {
     /// Why `finding`, found at `rel_path` (relative to the configuration's root, `/`
     /// separated), is allowed; `None` if it stands.
     pub fn reason(&self, finding: &Finding, rel_path: &str) -> Option<Reason> {
+        if rel_path.rsplit(['/', '\\']).next() == Some(crate::BASELINE_FILE) {
+            return Some(Reason::OwnBaseline);
+        }
         let allow = &self.allowlist;
         if let Some(set) = &allow.paths {
             if let Some(i) = set.matches(rel_path).first() {
@@ -162,6 +168,11 @@ pub(crate) mod tests {
             Some(Reason::Stopword("dummy".into()))
         );
         assert_eq!(r("src/a.env", "tok_live_1"), None);
+        assert_eq!(
+            r("svc/.unleak-baseline.json", "tok_live_1"),
+            Some(Reason::OwnBaseline)
+        );
+        assert_eq!(r("svc/x.unleak-baseline.json", "tok_live_1"), None);
     }
 
     #[test]
