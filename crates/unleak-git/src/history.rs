@@ -12,11 +12,19 @@
 //!   only ever reached from depth d-1, so all of its carry is in before it is expanded. What
 //!   remains per (blob, path) is the number of commits that hold that blob at that path, the
 //!   earliest of them, and whether HEAD holds it; paths are interned.
-//! - Blobs are then read raw from the object database and scanned once each, in parallel
-//!   (one `Repository` handle per worker), and dropped right after; only findings are kept.
+//!   Trees are read raw by the worker pool (one `Repository` handle each), a batch at a time,
+//!   while this thread folds the previous batch into the maps in a fixed order.
+//! - Blobs are then read once each, in parallel, and dropped right after scanning; only
+//!   findings are kept. Packed blobs are read straight from their packs in pack order, each
+//!   delta chain resolved once from its base (see `pack`); the rest (loose objects,
+//!   alternates, anything the pack reader hands back) through libgit2 one at a time.
+//! - Provenance is kept per (blob, path) only as a count, an earliest commit index and a flag;
+//!   commit facts (author, date, summary) are read only for the commits that introduced a
+//!   finding.
 //!
 //! Does not own: ranges and the index (range, staged), matching (the matcher).
 
+use crate::pack;
 use crate::paths::{PathId, PathInterner, ROOT};
 use crate::repo::{self, read_blob, CommitFacts, RawBlob, ShallowInfo, Skipped};
 use crate::GitError;
@@ -25,6 +33,7 @@ use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 use unleak_core::{Blob, Finding, Fingerprint, GitProvenance, Origin};
 use unleak_matcher::Matcher;
 
@@ -114,7 +123,26 @@ pub fn scan_history(
         errors: repo::check_packs(&repo, repo_path),
         ..HistoryScan::default()
     };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .thread_name(|i| format!("unleak-git-{i}"))
+        .build()
+        .map_err(|e| GitError::Git {
+            repo: repo_path.to_path_buf(),
+            context: "starting scan threads".into(),
+            message: e.to_string(),
+        })?;
+    let mut clock = Instant::now();
+    let mut lap = |phase: &str| {
+        tracing::debug!(
+            phase,
+            ms = clock.elapsed().as_millis() as u64,
+            "history scan phase"
+        );
+        clock = Instant::now();
+    };
     let roots = roots(&repo, repo_path, opts, &mut out)?;
+    lap("roots");
     let mut commits = walk_commits(
         &repo,
         repo_path,
@@ -126,6 +154,7 @@ pub fn scan_history(
         commits = select(commits, opts.since, opts.max_commits);
     }
     out.commits_walked = commits.len() as u64;
+    lap("commit walk");
     let head_tree = repo
         .head()
         .and_then(|h| h.peel_to_tree())
@@ -133,7 +162,17 @@ pub fn scan_history(
         .ok();
 
     let mut paths = PathInterner::new();
-    let pairs = provenance(&repo, repo_path, &commits, head_tree, &mut paths, &mut out);
+    let pairs = provenance(
+        &pool,
+        repo.path(),
+        repo.commondir(),
+        repo_path,
+        &commits,
+        head_tree,
+        &mut paths,
+        &mut out,
+    );
+    lap("provenance");
 
     let mut blobs: Vec<Oid> = pairs
         .iter()
@@ -152,14 +191,16 @@ pub fn scan_history(
     blobs.extend(unreachable.iter().copied());
 
     let scanned = scan_blobs(
+        &pool,
         repo.path(),
+        repo.commondir(),
         repo_path,
         &blobs,
         matcher,
         opts.max_blob_size,
-        opts.threads,
-    )?;
+    );
     drop(blobs);
+    lap("blob scan");
     out.blobs_scanned = scanned.scanned;
     out.bytes_scanned = scanned.bytes;
     out.binary_skipped = scanned.binary;
@@ -191,6 +232,7 @@ pub fn scan_history(
 
     report_problems(repo_path, scanned.problems, &places, &paths, &mut out);
     out.findings = fold_findings(&repo, scanned.found, &places, &paths, &commits);
+    lap("fold");
     Ok(out)
 }
 
@@ -412,10 +454,34 @@ impl Carry {
     }
 }
 
+/// Trees read in parallel at once during provenance: enough to keep every worker busy,
+/// few enough that their listings stay small.
+const TREE_BATCH: usize = 4096;
+
+/// A tree's entries, or why it could not be read.
+/// A tree's raw content (checked to parse), or why it could not be read. Raw and shared
+/// with the pack reader's cache, so a batch of listings costs what the trees weigh.
+type TreeListing = Result<Arc<[u8]>, git2::Error>;
+
+/// One entry of a tree, borrowed from its raw form.
+struct TreeEntry<'a> {
+    mode: u32,
+    id: Oid,
+    name: &'a [u8],
+}
+
 /// For every (blob, path) in the trees of `commits` (and of HEAD): how many commits hold it,
 /// the earliest, and whether HEAD does.
+///
+/// Trees are read by the pool's workers (from the packs, else libgit2), a batch at a time,
+/// while this thread folds the previous batch into the maps: reading and inflating trees is
+/// most of the cost, and interning and summing must stay in one sorted order so that ids,
+/// errors and skips come out the same on every run.
+#[allow(clippy::too_many_arguments)]
 fn provenance(
-    repo: &Repository,
+    pool: &rayon::ThreadPool,
+    git_dir: &Path,
+    common_dir: &Path,
     shown: &Path,
     commits: &[CommitNode],
     head_tree: Option<Oid>,
@@ -446,46 +512,159 @@ fn provenance(
     }
     let mut blobs: HashMap<(Oid, PathId), Carry> = HashMap::new();
     let mut submodules: HashSet<PathId> = HashSet::new();
+    let reader = pack::TreeReader::new(&repo::sound_packs(common_dir), pool.current_num_threads());
+    let read_batch = |batch: &[((Oid, PathId), Carry)]| -> Vec<TreeListing> {
+        // Read in pack order (a delta's base lies before it, so the reader's cache of recent
+        // objects holds it), answer in batch order.
+        let mut order: Vec<(Option<(usize, u64)>, usize)> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, ((id, _), _))| (reader.locate(*id), i))
+            .collect();
+        order.sort_unstable();
+        let mut read: Vec<(usize, TreeListing)> = order
+            .par_iter()
+            .map_init(
+                || None,
+                |fallback: &mut Option<Result<Repository, GitError>>, &(at, i)| {
+                    let id = batch[i].0 .0;
+                    let packed = at
+                        .and_then(|at| reader.read_tree(at))
+                        .filter(|raw| parse_tree(raw).is_some());
+                    if let Some(raw) = packed {
+                        return (i, Ok(raw));
+                    }
+                    // Loose, in an alternate, or refused by the pack reader: libgit2 reads
+                    // it, and names any problem.
+                    let repo = fallback.get_or_insert_with(|| repo::open_worker(git_dir, shown));
+                    let listing = match repo {
+                        Ok(r) => read_tree(r, id),
+                        Err(e) => Err(git2::Error::from_str(&e.to_string())),
+                    };
+                    (i, listing)
+                },
+            )
+            .collect();
+        read.sort_unstable_by_key(|(i, _)| *i);
+        read.into_iter().map(|(_, listing)| listing).collect()
+    };
     while !level.is_empty() {
         let mut nodes: Vec<((Oid, PathId), Carry)> = level.into_iter().collect();
-        // Sorted so interning, errors and skips come out the same on every run.
         nodes.sort_unstable_by_key(|((oid, dir), _)| (*dir, *oid));
         let mut next: HashMap<(Oid, PathId), Carry> = HashMap::new();
-        for ((tree_id, dir), carry) in nodes {
-            let tree = match repo.find_tree(tree_id) {
-                Ok(t) => t,
-                Err(e) => {
-                    let at = (dir != ROOT).then(|| paths.path(dir));
-                    out.errors
-                        .push(GitError::object(shown, "tree", tree_id, at, &e));
-                    continue;
-                }
-            };
-            for entry in tree.iter() {
-                let child = paths.child(dir, entry.name_bytes());
-                match entry.filemode() {
-                    0o040000 => next
-                        .entry((entry.id(), child))
-                        .or_insert(Carry::EMPTY)
-                        .absorb(carry),
-                    0o160000 => {
-                        if submodules.insert(child) {
-                            out.skipped.push(Skipped {
-                                what: format!("submodule `{}`", paths.path(child)),
-                                why: "a gitlink to a commit of another repository; scan that repository on its own".into(),
-                            });
-                        }
-                    }
-                    _ => blobs
-                        .entry((entry.id(), child))
-                        .or_insert(Carry::EMPTY)
-                        .absorb(carry),
-                }
-            }
+        let batches: Vec<&[((Oid, PathId), Carry)]> = nodes.chunks(TREE_BATCH).collect();
+        let mut listings = pool.install(|| read_batch(batches[0]));
+        for (i, batch) in batches.iter().enumerate() {
+            let ahead = batches.get(i + 1);
+            let (_, read_ahead) = pool.install(|| {
+                rayon::join(
+                    || {
+                        fold_trees(
+                            batch,
+                            std::mem::take(&mut listings),
+                            shown,
+                            paths,
+                            &mut next,
+                            &mut blobs,
+                            &mut submodules,
+                            out,
+                        )
+                    },
+                    || ahead.map(|b| read_batch(b)),
+                )
+            });
+            listings = read_ahead.unwrap_or_default();
         }
         level = next;
     }
     blobs
+}
+
+/// Pass each tree's carry to its entries: subtrees into `next`, blobs into `blobs`.
+#[allow(clippy::too_many_arguments)]
+fn fold_trees(
+    batch: &[((Oid, PathId), Carry)],
+    listings: Vec<TreeListing>,
+    shown: &Path,
+    paths: &mut PathInterner,
+    next: &mut HashMap<(Oid, PathId), Carry>,
+    blobs: &mut HashMap<(Oid, PathId), Carry>,
+    submodules: &mut HashSet<PathId>,
+    out: &mut HistoryScan,
+) {
+    for (&((tree_id, dir), carry), listing) in batch.iter().zip(listings) {
+        let entries = match &listing {
+            // Checked when read.
+            Ok(raw) => parse_tree(raw).unwrap_or_default(),
+            Err(e) => {
+                let at = (dir != ROOT).then(|| paths.path(dir));
+                out.errors
+                    .push(GitError::object(shown, "tree", tree_id, at, &e));
+                continue;
+            }
+        };
+        for entry in entries {
+            let child = paths.child(dir, entry.name);
+            match entry.mode {
+                0o040000 => next
+                    .entry((entry.id, child))
+                    .or_insert(Carry::EMPTY)
+                    .absorb(carry),
+                0o160000 => {
+                    if submodules.insert(child) {
+                        out.skipped.push(Skipped {
+                            what: format!("submodule `{}`", paths.path(child)),
+                            why: "a gitlink to a commit of another repository; scan that repository on its own".into(),
+                        });
+                    }
+                }
+                _ => blobs
+                    .entry((entry.id, child))
+                    .or_insert(Carry::EMPTY)
+                    .absorb(carry),
+            }
+        }
+    }
+}
+
+/// The entries of tree `id`, read raw from the object database.
+fn read_tree(repo: &Repository, id: Oid) -> TreeListing {
+    let odb = repo.odb()?;
+    let object = odb.read(id)?;
+    if object.kind() != ObjectType::Tree {
+        return Err(git2::Error::from_str(&format!(
+            "expected a tree, found a {}",
+            object.kind().str()
+        )));
+    }
+    match parse_tree(object.data()) {
+        Some(_) => Ok(object.data().into()),
+        None => Err(git2::Error::from_str(&format!("tree {id} is malformed"))),
+    }
+}
+
+/// Parse a raw tree: entries of `MODE SP NAME NUL` and a 20-byte id.
+fn parse_tree(mut data: &[u8]) -> Option<Vec<TreeEntry<'_>>> {
+    let mut entries = Vec::new();
+    while !data.is_empty() {
+        let space = memchr::memchr(b' ', data)?;
+        let mode = std::str::from_utf8(&data[..space]).ok()?;
+        let mode = u32::from_str_radix(mode, 8).ok()?;
+        let rest = &data[space + 1..];
+        let nul = memchr::memchr(0, rest)?;
+        let name = &rest[..nul];
+        let id = rest.get(nul + 1..nul + 21)?;
+        if name.is_empty() {
+            return None;
+        }
+        entries.push(TreeEntry {
+            mode,
+            id: Oid::from_bytes(id).ok()?,
+            name,
+        });
+        data = &rest[nul + 21..];
+    }
+    Some(entries)
 }
 
 /// Why a blob was not scanned.
@@ -517,24 +696,27 @@ impl Scanned {
 }
 
 fn scan_blobs(
+    pool: &rayon::ThreadPool,
     git_dir: &Path,
+    common_dir: &Path,
     shown: &Path,
     oids: &[Oid],
     matcher: &Matcher,
     max_size: u64,
-    threads: usize,
-) -> Result<Scanned, GitError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("unleak-git-{i}"))
-        .build()
-        .map_err(|e| GitError::Git {
-            repo: shown.to_path_buf(),
-            context: "starting scan threads".into(),
-            message: e.to_string(),
-        })?;
+) -> Scanned {
+    let packs = repo::sound_packs(common_dir);
     let mut scanned = pool.install(|| {
-        oids.par_iter()
+        // Packed blobs first, in pack order; whatever that cannot resolve goes through
+        // libgit2 one by one (see `pack`).
+        let (states, left) = pack::read_blobs(
+            &packs,
+            oids,
+            max_size,
+            Scanned::default,
+            |acc: &mut Scanned, oid, data| scan_content(oid, data, matcher, acc),
+        );
+        let by_id = left
+            .par_iter()
             .with_min_len(64)
             .fold(
                 || (repo::open_worker(git_dir, shown), Scanned::default()),
@@ -547,11 +729,12 @@ fn scan_blobs(
                 },
             )
             .map(|(_, acc)| acc)
-            .reduce(Scanned::default, Scanned::merge)
+            .reduce(Scanned::default, Scanned::merge);
+        states.into_iter().fold(by_id, Scanned::merge)
     });
     scanned.found.sort_unstable_by_key(|(oid, _)| *oid);
     scanned.problems.sort_unstable_by_key(|(oid, _)| *oid);
-    Ok(scanned)
+    scanned
 }
 
 fn scan_one(repo: &Repository, oid: Oid, matcher: &Matcher, max_size: u64, acc: &mut Scanned) {
@@ -563,26 +746,31 @@ fn scan_one(repo: &Repository, oid: Oid, matcher: &Matcher, max_size: u64, acc: 
             return;
         }
     };
-    let read = read_blob(&odb, oid, max_size);
-    match read {
-        Ok(RawBlob::Text(object)) => {
-            let data = object.data();
-            acc.scanned += 1;
-            acc.bytes += data.len() as u64;
-            // The origin is filled in per path when findings are folded.
-            let mut found = matcher.scan(&Blob::new(Origin::Stdin, data));
-            // A secret repeated inside one blob is one occurrence: keep the first.
-            let mut seen: HashSet<(Arc<str>, Fingerprint)> = HashSet::new();
-            found.retain(|f| seen.insert((f.rule_id.clone(), f.fingerprint.clone())));
-            if !found.is_empty() {
-                acc.found.push((oid, found));
-            }
-        }
+    match read_blob(&odb, oid, max_size) {
+        Ok(RawBlob::Text(object)) => scan_content(oid, object.data(), matcher, acc),
         Ok(RawBlob::Binary) => acc.binary += 1,
         Ok(RawBlob::TooLarge(size)) => acc.problems.push((oid, Problem::TooLarge(size))),
         Err(e) => acc
             .problems
             .push((oid, Problem::Failed(e.message().to_string()))),
+    };
+}
+
+/// Scan one blob's content (binary ones are only counted).
+fn scan_content(oid: Oid, data: &[u8], matcher: &Matcher, acc: &mut Scanned) {
+    if repo::is_binary(data) {
+        acc.binary += 1;
+        return;
+    }
+    acc.scanned += 1;
+    acc.bytes += data.len() as u64;
+    // The origin is filled in per path when findings are folded.
+    let mut found = matcher.scan(&Blob::new(Origin::Stdin, data));
+    // A secret repeated inside one blob is one occurrence: keep the first.
+    let mut seen: HashSet<(Arc<str>, Fingerprint)> = HashSet::new();
+    found.retain(|f| seen.insert((f.rule_id.clone(), f.fingerprint.clone())));
+    if !found.is_empty() {
+        acc.found.push((oid, found));
     }
 }
 
@@ -725,5 +913,37 @@ fn introduced(repo: &Repository, commits: &[CommitNode], index: u32) -> CommitFa
     match commits.get(index as usize) {
         Some(node) => CommitFacts::read(repo, node.id),
         None => CommitFacts::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_trees_parse_and_malformed_ones_do_not() {
+        let mut raw = Vec::new();
+        raw.extend_from_slice(b"100644 a.txt\0");
+        raw.extend_from_slice(&[1u8; 20]);
+        raw.extend_from_slice(b"40000 src\0");
+        raw.extend_from_slice(&[2u8; 20]);
+        raw.extend_from_slice(b"160000 vendor\0");
+        raw.extend_from_slice(&[3u8; 20]);
+        let entries = parse_tree(&raw).unwrap();
+        let got: Vec<(u32, &[u8], Oid)> = entries.iter().map(|e| (e.mode, e.name, e.id)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (0o100644, &b"a.txt"[..], Oid::from_bytes(&[1; 20]).unwrap()),
+                (0o040000, &b"src"[..], Oid::from_bytes(&[2; 20]).unwrap()),
+                (0o160000, &b"vendor"[..], Oid::from_bytes(&[3; 20]).unwrap()),
+            ]
+        );
+        assert_eq!(parse_tree(b"").map(|e| e.len()), Some(0));
+        // Cut-off id, no NUL, a mode that is not octal, an empty name.
+        assert!(parse_tree(&raw[..raw.len() - 1]).is_none());
+        assert!(parse_tree(b"100644 a.txt").is_none());
+        assert!(parse_tree(b"10064x a\0aaaaaaaaaaaaaaaaaaaa").is_none());
+        assert!(parse_tree(b"100644 \0aaaaaaaaaaaaaaaaaaaa").is_none());
     }
 }

@@ -15,6 +15,7 @@
 mod changes;
 mod error;
 mod history;
+mod pack;
 mod paths;
 mod range;
 mod repo;

@@ -12,7 +12,7 @@
 use crate::GitError;
 use git2::{ObjectType, Odb, OdbObject, Oid, Repository, RepositoryOpenFlags};
 use std::ffi::OsStr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 /// Bytes looked at to decide that a blob is binary, as git does.
@@ -39,7 +39,7 @@ pub struct Skipped {
 /// first open. It is a process-wide libgit2 option and this crate is the only user of
 /// libgit2 in unleak.
 pub(crate) fn open(path: &Path) -> Result<Repository, GitError> {
-    disable_owner_validation();
+    set_global_options();
     Repository::open_ext(path, RepositoryOpenFlags::NO_SEARCH, &[] as &[&OsStr]).map_err(|e| {
         let hint = if e.code() == git2::ErrorCode::NotFound {
             " (unleak opens exactly the given directory: pass the top of the work tree or the git directory)"
@@ -56,7 +56,7 @@ pub(crate) fn open(path: &Path) -> Result<Repository, GitError> {
 /// A second handle on an open repository, for a worker thread (`Repository` is not
 /// `Sync`). Opened bare: workers only read objects.
 pub(crate) fn open_worker(git_dir: &Path, shown: &Path) -> Result<Repository, GitError> {
-    disable_owner_validation();
+    set_global_options();
     Repository::open_ext(
         git_dir,
         RepositoryOpenFlags::NO_SEARCH | RepositoryOpenFlags::NO_DOTGIT | RepositoryOpenFlags::BARE,
@@ -68,42 +68,37 @@ pub(crate) fn open_worker(git_dir: &Path, shown: &Path) -> Result<Repository, Gi
     })
 }
 
-fn disable_owner_validation() {
+fn set_global_options() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // SAFETY: libgit2's global options are not synchronised; `Once` makes this the only
         // write, and it happens before this crate opens any repository.
         let _ = unsafe { git2::opts::set_verify_owner_validation(false) };
+        // Every mode reads each tree and commit about once, so libgit2's object cache (up to
+        // 256 MiB by default) would only hold what is never asked for again.
+        git2::opts::enable_caching(false);
+        // SAFETY: as above. Packs are mapped in windows of this size, and windows beyond the
+        // limit are unmapped, so mapped pack pages stay a bounded part of resident memory
+        // (by default a 64-bit libgit2 maps whole packs, up to 8 GiB).
+        let _ = unsafe { git2::opts::set_mwindow_size(MAP_WINDOW) };
+        let _ = unsafe { git2::opts::set_mwindow_mapped_limit(MAP_LIMIT) };
     });
 }
+
+/// Size of one mapped window of a pack.
+const MAP_WINDOW: usize = 16 * 1024 * 1024;
+/// Most bytes of packs libgit2 keeps mapped at once.
+const MAP_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Check every local packfile against its index: a pack ends with the SHA-1 of its
 /// content, and its `.idx` records that same checksum just before its own. A pack cut
 /// short or overwritten fails this, and libgit2 would otherwise only say "object not found"
 /// for everything inside it. Reads 40 bytes per pack.
 pub(crate) fn check_packs(repo: &Repository, shown: &Path) -> Vec<GitError> {
-    let dir = repo.commondir().join("objects").join("pack");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    let mut packs: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "pack"))
-        .collect();
-    packs.sort();
     let mut errors = Vec::new();
-    for pack in packs {
-        let idx = pack.with_extension("idx");
-        // A pack without an index is one still being written by git; libgit2 ignores it.
-        if !idx.exists() {
+    for pack in indexed_packs(repo.commondir()) {
+        let Some(problem) = pack_problem(&pack) else {
             continue;
-        }
-        let problem = match (tail(&pack, 0, 20), tail(&idx, 20, 20)) {
-            (Ok(Some(a)), Ok(Some(b))) if a == b => continue,
-            (Ok(Some(_)), Ok(Some(_))) => "its checksum differs from the one in its index".into(),
-            (Ok(None), _) => "it is shorter than a pack trailer".into(),
-            (_, Ok(None)) => "its index is shorter than an index trailer".into(),
-            (Err(e), _) | (_, Err(e)) => e.to_string(),
         };
         let pack = pack
             .strip_prefix(repo.commondir())
@@ -116,6 +111,42 @@ pub(crate) fn check_packs(repo: &Repository, shown: &Path) -> Vec<GitError> {
         });
     }
     errors
+}
+
+/// The packs under the shared git directory `common_dir` that pass [`check_packs`], sorted
+/// by name.
+pub(crate) fn sound_packs(common_dir: &Path) -> Vec<PathBuf> {
+    indexed_packs(common_dir)
+        .into_iter()
+        .filter(|p| pack_problem(p).is_none())
+        .collect()
+}
+
+/// Every `.pack` with an `.idx` beside it, sorted by name. A pack without an index is one
+/// still being written by git; libgit2 ignores it.
+fn indexed_packs(common_dir: &Path) -> Vec<PathBuf> {
+    let dir = common_dir.join("objects").join("pack");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut packs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "pack") && p.with_extension("idx").exists())
+        .collect();
+    packs.sort();
+    packs
+}
+
+/// Why the trailer of `pack` does not match its index, if it does not.
+fn pack_problem(pack: &Path) -> Option<String> {
+    let idx = pack.with_extension("idx");
+    Some(match (tail(pack, 0, 20), tail(&idx, 20, 20)) {
+        (Ok(Some(a)), Ok(Some(b))) if a == b => return None,
+        (Ok(Some(_)), Ok(Some(_))) => "its checksum differs from the one in its index".into(),
+        (Ok(None), _) => "it is shorter than a pack trailer".into(),
+        (_, Ok(None)) => "its index is shorter than an index trailer".into(),
+        (Err(e), _) | (_, Err(e)) => e.to_string(),
+    })
 }
 
 /// `len` bytes ending `skip` bytes before the end of `path`; `None` if it is too short.
@@ -157,11 +188,15 @@ pub(crate) fn read_blob<'odb>(
         return Ok(RawBlob::TooLarge(size as u64));
     }
     let object = odb.read(oid)?;
-    let data = object.data();
-    if memchr::memchr(0, &data[..data.len().min(BINARY_PROBE)]).is_some() {
+    if is_binary(object.data()) {
         return Ok(RawBlob::Binary);
     }
     Ok(RawBlob::Text(object))
+}
+
+/// Whether `data` is binary, as git decides: a NUL byte in its first 8 KiB.
+pub(crate) fn is_binary(data: &[u8]) -> bool {
+    memchr::memchr(0, &data[..data.len().min(BINARY_PROBE)]).is_some()
 }
 
 /// The facts about a commit that a finding reports.
