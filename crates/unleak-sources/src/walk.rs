@@ -438,7 +438,11 @@ mod tests {
             covered = offset + len;
             if offset <= marker_at {
                 assert_eq!(line, 1);
-                assert_eq!(column, offset + 1, "ASCII: the column is the offset on line 1");
+                assert_eq!(
+                    column,
+                    offset + 1,
+                    "ASCII: the column is the offset on line 1"
+                );
             }
             if let Some(at) = at {
                 assert_eq!(column + at, marker_at + 1, "the marker's exact column");
