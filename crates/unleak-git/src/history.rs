@@ -599,7 +599,7 @@ fn fold_trees(
             Err(e) => {
                 let at = (dir != ROOT).then(|| paths.path(dir));
                 out.errors
-                    .push(GitError::object(shown, "tree", tree_id, at, &e));
+                    .push(GitError::object(shown, "tree", tree_id, at, e));
                 continue;
             }
         };
