@@ -568,6 +568,8 @@ fn push(
         return;
     }
     if let Some(text) = decode_base64_text(value) {
+        // Judged by what it encodes only: base64 of a reference (`_vaultkv2:…`) or of a
+        // placeholder is not a credential because its encoding looks random.
         if looks_like_credential(&text, class, strength) {
             out.push(Pair {
                 class,
@@ -575,8 +577,8 @@ fn push(
                 end: e,
                 decoded: Some((Encoding::Base64, text)),
             });
-            return;
         }
+        return;
     }
     if looks_like_credential(value, class, strength) {
         out.push(Pair {

@@ -194,10 +194,23 @@ const FILE_SUFFIXES: &[&str] = &[
 /// Whether `value`, found under a secret-like key, is evidently not a credential: a file
 /// reference, a URL, a digest or hash, a UUID, a number, a function call or an encrypted
 /// value. (Placeholders are [`is_placeholder`]'s job.)
+const SECRET_REFERENCE_PREFIXES: &[&str] = &[
+    "_vaultkv2:",
+    "_vaultkv1:",
+    "_aws:",
+    "_aws_iam_rds:",
+    "_envjson:",
+];
+
 pub fn is_non_secret_value(value: &[u8]) -> bool {
     let v = String::from_utf8_lossy(value).to_ascii_lowercase();
     let v = v.trim();
     if DIGEST_PREFIXES.iter().any(|p| v.starts_with(p)) {
+        return true;
+    }
+    // Secret-store references a gateway resolves (hoop's `_vaultkv2:path:key` and kin, as
+    // unleak migrate writes them): pointers, not values.
+    if SECRET_REFERENCE_PREFIXES.iter().any(|p| v.starts_with(p)) {
         return true;
     }
     // File references: absolute, relative, home, `file:` and curl's `@file`.
@@ -310,6 +323,8 @@ mod tests {
         for v in [
             "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
             "sha512-Zm9vYmFyYmF6cXV4",
+            "_vaultkv2:secret/data/hoop/pg-orders-db-prod:PASS",
+            "_aws:hoop/pg-orders-db-prod:PASS",
             "h1:Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmE=",
             "$2b$12$KIXQkQ9Gq1bV7zJ2M1qv7eF0aZrT5yU8wV3xC6nB9mL2kJ4hG7fDe",
             "ENC[AES256_GCM,data:abc]",
