@@ -16,7 +16,6 @@
 use crate::decode::{decode_base64_text, Encoding};
 use crate::entropy::shannon_entropy;
 use crate::placeholder::{is_non_secret_value, is_placeholder};
-use aho_corasick::{AhoCorasick, MatchKind};
 
 /// What a key's name says its value is; the matcher files each class under a generic rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,9 +71,11 @@ pub struct Pair {
     pub decoded: Option<(Encoding, Vec<u8>)>,
 }
 
-/// Fragments of secret-like key names (and of the flags `-p`, `-u`): a line is parsed only
-/// when one of them occurs on it, which keeps this pass cheap.
-const KEY_FRAGMENTS: &[&str] = &[
+/// Fragments of secret-like key names (and of the flags `-p`, `-u`), matched ASCII
+/// case-insensitively: a line is parsed only when one of them occurs on it, which keeps
+/// this pass cheap. The matcher looks for them in the same automaton pass as the rules'
+/// keywords, so the blob is searched once.
+pub const KEY_FRAGMENTS: &[&str] = &[
     "pass", "pwd", "secret", "token", "key", "cred", "auth", " -p", " -u", "--user",
 ];
 
@@ -214,45 +215,24 @@ fn is_key_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
 }
 
-/// The pair finder: one automaton over the key fragments.
-pub struct KeyValueFinder {
-    fragments: AhoCorasick,
-}
-
-impl Default for KeyValueFinder {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl KeyValueFinder {
-    pub fn new() -> Self {
-        let fragments = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(KEY_FRAGMENTS)
-            .expect("key fragments are plain literals");
-        KeyValueFinder { fragments }
-    }
-
-    /// Every value under a secret-like key in `data` that looks like a real credential.
-    pub fn find(&self, data: &[u8]) -> Vec<Pair> {
-        let mut out: Vec<Pair> = Vec::new();
-        let mut last_line = usize::MAX;
-        for m in self.fragments.find_overlapping_iter(data) {
-            let at = m.start();
-            let start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
-            if start == last_line {
-                continue;
-            }
-            last_line = start;
-            let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
-            scan_line(data, start, end, &mut out);
+/// Every value under a secret-like key on the lines of `data` holding a key fragment;
+/// `fragment_starts` are the offsets where a [`KEY_FRAGMENTS`] entry occurs, in the order
+/// a left-to-right search reports them.
+pub fn find_pairs(data: &[u8], fragment_starts: impl IntoIterator<Item = usize>) -> Vec<Pair> {
+    let mut out: Vec<Pair> = Vec::new();
+    let mut last_line = usize::MAX;
+    for at in fragment_starts {
+        let start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+        if start == last_line {
+            continue;
         }
-        out.sort_by_key(|p| (p.start, p.end));
-        out.dedup_by_key(|p| (p.start, p.end));
-        out
+        last_line = start;
+        let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
+        scan_line(data, start, end, &mut out);
     }
+    out.sort_by_key(|p| (p.start, p.end));
+    out.dedup_by_key(|p| (p.start, p.end));
+    out
 }
 
 /// Longest line that is parsed; minified files put whole documents on one line.
@@ -630,8 +610,14 @@ mod tests {
     use super::*;
 
     fn values(text: &str) -> Vec<(KeyClass, String)> {
-        KeyValueFinder::new()
-            .find(text.as_bytes())
+        let fragments = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(KEY_FRAGMENTS)
+            .unwrap();
+        let starts = fragments
+            .find_overlapping_iter(text.as_bytes())
+            .map(|m| m.start());
+        find_pairs(text.as_bytes(), starts)
             .into_iter()
             .map(|p| match p.decoded {
                 Some((_, v)) => (p.class, format!("b64:{}", String::from_utf8_lossy(&v))),

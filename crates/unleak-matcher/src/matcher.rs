@@ -3,7 +3,7 @@
 //! findings.
 
 use crate::decode::{decode_runs, Encoding, MAX_DECODED_PER_BLOB};
-use crate::keyvalue::{KeyClass, KeyValueFinder};
+use crate::keyvalue::{find_pairs, KeyClass, KEY_FRAGMENTS};
 use crate::{entropy::shannon_entropy, placeholder::is_placeholder};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use std::collections::HashMap;
@@ -40,13 +40,36 @@ pub struct Matcher {
     rules: RuleSet,
     /// Rules that take part (confidence at or above the floor), by index into `rules`.
     active: Vec<bool>,
+    /// Every rule keyword and, when pairs are looked for, every key fragment: one pass
+    /// over the blob finds both.
     keywords: AhoCorasick,
-    /// For each keyword pattern: its byte length and the rules it triggers.
-    pattern_rules: Vec<(usize, Vec<u32>)>,
-    /// The key/value pair finder and, per [`KeyClass`], the generic rule its findings are
-    /// filed under (`None` when that rule is absent, disabled or below the floor).
-    keyvalue: Option<(KeyValueFinder, [Option<u32>; KeyClass::ALL.len()])>,
+    /// Per pattern of `keywords`.
+    patterns: Vec<Pattern>,
+    /// Per [`KeyClass`], the generic rule key/value pairs are filed under (`None` when that
+    /// rule is absent, disabled or below the floor); `None` when no class has one, and then
+    /// pairs are not looked for.
+    keyvalue: Option<[Option<u32>; KeyClass::ALL.len()]>,
     options: MatcherOptions,
+}
+
+/// A region to confirm one rule's regex in: `(rule, start, end)`.
+type Window = (u32, usize, usize);
+
+/// What one keyword search found.
+#[derive(Default)]
+struct KeywordHits {
+    windows: Vec<Window>,
+    /// Offsets of key fragments, for the key/value reader.
+    key_fragments: Vec<usize>,
+}
+
+/// One literal of the keyword automaton.
+struct Pattern {
+    len: usize,
+    /// The rules a hit triggers.
+    rules: Vec<u32>,
+    /// Whether it is a key fragment (a hit sends its line to the key/value reader).
+    key_fragment: bool,
 }
 
 /// A regex match that passed every per-rule check, before overlap collapse.
@@ -72,36 +95,6 @@ impl Matcher {
             .iter()
             .map(|r| r.confidence >= options.min_confidence)
             .collect();
-        let mut ids: HashMap<&str, usize> = HashMap::new();
-        let mut patterns: Vec<&str> = Vec::new();
-        let mut pattern_rules: Vec<(usize, Vec<u32>)> = Vec::new();
-        for (ri, rule) in rules.rules().iter().enumerate() {
-            if !active[ri] {
-                continue;
-            }
-            for k in &rule.keywords {
-                let id = *ids.entry(k.as_str()).or_insert_with(|| {
-                    patterns.push(k.as_str());
-                    pattern_rules.push((k.len(), Vec::new()));
-                    patterns.len() - 1
-                });
-                if !pattern_rules[id].1.contains(&(ri as u32)) {
-                    pattern_rules[id].1.push(ri as u32);
-                }
-            }
-        }
-        let keywords = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&patterns)
-            .or_else(|_| {
-                AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .build(&patterns)
-            })
-            .expect("keywords are plain literals and always compile");
         let class_rules = KeyClass::ALL.map(|class| {
             rules
                 .rules()
@@ -113,12 +106,57 @@ impl Matcher {
         let keyvalue = class_rules
             .iter()
             .any(Option::is_some)
-            .then(|| (KeyValueFinder::new(), class_rules));
+            .then_some(class_rules);
+        let mut ids: HashMap<String, usize> = HashMap::new();
+        let mut literals: Vec<String> = Vec::new();
+        let mut patterns: Vec<Pattern> = Vec::new();
+        let mut pattern_id = |literal: &str| {
+            // Case-insensitive search: literals that differ only in case are one pattern.
+            *ids.entry(literal.to_ascii_lowercase()).or_insert_with(|| {
+                literals.push(literal.to_ascii_lowercase());
+                patterns.push(Pattern {
+                    len: literal.len(),
+                    rules: Vec::new(),
+                    key_fragment: false,
+                });
+                patterns.len() - 1
+            })
+        };
+        let mut triggers: Vec<(usize, u32)> = Vec::new();
+        for (ri, rule) in rules.rules().iter().enumerate() {
+            if active[ri] {
+                triggers.extend(rule.keywords.iter().map(|k| (pattern_id(k), ri as u32)));
+            }
+        }
+        let fragments: Vec<usize> = match keyvalue {
+            Some(_) => KEY_FRAGMENTS.iter().map(|f| pattern_id(f)).collect(),
+            None => Vec::new(),
+        };
+        for (id, ri) in triggers {
+            if !patterns[id].rules.contains(&ri) {
+                patterns[id].rules.push(ri);
+            }
+        }
+        for id in fragments {
+            patterns[id].key_fragment = true;
+        }
+        let keywords = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&literals)
+            .or_else(|_| {
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&literals)
+            })
+            .expect("keywords are plain literals and always compile");
         Matcher {
             rules,
             active,
             keywords,
-            pattern_rules,
+            patterns,
             keyvalue,
             options,
         }
@@ -169,12 +207,13 @@ impl Matcher {
         reference: bool,
         budget: &mut usize,
     ) -> Vec<Candidate> {
+        let hits = self.keyword_hits(data);
         let mut found = if reference {
             self.rule_candidates_reference(data)
         } else {
-            self.rule_candidates(data)
+            self.rule_candidates(data, hits.windows)
         };
-        self.keyvalue_candidates(data, &mut found);
+        self.keyvalue_candidates(data, hits.key_fragments, &mut found);
         let mut kept = self.collapse(found);
         if depth >= MAX_DECODE_DEPTH || *budget == 0 {
             return kept;
@@ -208,8 +247,7 @@ impl Matcher {
     }
 
     /// Regex matches in the keyword windows of `data`.
-    fn rule_candidates(&self, data: &[u8]) -> Vec<Candidate> {
-        let mut windows = self.windows(data);
+    fn rule_candidates(&self, data: &[u8], mut windows: Vec<Window>) -> Vec<Candidate> {
         let mut candidates = Vec::new();
         windows.sort_unstable();
         let mut i = 0;
@@ -246,11 +284,11 @@ impl Matcher {
     }
 
     /// Values under secret-like keys, filed under the generic rule of their key's class.
-    fn keyvalue_candidates(&self, data: &[u8], out: &mut Vec<Candidate>) {
-        let Some((finder, class_rules)) = &self.keyvalue else {
+    fn keyvalue_candidates(&self, data: &[u8], fragments: Vec<usize>, out: &mut Vec<Candidate>) {
+        let Some(class_rules) = &self.keyvalue else {
             return;
         };
-        for pair in finder.find(data) {
+        for pair in find_pairs(data, fragments) {
             let slot = KeyClass::ALL.iter().position(|&c| c == pair.class);
             let Some(rule) = slot.and_then(|i| class_rules[i]) else {
                 continue;
@@ -273,20 +311,27 @@ impl Matcher {
         }
     }
 
-    /// `(rule, start, end)` regions to confirm, one per keyword hit.
-    fn windows(&self, data: &[u8]) -> Vec<(u32, usize, usize)> {
-        let mut out = Vec::new();
+    /// One search of the keyword automaton over `data`: a window per rule a keyword
+    /// triggers, and where each key fragment starts.
+    fn keyword_hits(&self, data: &[u8]) -> KeywordHits {
+        let mut hits = KeywordHits::default();
         for m in self.keywords.find_overlapping_iter(data) {
-            let (klen, rules) = &self.pattern_rules[m.pattern().as_usize()];
+            let pattern = &self.patterns[m.pattern().as_usize()];
             let at = m.start();
+            if pattern.key_fragment {
+                hits.key_fragments.push(at);
+            }
+            if pattern.rules.is_empty() {
+                continue;
+            }
             let start = line_start_near(data, at);
-            for &ri in rules {
+            for &ri in &pattern.rules {
                 let window = self.rules.rules()[ri as usize].window;
-                let end = line_end_near(data, (at + klen + window).min(data.len()));
-                out.push((ri, start, end));
+                let end = line_end_near(data, (at + pattern.len + window).min(data.len()));
+                hits.windows.push((ri, start, end));
             }
         }
-        out
+        hits
     }
 
     /// Run one rule's regex over `data[lo..hi]` and keep the matches that pass its checks.
