@@ -90,40 +90,25 @@ fn overlaps_any(span: Span, skip: &[Span]) -> bool {
     skip.iter().any(|s| s.overlaps(&span))
 }
 
-/// Per-byte classes for the base64 run scan: one table load per byte instead of a chain of
-/// range tests, which is what the scan over every byte of a blob costs.
-const B64_ALPHABET: u8 = 1;
-const B64_UPPER: u8 = 2;
-const B64_LOWER: u8 = 4;
-const B64_CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
+/// Each byte's base64 value (both alphabets), or `INVALID`.
+const B64_VALUE: [u8; 256] = {
+    let mut t = [INVALID; 256];
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        t[b] = if c.is_ascii_uppercase() {
-            B64_ALPHABET | B64_UPPER
-        } else if c.is_ascii_lowercase() {
-            B64_ALPHABET | B64_LOWER
-        } else if c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'/' | b'_') {
-            B64_ALPHABET
-        } else {
-            0
+        t[b] = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => INVALID,
         };
         b += 1;
     }
     t
 };
-
-fn b64_value(b: u8) -> Option<u8> {
-    Some(match b {
-        b'A'..=b'Z' => b - b'A',
-        b'a'..=b'z' => b - b'a' + 26,
-        b'0'..=b'9' => b - b'0' + 52,
-        b'+' | b'-' => 62,
-        b'/' | b'_' => 63,
-        _ => return None,
-    })
-}
+const INVALID: u8 = 0xff;
 
 /// Decode base64 (standard or URL-safe alphabet, padding optional). `None` when the input
 /// is not base64 (mixed alphabets, a stray byte, an impossible length).
@@ -141,7 +126,11 @@ fn base64_decode(s: &[u8]) -> Option<Vec<u8>> {
     let mut acc = 0u32;
     let mut bits = 0;
     for &b in body {
-        acc = (acc << 6) | u32::from(b64_value(b)?);
+        let value = B64_VALUE[b as usize];
+        if value == INVALID {
+            return None;
+        }
+        acc = (acc << 6) | u32::from(value);
         bits += 6;
         if bits >= 8 {
             bits -= 8;
@@ -158,6 +147,31 @@ fn is_text(bytes: &[u8]) -> bool {
         s.chars()
             .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
     })
+}
+
+/// Whether 16 base64 characters (of one alphabet) decode to the start of text, without
+/// allocating: most runs fail here.
+fn head_is_text(chars: &[u8]) -> bool {
+    let (std, url) = (
+        chars.iter().any(|&b| b == b'+' || b == b'/'),
+        chars.iter().any(|&b| b == b'-' || b == b'_'),
+    );
+    if std && url {
+        return false;
+    }
+    let mut bytes = [0u8; 12];
+    for (group, out) in chars.chunks_exact(4).zip(bytes.chunks_exact_mut(3)) {
+        let mut acc = 0u32;
+        for &c in group {
+            let value = B64_VALUE[c as usize];
+            if value == INVALID {
+                return false;
+            }
+            acc = acc << 6 | u32::from(value);
+        }
+        out.copy_from_slice(&acc.to_be_bytes()[1..]);
+    }
+    is_text_prefix(&bytes)
 }
 
 /// Whether `bytes` is the start of text: [`is_text`], except that a UTF-8 sequence cut at
@@ -234,13 +248,13 @@ fn block_alphabet_mask(block: &[u8; 64]) -> u64 {
     table_alphabet_mask(block)
 }
 
-/// The same mask from the class table, a byte at a time (the portable path, and the
+/// The same mask from the value table, a byte at a time (the portable path, and the
 /// reference the vector path is tested against).
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 fn table_alphabet_mask(block: &[u8; 64]) -> u64 {
     let mut mask = 0u64;
     for (j, &b) in block.iter().enumerate() {
-        mask |= u64::from(B64_CLASS[b as usize] & B64_ALPHABET) << j;
+        mask |= u64::from(B64_VALUE[b as usize] != INVALID) << j;
     }
     mask
 }
@@ -299,14 +313,17 @@ fn base64_run_at(
     budget: &mut usize,
     out: &mut Vec<DecodedRun>,
 ) -> usize {
-    let is_b64 = |b: u8| B64_CLASS[b as usize] & B64_ALPHABET != 0;
+    let is_b64 = |b: u8| B64_VALUE[b as usize] != INVALID;
+    // The run's end, 64 bytes at a time.
     let mut i = start;
-    let mut classes = 0;
-    while i < data.len() && is_b64(data[i]) {
-        classes |= B64_CLASS[data[i] as usize];
-        i += 1;
+    loop {
+        let run = (!alphabet_mask(data, i)).trailing_zeros() as usize;
+        i += run;
+        if run < 64 || i >= data.len() {
+            break;
+        }
     }
-    let (upper, lower) = (classes & B64_UPPER != 0, classes & B64_LOWER != 0);
+    let i = i.min(data.len());
     let mut end = i;
     while end < data.len() && end - i < 2 && data[end] == b'=' {
         end += 1;
@@ -317,19 +334,21 @@ fn base64_run_at(
     }
     let after = end.max(i);
     let len = end - start;
-    if len < MIN_BASE64_RUN || !(upper && lower) || len / 4 * 3 > MAX_DECODED_RUN {
+    if len < MIN_BASE64_RUN || len / 4 * 3 > MAX_DECODED_RUN {
+        return after;
+    }
+    // Most runs are not base64 of text (paths, identifiers, digests, keys): judge the
+    // first twelve bytes before looking at the whole run.
+    if !head_is_text(&data[start..start + 16]) {
+        return after;
+    }
+    // Encoded text has both cases; names and paths often do not.
+    let run = &data[start..i];
+    if !(run.iter().any(u8::is_ascii_uppercase) && run.iter().any(u8::is_ascii_lowercase)) {
         return after;
     }
     let span = Span::new(start, end);
     if overlaps_any(span, skip) || *budget == 0 {
-        return after;
-    }
-    // Most long runs are binary (digests, images, keys): judge a prefix before decoding
-    // all of it.
-    let head = (end - start).min(64) / 4 * 4;
-    if end - start > 64
-        && !base64_decode(&data[start..start + head]).is_some_and(|b| is_text_prefix(&b))
-    {
         return after;
     }
     let Some(bytes) = base64_decode(&data[start..end]) else {
@@ -536,7 +555,7 @@ mod tests {
         let mut out = Vec::new();
         let mut i = 0;
         while i < data.len() {
-            if B64_CLASS[data[i] as usize] & B64_ALPHABET == 0 {
+            if B64_VALUE[data[i] as usize] == INVALID {
                 i += 1;
                 continue;
             }
@@ -568,7 +587,7 @@ mod tests {
     }
 
     #[test]
-    fn alphabet_mask_agrees_with_the_class_table() {
+    fn alphabet_mask_agrees_with_the_value_table() {
         let all: Vec<u8> = (0..=255).collect();
         for at in (0..256).step_by(64) {
             let block: &[u8; 64] = all[at..at + 64].try_into().unwrap();
@@ -578,6 +597,21 @@ mod tests {
         assert_eq!(alphabet_mask(b"ab", 0), 0b11);
         assert_eq!(alphabet_mask(b"ab", 64), 0);
         assert_eq!(table_alphabet_mask(&[b'Q'; 64]), u64::MAX);
+    }
+
+    #[test]
+    fn head_check_agrees_with_decoding() {
+        for text in [
+            "export TOKEN=ghp_x",
+            "é and the rest of it",
+            "\u{1}\u{2}binary......",
+        ] {
+            let enc = b64(text);
+            let head = &enc.as_bytes()[..16];
+            let decoded = base64_decode(head).unwrap();
+            assert_eq!(head_is_text(head), is_text_prefix(&decoded), "{text:?}");
+        }
+        assert!(!head_is_text(b"ab+dab_dabcdabcd"));
     }
 
     #[test]

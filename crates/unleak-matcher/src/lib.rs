@@ -14,6 +14,7 @@ mod decode;
 mod entropy;
 mod examples;
 mod keyvalue;
+mod literals;
 mod matcher;
 mod placeholder;
 

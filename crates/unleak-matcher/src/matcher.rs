@@ -4,8 +4,8 @@
 
 use crate::decode::{decode_runs, Encoding, MAX_DECODED_PER_BLOB};
 use crate::keyvalue::{find_pairs, KeyClass, KEY_FRAGMENTS};
+use crate::literals::Literals;
 use crate::{entropy::shannon_entropy, placeholder::is_placeholder};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use std::collections::HashMap;
 use unleak_core::{Blob, Confidence, Finding, Fingerprint, FingerprintKey, Locator, Secret, Span};
 use unleak_rules::{Companion, Rule, RuleSet};
@@ -42,7 +42,7 @@ pub struct Matcher {
     active: Vec<bool>,
     /// Every rule keyword and, when pairs are looked for, every key fragment: one pass
     /// over the blob finds both.
-    keywords: AhoCorasick,
+    keywords: Literals,
     /// Per pattern of `keywords`.
     patterns: Vec<Pattern>,
     /// Per [`KeyClass`], the generic rule key/value pairs are filed under (`None` when that
@@ -140,18 +140,7 @@ impl Matcher {
         for id in fragments {
             patterns[id].key_fragment = true;
         }
-        let keywords = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&literals)
-            .or_else(|_| {
-                AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .build(&literals)
-            })
-            .expect("keywords are plain literals and always compile");
+        let keywords = Literals::new(&literals);
         Matcher {
             rules,
             active,
@@ -315,14 +304,13 @@ impl Matcher {
     /// triggers, and where each key fragment starts.
     fn keyword_hits(&self, data: &[u8]) -> KeywordHits {
         let mut hits = KeywordHits::default();
-        for m in self.keywords.find_overlapping_iter(data) {
-            let pattern = &self.patterns[m.pattern().as_usize()];
-            let at = m.start();
+        self.keywords.for_each(data, |id, at| {
+            let pattern = &self.patterns[id];
             if pattern.key_fragment {
                 hits.key_fragments.push(at);
             }
             if pattern.rules.is_empty() {
-                continue;
+                return;
             }
             let start = line_start_near(data, at);
             for &ri in &pattern.rules {
@@ -330,7 +318,9 @@ impl Matcher {
                 let end = line_end_near(data, (at + pattern.len + window).min(data.len()));
                 hits.windows.push((ri, start, end));
             }
-        }
+        });
+        // The key/value reader reads each line once when its fragments come in order.
+        hits.key_fragments.sort_unstable();
         hits
     }
 

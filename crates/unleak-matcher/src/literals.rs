@@ -1,0 +1,222 @@
+//! Finds every occurrence of a set of literals in a blob, ASCII case-insensitively and
+//! overlapping ones included: the keyword pass that decides where rules run.
+//!
+//! Owns: the automaton and how it walks the bytes. A DFA's walk is a chain of dependent
+//! table loads, so one walk cannot use more than a fraction of a core; a large blob is cut
+//! into four slices that are walked in lockstep (each slice starting early enough to see
+//! any literal ending in it), which keeps four independent loads in flight.
+//!
+//! Does not own: what a literal means (rules, key fragments) or the order of the
+//! occurrences: callers get them unordered.
+
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::dfa::DFA;
+use aho_corasick::{AhoCorasick, Anchored, MatchKind};
+
+/// Slices walked together in a large blob (the walk below names four states).
+const STREAMS: usize = 4;
+/// Below this a blob is walked in one piece: the lockstep walk's set-up is not worth it.
+const MIN_SPLIT: usize = 64 * 1024;
+
+/// A compiled literal set.
+pub struct Literals {
+    search: Search,
+    /// Byte length of each literal, by pattern id.
+    lens: Vec<usize>,
+}
+
+enum Search {
+    Dfa {
+        dfa: Box<DFA>,
+        start: StateID,
+    },
+    /// A set too large for a DFA falls back to the crate's own (slower) choice.
+    Other(AhoCorasick),
+}
+
+impl Literals {
+    /// Compile `literals` (matched ASCII case-insensitively); pattern ids are positions in
+    /// the slice.
+    pub fn new(literals: &[String]) -> Literals {
+        let lens = literals.iter().map(String::len).collect();
+        let dfa = DFA::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(literals);
+        let search = match dfa {
+            Ok(dfa) => match dfa.start_state(Anchored::No) {
+                Ok(start) => Search::Dfa {
+                    dfa: Box::new(dfa),
+                    start,
+                },
+                Err(_) => Search::Other(Self::fallback(literals)),
+            },
+            Err(_) => Search::Other(Self::fallback(literals)),
+        };
+        Literals { search, lens }
+    }
+
+    fn fallback(literals: &[String]) -> AhoCorasick {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(literals)
+            .expect("plain literals always compile")
+    }
+
+    /// Call `found(pattern, start)` once for every occurrence of every literal in `data`,
+    /// in no particular order.
+    pub fn for_each(&self, data: &[u8], mut found: impl FnMut(usize, usize)) {
+        match &self.search {
+            Search::Other(ac) => {
+                for m in ac.find_overlapping_iter(data) {
+                    found(m.pattern().as_usize(), m.start());
+                }
+            }
+            Search::Dfa { dfa, start } => {
+                if data.len() < MIN_SPLIT {
+                    let mut sid = *start;
+                    for (i, &b) in data.iter().enumerate() {
+                        sid = dfa.next_state(Anchored::No, sid, b);
+                        if dfa.is_match(sid) {
+                            self.report(dfa, sid, i + 1, &mut found);
+                        }
+                    }
+                } else {
+                    self.lockstep(dfa, *start, data, &mut found);
+                }
+            }
+        }
+    }
+
+    /// Every literal that ends just before `end` in state `sid`.
+    fn report(&self, dfa: &DFA, sid: StateID, end: usize, found: &mut impl FnMut(usize, usize)) {
+        for k in 0..dfa.match_len(sid) {
+            let pattern = dfa.match_pattern(sid, k).as_usize();
+            found(pattern, end - self.lens[pattern]);
+        }
+    }
+
+    /// Walk [`STREAMS`] slices of `data` in lockstep. Slice `j` owns the occurrences that
+    /// end in `(own[j], end[j]]` and starts its walk `longest - 1` bytes before `own[j]`,
+    /// so every occurrence it owns lies wholly in what it read, and each occurrence has
+    /// exactly one owner.
+    fn lockstep(
+        &self,
+        dfa: &DFA,
+        start: StateID,
+        data: &[u8],
+        found: &mut impl FnMut(usize, usize),
+    ) {
+        let longest = self.lens.iter().copied().max().unwrap_or(1).max(1);
+        let slice = data.len() / STREAMS;
+        let mut pos = [0usize; STREAMS];
+        let mut own = [0usize; STREAMS];
+        let mut end = [0usize; STREAMS];
+        for j in 0..STREAMS {
+            own[j] = j * slice;
+            pos[j] = own[j].saturating_sub(longest - 1);
+            end[j] = if j + 1 == STREAMS {
+                data.len()
+            } else {
+                (j + 1) * slice
+            };
+        }
+        // Four named states rather than an array: the walk's states stay in registers.
+        let steps = (0..STREAMS).map(|j| end[j] - pos[j]).min().unwrap_or(0);
+        let lane = |j: usize| &data[pos[j]..pos[j] + steps];
+        let (mut s0, mut s1, mut s2, mut s3) = (start, start, start, start);
+        let lanes = lane(0).iter().zip(lane(1)).zip(lane(2)).zip(lane(3));
+        for (i, (((&b0, &b1), &b2), &b3)) in lanes.enumerate() {
+            s0 = dfa.next_state(Anchored::No, s0, b0);
+            s1 = dfa.next_state(Anchored::No, s1, b1);
+            s2 = dfa.next_state(Anchored::No, s2, b2);
+            s3 = dfa.next_state(Anchored::No, s3, b3);
+            if dfa.is_match(s0) | dfa.is_match(s1) | dfa.is_match(s2) | dfa.is_match(s3) {
+                for (j, sid) in [s0, s1, s2, s3].into_iter().enumerate() {
+                    let at = pos[j] + i + 1;
+                    if dfa.is_match(sid) && at > own[j] {
+                        self.report(dfa, sid, at, found);
+                    }
+                }
+            }
+        }
+        for (j, mut sid) in [s0, s1, s2, s3].into_iter().enumerate() {
+            for (i, &b) in data[pos[j] + steps..end[j]].iter().enumerate() {
+                sid = dfa.next_state(Anchored::No, sid, b);
+                let at = pos[j] + steps + i + 1;
+                if dfa.is_match(sid) && at > own[j] {
+                    self.report(dfa, sid, at, found);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn occurrences(lits: &Literals, data: &[u8]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        lits.for_each(data, |p, s| out.push((p, s)));
+        out.sort_unstable();
+        out
+    }
+
+    /// Every occurrence by brute force.
+    fn naive(literals: &[String], data: &[u8]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        for (p, lit) in literals.iter().enumerate() {
+            for s in 0..=data.len().saturating_sub(lit.len()) {
+                if data.len() >= lit.len()
+                    && data[s..s + lit.len()].eq_ignore_ascii_case(lit.as_bytes())
+                {
+                    out.push((p, s));
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn small_and_large_blobs_report_every_occurrence_once() {
+        let literals: Vec<String> = ["key", "api_key", "ghp_", "password", "pass", "y_a"]
+            .map(String::from)
+            .to_vec();
+        let lits = Literals::new(&literals);
+        // A pseudo-random text over a small alphabet puts occurrences (overlapping ones
+        // too) on every slice boundary of the lockstep walk.
+        let alphabet = b"keyapi_KEYghpPASSWORDsword_";
+        let mut x = 12345u32;
+        for len in [
+            0,
+            1,
+            7,
+            100,
+            MIN_SPLIT - 1,
+            MIN_SPLIT,
+            MIN_SPLIT + 3,
+            300_001,
+        ] {
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    alphabet[(x >> 16) as usize % alphabet.len()]
+                })
+                .collect();
+            assert_eq!(
+                occurrences(&lits, &data),
+                naive(&literals, &data),
+                "length {len}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_literals_find_nothing() {
+        let lits = Literals::new(&[]);
+        assert!(occurrences(&lits, &vec![b'a'; MIN_SPLIT * 2]).is_empty());
+    }
+}
