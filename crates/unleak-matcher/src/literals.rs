@@ -1,91 +1,94 @@
 //! Finds every occurrence of a set of literals in a blob, ASCII case-insensitively and
 //! overlapping ones included: the keyword pass that decides where rules run.
 //!
-//! Owns: the automaton and how it walks the bytes. A DFA's walk is a chain of dependent
+//! Owns: the automata and how they walk the bytes. A DFA's walk is a chain of dependent
 //! table loads, so one walk cannot use more than a fraction of a core; a large blob is cut
 //! into four slices that are walked in lockstep (each slice starting early enough to see
-//! any literal ending in it), which keeps four independent loads in flight.
+//! any literal ending in it), which keeps four independent loads in flight. The DFA takes
+//! a few milliseconds to build, more than a pre-commit run spends scanning, so it is built
+//! on the first blob big enough to repay it; smaller blobs before that use an NFA.
 //!
 //! Does not own: what a literal means (rules, key fragments) or the order of the
 //! occurrences: callers get them unordered.
 
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::dfa::DFA;
-use aho_corasick::{AhoCorasick, Anchored, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, MatchKind};
+use std::sync::OnceLock;
 
 /// Slices walked together in a large blob (the walk below names four states).
 const STREAMS: usize = 4;
 /// Below this a blob is walked in one piece: the lockstep walk's set-up is not worth it.
 const MIN_SPLIT: usize = 64 * 1024;
+/// The first blob this big builds the DFA.
+const MIN_DFA: usize = 16 * 1024;
 
 /// A compiled literal set.
 pub struct Literals {
-    search: Search,
+    literals: Vec<String>,
     /// Byte length of each literal, by pattern id.
     lens: Vec<usize>,
-}
-
-enum Search {
-    Dfa {
-        dfa: Box<DFA>,
-        start: StateID,
-    },
-    /// A set too large for a DFA falls back to the crate's own (slower) choice.
-    Other(AhoCorasick),
+    nfa: AhoCorasick,
+    /// `None` inside when the set is too large for a DFA (then the NFA does everything).
+    dfa: OnceLock<Option<(DFA, StateID)>>,
 }
 
 impl Literals {
     /// Compile `literals` (matched ASCII case-insensitively); pattern ids are positions in
     /// the slice.
     pub fn new(literals: &[String]) -> Literals {
-        let lens = literals.iter().map(String::len).collect();
-        let dfa = DFA::builder()
+        let nfa = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            .build(literals);
-        let search = match dfa {
-            Ok(dfa) => match dfa.start_state(Anchored::No) {
-                Ok(start) => Search::Dfa {
-                    dfa: Box::new(dfa),
-                    start,
-                },
-                Err(_) => Search::Other(Self::fallback(literals)),
-            },
-            Err(_) => Search::Other(Self::fallback(literals)),
-        };
-        Literals { search, lens }
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(literals)
+            .expect("plain literals always compile");
+        Literals {
+            literals: literals.to_vec(),
+            lens: literals.iter().map(String::len).collect(),
+            nfa,
+            dfa: OnceLock::new(),
+        }
     }
 
-    fn fallback(literals: &[String]) -> AhoCorasick {
-        AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(literals)
-            .expect("plain literals always compile")
+    fn dfa(&self) -> Option<&(DFA, StateID)> {
+        self.dfa
+            .get_or_init(|| {
+                let dfa = DFA::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&self.literals)
+                    .ok()?;
+                let start = dfa.start_state(Anchored::No).ok()?;
+                Some((dfa, start))
+            })
+            .as_ref()
     }
 
     /// Call `found(pattern, start)` once for every occurrence of every literal in `data`,
     /// in no particular order.
     pub fn for_each(&self, data: &[u8], mut found: impl FnMut(usize, usize)) {
-        match &self.search {
-            Search::Other(ac) => {
-                for m in ac.find_overlapping_iter(data) {
+        let dfa = match self.dfa.get() {
+            Some(built) => built.as_ref(),
+            None if data.len() >= MIN_DFA => self.dfa(),
+            None => None,
+        };
+        match dfa {
+            None => {
+                for m in self.nfa.find_overlapping_iter(data) {
                     found(m.pattern().as_usize(), m.start());
                 }
             }
-            Search::Dfa { dfa, start } => {
-                if data.len() < MIN_SPLIT {
-                    let mut sid = *start;
-                    for (i, &b) in data.iter().enumerate() {
-                        sid = dfa.next_state(Anchored::No, sid, b);
-                        if dfa.is_match(sid) {
-                            self.report(dfa, sid, i + 1, &mut found);
-                        }
+            Some((dfa, start)) if data.len() < MIN_SPLIT => {
+                let mut sid = *start;
+                for (i, &b) in data.iter().enumerate() {
+                    sid = dfa.next_state(Anchored::No, sid, b);
+                    if dfa.is_match(sid) {
+                        self.report(dfa, sid, i + 1, &mut found);
                     }
-                } else {
-                    self.lockstep(dfa, *start, data, &mut found);
                 }
             }
+            Some((dfa, start)) => self.lockstep(dfa, *start, data, &mut found),
         }
     }
 
@@ -186,6 +189,7 @@ mod tests {
             .map(String::from)
             .to_vec();
         let lits = Literals::new(&literals);
+        let nfa_only = Literals::new(&literals);
         // A pseudo-random text over a small alphabet puts occurrences (overlapping ones
         // too) on every slice boundary of the lockstep walk.
         let alphabet = b"keyapi_KEYghpPASSWORDsword_";
@@ -211,7 +215,12 @@ mod tests {
                 naive(&literals, &data),
                 "length {len}"
             );
+            if len < MIN_DFA {
+                assert_eq!(occurrences(&nfa_only, &data), naive(&literals, &data));
+                assert!(nfa_only.dfa.get().is_none(), "small blobs build no DFA");
+            }
         }
+        assert!(lits.dfa.get().is_some_and(|d| d.is_some()));
     }
 
     #[test]
