@@ -18,8 +18,9 @@ use std::sync::OnceLock;
 
 /// Slices walked together in a large blob (the walk below names four states).
 const STREAMS: usize = 4;
-/// Below this a blob is walked in one piece: the lockstep walk's set-up is not worth it.
-const MIN_SPLIT: usize = 64 * 1024;
+/// Below this a blob is walked in one piece: slices shorter than a few hundred bytes would
+/// spend much of their walk re-reading the overlap.
+const MIN_SPLIT: usize = 2 * 1024;
 /// The first blob this big builds the DFA.
 const MIN_DFA: usize = 16 * 1024;
 
