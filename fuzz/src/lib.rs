@@ -5,9 +5,10 @@
 //! token, while the targets still see realistic secrets; and the comparison of the
 //! matcher's two paths. Does not own: any target.
 
-use unleak_core::{Finding, Span};
+use unleak_core::Finding;
+use unleak_matcher::keyword_window_covers;
 use unleak_rules::generate::{generate, Rng};
-use unleak_rules::{Rule, RuleSet};
+use unleak_rules::RuleSet;
 
 /// `data` with every `{{gen:SPEC}}` replaced by a value from the example generator and
 /// every `{{value:N}}` by the N-th value made so far (as the migrate fixtures write a
@@ -67,40 +68,6 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// How far the matcher looks back from a keyword and on past its window for a line
-/// boundary (`MAX_LOOKBEHIND` and `LINE_TAIL` in unleak-matcher).
-const LOOKBEHIND: usize = 1024;
-const LINE_TAIL: usize = 256;
-
-/// Whether one of `rule`'s keywords stands where the matcher's window around it covers
-/// `span`: from the keyword's line start (at most [`LOOKBEHIND`] back) to the line end
-/// after the keyword plus the rule's window (at most [`LINE_TAIL`] further).
-fn keyword_window_covers(data: &[u8], lower: &[u8], rule: &Rule, span: Span) -> bool {
-    rule.keywords.iter().any(|k| {
-        let k = k.as_bytes();
-        let mut from = 0;
-        while let Some(i) = find(&lower[from..], k) {
-            let at = from + i;
-            let lo = at.saturating_sub(LOOKBEHIND);
-            let start = data[lo..at]
-                .iter()
-                .rposition(|b| *b == b'\n')
-                .map_or(lo, |j| lo + j + 1);
-            let reach = (at + k.len() + rule.window).min(data.len());
-            let hi = (reach + LINE_TAIL).min(data.len());
-            let end = data[reach..hi]
-                .iter()
-                .position(|b| *b == b'\n')
-                .map_or(hi, |j| reach + j);
-            if start <= span.start && span.end <= end {
-                return true;
-            }
-            from = at + 1;
-        }
-        false
-    })
-}
-
 /// Compare the keyword-window path (`fast`) with the whole-blob path (`slow`, every
 /// keyword-hit rule's regex over all of `data`). A rule's keywords are context that must
 /// stand near a match, so the whole-blob path may also find a token whose keyword occurs
@@ -115,7 +82,6 @@ pub fn prefilter_disagreement(
     slow: &[Finding],
 ) -> Option<String> {
     let key = |f: &Finding| (f.rule_id.to_string(), f.span);
-    let lower = data.to_ascii_lowercase();
     let mut excused = Vec::new();
     for s in slow {
         if fast.iter().any(|f| key(f) == key(s)) {
@@ -124,7 +90,7 @@ pub fn prefilter_disagreement(
         let Some(rule) = rules.get(&s.rule_id) else {
             return Some(format!("{} is not a rule of the set", s.rule_id));
         };
-        if keyword_window_covers(data, &lower, rule, s.span) {
+        if keyword_window_covers(data, rule, s.span) {
             return Some(format!(
                 "the keyword-window path lost {} at {}..{}, inside a window of its keyword",
                 s.rule_id, s.span.start, s.span.end

@@ -14,6 +14,8 @@ use unleak_rules::{Companion, Rule, RuleSet};
 const MAX_LOOKBEHIND: usize = 1024;
 /// How far past a window a line end is still looked for.
 const LINE_TAIL: usize = 256;
+/// How far a window is widened, each way, to whole lines when a match touches a cut edge.
+const MAX_WIDEN: usize = 64 * 1024;
 /// How many encodings deep a secret is looked for (base64 of URL-encoded text is 2).
 const MAX_DECODE_DEPTH: usize = 2;
 
@@ -248,7 +250,7 @@ impl Matcher {
                 hi = hi.max(w.2);
                 i += 1;
             }
-            self.confirm(rule, data, lo, hi, &mut candidates);
+            self.confirm_window(rule, data, lo, hi, &mut candidates);
         }
         candidates
     }
@@ -266,7 +268,7 @@ impl Matcher {
                 .iter()
                 .any(|k| memchr::memmem::find(&lower, k.as_bytes()).is_some());
             if hit {
-                self.confirm(ri as u32, data, 0, data.len(), &mut candidates);
+                self.confirm(ri as u32, data, 0, data.len(), true, &mut candidates);
             }
         }
         candidates
@@ -324,15 +326,52 @@ impl Matcher {
         hits
     }
 
+    /// Run one rule's regex over the window `data[lo..hi]`. A window edge that is neither a
+    /// line boundary nor an edge of `data` must not pass for the end of the text (to `\b`,
+    /// `$` or a delimiter group): when a match touches one, the window is widened to whole
+    /// lines (at most [`MAX_WIDEN`] each way) and run again, and a match that still touches
+    /// a cut edge is dropped, as a run of the regex over all of `data` would not have it.
+    fn confirm_window(&self, ri: u32, data: &[u8], lo: usize, hi: usize, out: &mut Vec<Candidate>) {
+        let before = out.len();
+        if self.confirm(ri, data, lo, hi, false, out) {
+            out.truncate(before);
+            let from = lo.saturating_sub(MAX_WIDEN);
+            let lo = memchr::memrchr(b'\n', &data[from..lo]).map_or(from, |i| from + i + 1);
+            let to = (hi + MAX_WIDEN).min(data.len());
+            let hi = memchr::memchr(b'\n', &data[hi..to]).map_or(to, |i| hi + i);
+            self.confirm(ri, data, lo, hi, true, out);
+        }
+    }
+
     /// Run one rule's regex over `data[lo..hi]` and keep the matches that pass its checks.
-    fn confirm(&self, ri: u32, data: &[u8], lo: usize, hi: usize, out: &mut Vec<Candidate>) {
+    /// Returns whether a match touched a cut edge of the window (see
+    /// [`Matcher::confirm_window`]); with `strict` such matches are dropped, without it the
+    /// search stops there.
+    fn confirm(
+        &self,
+        ri: u32,
+        data: &[u8],
+        lo: usize,
+        hi: usize,
+        strict: bool,
+        out: &mut Vec<Candidate>,
+    ) -> bool {
         let rule = &self.rules.rules()[ri as usize];
         let hay = &data[lo..hi];
+        let cut_start = lo > 0 && data[lo - 1] != b'\n';
+        let cut_end = hi < data.len() && data[hi] != b'\n';
         let (Ok(regex), Ok(secret_group)) = (rule.regex(), rule.secret_group()) else {
             // Only a built-in rule can fail here, and its tests compile every one.
-            return;
+            return false;
         };
         for caps in regex.captures_iter(hay) {
+            let whole = caps.get(0).map_or(0..0, |m| m.range());
+            if (cut_start && whole.start == 0) || (cut_end && whole.end == hay.len()) {
+                if strict {
+                    continue;
+                }
+                return true;
+            }
             let Some(g) = caps.get(secret_group) else {
                 continue;
             };
@@ -362,6 +401,7 @@ impl Matcher {
                 companion,
             });
         }
+        false
     }
 
     /// Collapse overlapping candidates to the most specific rule.
@@ -517,6 +557,24 @@ fn has_allow_comment(data: &[u8], span: Span) -> bool {
         || memchr::memmem::find(last, ALLOW_MARKER).is_some()
 }
 
+/// Whether a keyword of `rule` stands in `data` where the window the matcher confirms the
+/// rule in covers `span` (from the keyword's line start, at most [`MAX_LOOKBEHIND`] back,
+/// to the line end after the keyword and the rule's window, at most [`LINE_TAIL`] on).
+/// A match of the rule's regex that no window covers is one the windowed path cannot see
+/// by design; the prefilter's property test and fuzzer use this to tell those apart from a
+/// real miss.
+pub fn keyword_window_covers(data: &[u8], rule: &Rule, span: Span) -> bool {
+    let lower = data.to_ascii_lowercase();
+    rule.keywords.iter().any(|k| {
+        let k = k.to_ascii_lowercase();
+        memchr::memmem::find_iter(&lower, k.as_bytes()).any(|at| {
+            let start = line_start_near(data, at);
+            let end = line_end_near(data, (at + k.len() + rule.window).min(data.len()));
+            start <= span.start && span.end <= end
+        })
+    })
+}
+
 fn line_start_near(data: &[u8], at: usize) -> usize {
     let lo = at.saturating_sub(MAX_LOOKBEHIND);
     match memchr::memrchr(b'\n', &data[lo..at]) {
@@ -632,6 +690,38 @@ confidence = "high"
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].location.line, 2);
         assert_eq!(f[0].location.end_line, 33);
+    }
+
+    #[test]
+    fn a_window_cut_inside_a_run_is_not_the_end_of_the_text() {
+        let set = RuleSetBuilder::new()
+            .add_toml(
+                "t.toml",
+                r#"
+[[rules]]
+id = "long-token"
+name = "Long token"
+keywords = ["tok_"]
+regex = '''\b(?P<secret>tok_[a-z0-9]{10,4000})(?:[^A-Za-z0-9]|$)'''
+confidence = "high"
+"#,
+            )
+            .unwrap()
+            .build()
+            .unwrap();
+        let m = Matcher::new(set, MatcherOptions::default());
+        let run = "q7".repeat(1000);
+        // The run goes on into a capital letter: no delimiter, so no token, although
+        // the keyword's window ends (with no line end near) inside the run.
+        let glued = format!("v=tok_{run}Xtail");
+        assert!(m
+            .scan(&Blob::new(Origin::Stdin, glued.as_bytes()))
+            .is_empty());
+        // Delimited, it is found whole, not cut at the window's edge.
+        let text = format!("v=tok_{run} tail");
+        let found = m.scan(&Blob::new(Origin::Stdin, text.as_bytes()));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].span, Span::new(2, 2 + 4 + run.len()));
     }
 
     #[test]

@@ -11,8 +11,8 @@
 use proptest::prelude::*;
 use std::sync::OnceLock;
 use unleak_core::{Blob, Finding, Origin, Span};
-use unleak_matcher::{Matcher, MatcherOptions};
-use unleak_rules::{generate, Rule, RuleSet};
+use unleak_matcher::{keyword_window_covers, Matcher, MatcherOptions};
+use unleak_rules::{generate, RuleSet};
 
 /// The built-in catalog without the generic rules that key/value findings are filed
 /// under: with them, the key/value pass also runs, and it reads whole lines, not keyword
@@ -104,44 +104,6 @@ fn render(pieces: &[Piece]) -> Vec<u8> {
     out
 }
 
-/// How far the matcher looks back from a keyword and on past its window for a line
-/// boundary (`MAX_LOOKBEHIND` and `LINE_TAIL` in the matcher).
-const LOOKBEHIND: usize = 1024;
-const LINE_TAIL: usize = 256;
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Whether one of `rule`'s keywords stands where the matcher's window around it covers
-/// `span`: from the keyword's line start (at most [`LOOKBEHIND`] back) to the line end
-/// after the keyword plus the rule's window (at most [`LINE_TAIL`] further).
-fn keyword_window_covers(data: &[u8], lower: &[u8], rule: &Rule, span: Span) -> bool {
-    rule.keywords.iter().any(|k| {
-        let k = k.as_bytes();
-        let mut from = 0;
-        while let Some(i) = find(&lower[from..], k) {
-            let at = from + i;
-            let lo = at.saturating_sub(LOOKBEHIND);
-            let start = data[lo..at]
-                .iter()
-                .rposition(|b| *b == b'\n')
-                .map_or(lo, |j| lo + j + 1);
-            let reach = (at + k.len() + rule.window).min(data.len());
-            let hi = (reach + LINE_TAIL).min(data.len());
-            let end = data[reach..hi]
-                .iter()
-                .position(|b| *b == b'\n')
-                .map_or(hi, |j| reach + j);
-            if start <= span.start && span.end <= end {
-                return true;
-            }
-            from = at + 1;
-        }
-        false
-    })
-}
-
 /// Whether `rule_id`'s regex, run over the whole blob, matches bytes overlapping `span`.
 fn whole_blob_match_overlaps(data: &[u8], rule_id: &str, span: Span) -> bool {
     let rule = rules()
@@ -156,7 +118,6 @@ fn whole_blob_match_overlaps(data: &[u8], rule_id: &str, span: Span) -> bool {
 /// What is wrong when the two paths differ in more than the allowed way.
 fn disagreement(data: &[u8], fast: &[Finding], slow: &[Finding]) -> Option<String> {
     let key = |f: &Finding| (f.rule_id.to_string(), f.span);
-    let lower = data.to_ascii_lowercase();
     let mut excused = Vec::new();
     for s in slow
         .iter()
@@ -165,7 +126,7 @@ fn disagreement(data: &[u8], fast: &[Finding], slow: &[Finding]) -> Option<Strin
         let rule = rules()
             .get(&s.rule_id)
             .expect("findings name rules of the set");
-        if keyword_window_covers(data, &lower, rule, s.span) {
+        if keyword_window_covers(data, rule, s.span) {
             return Some(format!(
                 "the keyword-window path lost {} at {}..{}, inside a window of its keyword",
                 s.rule_id, s.span.start, s.span.end
