@@ -2,6 +2,7 @@
 //! object or revision, and says what the user can do. None carries file content.
 
 use std::path::PathBuf;
+use unleak_core::{Bytes, MemoryBudget};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -51,6 +52,34 @@ pub enum GitError {
         repo: PathBuf,
         base: String,
         head: String,
+    },
+
+    /// A history's bookkeeping (commits, provenance maps, paths, wanted blobs) would pass
+    /// the index share of the memory budget. The scan stops rather than grow past it.
+    #[error("git repository {}: indexing its history needs more than {} for {objects} objects \
+        (commits, blob and tree places, paths), over the {} index share of --memory-budget {budget}; \
+        run again with --memory-budget {} or more, or narrow the scan (--branch, --since, --max-commits)",
+        repo.display(), Bytes(*bytes), Bytes(*share), Bytes(*needed))]
+    IndexOverBudget {
+        repo: PathBuf,
+        objects: u64,
+        bytes: u64,
+        share: u64,
+        budget: MemoryBudget,
+        needed: u64,
+    },
+
+    /// The findings of a history scan filled the findings share of the memory budget. The
+    /// scan stops: an incomplete set of findings is never reported as a result.
+    #[error("git repository {}: findings filled the {} findings share of --memory-budget {budget} \
+        after {kept} were kept; the scan is incomplete and no report is written: run again with \
+        --memory-budget {} or more", repo.display(), Bytes(*share), Bytes(*needed))]
+    FindingsOverBudget {
+        repo: PathBuf,
+        kept: u64,
+        share: u64,
+        budget: MemoryBudget,
+        needed: u64,
     },
 
     /// Any other libgit2 failure, with what was being done.

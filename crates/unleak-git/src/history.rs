@@ -22,8 +22,16 @@
 //!   commit facts (author, date, summary) are read only for the commits that introduced a
 //!   finding.
 //!
+//! Memory: every consumer works within its share of [`HistoryOptions::memory`] (see
+//! `budget`): threads, blob content and delta bases per worker, tree batches, and the
+//! bookkeeping above (checked as it grows; past the index share the scan stops with
+//! [`GitError::IndexOverBudget`]) and findings (past their share,
+//! [`GitError::FindingsOverBudget`]). Nothing is dropped silently: blobs over what a worker
+//! may hold are listed in `skipped`.
+//!
 //! Does not own: ranges and the index (range, staged), matching (the matcher).
 
+use crate::budget::{hashed, IndexLedger, Limits};
 use crate::pack;
 use crate::paths::{PathId, PathInterner, ROOT};
 use crate::repo::{self, read_blob, CommitFacts, RawBlob, ShallowInfo, Skipped};
@@ -32,9 +40,13 @@ use git2::{ErrorCode, ObjectType, Oid, Repository};
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
-use unleak_core::{Blob, Finding, Fingerprint, GitProvenance, Origin};
+use unleak_core::{
+    finding_bytes, Allowance, Blob, Bytes, Finding, Fingerprint, GitProvenance, MemoryBudget,
+    Origin,
+};
 use unleak_matcher::Matcher;
 
 /// Blobs bigger than this are not read (100 MiB); they are listed in `skipped`.
@@ -66,8 +78,11 @@ pub struct HistoryOptions {
     /// [`UNREACHABLE_PATH`]. This audits the whole database, so `branch`, `since` and
     /// `max_commits` are ignored.
     pub all_objects: bool,
-    /// Worker threads for reading and scanning blobs; 0 means one per core.
+    /// Worker threads for reading and scanning blobs; 0 means one per core. Fewer run when
+    /// the memory budget cannot fit them.
     pub threads: usize,
+    /// What the scan may hold (see the module documentation).
+    pub memory: MemoryBudget,
 }
 
 impl Default for HistoryOptions {
@@ -79,6 +94,7 @@ impl Default for HistoryOptions {
             max_blob_size: DEFAULT_MAX_BLOB_SIZE,
             all_objects: false,
             threads: 0,
+            memory: MemoryBudget::default(),
         }
     }
 }
@@ -108,15 +124,33 @@ pub struct HistoryScan {
 
 /// Scan every blob in the history of the repository at `repo_path` (see [`HistoryOptions`]).
 ///
-/// Fails only when the repository cannot be opened or `branch` does not resolve; missing or
-/// corrupt objects become entries of [`HistoryScan::errors`]. A repository without commits
+/// Fails when the repository cannot be opened, `branch` does not resolve, or the history
+/// needs more than the memory budget allows; missing or corrupt objects become entries of
+/// [`HistoryScan::errors`]. A repository without commits
 /// gives an empty, error-free result.
 pub fn scan_history(
     repo_path: &Path,
     matcher: &Matcher,
     opts: &HistoryOptions,
 ) -> Result<HistoryScan, GitError> {
+    let requested = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let limits = Limits::new(&opts.memory, requested, opts.max_blob_size);
+    if limits.plan.threads < requested {
+        tracing::info!(
+            "{} of {requested} threads fit --memory-budget {}",
+            limits.plan.threads,
+            opts.memory
+        );
+    }
     let repo = repo::open(repo_path)?;
+    let ledger = IndexLedger::new(&opts.memory, repo_path);
+    let packs = repo::sound_packs(repo.commondir());
+    // The pack indexes are mapped and sorted once read: count them first.
+    let packed = pack::packed_objects(&packs) * pack::BYTES_PER_PACKED_OBJECT;
+    ledger.check(0, packed)?;
     let mut out = HistoryScan {
         shallow: repo::shallow_info(&repo),
         // A broken pack is reported first, then the scan reads whatever is still readable.
@@ -124,7 +158,7 @@ pub fn scan_history(
         ..HistoryScan::default()
     };
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads)
+        .num_threads(limits.plan.threads)
         .thread_name(|i| format!("unleak-git-{i}"))
         .build()
         .map_err(|e| GitError::Git {
@@ -149,7 +183,8 @@ pub fn scan_history(
         &roots.commits,
         out.shallow.is_some(),
         &mut out.errors,
-    );
+        (&ledger, packed),
+    )?;
     if !opts.all_objects {
         commits = select(commits, opts.since, opts.max_commits);
     }
@@ -162,17 +197,26 @@ pub fn scan_history(
         .ok();
 
     let mut paths = PathInterner::new();
+    let held = packed + commits.len() as u64 * COMMIT_BYTES;
     let pairs = provenance(
         &pool,
         repo.path(),
-        repo.commondir(),
         repo_path,
+        &packs,
         &commits,
         head_tree,
         &mut paths,
         &mut out,
-    );
+        (&limits, &ledger, held),
+    )?;
     lap("provenance");
+    // What stays from here on: the provenance map and the paths, then the list of wanted
+    // blobs and the packs' delta forests.
+    let held = held + pairs.len() as u64 * PAIR_BYTES + paths.len() as u64 * PATH_BYTES;
+    ledger.check(
+        (commits.len() + pairs.len()) as u64,
+        held + (pairs.len() + roots.blobs.len()) as u64 * WANTED_BYTES,
+    )?;
 
     let mut blobs: Vec<Oid> = pairs
         .iter()
@@ -190,16 +234,25 @@ pub fn scan_history(
     drop(reachable);
     blobs.extend(unreachable.iter().copied());
 
+    let findings = opts.memory.findings_allowance();
     let scanned = scan_blobs(
         &pool,
         repo.path(),
-        repo.commondir(),
         repo_path,
+        &packs,
         &blobs,
         matcher,
-        opts.max_blob_size,
+        (&limits, &findings),
     );
     drop(blobs);
+    if scanned.over_budget {
+        return Err(findings_over_budget(
+            repo_path,
+            &opts.memory,
+            &findings,
+            scanned.kept,
+        ));
+    }
     lap("blob scan");
     out.blobs_scanned = scanned.scanned;
     out.bytes_scanned = scanned.bytes;
@@ -230,10 +283,48 @@ pub fn scan_history(
         }
     }
 
-    report_problems(repo_path, scanned.problems, &places, &paths, &mut out);
-    out.findings = fold_findings(&repo, scanned.found, &places, &paths, &commits);
+    report_problems(
+        repo_path,
+        scanned.problems,
+        &places,
+        &paths,
+        &limits,
+        &mut out,
+    );
+    out.findings = fold_findings(&repo, scanned.found, &places, &paths, &commits, &findings)
+        .map_err(|kept| findings_over_budget(repo_path, &opts.memory, &findings, kept))?;
     lap("fold");
     Ok(out)
+}
+
+/// Bytes per walked commit: its node in the walk order (a vector that may be twice its
+/// length) and its id in the set of commits seen.
+const COMMIT_BYTES: u64 = 2 * std::mem::size_of::<CommitNode>() as u64 + hashed(20);
+/// Bytes per (object, path) entry of a provenance map.
+const PAIR_BYTES: u64 = hashed(std::mem::size_of::<((Oid, PathId), Carry)>());
+/// Bytes per interned path: its node, its entry in its directory's table and its name
+/// (twice; names average well under 32 bytes).
+const PATH_BYTES: u64 = 2 * 24 + hashed(24) + 2 * (16 + 32);
+/// Bytes per wanted blob: its id in the wanted list and the reachable set, and the pack
+/// reader's delta-forest bookkeeping.
+const WANTED_BYTES: u64 = 20 + hashed(20) + pack::BYTES_PER_WANTED;
+/// Bytes per tree of a level being expanded: its entry in the sorted list of the level.
+const LEVEL_NODE_BYTES: u64 = std::mem::size_of::<((Oid, PathId), Carry)>() as u64;
+
+fn findings_over_budget(
+    repo: &Path,
+    budget: &MemoryBudget,
+    findings: &Allowance,
+    kept: u64,
+) -> GitError {
+    GitError::FindingsOverBudget {
+        repo: repo.to_path_buf(),
+        kept,
+        share: findings.limit(),
+        budget: *budget,
+        // At least twice what filled the share: the findings not yet made are unknown.
+        needed: MemoryBudget::needed_for_findings(findings.limit().saturating_mul(2)),
+    }
 }
 
 /// Where the walk starts.
@@ -362,7 +453,8 @@ fn walk_commits(
     roots: &[Oid],
     shallow: bool,
     errors: &mut Vec<GitError>,
-) -> Vec<CommitNode> {
+    (ledger, held): (&IndexLedger<'_>, u64),
+) -> Result<Vec<CommitNode>, GitError> {
     struct Frame {
         node: CommitNode,
         parents: Vec<Oid>,
@@ -408,10 +500,13 @@ fn walk_commits(
                 }
             } else if let Some(done) = stack.pop() {
                 order.push(done.node);
+                if order.len() % 4096 == 0 {
+                    ledger.check(order.len() as u64, held + order.len() as u64 * COMMIT_BYTES)?;
+                }
             }
         }
     }
-    order
+    Ok(order)
 }
 
 /// Apply `since` and `max_commits`, keeping parents-before-children order.
@@ -454,11 +549,6 @@ impl Carry {
     }
 }
 
-/// Trees read in parallel at once during provenance: enough to keep every worker busy,
-/// few enough that their listings stay small.
-const TREE_BATCH: usize = 4096;
-
-/// A tree's entries, or why it could not be read.
 /// A tree's raw content (checked to parse), or why it could not be read. Raw and shared
 /// with the pack reader's cache, so a batch of listings costs what the trees weigh.
 type TreeListing = Result<Arc<[u8]>, git2::Error>;
@@ -477,17 +567,22 @@ struct TreeEntry<'a> {
 /// while this thread folds the previous batch into the maps: reading and inflating trees is
 /// most of the cost, and interning and summing must stay in one sorted order so that ids,
 /// errors and skips come out the same on every run.
+///
+/// Trees are read `limits.tree_batch` at a time; before each batch is folded, the maps and
+/// the listings in memory are checked against the index share on top of `held`, and the
+/// scan stops with an error rather than go on past it.
 #[allow(clippy::too_many_arguments)]
 fn provenance(
     pool: &rayon::ThreadPool,
     git_dir: &Path,
-    common_dir: &Path,
     shown: &Path,
+    packs: &[PathBuf],
     commits: &[CommitNode],
     head_tree: Option<Oid>,
     paths: &mut PathInterner,
     out: &mut HistoryScan,
-) -> HashMap<(Oid, PathId), Carry> {
+    (limits, ledger, held): (&Limits, &IndexLedger<'_>, u64),
+) -> Result<HashMap<(Oid, PathId), Carry>, GitError> {
     let mut level: HashMap<(Oid, PathId), Carry> = HashMap::new();
     for (i, c) in commits.iter().enumerate() {
         let carry = Carry {
@@ -512,7 +607,12 @@ fn provenance(
     }
     let mut blobs: HashMap<(Oid, PathId), Carry> = HashMap::new();
     let mut submodules: HashSet<PathId> = HashSet::new();
-    let reader = pack::TreeReader::new(&repo::sound_packs(common_dir), pool.current_num_threads());
+    let reader = pack::TreeReader::new(
+        packs,
+        pool.current_num_threads(),
+        limits.base_cache,
+        limits.stack,
+    );
     let read_batch = |batch: &[((Oid, PathId), Carry)]| -> Vec<TreeListing> {
         // Read in pack order (a delta's base lies before it, so the reader's cache of recent
         // objects holds it), answer in batch order.
@@ -548,14 +648,31 @@ fn provenance(
         read.sort_unstable_by_key(|(i, _)| *i);
         read.into_iter().map(|(_, listing)| listing).collect()
     };
+    let mut expanded = 0u64;
     while !level.is_empty() {
         let mut nodes: Vec<((Oid, PathId), Carry)> = level.into_iter().collect();
         nodes.sort_unstable_by_key(|((oid, dir), _)| (*dir, *oid));
         let mut next: HashMap<(Oid, PathId), Carry> = HashMap::new();
-        let batches: Vec<&[((Oid, PathId), Carry)]> = nodes.chunks(TREE_BATCH).collect();
+        let batches: Vec<&[((Oid, PathId), Carry)]> = nodes.chunks(limits.tree_batch).collect();
         let mut listings = pool.install(|| read_batch(batches[0]));
         for (i, batch) in batches.iter().enumerate() {
             let ahead = batches.get(i + 1);
+            // The maps as the batches folded so far left them, this batch's listings and the
+            // batch read ahead (about as heavy). A batch adds at most one entry per tree entry
+            // it lists, so the share is passed by at most one batch's growth.
+            let raw: u64 = listings
+                .iter()
+                .map(|l| l.as_ref().map_or(0, |r| r.len() as u64))
+                .sum();
+            let entries = (blobs.len() + next.len()) as u64;
+            ledger.check(
+                commits.len() as u64 + expanded + entries,
+                held + entries * PAIR_BYTES
+                    + nodes.len() as u64 * LEVEL_NODE_BYTES
+                    + paths.len() as u64 * PATH_BYTES
+                    + 2 * (raw + batch.len() as u64 * 48),
+            )?;
+            expanded += batch.len() as u64;
             let (_, read_ahead) = pool.install(|| {
                 rayon::join(
                     || {
@@ -577,7 +694,7 @@ fn provenance(
         }
         level = next;
     }
-    blobs
+    Ok(blobs)
 }
 
 /// Pass each tree's carry to its entries: subtrees into `next`, blobs into `blobs`.
@@ -682,6 +799,10 @@ struct Scanned {
     scanned: u64,
     bytes: u64,
     binary: u64,
+    /// Findings held (each charged to the findings share).
+    kept: u64,
+    /// The findings share ran out: the scan stopped and its findings are incomplete.
+    over_budget: bool,
 }
 
 impl Scanned {
@@ -691,29 +812,47 @@ impl Scanned {
         self.scanned += other.scanned;
         self.bytes += other.bytes;
         self.binary += other.binary;
+        self.kept += other.kept;
+        self.over_budget |= other.over_budget;
         self
     }
+}
+
+/// What every worker scanning blobs shares.
+struct BlobScan<'a> {
+    matcher: &'a Matcher,
+    max_size: u64,
+    findings: &'a Allowance,
+    /// Set when the findings share runs out; workers then stop scanning.
+    stop: AtomicBool,
 }
 
 fn scan_blobs(
     pool: &rayon::ThreadPool,
     git_dir: &Path,
-    common_dir: &Path,
     shown: &Path,
+    packs: &[PathBuf],
     oids: &[Oid],
     matcher: &Matcher,
-    max_size: u64,
+    (limits, findings): (&Limits, &Allowance),
 ) -> Scanned {
-    let packs = repo::sound_packs(common_dir);
+    let scan = BlobScan {
+        matcher,
+        max_size: limits.max_blob,
+        findings,
+        stop: AtomicBool::new(false),
+    };
+    let scan = &scan;
     let mut scanned = pool.install(|| {
         // Packed blobs first, in pack order; whatever that cannot resolve goes through
         // libgit2 one by one (see `pack`).
         let (states, left) = pack::read_blobs(
-            &packs,
+            packs,
             oids,
-            max_size,
+            limits.max_blob,
+            limits.stack,
             Scanned::default,
-            |acc: &mut Scanned, oid, data| scan_content(oid, data, matcher, acc),
+            |acc: &mut Scanned, oid, data| scan_content(oid, data, scan, acc),
         );
         let by_id = left
             .par_iter()
@@ -721,8 +860,11 @@ fn scan_blobs(
             .fold(
                 || (repo::open_worker(git_dir, shown), Scanned::default()),
                 |(worker, mut acc), &oid| {
+                    if scan.stop.load(Ordering::Relaxed) {
+                        return (worker, acc);
+                    }
                     match &worker {
-                        Ok(r) => scan_one(r, oid, matcher, max_size, &mut acc),
+                        Ok(r) => scan_one(r, oid, scan, &mut acc),
                         Err(e) => acc.problems.push((oid, Problem::Failed(e.to_string()))),
                     }
                     (worker, acc)
@@ -737,7 +879,7 @@ fn scan_blobs(
     scanned
 }
 
-fn scan_one(repo: &Repository, oid: Oid, matcher: &Matcher, max_size: u64, acc: &mut Scanned) {
+fn scan_one(repo: &Repository, oid: Oid, scan: &BlobScan<'_>, acc: &mut Scanned) {
     let odb = match repo.odb() {
         Ok(o) => o,
         Err(e) => {
@@ -746,8 +888,8 @@ fn scan_one(repo: &Repository, oid: Oid, matcher: &Matcher, max_size: u64, acc: 
             return;
         }
     };
-    match read_blob(&odb, oid, max_size) {
-        Ok(RawBlob::Text(object)) => scan_content(oid, object.data(), matcher, acc),
+    match read_blob(&odb, oid, scan.max_size) {
+        Ok(RawBlob::Text(object)) => scan_content(oid, object.data(), scan, acc),
         Ok(RawBlob::Binary) => acc.binary += 1,
         Ok(RawBlob::TooLarge(size)) => acc.problems.push((oid, Problem::TooLarge(size))),
         Err(e) => acc
@@ -756,8 +898,12 @@ fn scan_one(repo: &Repository, oid: Oid, matcher: &Matcher, max_size: u64, acc: 
     };
 }
 
-/// Scan one blob's content (binary ones are only counted).
-fn scan_content(oid: Oid, data: &[u8], matcher: &Matcher, acc: &mut Scanned) {
+/// Scan one blob's content (binary ones are only counted), holding its findings within the
+/// findings share.
+fn scan_content(oid: Oid, data: &[u8], scan: &BlobScan<'_>, acc: &mut Scanned) {
+    if scan.stop.load(Ordering::Relaxed) {
+        return;
+    }
     if repo::is_binary(data) {
         acc.binary += 1;
         return;
@@ -765,10 +911,17 @@ fn scan_content(oid: Oid, data: &[u8], matcher: &Matcher, acc: &mut Scanned) {
     acc.scanned += 1;
     acc.bytes += data.len() as u64;
     // The origin is filled in per path when findings are folded.
-    let mut found = matcher.scan(&Blob::new(Origin::Stdin, data));
+    let mut found = scan.matcher.scan(&Blob::new(Origin::Stdin, data));
     // A secret repeated inside one blob is one occurrence: keep the first.
     let mut seen: HashSet<(Arc<str>, Fingerprint)> = HashSet::new();
     found.retain(|f| seen.insert((f.rule_id.clone(), f.fingerprint.clone())));
+    let weight: u64 = found.iter().map(finding_bytes).sum();
+    if !scan.findings.take(weight) {
+        scan.stop.store(true, Ordering::Relaxed);
+        acc.over_budget = true;
+        return;
+    }
+    acc.kept += found.len() as u64;
     if !found.is_empty() {
         acc.found.push((oid, found));
     }
@@ -789,6 +942,7 @@ fn report_problems(
     problems: Vec<(Oid, Problem)>,
     places: &HashMap<Oid, Vec<(PathId, Carry)>>,
     paths: &PathInterner,
+    limits: &Limits,
     out: &mut HistoryScan,
 ) {
     for (oid, problem) in problems {
@@ -802,7 +956,15 @@ fn report_problems(
                     Some(p) => format!("blob {oid} (at `{p}`)"),
                     None => format!("blob {oid}"),
                 },
-                why: format!("{size} bytes, over the blob size limit"),
+                why: if size <= limits.max_blob_flag {
+                    format!(
+                        "{size} bytes, over the {} a worker may hold within --memory-budget \
+                         (raise it, or lower --threads)",
+                        Bytes(limits.max_blob)
+                    )
+                } else {
+                    format!("{size} bytes, over the blob size limit")
+                },
             }),
             Problem::Failed(message) => out.errors.push(GitError::Object {
                 repo: shown.to_path_buf(),
@@ -825,13 +987,16 @@ struct Folded {
     in_head: bool,
 }
 
+/// Fold per-blob findings into one per (rule, fingerprint, path). Each folded finding is
+/// charged to `allowance` as it is made; `Err` carries how many were kept when it ran out.
 fn fold_findings(
     repo: &Repository,
     found: Vec<(Oid, Vec<Finding>)>,
     places: &HashMap<Oid, Vec<(PathId, Carry)>>,
     paths: &PathInterner,
     commits: &[CommitNode],
-) -> Vec<Finding> {
+    allowance: &Allowance,
+) -> Result<Vec<Finding>, u64> {
     type Key = (Arc<str>, Fingerprint, PathId);
     let mut folded: HashMap<Key, Folded> = HashMap::new();
     // HEAD-only places (outside the walked commits) can only mark what the walk found.
@@ -880,9 +1045,9 @@ fn fold_findings(
             .insert(path_of(paths, *path));
     }
     let mut authors: HashMap<u32, CommitFacts> = HashMap::new();
-    let mut findings: Vec<Finding> = folded
-        .into_iter()
-        .map(|((rule, fingerprint, path), slot)| {
+    let mut findings: Vec<Finding> = Vec::with_capacity(folded.len());
+    for ((rule, fingerprint, path), slot) in folded {
+        let f = {
             let introduced = authors
                 .entry(slot.first)
                 .or_insert_with(|| introduced(repo, commits, slot.first))
@@ -903,10 +1068,14 @@ fn fold_findings(
                 in_head: slot.in_head,
             });
             f
-        })
-        .collect();
+        };
+        if !allowance.take(finding_bytes(&f)) {
+            return Err(findings.len() as u64);
+        }
+        findings.push(f);
+    }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    findings
+    Ok(findings)
 }
 
 fn introduced(repo: &Repository, commits: &[CommitNode], index: u32) -> CommitFacts {

@@ -12,6 +12,7 @@
 //! Does not own: matching (the matcher does), allowlists and baselines (filters do),
 //! printing, or parsing command-line flags and dates (the CLI does).
 
+mod budget;
 mod changes;
 mod error;
 mod history;

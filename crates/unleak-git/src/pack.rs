@@ -21,7 +21,7 @@
 //! before: blobs in no usable pack (loose objects, alternates, version 1 indexes, packs whose
 //! trailer does not match their index), entries that fail a check, deltas whose base is
 //! outside the pack or not a blob, objects over the size limit and chains that would hold
-//! more than [`STACK_BUDGET`] bytes at once.
+//! more than the caller's stack limit (its share of the memory budget) at once.
 //!
 //! Trees for provenance are read one at a time by id ([`TreeReader`]), with the same checks
 //! and a small per-worker cache of resolved objects as delta bases; callers sort their reads
@@ -39,9 +39,13 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-/// Most bytes of resolved content one worker keeps for the chain it is walking; deeper or
-/// bigger chains go back to libgit2 (which needs no such stack).
-pub(crate) const STACK_BUDGET: usize = 64 * 1024 * 1024;
+/// Most bytes of resolved content one worker keeps for the chain it is walking when its
+/// share of the memory budget allows more; deeper or bigger chains go back to libgit2.
+pub(crate) const MAX_STACK: usize = 64 * 1024 * 1024;
+
+/// Bytes of bookkeeping per wanted blob while a pack's delta forest is built and walked:
+/// its node and the node of (about) one base, the offset map entry, child lists and flags.
+pub(crate) const BYTES_PER_WANTED: u64 = 2 * std::mem::size_of::<Node>() as u64 + 64;
 
 /// Bytes read at once from a pack while inflating one entry.
 const READ_CHUNK: usize = 64 * 1024;
@@ -346,6 +350,19 @@ fn read_some(file: &File, at: u64, buf: &mut [u8]) -> Option<usize> {
 
 const NONE: u32 = u32::MAX;
 
+/// Bytes per object of an opened pack that count against the index share: its mapped
+/// index entry (id, CRC, offset) and its place in the pack-order table.
+pub(crate) const BYTES_PER_PACKED_OBJECT: u64 = 28 + 4;
+
+/// Objects in the packs this reader can open.
+pub(crate) fn packed_objects(packs: &[PathBuf]) -> u64 {
+    packs
+        .iter()
+        .filter_map(|p| Pack::open(p))
+        .map(|p| p.count as u64)
+        .sum()
+}
+
 /// One entry of the delta forest of a pack: a wanted blob or a base some wanted blob needs.
 struct Node {
     offset: u64,
@@ -359,12 +376,13 @@ struct Node {
 
 /// Hand `visit` the content of every blob in `wanted` (sorted, distinct) that one of `packs`
 /// holds and this reader can resolve, in parallel on the current rayon pool, each worker with
-/// its own state from `init`. Returns the workers' states and the wanted blobs left for the
+/// its own state from `init` and at most `stack` bytes of resolved content at once. Returns the workers' states and the wanted blobs left for the
 /// caller to read another way, sorted.
 pub(crate) fn read_blobs<S, I, V>(
     packs: &[PathBuf],
     wanted: &[Oid],
     max_size: u64,
+    stack: usize,
     init: I,
     visit: V,
 ) -> (Vec<S>, Vec<Oid>)
@@ -382,7 +400,8 @@ where
         };
         let (nodes, refused) = forest(&pack, wanted, &mut claimed);
         left.extend(refused.into_iter().map(|w| wanted[w as usize]));
-        let (mut s, l) = resolve(&pack, &nodes, wanted, max_size, &init, &visit);
+        let limits = (max_size, stack);
+        let (mut s, l) = resolve(&pack, &nodes, wanted, limits, &init, &visit);
         states.append(&mut s);
         left.extend(l);
     }
@@ -472,7 +491,7 @@ fn resolve<S, I, V>(
     pack: &Pack,
     nodes: &[Node],
     wanted: &[Oid],
-    max_size: u64,
+    (max_size, stack): (u64, usize),
     init: &I,
     visit: &V,
 ) -> (Vec<S>, Vec<Oid>)
@@ -502,6 +521,7 @@ where
         children,
         first_child: &first_child,
         max_size,
+        stack,
     };
     let results: Vec<(S, Vec<Oid>)> = roots
         .par_iter()
@@ -537,6 +557,8 @@ struct Forest<'a> {
     children: &'a [u32],
     first_child: &'a [u32],
     max_size: u64,
+    /// Most bytes of resolved content held at once.
+    stack: usize,
 }
 
 struct Worker<S> {
@@ -600,7 +622,7 @@ impl Forest<'_> {
     /// being resolved.
     fn walk<S, V: Fn(&mut S, Oid, &[u8])>(&self, root: u32, worker: &mut Worker<S>, visit: &V) {
         let node = &self.nodes[root as usize];
-        let fits = |size: u64| size <= self.max_size && size <= STACK_BUDGET as u64;
+        let fits = |size: u64| size <= self.max_size && size <= self.stack as u64;
         // Deltas only ever rebuild objects of their base's type, so a tree of deltas under
         // anything but a blob holds no blob (libgit2 names what it is instead).
         if node.header.kind != Kind::Base(OBJ_BLOB) || !fits(node.header.size) {
@@ -622,7 +644,7 @@ impl Forest<'_> {
             *next += 1;
             let rebuilt = self.read(child, worker).and_then(|delta| {
                 let size = delta_target_size(&delta)?;
-                if !fits(size) || held as u64 + size > STACK_BUDGET as u64 {
+                if !fits(size) || held as u64 + size > self.stack as u64 {
                     return None;
                 }
                 apply_delta(base, &delta)
@@ -663,8 +685,9 @@ fn delta_target_size(delta: &[u8]) -> Option<u64> {
     Some(result)
 }
 
-/// Bytes of resolved objects each worker of a [`TreeReader`] keeps as delta bases.
-const BASE_CACHE: usize = 8 * 1024 * 1024;
+/// Bytes of resolved objects each worker of a [`TreeReader`] keeps as delta bases when its
+/// share of the memory budget allows more.
+pub(crate) const MAX_BASE_CACHE: usize = 8 * 1024 * 1024;
 
 /// Reading single objects (trees, for provenance) by id from a set of packs, with a small
 /// per-worker cache of resolved objects as delta bases. Callers read in pack-offset order
@@ -672,6 +695,10 @@ const BASE_CACHE: usize = 8 * 1024 * 1024;
 /// objects are the likely bases.
 pub(crate) struct TreeReader {
     packs: Vec<Pack>,
+    /// Bytes of cached bases per worker; larger objects are never cached, and a tree bigger
+    /// than a worker's stack limit goes back to libgit2.
+    cache_limit: usize,
+    stack: usize,
     /// One per worker thread (by rayon thread index), so never contended.
     workers: Vec<Mutex<ReaderState>>,
 }
@@ -679,17 +706,25 @@ pub(crate) struct TreeReader {
 struct ReaderState {
     inflater: Decompress,
     chunk: Vec<u8>,
-    /// Resolved objects by (pack, offset), evicted oldest first past [`BASE_CACHE`] bytes.
+    /// Resolved objects by (pack, offset), evicted oldest first past the cache limit.
     cache: HashMap<(usize, u64), std::sync::Arc<[u8]>>,
     order: VecDeque<(usize, u64)>,
     held: usize,
 }
 
 impl TreeReader {
-    /// A reader over `packs` (those that fail to open are left out) for `threads` workers.
-    pub(crate) fn new(packs: &[PathBuf], threads: usize) -> TreeReader {
+    /// A reader over `packs` (those that fail to open are left out) for `threads` workers,
+    /// each caching up to `cache_limit` bytes of bases and resolving objects up to `stack`.
+    pub(crate) fn new(
+        packs: &[PathBuf],
+        threads: usize,
+        cache_limit: usize,
+        stack: usize,
+    ) -> TreeReader {
         TreeReader {
             packs: packs.iter().filter_map(|p| Pack::open(p)).collect(),
+            cache_limit,
+            stack,
             workers: (0..threads.max(1))
                 .map(|_| {
                     Mutex::new(ReaderState {
@@ -742,7 +777,7 @@ impl TreeReader {
                 Kind::OfsDelta(b) => b,
                 Kind::RefDelta(id) => pack.offset_at(pack.find(&id)?)?,
             };
-            if header.size > STACK_BUDGET as u64 {
+            if header.size > self.stack as u64 {
                 return None;
             }
         }
@@ -760,7 +795,7 @@ impl TreeReader {
                     &mut state.chunk,
                 )?
                 .into();
-                state.remember((pack_no, at), data.clone());
+                state.remember((pack_no, at), data.clone(), self.cache_limit);
                 data
             }
         };
@@ -774,15 +809,15 @@ impl TreeReader {
                 &mut state.chunk,
             )?;
             content = apply_delta(&content, &delta)?.into();
-            state.remember((pack_no, at), content.clone());
+            state.remember((pack_no, at), content.clone(), self.cache_limit);
         }
         Some(content)
     }
 }
 
 impl ReaderState {
-    fn remember(&mut self, key: (usize, u64), data: std::sync::Arc<[u8]>) {
-        if data.len() > BASE_CACHE / 4 {
+    fn remember(&mut self, key: (usize, u64), data: std::sync::Arc<[u8]>, limit: usize) {
+        if data.len() > limit / 4 {
             return;
         }
         self.held += data.len();
@@ -790,7 +825,7 @@ impl ReaderState {
             Some(old) => self.held -= old.len(),
             None => self.order.push_back(key),
         }
-        while self.held > BASE_CACHE {
+        while self.held > limit {
             let Some(old) = self.order.pop_front() else {
                 break;
             };
@@ -913,9 +948,14 @@ mod tests {
     }
 
     fn read_all(dir: &Path, wanted: &[Oid], max: u64) -> (HashMap<Oid, Vec<u8>>, Vec<Oid>) {
-        let (states, left) = read_blobs(&packs(dir), wanted, max, Vec::new, |s, oid, data| {
-            s.push((oid, data.to_vec()))
-        });
+        let (states, left) = read_blobs(
+            &packs(dir),
+            wanted,
+            max,
+            MAX_STACK,
+            Vec::new,
+            |s, oid, data| s.push((oid, data.to_vec())),
+        );
         let mut seen = HashMap::new();
         for (oid, data) in states.into_iter().flatten() {
             assert!(seen.insert(oid, data).is_none(), "{oid} visited twice");
@@ -944,6 +984,12 @@ mod tests {
         assert!(seen.values().all(|d| d.len() <= 100));
         assert_eq!(seen.len() + left.len(), blobs.len());
         assert!(!left.is_empty());
+        // A chain bigger than the stack a worker may hold: handed back, not visited.
+        let (states, left) = read_blobs(&packs(dir.path()), &blobs, u64::MAX, 100, Vec::new, {
+            |s: &mut Vec<usize>, _, data: &[u8]| s.push(data.len())
+        });
+        assert!(states.into_iter().flatten().all(|len| len <= 100));
+        assert!(!left.is_empty());
         // An id no pack holds comes back untouched.
         let missing = Oid::from_str("0123456789012345678901234567890123456789").unwrap();
         let (_, left) = read_all(dir.path(), &[missing], u64::MAX);
@@ -963,7 +1009,7 @@ mod tests {
                 "--batch-check=%(objecttype) %(objectname)",
             ],
         );
-        let reader = TreeReader::new(&packs(dir.path()), 1);
+        let reader = TreeReader::new(&packs(dir.path()), 1, MAX_BASE_CACHE, MAX_STACK);
         let mut trees: Vec<((usize, u64), Oid)> = list
             .lines()
             .filter_map(|l| l.strip_prefix("tree "))

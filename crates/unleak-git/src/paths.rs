@@ -36,6 +36,11 @@ impl PathInterner {
         next
     }
 
+    /// Paths interned so far (the root included).
+    pub(crate) fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
     /// The repo-relative path with `/` separators (names that are not UTF-8 are shown
     /// lossily).
     pub(crate) fn path(&self, mut id: PathId) -> String {

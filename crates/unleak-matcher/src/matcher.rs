@@ -26,6 +26,9 @@ pub struct MatcherOptions {
     pub key: FingerprintKey,
     /// Rules below this confidence do not run at all.
     pub min_confidence: Confidence,
+    /// Decoded bytes (all encoded runs, all depths) looked into per blob: the matcher's
+    /// part of `--memory-budget`.
+    pub max_decoded_per_blob: usize,
 }
 
 impl Default for MatcherOptions {
@@ -33,6 +36,7 @@ impl Default for MatcherOptions {
         MatcherOptions {
             key: FingerprintKey::default(),
             min_confidence: Confidence::Low,
+            max_decoded_per_blob: MAX_DECODED_PER_BLOB,
         }
     }
 }
@@ -176,7 +180,7 @@ impl Matcher {
 
     /// Every finding in `blob`, sorted by position.
     pub fn scan(&self, blob: &Blob) -> Vec<Finding> {
-        let mut budget = MAX_DECODED_PER_BLOB;
+        let mut budget = self.options.max_decoded_per_blob;
         let candidates = self.candidates(blob.data, 0, false, &mut budget);
         self.finish(blob, candidates)
     }
@@ -184,7 +188,7 @@ impl Matcher {
     /// The plain path the prefilter must agree with: every rule any of whose keywords
     /// occurs anywhere in the blob runs its regex over the whole blob.
     pub fn scan_reference(&self, blob: &Blob) -> Vec<Finding> {
-        let mut budget = MAX_DECODED_PER_BLOB;
+        let mut budget = self.options.max_decoded_per_blob;
         let candidates = self.candidates(blob.data, 0, true, &mut budget);
         self.finish(blob, candidates)
     }
@@ -722,6 +726,22 @@ confidence = "high"
         let found = m.scan(&Blob::new(Origin::Stdin, text.as_bytes()));
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].span, Span::new(2, 2 + 4 + run.len()));
+    }
+
+    #[test]
+    fn the_decoded_bytes_cap_bounds_what_is_looked_into() {
+        // "secret: Zq8r!Lm2Tv0X" in base64, inside a longer value.
+        let text = "blob: c2VjcmV0OiBacThyIUxtMlR2MFg=\n";
+        let with = |cap| {
+            let options = MatcherOptions {
+                max_decoded_per_blob: cap,
+                ..MatcherOptions::default()
+            };
+            let set = matcher().rules().clone();
+            Matcher::new(set, options).scan(&Blob::new(Origin::Stdin, text.as_bytes()))
+        };
+        assert_eq!(with(MAX_DECODED_PER_BLOB).len(), 1);
+        assert!(with(8).is_empty(), "a run over the cap is not decoded");
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::io::{self, Read};
 
 /// Bytes of the previous chunk repeated at the start of the next one.
 pub const CHUNK_OVERLAP: usize = 64 * 1024;
-const CHUNK_SIZE: usize = 8 * 1024 * 1024;
+/// The smallest chunk buffer: most of each chunk is new data, not overlap.
+const MIN_CHUNK_BUFFER: usize = 4 * CHUNK_OVERLAP;
 
 /// A piece of a stream and where it sits in it.
 pub struct Chunk<'a> {
@@ -24,18 +25,26 @@ pub struct Chunk<'a> {
     pub overlap: usize,
 }
 
-/// Read `input` to the end, calling `visit` with each chunk. Memory stays within about
-/// `CHUNK_SIZE + CHUNK_OVERLAP` plus the longest line's excess.
-pub fn scan_stream(mut input: impl Read, mut visit: impl FnMut(Chunk<'_>)) -> io::Result<()> {
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK_SIZE + CHUNK_OVERLAP);
+/// Read `input` to the end, calling `visit` with each chunk. The buffer holds at most
+/// `chunk_buffer` bytes (the overlap included; at least 256 KiB), whatever the input's size
+/// or its longest line: a line longer than a chunk is cut, and the cut is placed exactly.
+pub fn scan_stream(
+    mut input: impl Read,
+    chunk_buffer: usize,
+    mut visit: impl FnMut(Chunk<'_>),
+) -> io::Result<()> {
+    let chunk_buffer = chunk_buffer.max(MIN_CHUNK_BUFFER);
+    // New data per chunk: the overlap kept from the previous chunk fills the rest.
+    let chunk_size = chunk_buffer - CHUNK_OVERLAP;
+    let mut buf: Vec<u8> = Vec::with_capacity(chunk_buffer);
     let mut base_offset = 0usize;
     let mut base_line = 1usize;
     let mut base_column = 1usize;
     let mut overlap = 0usize;
     let mut eof = false;
     while !eof {
-        // Fill up to CHUNK_SIZE of new data.
-        let target = overlap + CHUNK_SIZE;
+        // Fill up to `chunk_size` of new data.
+        let target = overlap + chunk_size;
         while buf.len() < target {
             let start = buf.len();
             buf.resize(target, 0);
@@ -101,45 +110,62 @@ pub fn scan_stream(mut input: impl Read, mut visit: impl FnMut(Chunk<'_>)) -> io
 mod tests {
     use super::*;
 
+    const FULL: usize = 8 * 1024 * 1024 + CHUNK_OVERLAP;
+
     #[test]
     fn chunks_cover_the_stream_with_exact_line_numbers() {
         let line = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\n";
         let text = line.repeat(400_000); // 25.6 MB: several chunks
-        let mut seen_new = 0usize;
-        let mut last_end = 0usize;
-        scan_stream(text.as_bytes(), |c| {
-            assert_eq!(
-                c.base_offset + c.overlap,
-                last_end,
-                "no gap, no double count"
-            );
-            assert_eq!(c.base_offset % line.len(), 0, "chunks start at line starts");
-            assert_eq!(c.base_line, c.base_offset / line.len() + 1);
-            assert_eq!(c.base_column, 1);
-            seen_new += c.data.len() - c.overlap;
-            last_end = c.base_offset + c.data.len();
-        })
-        .unwrap();
-        assert_eq!(seen_new, text.len());
+        for buffer in [FULL, 300 * 1024, 1] {
+            let mut chunks = 0;
+            let mut seen_new = 0usize;
+            let mut last_end = 0usize;
+            scan_stream(text.as_bytes(), buffer, |c| {
+                assert_eq!(
+                    c.base_offset + c.overlap,
+                    last_end,
+                    "no gap, no double count"
+                );
+                assert_eq!(c.base_offset % line.len(), 0, "chunks start at line starts");
+                assert_eq!(c.base_line, c.base_offset / line.len() + 1);
+                assert_eq!(c.base_column, 1);
+                assert!(
+                    c.data.len() <= buffer.max(MIN_CHUNK_BUFFER),
+                    "within the buffer"
+                );
+                assert!(c.overlap <= CHUNK_OVERLAP);
+                seen_new += c.data.len() - c.overlap;
+                last_end = c.base_offset + c.data.len();
+                chunks += 1;
+            })
+            .unwrap();
+            assert_eq!(seen_new, text.len());
+            // A smaller buffer means more, smaller chunks.
+            let most = buffer.max(MIN_CHUNK_BUFFER) - CHUNK_OVERLAP;
+            assert!(chunks >= text.len() / most, "{buffer}: {chunks} chunks");
+        }
     }
 
     #[test]
     fn a_stream_without_newlines_still_ends() {
         let text = vec![b'a'; 20 * 1024 * 1024];
-        let mut total = 0;
-        scan_stream(&text[..], |c| {
-            // One line: each chunk's column is its offset on that line.
-            assert_eq!((c.base_line, c.base_column), (1, c.base_offset + 1));
-            total += c.data.len() - c.overlap
-        })
-        .unwrap();
-        assert_eq!(total, text.len());
+        for buffer in [FULL, MIN_CHUNK_BUFFER] {
+            let mut total = 0;
+            scan_stream(&text[..], buffer, |c| {
+                // One line: each chunk's column is its offset on that line.
+                assert_eq!((c.base_line, c.base_column), (1, c.base_offset + 1));
+                assert!(c.data.len() <= buffer);
+                total += c.data.len() - c.overlap
+            })
+            .unwrap();
+            assert_eq!(total, text.len());
+        }
     }
 
     #[test]
     fn empty_stream_yields_nothing() {
         let mut n = 0;
-        scan_stream(&b""[..], |_| n += 1).unwrap();
+        scan_stream(&b""[..], FULL, |_| n += 1).unwrap();
         assert_eq!(n, 0);
     }
 }

@@ -12,10 +12,7 @@ use ignore::{WalkBuilder, WalkState};
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use unleak_core::{Blob, Origin};
-
-/// Files up to this size are read whole into a reusable buffer; larger ones in chunks.
-const READ_LIMIT: u64 = 4 * 1024 * 1024;
+use unleak_core::{Blob, MemoryBudget, Origin, WorkerPlan};
 
 #[derive(Clone, Debug)]
 pub struct WalkOptions {
@@ -27,10 +24,27 @@ pub struct WalkOptions {
     pub threads: usize,
     /// Read `.gz` files through a decompressor and scan their content.
     pub decompress: bool,
+    /// Files up to this size are read whole into each thread's reusable buffer; larger ones
+    /// (and `.gz` content) in chunks.
+    pub whole_file_limit: u64,
+    /// Bytes of one chunk buffer, the overlap included (see [`crate::scan_stream`]).
+    pub chunk_buffer: usize,
+}
+
+impl WalkOptions {
+    /// Threads and read buffers as `plan` (from the memory budget) allows.
+    pub fn within(mut self, plan: &WorkerPlan) -> Self {
+        self.threads = plan.threads;
+        self.whole_file_limit = plan.whole_file_limit;
+        self.chunk_buffer = usize::try_from(plan.chunk_buffer).unwrap_or(usize::MAX);
+        self
+    }
 }
 
 impl Default for WalkOptions {
     fn default() -> Self {
+        // The sizes an ample budget gives one worker.
+        let plan = MemoryBudget::default().workers(1);
         WalkOptions {
             max_file_size: 100 * 1024 * 1024,
             respect_gitignore: false,
@@ -39,6 +53,8 @@ impl Default for WalkOptions {
             follow_symlinks: false,
             threads: 0,
             decompress: true,
+            whole_file_limit: plan.whole_file_limit,
+            chunk_buffer: usize::try_from(plan.chunk_buffer).unwrap_or(usize::MAX),
         }
     }
 }
@@ -206,19 +222,32 @@ fn read_file(
     if opts.decompress && path.extension().is_some_and(|x| x == "gz") {
         return read_gzip(file, path, opts, visit);
     }
-    if size > READ_LIMIT {
+    if size > opts.whole_file_limit {
         // Bounded chunks, not a memory map: memory stays flat whatever the file's size,
         // and a file truncated under us ends the read instead of raising SIGBUS.
         let limited = io::BufReader::new(file).take(opts.max_file_size);
-        return read_chunked(limited, path, visit)
+        return read_chunked(limited, path, opts, visit)
             .map_err(|e| format!("cannot read: {}", describe_io(&e)));
     }
     buf.clear();
-    // Read at most the cap even if the file grew since `metadata`.
+    // Exactly the size, so the buffer a thread keeps never grows past the whole-file limit
+    // by doubling.
+    buf.reserve_exact(size as usize + 1);
+    // Read at most the cap even if the file grew since `metadata`; a file that grew past the
+    // whole-file limit meanwhile is read again in chunks.
+    let cap = opts.max_file_size.min(opts.whole_file_limit);
     (&mut file)
-        .take(opts.max_file_size + 1)
+        .take(cap + 1)
         .read_to_end(buf)
         .map_err(|e| describe_io(&e))?;
+    if buf.len() as u64 > cap && cap < opts.max_file_size {
+        buf.clear();
+        buf.shrink_to(opts.whole_file_limit as usize);
+        let file = File::open(path).map_err(|e| describe_io(&e))?;
+        let limited = io::BufReader::new(file).take(opts.max_file_size);
+        return read_chunked(limited, path, opts, visit)
+            .map_err(|e| format!("cannot read: {}", describe_io(&e)));
+    }
     if buf.len() as u64 > opts.max_file_size {
         visit(Item::Skipped {
             path: path.to_path_buf(),
@@ -255,7 +284,7 @@ fn read_gzip(
     visit: &(impl Fn(Item<'_>) + Sync),
 ) -> Result<(), String> {
     let decoder = flate2::read::MultiGzDecoder::new(io::BufReader::new(file));
-    read_chunked(decoder.take(opts.max_file_size), path, visit)
+    read_chunked(decoder.take(opts.max_file_size), path, opts, visit)
         .map_err(|e| format!("cannot decompress gzip data: {}", describe_io(&e)))
 }
 
@@ -264,11 +293,12 @@ fn read_gzip(
 fn read_chunked(
     input: impl Read,
     path: &Path,
+    opts: &WalkOptions,
     visit: &(impl Fn(Item<'_>) + Sync),
 ) -> io::Result<()> {
     let mut first = true;
     let mut binary = false;
-    scan_stream(input, |chunk| {
+    scan_stream(input, opts.chunk_buffer, |chunk| {
         if first {
             first = false;
             binary = is_binary(chunk.data);
@@ -407,8 +437,25 @@ mod tests {
         data.push(b'\n');
         data.extend(b"short line\n".repeat(200_000));
         fs::write(d.path().join("big.log"), &data).unwrap();
+        // The default buffers, and the small ones a tight memory budget gives.
+        let small = WalkOptions {
+            whole_file_limit: 256 * 1024,
+            chunk_buffer: 700 * 1024,
+            ..Default::default()
+        };
+        for opts in [WalkOptions::default(), small] {
+            assert_chunks_place_every_byte(d.path(), &opts, &data, marker_at);
+        }
+    }
+
+    fn assert_chunks_place_every_byte(
+        dir: &Path,
+        opts: &WalkOptions,
+        data: &[u8],
+        marker_at: usize,
+    ) {
         let seen = Mutex::new(Vec::new());
-        walk(&[d.path().to_path_buf()], &WalkOptions::default(), |item| {
+        walk(&[dir.to_path_buf()], opts, |item| {
             if let Item::Blob {
                 blob,
                 base_offset,
@@ -434,6 +481,7 @@ mod tests {
         assert!(seen.len() > 1, "a 12 MiB file comes in several chunks");
         let mut covered = 0;
         for &(offset, line, column, overlap, len, at) in &seen {
+            assert!(len <= opts.chunk_buffer, "a chunk fits its buffer");
             assert_eq!(offset + overlap, covered, "no gap, no double count");
             covered = offset + len;
             if offset <= marker_at {

@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
-use unleak_core::Confidence;
+use unleak_core::{Confidence, MemoryBudget};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -100,6 +100,8 @@ pub struct ScanArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
     /// Report only findings at or above this confidence.
     #[arg(long, value_enum, default_value_t = ConfidenceArg::Low)]
     pub min_confidence: ConfidenceArg,
@@ -171,6 +173,8 @@ pub struct GuardArgs {
     /// Worker threads for a tree scan (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -231,6 +235,29 @@ pub enum GuardFormatArg {
     Github,
     /// SARIF 2.1.0 of the new findings.
     Sarif,
+}
+
+/// The memory budget; shared by every command that scans.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct MemoryArgs {
+    /// Bound on peak memory (bytes; suffixes K, M, G; at least 32M). Read buffers, git
+    /// history bookkeeping and held findings each get a share; fewer threads and smaller
+    /// chunks are used to stay within it, and a scan that would need more stops with an
+    /// error naming this flag (exit 2) rather than grow past it.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_memory_budget)]
+    pub memory_budget: MemoryBudget,
+}
+
+/// The threads a walk runs when none are asked for: the walker's own default.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(12)
+}
+
+/// `--memory-budget`: a size, at least the minimum.
+pub fn parse_memory_budget(s: &str) -> Result<MemoryBudget, String> {
+    MemoryBudget::new(parse_size(s)?).map_err(|e| e.to_string())
 }
 
 /// Git modes of `scan`: the whole history, a pull-request range, or the staged index.
@@ -540,6 +567,18 @@ mod tests {
         assert_eq!(parse_size("12").unwrap(), 12);
         assert!(parse_size("1T").is_err());
         assert!(parse_size("x").is_err());
+    }
+
+    #[test]
+    fn memory_budgets() {
+        assert_eq!(parse_memory_budget("1G").unwrap().total(), 1 << 30);
+        assert_eq!(parse_memory_budget("33554432").unwrap().total(), 32 << 20);
+        let small = parse_memory_budget("31M").unwrap_err();
+        assert!(small.contains("minimum memory budget of 32M"), "{small}");
+        assert!(parse_memory_budget("lots").is_err());
+        assert!(parse_memory_budget("99999999999999G")
+            .unwrap_err()
+            .contains("too large"));
     }
 
     #[test]

@@ -64,7 +64,9 @@ fn scan(args: &BaselineArgs, may_create: bool) -> anyhow::Result<Scanned> {
             ..MatcherOptions::default()
         },
     );
-    let TreeScan { findings, summary } = scan_tree(&root, &matcher, args.threads, started)?;
+    let memory = unleak_core::MemoryBudget::default();
+    let TreeScan { findings, summary } =
+        scan_tree(&root, &matcher, args.threads, &memory, started)?;
     if !summary.errors.is_empty() {
         for e in &summary.errors {
             eprintln!("error: {}: {}", terminal(&e.path), terminal(&e.message));

@@ -4,9 +4,10 @@
 
 use crate::cli::{FilterArgs, RuleArgs};
 use crate::cmd::load_configured_rules;
+use crate::cmd::memory::{worker_plan, HeldFindings};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use unleak_core::{Finding, Origin};
+use unleak_core::{Finding, MemoryBudget, Origin};
 use unleak_filters::{Config, Filter};
 use unleak_matcher::Matcher;
 use unleak_report::{ScanError, ScanSummary, Skipped};
@@ -64,19 +65,21 @@ pub struct TreeScan {
 }
 
 /// Scan the files under `root` as a commit would see them: `.gitignore`d files are left
-/// out (they are not committed), `.git/` is never read.
+/// out (they are not committed), `.git/` is never read. Threads, buffers and held findings
+/// stay within `memory`.
 pub fn scan_tree(
     root: &Path,
     matcher: &Matcher,
     threads: Option<usize>,
+    memory: &MemoryBudget,
     started: std::time::Instant,
 ) -> anyhow::Result<TreeScan> {
     let opts = WalkOptions {
         respect_gitignore: true,
-        threads: threads.unwrap_or(0),
         ..WalkOptions::default()
-    };
-    let findings = Mutex::new(Vec::new());
+    }
+    .within(&worker_plan(memory, threads));
+    let findings = HeldFindings::new(memory);
     let skipped = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
     let files = std::sync::atomic::AtomicU64::new(0);
@@ -91,6 +94,9 @@ pub fn scan_tree(
             overlap,
         } => {
             use std::sync::atomic::Ordering::Relaxed;
+            if findings.is_full() {
+                return;
+            }
             if base_offset == 0 {
                 files.fetch_add(1, Relaxed);
             }
@@ -103,7 +109,7 @@ pub fn scan_tree(
                     f.path = Origin::File(PathBuf::from(relative(root, p)));
                 }
             }
-            findings.lock().unwrap().extend(found);
+            findings.hold(found);
         }
         Item::Skipped { path, reason } => skipped.lock().unwrap().push(Skipped {
             path: relative(root, &path),
@@ -114,7 +120,7 @@ pub fn scan_tree(
             message,
         }),
     })?;
-    let mut findings = findings.into_inner().expect("no panics while collecting");
+    let mut findings = findings.into_inner()?;
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let mut skipped = skipped.into_inner().expect("no panics while collecting");
     skipped.sort_by(|a, b| a.path.cmp(&b.path));

@@ -4,7 +4,7 @@ use crate::cli::GitArgs;
 use anyhow::Context;
 use std::path::Path;
 use std::time::Instant;
-use unleak_core::Finding;
+use unleak_core::{Finding, MemoryBudget};
 use unleak_matcher::Matcher;
 use unleak_report::{ScanError, ScanSummary, Skipped};
 
@@ -13,6 +13,7 @@ pub fn scan(
     args: &GitArgs,
     matcher: &Matcher,
     threads: Option<usize>,
+    memory: MemoryBudget,
     started: Instant,
 ) -> anyhow::Result<(Vec<Finding>, ScanSummary)> {
     let range = args
@@ -38,6 +39,7 @@ pub fn scan(
             .unwrap_or(unleak_git::DEFAULT_MAX_BLOB_SIZE),
         all_objects: args.all_objects,
         threads: threads.unwrap_or(0),
+        memory,
     };
     let scan = unleak_git::scan_history(repo, matcher, &opts)?;
     if let Some(shallow) = &scan.shallow {

@@ -16,6 +16,7 @@ mod report;
 
 use crate::cli::{GuardArgs, GuardFormatArg};
 use crate::cmd::filtering::{scan_tree, setup};
+use crate::cmd::memory::worker_plan;
 use crate::cmd::with_output;
 use crate::Outcome;
 use anyhow::{bail, Context};
@@ -36,6 +37,7 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
     let root = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     let setup = setup(&root, &args.rules, &args.filters)?;
     let (baseline, baseline_file) = load_baseline(&root, args.baseline.as_deref())?;
+    let memory = args.memory.memory_budget;
     let matcher = Matcher::new(
         setup.rules,
         MatcherOptions {
@@ -43,6 +45,10 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
                 .as_ref()
                 .map(Baseline::fingerprint_key)
                 .unwrap_or_default(),
+            max_decoded_per_blob: usize::try_from(
+                worker_plan(&memory, args.threads).decoded_per_blob,
+            )
+            .unwrap_or(usize::MAX),
             ..MatcherOptions::default()
         },
     );
@@ -70,7 +76,7 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
         let (findings, summary) = diff_result(diff, started);
         (Mode::Staged, findings, summary, standing)
     } else {
-        let tree = scan_tree(&root, &matcher, args.threads, started)?;
+        let tree = scan_tree(&root, &matcher, args.threads, &memory, started)?;
         let standing: HashSet<Entry> = tree
             .findings
             .iter()

@@ -69,7 +69,7 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
     let mut findings: Vec<Finding> = Vec::new();
     let mut unread = 0usize;
     for root in &roots {
-        let tree = scan_tree(root, &matcher, None, started)?;
+        let tree = scan_tree(root, &matcher, None, &Default::default(), started)?;
         for e in &tree.summary.errors {
             eprintln!(
                 "unleak: cannot read {}: {}",

@@ -5,6 +5,7 @@ mod filtering;
 mod git;
 mod guard;
 mod mask;
+mod memory;
 mod migrate;
 mod rules;
 mod scan;

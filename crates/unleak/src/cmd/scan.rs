@@ -2,6 +2,7 @@
 
 use crate::cli::{ColorArg, FormatArg, ScanArgs};
 use crate::cmd::filtering::{relative, setup};
+use crate::cmd::memory::{worker_plan, HeldFindings};
 use crate::cmd::{git, with_output};
 use crate::Outcome;
 use anyhow::bail;
@@ -35,22 +36,18 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
     };
     let setup = setup(&config_root, &args.rules, &args.filters)?;
     let filter = setup.filter;
+    let memory = args.memory.memory_budget;
     let matcher = Matcher::new(
         setup.rules,
         MatcherOptions {
             min_confidence: args.min_confidence.into(),
+            max_decoded_per_blob: usize::try_from(
+                worker_plan(&memory, args.threads).decoded_per_blob,
+            )
+            .unwrap_or(usize::MAX),
             ..Default::default()
         },
     );
-    let walk_opts = WalkOptions {
-        max_file_size: args.max_file_size,
-        respect_gitignore: args.respect_gitignore,
-        include: args.include.clone(),
-        exclude: args.exclude.clone(),
-        follow_symlinks: args.follow_symlinks,
-        threads: args.threads.unwrap_or(0),
-        decompress: true,
-    };
     let format = report_format(args.format);
     let color = match args.color {
         ColorArg::Always => true,
@@ -74,7 +71,8 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
             bail!("git modes take one repository path, not `-` or several paths");
         }
         let repo = roots.first().cloned().unwrap_or_else(|| PathBuf::from("."));
-        let (findings, summary) = git::scan(&repo, &args.git, &matcher, args.threads, started)?;
+        let (findings, summary) =
+            git::scan(&repo, &args.git, &matcher, args.threads, memory, started)?;
         let filtered = filter.apply(findings, |f| f.path.display_path().into_owned());
         log_allowed(filtered.suppressed.len() as u64);
         let mut findings = filtered.kept;
@@ -95,6 +93,17 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         return outcome(n, errors);
     }
 
+    let plan = worker_plan(&memory, args.threads);
+    let walk_opts = WalkOptions {
+        max_file_size: args.max_file_size,
+        respect_gitignore: args.respect_gitignore,
+        include: args.include.clone(),
+        exclude: args.exclude.clone(),
+        follow_symlinks: args.follow_symlinks,
+        decompress: true,
+        ..WalkOptions::default()
+    }
+    .within(&plan);
     let outcome_counts = with_output(args.output.as_deref(), |out| {
         // JSONL streams each file's findings as soon as it is scanned.
         let stream = (format == Format::Jsonl).then(|| Mutex::new(&mut *out));
@@ -105,7 +114,9 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
             allowed: AtomicU64::new(0),
             show_secrets: args.show_secrets,
             stream,
-            findings: Mutex::new(Vec::new()),
+            streamed: AtomicU64::new(0),
+            findings: HeldFindings::new(&memory),
+            chunk_buffer: walk_opts.chunk_buffer,
             files: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             skipped: Mutex::new(Vec::new()),
@@ -122,6 +133,7 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         scan.stream_error()?;
         let Collector {
             findings,
+            streamed,
             files,
             bytes,
             skipped,
@@ -130,7 +142,10 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
             ..
         } = scan;
         log_allowed(allowed.into_inner());
-        let mut findings = findings.into_inner().expect("no panics while collecting");
+        let mut findings = match findings.into_inner() {
+            Ok(list) => list,
+            Err(e) => return Ok(Err(e)),
+        };
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         let mut skipped = skipped.into_inner().expect("no panics while collecting");
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
@@ -149,7 +164,8 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
             &findings
         };
         unleak_report::write_report(out, format, shown, matcher.rules(), &summary, &report_opts)?;
-        Ok(Ok((findings.len(), summary.errors.len())))
+        let found = findings.len() + streamed.into_inner() as usize;
+        Ok(Ok((found, summary.errors.len())))
     })??;
     outcome(outcome_counts.0, outcome_counts.1)
 }
@@ -192,7 +208,11 @@ struct Collector<'a, 'w, 'o> {
     allowed: AtomicU64,
     show_secrets: bool,
     stream: Option<Mutex<&'w mut (dyn Write + Send + 'o)>>,
-    findings: Mutex<Vec<Finding>>,
+    /// Findings written to the stream (JSONL) rather than held.
+    streamed: AtomicU64,
+    findings: HeldFindings,
+    /// Bytes of the buffer standard input is read in.
+    chunk_buffer: usize,
     files: AtomicU64,
     bytes: AtomicU64,
     skipped: Mutex<Vec<Skipped>>,
@@ -201,6 +221,10 @@ struct Collector<'a, 'w, 'o> {
 
 impl Collector<'_, '_, '_> {
     fn item(&self, item: Item<'_>) {
+        if self.findings.is_full() {
+            // The run ends in an error naming --memory-budget; scanning on would be wasted.
+            return;
+        }
         match item {
             Item::Blob {
                 blob,
@@ -257,6 +281,7 @@ impl Collector<'_, '_, '_> {
             return;
         }
         if let Some(stream) = &self.stream {
+            // Streamed findings are written now and not held: JSONL needs no findings share.
             let mut w = stream.lock().unwrap();
             for f in &found {
                 if let Err(e) = unleak_report::write_jsonl_finding(&mut **w, f) {
@@ -267,13 +292,16 @@ impl Collector<'_, '_, '_> {
                     break;
                 }
             }
+            self.streamed
+                .fetch_add(found.len() as u64, Ordering::Relaxed);
+            return;
         }
-        self.findings.lock().unwrap().extend(found);
+        self.findings.hold(found);
     }
 
     fn stdin(&self) {
         let stdin = std::io::stdin();
-        let result = scan_stream(stdin.lock(), |chunk| {
+        let result = scan_stream(stdin.lock(), self.chunk_buffer, |chunk| {
             let blob = Blob::new(Origin::Stdin, chunk.data);
             self.blob(
                 &blob,
