@@ -86,9 +86,9 @@ fn set_global_options() {
 }
 
 /// Size of one mapped window of a pack.
-const MAP_WINDOW: usize = 16 * 1024 * 1024;
+const MAP_WINDOW: usize = 4 * 1024 * 1024;
 /// Most bytes of packs libgit2 keeps mapped at once.
-const MAP_LIMIT: usize = 64 * 1024 * 1024;
+const MAP_LIMIT: usize = 16 * 1024 * 1024;
 
 /// Check every local packfile against its index: a pack ends with the SHA-1 of its
 /// content, and its `.idx` records that same checksum just before its own. A pack cut

@@ -17,6 +17,7 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = match cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -26,13 +27,46 @@ fn main() -> ExitCode {
         }
     };
     init_tracing(cli.verbose);
-    match cmd::run(cli) {
+    let result = cmd::run(cli);
+    log_peak_memory();
+    match result {
         Ok(Outcome::Clean) => ExitCode::from(0),
         Ok(Outcome::Findings) => ExitCode::from(1),
         Err(e) => {
             eprintln!("unleak: error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// glibc's malloc raises its mmap threshold up to 32 MiB as large buffers are freed, so a
+/// big blob's buffer stays in the heap after it is scanned, and each thread's arena keeps
+/// its own free memory: on a long history that was a tenth of peak memory. A fixed 1 MiB
+/// threshold returns big buffers to the system when they are freed.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_allocator() {
+    // SAFETY: mallopt only sets malloc parameters; it runs first thing in `main`, before
+    // any other thread exists or any allocation depends on the old value.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_allocator() {}
+
+/// At `-v`, the run's peak resident memory as the kernel counts it (Linux's VmHWM), so a
+/// user can compare it with `--memory-budget`.
+fn log_peak_memory() {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return;
+    };
+    let peak_kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+    if let Some(kib) = peak_kib {
+        tracing::info!("peak memory: {kib} KiB resident (VmHWM)");
     }
 }
 
