@@ -11,11 +11,14 @@
 # ratio to unleak, and recall against the corpus answer key.
 #
 # Usage:
-#   benches/compare.sh [dir|git|startup] [options]
+#   benches/compare.sh [dir|git|path|startup] [options]
 #
 #   dir      directory scan of the generated infra corpus (default)
 #   git      full-history scan of the repository at --repo PATH (a clone or bare repo);
 #            MB = total size of its distinct blobs; baseline: git cat-file --batch-all-objects
+#   path     a scan of any file or directory given with --path (e.g. a 1 GiB log, for peak
+#            memory beside the peers); tools run as in dir mode with file size caps lifted,
+#            no answer key
 #   startup  unleak scanning an empty file (rule compilation), next to /bin/true
 #
 # Options:
@@ -26,6 +29,7 @@
 #   --seed S          corpus seed (default 1337)
 #   --sizes LIST      dir mode: run on these multiples of --size-mb, e.g. 1,4,16
 #   --repo PATH       git mode: the repository to scan
+#   --path PATH       path mode: the file or directory to scan
 #   --key FILE        git mode: an answer key for --repo (from make_corpus.py --git)
 #   --unleak-bin BIN  use this unleak binary instead of building one
 #   --out FILE        also write the Markdown output to FILE
@@ -47,6 +51,7 @@ SIZE_MB=200
 SEED=1337
 SIZES=1
 REPO=
+SCAN_PATH=
 KEY_ARG=
 UNLEAK_BIN=
 OUT_FILE=
@@ -55,7 +60,7 @@ die() { echo "compare.sh: $*" >&2; exit 2; }
 note() { echo "compare.sh: $*" >&2; }
 
 case "${1:-}" in
-  dir|git|startup) MODE=$1; shift ;;
+  dir|git|path|startup) MODE=$1; shift ;;
 esac
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -65,6 +70,7 @@ while [ $# -gt 0 ]; do
     --seed) SEED=$2; shift 2 ;;
     --sizes) SIZES=$2; shift 2 ;;
     --repo) REPO=$2; shift 2 ;;
+    --path) SCAN_PATH=$2; shift 2 ;;
     --key) KEY_ARG=$2; shift 2 ;;
     --unleak-bin) UNLEAK_BIN=$2; shift 2 ;;
     --out) OUT_FILE=$2; shift 2 ;;
@@ -76,6 +82,7 @@ done
 [ -n "$TOOLS" ] || { [ "$MODE" = startup ] && TOOLS=unleak,baseline || TOOLS=unleak,kingfisher,betterleaks,baseline; }
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer, not \`$RUNS\`"
 [ "$MODE" != git ] || [ -n "$REPO" ] || die "git mode needs --repo PATH"
+[ "$MODE" != path ] || [ -e "$SCAN_PATH" ] || die "path mode needs --path FILE-OR-DIR (an existing one)"
 mkdir -p "$BENCH_DIR/out" || die "cannot create $BENCH_DIR"
 case "$(cd "$BENCH_DIR" && pwd)/" in
   "$ROOT"/*) die "BENCH_DIR must be outside the repository (corpora are never committed)" ;;
@@ -149,8 +156,16 @@ make_corpus() {
 
 # tool_cmd TOOL TARGET OUTFILE: print the command for one run, one word per line.
 tool_cmd() {
-  local tool=$1 target=$2 out=$3
-  case "$MODE:$tool" in
+  local tool=$1 target=$2 out=$3 mode=$MODE
+  # A path is scanned the way a directory is, with the file size caps lifted (a big log
+  # is the point of path mode).
+  case "$mode:$tool" in
+    path:unleak)     printf '%s\n' "$UNLEAK_BIN" scan "$target" --max-file-size 64G --format jsonl --output "$out"; return ;;
+    path:kingfisher) printf '%s\n' "$KINGFISHER" scan "$target" --git-history none -n --no-update-check -q \
+                       --max-file-size 0 -j "$NPROC" -f jsonl -o "$out"; return ;;
+    path:*) mode=dir ;;
+  esac
+  case "$mode:$tool" in
     dir:unleak)        printf '%s\n' "$UNLEAK_BIN" scan "$target" --format jsonl --output "$out" ;;
     git:unleak)        printf '%s\n' "$UNLEAK_BIN" scan --git "$target" --format jsonl --output "$out" ;;
     startup:unleak)    printf '%s\n' "$UNLEAK_BIN" scan "$target" --format jsonl --output "$out" ;;
@@ -233,6 +248,11 @@ case "$MODE" in
     case "$name" in repo|.git) name=$(basename "$(dirname "$REPO")") ;; esac
     TARGETS+=("$name	$REPO	$bytes	$KEY_ARG")
     ;;
+  path)
+    SCAN_PATH=$(cd "$(dirname "$SCAN_PATH")" && pwd)/$(basename "$SCAN_PATH")
+    bytes=$(find "$SCAN_PATH" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+    TARGETS+=("$(basename "$SCAN_PATH")	$SCAN_PATH	$bytes	")
+    ;;
   startup)
     : >"$BENCH_DIR/empty.txt"
     TARGETS+=("empty-file	$BENCH_DIR/empty.txt	0	")
@@ -245,7 +265,7 @@ for t in "${TARGETS[@]}"; do
   note "$MODE: $label ($target), $RUNS run(s) each of: ${TOOL_LIST[*]}"
   # Warm the page cache so the first tool does not pay for the disk.
   case "$MODE" in
-    dir) find "$target" -type f -print0 | xargs -0 cat >/dev/null ;;
+    dir|path) find "$target" -type f -print0 | xargs -0 cat >/dev/null ;;
     git) git -C "$target" cat-file --batch-all-objects --batch >/dev/null ;;
   esac
   for run in $(seq 1 "$RUNS"); do

@@ -24,6 +24,7 @@ TOOL_NAMES = {
 BASELINE_NAMES = {
     "dir": "`cat` of every file (reading only)",
     "git": "`git cat-file --batch-all-objects --batch` (reading only)",
+    "path": "`cat` of every file (reading only)",
     "startup": "`/bin/true` (process start)",
 }
 # Exit codes that mean "ran fine" (findings are not failures).
@@ -156,7 +157,7 @@ def table(header, rows):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--mode", required=True, choices=["dir", "git", "startup"])
+    ap.add_argument("--mode", required=True, choices=["dir", "git", "path", "startup"])
     ap.add_argument("--runs", required=True)
     ap.add_argument("--targets", required=True)
     ap.add_argument("--commands", required=True)
@@ -187,7 +188,8 @@ def main():
     for label, target, nbytes, key_path in targets:
         runs = rows.get(label, {})
         n_runs = max((len(v) for v in runs.values()), default=0)
-        what = {"dir": "directory scan", "git": "full-history scan", "startup": "start-up"}[a.mode]
+        what = {"dir": "directory scan", "git": "full-history scan", "path": "scan",
+                "startup": "start-up"}[a.mode]
         size = f", {nbytes / 1e6:,.0f} MB" if nbytes else ""
         print(f"### {what}: {label}{size} ({n_runs} run{'s' if n_runs != 1 else ''} of each tool, in alternation)\n")
         med = {t: statistics.median(r["wall"] for r in runs[t]) for t in order if t in runs}

@@ -1,6 +1,8 @@
 //! Criterion microbenchmarks of the matcher with the full built-in catalog.
 //!
-//! Owns: `prefilter` (the keyword automaton alone, built as `Matcher::new` builds it),
+//! Owns: `prefilter` (the keyword search alone: `Literals`, as the matcher walks it),
+//! `prefilter_overlapping_ac` (the same literals through aho-corasick's own overlapping
+//! search, which the matcher used before, for comparison),
 //! `scan` (the whole `Matcher::scan`), `scan_reference` (the plain path every keyword-hit
 //! rule runs over the whole blob, for comparison), and the start-up cost: `load` (the
 //! built-in catalog and its matcher, regexes left to compile on first use) and
@@ -18,7 +20,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::fmt::Write;
 use std::hint::black_box;
 use unleak_core::{Blob, Origin};
-use unleak_matcher::{Matcher, MatcherOptions};
+use unleak_matcher::{Literals, Matcher, MatcherOptions};
 use unleak_rules::generate;
 
 const BLOB_BYTES: usize = 4 << 20;
@@ -130,7 +132,16 @@ fn infra_blob(matcher: &Matcher) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// The keyword automaton as `Matcher::new` configures it.
+/// The rules' keywords, searched as the matcher searches them.
+fn keyword_literals(matcher: &Matcher) -> Literals {
+    let mut keywords: Vec<String> = matcher.keywords().map(str::to_ascii_lowercase).collect();
+    keywords.sort_unstable();
+    keywords.dedup();
+    Literals::new(&keywords)
+}
+
+/// The same keywords in aho-corasick's DFA, searched with its overlapping iterator (what
+/// the matcher did before `Literals`).
 fn keyword_automaton(matcher: &Matcher) -> AhoCorasick {
     let mut keywords: Vec<&str> = matcher.keywords().collect();
     keywords.sort_unstable();
@@ -153,8 +164,16 @@ fn benches(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(data.len() as u64));
     group.sample_size(20);
 
-    let automaton = keyword_automaton(&matcher);
+    let literals = keyword_literals(&matcher);
     group.bench_function("prefilter", |b| {
+        b.iter(|| {
+            let mut hits = 0usize;
+            literals.for_each(black_box(&data[..]), |_, _| hits += 1);
+            hits
+        })
+    });
+    let automaton = keyword_automaton(&matcher);
+    group.bench_function("prefilter_overlapping_ac", |b| {
         b.iter(|| {
             automaton
                 .find_overlapping_iter(black_box(&data[..]))
