@@ -2,11 +2,12 @@
 //! scan before its bookkeeping passes the index share.
 //!
 //! Owns: turning a [`MemoryBudget`] into the reader's limits (threads, blob content per
-//! worker, delta-base cache, tree batch, mapped pack windows) and the approximate weight of
-//! each kind of bookkeeping entry (count × bytes per entry, hash tables at their worst fill).
+//! worker, delta-base cache, tree batch) and the approximate weight of each kind of
+//! bookkeeping entry (count × bytes per entry, hash tables at their worst fill).
 //!
-//! Does not own: the split itself (unleak-core) or the findings share (an [`Allowance`] the
-//! history scan takes from directly).
+//! Does not own: the split itself (unleak-core), the findings share (an [`Allowance`] the
+//! history scan takes from directly), or libgit2's mapped pack windows (a fixed cap set in
+//! `repo.rs`, outside the shares).
 //!
 //! [`Allowance`]: unleak_core::Allowance
 
