@@ -88,7 +88,7 @@ fn infra_blob(matcher: &Matcher) -> Vec<u8> {
     let mut line = 0usize;
     while out.len() < BLOB_BYTES {
         line += 1;
-        if line % 150 == 0 {
+        if line.is_multiple_of(150) {
             out.push_str(&examples[(line / 150) % examples.len()]);
             out.push('\n');
             continue;
