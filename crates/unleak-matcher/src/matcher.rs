@@ -246,6 +246,10 @@ impl Matcher {
         let mut candidates = Vec::new();
         windows.sort_unstable();
         let mut i = 0;
+        // How far this rule's regex has already run (a widened window reaches past its
+        // neighbours): a window wholly inside that is not run again, so a line of many
+        // cut windows costs a few passes, not one widened pass per window.
+        let mut covered: Option<(u32, usize)> = None;
         while i < windows.len() {
             let (rule, lo, mut hi) = windows[i];
             i += 1;
@@ -254,7 +258,11 @@ impl Matcher {
                 hi = hi.max(w.2);
                 i += 1;
             }
-            self.confirm_window(rule, data, lo, hi, &mut candidates);
+            if covered.is_some_and(|(r, end)| r == rule && hi <= end) {
+                continue;
+            }
+            let end = self.confirm_window(rule, data, lo, hi, &mut candidates);
+            covered = Some((rule, end));
         }
         candidates
     }
@@ -335,16 +343,26 @@ impl Matcher {
     /// `$` or a delimiter group): when a match touches one, the window is widened to whole
     /// lines (at most [`MAX_WIDEN`] each way) and run again, and a match that still touches
     /// a cut edge is dropped, as a run of the regex over all of `data` would not have it.
-    fn confirm_window(&self, ri: u32, data: &[u8], lo: usize, hi: usize, out: &mut Vec<Candidate>) {
+    /// Returns the end of what the regex ran over.
+    fn confirm_window(
+        &self,
+        ri: u32,
+        data: &[u8],
+        lo: usize,
+        hi: usize,
+        out: &mut Vec<Candidate>,
+    ) -> usize {
         let before = out.len();
-        if self.confirm(ri, data, lo, hi, false, out) {
-            out.truncate(before);
-            let from = lo.saturating_sub(MAX_WIDEN);
-            let lo = memchr::memrchr(b'\n', &data[from..lo]).map_or(from, |i| from + i + 1);
-            let to = (hi + MAX_WIDEN).min(data.len());
-            let hi = memchr::memchr(b'\n', &data[hi..to]).map_or(to, |i| hi + i);
-            self.confirm(ri, data, lo, hi, true, out);
+        if !self.confirm(ri, data, lo, hi, false, out) {
+            return hi;
         }
+        out.truncate(before);
+        let from = lo.saturating_sub(MAX_WIDEN);
+        let lo = memchr::memrchr(b'\n', &data[from..lo]).map_or(from, |i| from + i + 1);
+        let to = (hi + MAX_WIDEN).min(data.len());
+        let hi = memchr::memchr(b'\n', &data[hi..to]).map_or(to, |i| hi + i);
+        self.confirm(ri, data, lo, hi, true, out);
+        hi
     }
 
     /// Run one rule's regex over `data[lo..hi]` and keep the matches that pass its checks.
@@ -721,6 +739,12 @@ confidence = "high"
         assert!(m
             .scan(&Blob::new(Origin::Stdin, glued.as_bytes()))
             .is_empty());
+        // Many cut windows on one line: one widened run covers its neighbours, and what it
+        // finds is what a run over the whole line finds.
+        let many = format!("{}v=tok_{run} tail", format!("tok_{run}X ").repeat(20));
+        let found = m.scan(&Blob::new(Origin::Stdin, many.as_bytes()));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].span.end, many.len() - " tail".len());
         // Delimited, it is found whole, not cut at the window's edge.
         let text = format!("v=tok_{run} tail");
         let found = m.scan(&Blob::new(Origin::Stdin, text.as_bytes()));

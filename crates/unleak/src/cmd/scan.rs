@@ -37,14 +37,12 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
     let setup = setup(&config_root, &args.rules, &args.filters)?;
     let filter = setup.filter;
     let memory = args.memory.memory_budget;
+    let plan = worker_plan(&memory, args.threads);
     let matcher = Matcher::new(
         setup.rules,
         MatcherOptions {
             min_confidence: args.min_confidence.into(),
-            max_decoded_per_blob: usize::try_from(
-                worker_plan(&memory, args.threads).decoded_per_blob,
-            )
-            .unwrap_or(usize::MAX),
+            max_decoded_per_blob: usize::try_from(plan.decoded_per_blob).unwrap_or(usize::MAX),
             ..Default::default()
         },
     );
@@ -93,7 +91,6 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         return outcome(n, errors);
     }
 
-    let plan = worker_plan(&memory, args.threads);
     let walk_opts = WalkOptions {
         max_file_size: args.max_file_size,
         respect_gitignore: args.respect_gitignore,
