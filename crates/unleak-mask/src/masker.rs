@@ -44,9 +44,8 @@
 //! # What is matched
 //!
 //! A unit is scanned as it is and, when it holds an escape sequence (colour from
-//! `grep --color`, compilers, test runners) or is a wrapped block, also as the text a
-//! terminal shows, with the wrapped lines joined; what that finds is mapped back onto the
-//! raw bytes. The matcher decodes base64, URL-encoded and hex-escaped text in a unit as
+//! `grep --color`, compilers, test runners) or is a block, also as the text a terminal
+//! shows, with a block's lines joined; what that finds is mapped back onto the raw bytes. The matcher decodes base64, URL-encoded and hex-escaped text in a unit as
 //! `unleak scan` does.
 //!
 //! # Replacement
@@ -249,16 +248,19 @@ impl Masker {
     }
 
     /// What to replace in `data`, merged and in order: what the matcher and the literals
-    /// find in it and in its view (see [`View`]).
-    fn replacements(&self, data: &[u8], join_lines: bool) -> Vec<Replacement> {
+    /// find in it and in its view (see [`View`]), which for a block has its lines joined.
+    fn replacements(&self, data: &[u8], block: Option<BlockKind>) -> Vec<Replacement> {
         let mut found = self.find(data);
-        if let Some(view) = View::new(data, join_lines) {
+        if let Some(view) = View::new(data, block.is_some()) {
+            // A wrapped block keeps its line count; a PEM block's key is one replacement,
+            // as the raw scan finds it.
+            let keep_breaks = matches!(block, Some(BlockKind::Wrapped { .. }));
             found.extend(self.find(&view.text).into_iter().map(|r| {
                 let (start, end) = view.to_raw(r.start, r.end);
                 Replacement {
                     start,
                     end,
-                    keep_breaks: join_lines,
+                    keep_breaks,
                     ..r
                 }
             }));
@@ -578,8 +580,7 @@ impl StreamState<'_> {
 
     fn close_block(&mut self) {
         let block = std::mem::take(&mut self.block);
-        let join_lines = matches!(self.block_kind, BlockKind::Wrapped { .. });
-        let replacements = self.masker.replacements(&block, join_lines);
+        let replacements = self.masker.replacements(&block, Some(self.block_kind));
         self.emit(&block, self.block_context, block.len(), &replacements);
         self.block = block;
         self.block.clear();
@@ -602,7 +603,7 @@ impl StreamState<'_> {
         // start, so the part that is written decodes to what it holds.
         let tail_run = run_start(&joined, joined.len());
         let scan_end = joined.len() - (joined.len() - tail_run) % 4;
-        let replacements = self.masker.replacements(&joined[..scan_end], false);
+        let replacements = self.masker.replacements(&joined[..scan_end], None);
         let mut end = scan_end - self.overlap;
         if is_base64(joined[end - 1]) && is_base64(joined[end]) {
             let run = run_start(&joined, end);
@@ -630,7 +631,7 @@ impl StreamState<'_> {
     /// Scan `data` and append `data[from..]` to the output with every secret replaced;
     /// `data[..from]` is context already written.
     fn mask(&mut self, data: &[u8], from: usize) {
-        let replacements = self.masker.replacements(data, false);
+        let replacements = self.masker.replacements(data, None);
         self.emit(data, from, data.len(), &replacements);
     }
 

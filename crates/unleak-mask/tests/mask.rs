@@ -906,3 +906,20 @@ fn a_token_inside_base64_longer_than_the_bound_is_masked() {
         }
     }
 }
+
+#[test]
+fn a_literal_cut_by_a_line_break_in_a_pem_block_is_masked() {
+    let value = Rng::new(40).string(ALNUM, 40);
+    let m = masker(vec![value.as_bytes().to_vec()]);
+    let body = format!("{}{value}{}", "#".repeat(30), "#".repeat(60));
+    let core = encoded_core(body.as_bytes(), 30, value.len());
+    // No END line: the block is released at the end of input, unmasked but for the value.
+    let input = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}",
+        wrapped_base64(body.as_bytes(), 64)
+    );
+    let out = mask_all(&m, input.as_bytes());
+    let joined: Vec<u8> = out.iter().copied().filter(|&b| b != b'\n').collect();
+    assert!(leaks_piece(&joined, &core, 8).is_none(), "{}", show(&out));
+    assert!(out.starts_with(b"-----BEGIN PRIVATE KEY-----\n"));
+}
