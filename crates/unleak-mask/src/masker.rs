@@ -558,24 +558,46 @@ impl StreamState<'_> {
         self.block_lines += 1;
         let bound = self.block.len() >= self.max_held || self.block_lines >= self.max_block_lines;
         match self.block_kind {
-            BlockKind::Pem => {
-                if (!opening && closes_pem_block(line)) || bound {
-                    self.close_block();
+            BlockKind::Pem if !opening && closes_pem_block(line) => self.close_block(),
+            BlockKind::Wrapped { width }
+                if !opening && continues_wrap(line, width) == Some(true) =>
+            {
+                self.close_block()
+            }
+            _ if bound => {
+                let wrapped = match self.block_kind {
+                    BlockKind::Wrapped { width } => Some(width),
+                    BlockKind::Pem => wrap_width(line),
+                };
+                match wrapped {
+                    Some(width) => self.release_all_but_last_line(line.len(), width),
+                    None => self.close_block(),
                 }
             }
-            BlockKind::Wrapped { width } => {
-                if !opening && continues_wrap(line, width) == Some(true) {
-                    self.close_block();
-                } else if bound {
-                    // The next line may continue what this one holds: it is kept as
-                    // context for the rest of the block.
-                    self.close_block();
-                    self.block.extend_from_slice(line);
-                    self.block_context = line.len();
-                    self.block_lines = 1;
-                }
-            }
+            _ => {}
         }
+    }
+
+    /// At a bound, when wrapped base64 may go on after the block: write the block but its
+    /// last line, which starts the next block, so a value that the line break after it
+    /// cuts is still found whole. Only what a replacement needs of the last line is
+    /// written; the rest of it is held with it.
+    fn release_all_but_last_line(&mut self, last_len: usize, width: usize) {
+        let block = std::mem::take(&mut self.block);
+        let last = block.len() - last_len;
+        let replacements = self.masker.replacements(&block, Some(self.block_kind));
+        let cut = replacements
+            .iter()
+            .find(|r| r.start < last && last < r.end)
+            .map_or(last, |r| r.end)
+            .max(self.block_context);
+        if cut > self.block_context {
+            self.emit(&block, self.block_context, cut, &replacements);
+        }
+        self.block.extend_from_slice(&block[last..]);
+        self.block_kind = BlockKind::Wrapped { width };
+        self.block_context = cut - last;
+        self.block_lines = 1;
     }
 
     fn close_block(&mut self) {

@@ -752,19 +752,26 @@ fn base64_of_a_literal_cut_by_the_wrap_is_masked_at_every_offset() {
             if start / width != (start + core.len() - 1) / width {
                 straddled[offset % 3] = true;
             }
-            let out = mask_all(&m, input.as_bytes());
-            let joined: Vec<u8> = out.iter().copied().filter(|&b| b != b'\n').collect();
-            assert!(
-                leaks_piece(&joined, &core, 8).is_none(),
-                "width {width}, offset {offset}: {}",
-                show(&out)
-            );
-            assert_eq!(
-                out.iter().filter(|&&b| b == b'\n').count(),
-                input.matches('\n').count(),
-                "the line count stays"
-            );
-            assert!(out.starts_with(b"before\n") && out.ends_with(b"after\n"));
+            // Also when the block's line bound falls at any line.
+            for max_block_lines in [400, 1, 2] {
+                let opts = MaskOptions {
+                    max_block_lines,
+                    ..MaskOptions::default()
+                };
+                let (out, _) = mask_reader(&m, input.as_bytes(), &opts);
+                let joined: Vec<u8> = out.iter().copied().filter(|&b| b != b'\n').collect();
+                assert!(
+                    leaks_piece(&joined, &core, 8).is_none(),
+                    "width {width}, offset {offset}, {max_block_lines} lines: {}",
+                    show(&out)
+                );
+                assert_eq!(
+                    out.iter().filter(|&&b| b == b'\n').count(),
+                    input.matches('\n').count(),
+                    "the line count stays"
+                );
+                assert!(out.starts_with(b"before\n") && out.ends_with(b"after\n"));
+            }
         }
     }
     assert_eq!(
@@ -918,8 +925,15 @@ fn a_literal_cut_by_a_line_break_in_a_pem_block_is_masked() {
         "-----BEGIN PRIVATE KEY-----\n{}",
         wrapped_base64(body.as_bytes(), 64)
     );
-    let out = mask_all(&m, input.as_bytes());
-    let joined: Vec<u8> = out.iter().copied().filter(|&b| b != b'\n').collect();
-    assert!(leaks_piece(&joined, &core, 8).is_none(), "{}", show(&out));
-    assert!(out.starts_with(b"-----BEGIN PRIVATE KEY-----\n"));
+    // Also when the block reaches its line bound just before the break that cuts it.
+    for max_block_lines in [400, 2] {
+        let opts = MaskOptions {
+            max_block_lines,
+            ..MaskOptions::default()
+        };
+        let (out, _) = mask_reader(&m, input.as_bytes(), &opts);
+        let joined: Vec<u8> = out.iter().copied().filter(|&b| b != b'\n').collect();
+        assert!(leaks_piece(&joined, &core, 8).is_none(), "{}", show(&out));
+        assert!(out.starts_with(b"-----BEGIN PRIVATE KEY-----\n"));
+    }
 }
