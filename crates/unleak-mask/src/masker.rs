@@ -104,10 +104,10 @@ pub struct MaskOptions {
     /// Flush the writer after each read that produced output (default). Turn off when the
     /// output is a file and nobody watches it.
     pub flush_each_read: bool,
-    /// The most bytes of an unfinished line, or of an open PEM block, held back
-    /// (default 64 KiB; at least 1 KiB).
+    /// The most bytes of an unfinished line, or of an open block (PEM or wrapped
+    /// base64), held back (default 64 KiB; at least 1 KiB).
     pub max_held_bytes: usize,
-    /// The most lines an open PEM block holds back (default 400).
+    /// The most lines an open block holds back (default 400).
     pub max_block_lines: usize,
 }
 
@@ -127,7 +127,7 @@ pub struct MaskStats {
     pub bytes_read: u64,
     /// Replacements written (overlapping spans count once).
     pub masked: u64,
-    /// The most input bytes held back at once (unfinished line plus open PEM block).
+    /// The most input bytes held back at once (unfinished line plus open block).
     pub held_peak: usize,
 }
 
