@@ -201,6 +201,7 @@ impl Masker {
             block_context: 0,
             block_lines: 0,
             look_behind: Vec::new(),
+            scratch: Vec::new(),
             masked: 0,
         };
         let mut stats = MaskStats::default();
@@ -492,6 +493,8 @@ struct StreamState<'m> {
     block_lines: usize,
     /// The end of the last piece written of a line that has not ended yet.
     look_behind: Vec<u8>,
+    /// A line without its escape sequences, for the prefilter.
+    scratch: Vec<u8>,
     masked: u64,
 }
 
@@ -537,13 +540,20 @@ impl StreamState<'_> {
                 self.open_block(BlockKind::Pem, line);
             } else if let Some(width) = wrap_width(line).filter(|_| run) {
                 self.open_block(BlockKind::Wrapped { width }, line);
-            } else if hit || run || self.masker.flags(&strip_escapes(line)) {
+            } else if hit || run || self.flagged_without_escapes(line) {
                 self.mask(line, 0);
             } else {
                 self.out.extend_from_slice(line);
             }
             pos = end;
         }
+    }
+
+    /// Whether a line flagged only by an escape sequence holds, without its escapes,
+    /// something to scan for (a keyword or encoded text the escapes broke up).
+    fn flagged_without_escapes(&mut self, line: &[u8]) -> bool {
+        strip_escapes(line, &mut self.scratch);
+        self.masker.flags(&self.scratch)
     }
 
     fn open_block(&mut self, kind: BlockKind, line: &[u8]) {

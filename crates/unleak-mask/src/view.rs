@@ -103,9 +103,16 @@ impl View {
     }
 }
 
-/// `data` without its escape sequences.
-pub(crate) fn strip_escapes(data: &[u8]) -> Vec<u8> {
-    View::new(data, false).map_or_else(|| data.to_vec(), |v| v.text)
+/// `data` without its escape sequences, into `out` (cleared first; reused so a
+/// coloured line costs no allocation).
+pub(crate) fn strip_escapes(data: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let mut i = 0;
+    while let Some(at) = memchr::memchr(ESC, &data[i..]) {
+        out.extend_from_slice(&data[i..i + at]);
+        i += at + escape_len(&data[i + at..]);
+    }
+    out.extend_from_slice(&data[i..]);
 }
 
 /// Append the bytes of a replaced span that carry no text of it: its escape sequences
@@ -177,6 +184,8 @@ mod tests {
         out.clear();
         inert_bytes(b"ab\x1b[mcd\r\nef", true, &mut out);
         assert_eq!(out, b"\x1b[m\r\n");
-        assert_eq!(strip_escapes(b"a\x1b[31mb"), b"ab");
+        let mut text = b"old".to_vec();
+        strip_escapes(b"a\x1b[31mb\x1b]0;t\x07c\x1b", &mut text);
+        assert_eq!(text, b"abc");
     }
 }
