@@ -54,8 +54,9 @@
 //! decoded base64 takes the whole base64 run with it. A literal value's occurrence
 //! becomes [`LITERAL_MASK`]. Overlapping spans merge into one replacement, labelled by
 //! the one that starts first. The escape sequences inside a replaced span are written
-//! after its replacement, so colours stay as they were, and so are a wrapped block's line
-//! breaks, so it keeps its line count; no other byte of the span is written.
+//! after its replacement, so colours stay as they were (but not strings such as OSC
+//! titles, which hold text), and so are a wrapped block's line breaks, so it keeps its
+//! line count; no other byte of the span is written.
 //!
 //! # Speed
 //!

@@ -35,7 +35,7 @@ pub(crate) fn escape_len(s: &[u8]) -> usize {
             i
         }
         // OSC, DCS, SOS, PM, APC: a string ended by BEL or ST (`ESC \`).
-        b']' | b'P' | b'X' | b'^' | b'_' => {
+        _ if is_string(s) => {
             let mut i = 2;
             while let Some(&b) = s.get(i) {
                 match b {
@@ -63,6 +63,11 @@ pub(crate) fn escape_len(s: &[u8]) -> usize {
         0x30..=0x7e => 2,
         _ => 1,
     }
+}
+
+/// Whether the escape sequence at the start of `s` is a string (OSC, DCS, SOS, PM, APC).
+fn is_string(s: &[u8]) -> bool {
+    matches!(s.get(1), Some(b']' | b'P' | b'X' | b'^' | b'_'))
 }
 
 /// A view of raw bytes and where each of its bytes came from.
@@ -117,14 +122,17 @@ pub(crate) fn strip_escapes(data: &[u8], out: &mut Vec<u8>) {
 
 /// Append the bytes of a replaced span that carry no text of it: its escape sequences
 /// (so colours stay as they were) and, when `breaks`, its line breaks (so a replaced
-/// wrapped block keeps its line count).
+/// wrapped block keeps its line count). Strings (OSC titles, hyperlinks, DCS) are
+/// dropped: they hold text, which could be part of what is replaced.
 pub(crate) fn inert_bytes(span: &[u8], breaks: bool, out: &mut Vec<u8>) {
     let mut i = 0;
     while i < span.len() {
         match span[i] {
             ESC => {
                 let n = escape_len(&span[i..]);
-                out.extend_from_slice(&span[i..i + n]);
+                if !is_string(&span[i..]) {
+                    out.extend_from_slice(&span[i..i + n]);
+                }
                 i += n;
             }
             b'\n' | b'\r' if breaks => {
@@ -184,6 +192,9 @@ mod tests {
         out.clear();
         inert_bytes(b"ab\x1b[mcd\r\nef", true, &mut out);
         assert_eq!(out, b"\x1b[m\r\n");
+        out.clear();
+        inert_bytes(b"ab\x1b]0;cd\x07ef\x1b(B", false, &mut out);
+        assert_eq!(out, b"\x1b(B");
         let mut text = b"old".to_vec();
         strip_escapes(b"a\x1b[31mb\x1b]0;t\x07c\x1b", &mut text);
         assert_eq!(text, b"abc");
