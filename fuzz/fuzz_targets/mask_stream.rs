@@ -1,8 +1,11 @@
 //! The log masker on arbitrary text split into arbitrary reads: it never panics, and no
 //! planted secret survives, whether a rule finds it (a token) or it is a registered
-//! literal value (raw or base64-encoded). The input's bytes 0x01, 0x02 and 0x03 mark where
-//! a token, the literal and the literal's base64 are planted (with a space each side, so
-//! a token stands as a word); the rest is copied as it is.
+//! literal value (raw or base64-encoded). The input's bytes 0x01 to 0x06 mark where a
+//! token, the literal, the literal's base64, a token broken up by `grep --color` codes,
+//! the bare base64 of a line holding a token, and a docker config holding the literal in
+//! base64 wrapped at 76 columns (at a byte offset that changes with each plant) are
+//! planted (with a space each side, or on lines of their own); the rest is copied as it
+//! is.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -45,8 +48,16 @@ const ALNUM: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw
 struct Fixture {
     masker: Masker,
     tokens: Vec<String>,
+    /// Per token: the base64 of a line holding it, and the characters of it that only
+    /// the token determines.
+    encoded_lines: Vec<(String, String)>,
     literal: String,
     literal_b64: String,
+}
+
+/// The characters of `base64(data)` that only `data[offset..offset + len]` determines.
+fn encoded_core(data: &[u8], offset: usize, len: usize) -> String {
+    base64(data)[(8 * offset).div_ceil(6)..8 * (offset + len) / 6].to_string()
 }
 
 fn base64(data: &[u8]) -> String {
@@ -80,14 +91,22 @@ fn fixture() -> &'static Fixture {
             .expect("fuzz rules build");
         let matcher = Arc::new(Matcher::new(rules, MatcherOptions::default()));
         let mut rng = Rng::new(0x5eed);
-        let tokens = (0..3)
+        let tokens: Vec<String> = (0..3)
             .map(|_| format!("tok_{}", rng.string(ALNUM, 32)))
+            .collect();
+        let encoded_lines = tokens
+            .iter()
+            .map(|t| {
+                let line = format!("API_TOKEN={t}");
+                (base64(line.as_bytes()), encoded_core(line.as_bytes(), 10, t.len()))
+            })
             .collect();
         let literal = rng.string(ALNUM, 20);
         let literal_b64 = base64(literal.as_bytes());
         Fixture {
             masker: Masker::new(matcher, vec![literal.clone().into_bytes()]),
             tokens,
+            encoded_lines,
             literal,
             literal_b64,
         }
@@ -128,16 +147,43 @@ fuzz_target!(|data: &[u8]| {
     }
     let mut input = Vec::with_capacity(body.len() * 2);
     let mut planted = 0;
+    // The cores of the literal's base64 that were planted wrapped.
+    let mut wrapped_cores = Vec::new();
     for &b in body {
+        let token = &fx.tokens[planted % fx.tokens.len()];
         match b {
             1 => {
-                input.push(b' ');
-                input.extend_from_slice(fx.tokens[planted % fx.tokens.len()].as_bytes());
-                input.push(b' ');
+                input.extend_from_slice(format!(" {token} ").as_bytes());
                 planted += 1;
             }
             2 => input.extend_from_slice(format!(" {} ", fx.literal).as_bytes()),
             3 => input.extend_from_slice(format!(" {} ", fx.literal_b64).as_bytes()),
+            4 => {
+                let (head, rest) = token.split_at(4);
+                input.extend_from_slice(
+                    format!(" \x1b[01;31m\x1b[K{head}\x1b[m\x1b[K{rest} ").as_bytes(),
+                );
+                planted += 1;
+            }
+            5 => {
+                let encoded = &fx.encoded_lines[planted % fx.tokens.len()].0;
+                input.extend_from_slice(format!(" {encoded} ").as_bytes());
+                planted += 1;
+            }
+            6 => {
+                let user = "u".repeat(1 + wrapped_cores.len() % 60);
+                let json = format!(
+                    "{{\"auths\":{{\"ghcr.io\":{{\"auth\":\"{user}:{}\"}}}}}}",
+                    fx.literal
+                );
+                let offset = json.find(&fx.literal).expect("the literal is in it");
+                wrapped_cores.push(encoded_core(json.as_bytes(), offset, fx.literal.len()));
+                input.push(b'\n');
+                for line in base64(json.as_bytes()).as_bytes().chunks(76) {
+                    input.extend_from_slice(line);
+                    input.push(b'\n');
+                }
+            }
             _ => input.push(b),
         }
     }
@@ -160,8 +206,26 @@ fuzz_target!(|data: &[u8]| {
         .mask_stream(PartsReader(parts), &mut out, &opts)
         .expect("masking into memory succeeds");
     assert_eq!(stats.bytes_read, input.len() as u64);
-    for t in &fx.tokens {
-        assert!(!contains(&out, t.as_bytes()), "a planted token survived");
+    for (t, (_, core)) in fx.tokens.iter().zip(&fx.encoded_lines) {
+        // Its characters after the public prefix: also what colour codes break up.
+        assert!(!contains(&out, &t.as_bytes()[4..]), "a planted token survived");
+        assert!(
+            !contains(&out, core.as_bytes()),
+            "a planted token survived in base64"
+        );
+    }
+    if !wrapped_cores.is_empty() {
+        let joined: Vec<u8> = out
+            .iter()
+            .copied()
+            .filter(|&b| b != b'\n' && b != b'\r')
+            .collect();
+        for core in &wrapped_cores {
+            assert!(
+                !contains(&joined, core.as_bytes()),
+                "the literal's wrapped base64 survived"
+            );
+        }
     }
     assert!(
         !contains(&out, fx.literal.as_bytes()),

@@ -11,6 +11,7 @@
 mod error;
 mod literal;
 mod masker;
+mod view;
 mod wrap;
 
 pub use error::MaskError;

@@ -637,3 +637,362 @@ mod wrapped {
         assert!(!text.contains("--secret-arg"), "{text}");
     }
 }
+
+// Audit B8: `unleak mask` must mask what `unleak scan` finds.
+
+/// `data` in base64 wrapped at `width` columns, as `base64` (76) or PEM (64) print it.
+fn wrapped_base64(data: &[u8], width: usize) -> String {
+    let encoded = base64(data);
+    let mut out = String::new();
+    for line in encoded.as_bytes().chunks(width) {
+        out.push_str(std::str::from_utf8(line).unwrap());
+        out.push('\n');
+    }
+    out
+}
+
+/// The base64 characters that only `value` determines when it starts `offset` bytes into
+/// the encoded data: none of them may survive masking.
+fn encoded_core(data: &[u8], offset: usize, len: usize) -> String {
+    let encoded = base64(data);
+    encoded[(8 * offset).div_ceil(6)..8 * (offset + len) / 6].to_string()
+}
+
+/// Whether any `n`-character piece of `secret` occurs in `out`.
+fn leaks_piece(out: &[u8], secret: &str, n: usize) -> Option<String> {
+    (0..=secret.len().saturating_sub(n))
+        .map(|i| &secret[i..i + n])
+        .find(|piece| memchr::memmem::find(out, piece.as_bytes()).is_some())
+        .map(str::to_string)
+}
+
+#[test]
+fn bare_base64_of_a_line_with_a_token_is_masked_whole() {
+    let m = masker(Vec::new());
+    let t = token(&mut Rng::new(31));
+    for text in [
+        format!("API_TOKEN={t}"),
+        format!("x-access-token:{t}"),
+        format!("deploy --token {t} --yes"),
+    ] {
+        let encoded = base64(text.as_bytes());
+        for end in ["", "\n", "\r\n"] {
+            let input = format!("{encoded}{end}");
+            let out = mask_all(&m, input.as_bytes());
+            assert_eq!(show(&out), format!("{}{end}", token_mask(&t)), "{text:?}");
+        }
+        // Inside a line, only the run goes.
+        let input = format!("payload: {encoded} (sent)\n");
+        assert_eq!(
+            show(&mask_all(&m, input.as_bytes())),
+            format!("payload: {} (sent)\n", token_mask(&t))
+        );
+    }
+}
+
+/// The other encodings the matcher decodes, on lines without a keyword.
+#[test]
+fn hex_escaped_and_url_encoded_tokens_are_masked() {
+    let m = masker(Vec::new());
+    let t = token(&mut Rng::new(41));
+    let text = format!("API_TOKEN={t}");
+    let hex: String = text.bytes().map(|b| format!("\\x{b:02x}")).collect();
+    let url: String = text
+        .bytes()
+        .map(|b| match b {
+            b'=' | b'_' => format!("%{b:02X}"),
+            _ => (b as char).to_string(),
+        })
+        .collect();
+    for encoded in [hex, url] {
+        let out = mask_all(&m, format!("s = '{encoded}'\n").as_bytes());
+        assert!(
+            leaks_piece(&out, &encoded[encoded.len() - 40..], 12).is_none(),
+            "{}",
+            show(&out)
+        );
+        assert!(out.starts_with(b"s = '") && out.ends_with(b"'\n"));
+    }
+}
+
+/// `grep --color` highlighting a match inside a base64 run.
+#[test]
+fn base64_broken_up_by_colour_codes_is_masked() {
+    let m = masker(Vec::new());
+    let t = token(&mut Rng::new(42));
+    let encoded = base64(format!("API_TOKEN={t}").as_bytes());
+    let input = format!(
+        "{}\x1b[01;31m\x1b[K{}\x1b[m\x1b[K{}\n",
+        &encoded[..10],
+        &encoded[10..14],
+        &encoded[14..]
+    );
+    assert_eq!(
+        show(&mask_all(&m, input.as_bytes())),
+        format!("{}\x1b[01;31m\x1b[K\x1b[m\x1b[K\n", token_mask(&t))
+    );
+}
+
+#[test]
+fn a_token_broken_up_by_colour_codes_is_masked_and_the_codes_kept() {
+    let t = token(&mut Rng::new(32));
+    let m = masker(Vec::new());
+    // `grep --color=always tok_`: the keyword highlighted, the rest after a reset.
+    let (head, rest) = t.split_at(4);
+    let input = format!("API_TOKEN=\x1b[01;31m\x1b[K{head}\x1b[m\x1b[K{rest} ok\n");
+    assert_eq!(
+        show(&mask_all(&m, input.as_bytes())),
+        format!(
+            "API_TOKEN=\x1b[01;31m\x1b[K{}\x1b[m\x1b[K ok\n",
+            token_mask(&t)
+        )
+    );
+    // Codes inside the keyword and in the middle of the value, and an OSC title.
+    let input = format!(
+        "\x1b]0;build\x07to\x1b[1mk_{}\x1b[0m{}\x1b(B\n",
+        &t[4..20],
+        &t[20..]
+    );
+    let out = mask_all(&m, input.as_bytes());
+    assert_eq!(
+        show(&out),
+        format!("\x1b]0;build\x07{}\x1b[1m\x1b[0m\x1b(B\n", token_mask(&t))
+    );
+    // A whole token right after what reads as an escape sequence is masked as it stands.
+    let input = format!("\x1b[{t} done\n");
+    assert_eq!(
+        show(&mask_all(&m, input.as_bytes())),
+        format!("\x1b[{} done\n", token_mask(&t))
+    );
+    // A literal value coloured the same way.
+    let value = Rng::new(33).string(ALNUM, 24);
+    let m = masker(vec![value.as_bytes().to_vec()]);
+    let input = format!(
+        "pw=\x1b[01;31m\x1b[K{}\x1b[m\x1b[K{}\n",
+        &value[..5],
+        &value[5..]
+    );
+    assert_eq!(
+        show(&mask_all(&m, input.as_bytes())),
+        "pw=\x1b[01;31m\x1b[K***\x1b[m\x1b[K\n"
+    );
+}
+
+#[test]
+fn base64_of_a_literal_cut_by_the_wrap_is_masked_at_every_offset() {
+    // A value no rule finds: only the literal forms can mask it.
+    let value = Rng::new(34).string(ALNUM, 40);
+    let m = masker(vec![value.as_bytes().to_vec()]);
+    let mut straddled = [false; 3];
+    for width in [76, 64] {
+        for user_len in 1..=60 {
+            let user = "u".repeat(user_len);
+            let json = format!("{{\"auths\":{{\"ghcr.io\":{{\"auth\":\"{user}:{value}\"}}}}}}");
+            let offset = json.find(&value).unwrap();
+            let mut input = format!("before\n{}after\n", wrapped_base64(json.as_bytes(), width));
+            // MIME ends its lines with CRLF.
+            if user_len % 2 == 0 {
+                input = input.replace('\n', "\r\n");
+            }
+            let core = encoded_core(json.as_bytes(), offset, value.len());
+            let start = (8 * offset).div_ceil(6);
+            if start / width != (start + core.len() - 1) / width {
+                straddled[offset % 3] = true;
+            }
+            // Also when the block's line bound falls at any line.
+            for max_block_lines in [400, 1, 2] {
+                let opts = MaskOptions {
+                    max_block_lines,
+                    ..MaskOptions::default()
+                };
+                let (out, _) = mask_reader(&m, input.as_bytes(), &opts);
+                let joined: Vec<u8> = out
+                    .iter()
+                    .copied()
+                    .filter(|&b| b != b'\n' && b != b'\r')
+                    .collect();
+                assert!(
+                    leaks_piece(&joined, &core, 8).is_none(),
+                    "width {width}, offset {offset}, {max_block_lines} lines: {}",
+                    show(&out)
+                );
+                assert_eq!(
+                    out.iter().filter(|&&b| b == b'\n').count(),
+                    input.matches('\n').count(),
+                    "the line count stays: {input:?} {:?}",
+                    show(&out)
+                );
+                assert!(out.starts_with(b"before") && show(&out).trim_end().ends_with("after"));
+            }
+        }
+    }
+    assert_eq!(
+        straddled, [true; 3],
+        "the wrap cuts the value at every offset"
+    );
+}
+
+#[test]
+fn a_wrapped_block_of_encoded_text_with_a_token_is_masked() {
+    let m = masker(Vec::new());
+    let t = token(&mut Rng::new(35));
+    // The token starts near the end of the first line, so the wrap cuts it.
+    let text = format!("{}API_TOKEN={t}\n", "#".repeat(45));
+    let input = wrapped_base64(text.as_bytes(), 76);
+    let out = mask_all(&m, input.as_bytes());
+    assert_eq!(show(&out), format!("{}\n\n", token_mask(&t)));
+    // Lines that do not continue a block are looked at on their own.
+    let plain = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\n\
+                 not base64 at all\n";
+    assert_eq!(show(&mask_all(&m, plain.as_bytes())), plain);
+}
+
+/// A line over the hold bound, with a token after 65535 bytes and a `/`, written in two
+/// reads cut at every offset into the token: no prefix of it is ever written raw.
+#[test]
+fn a_long_line_cut_inside_a_token_never_writes_a_prefix_of_it() {
+    let t = token(&mut Rng::new(36));
+    let value = Rng::new(37).string(ALNUM, 40);
+    let m = masker(vec![value.as_bytes().to_vec()]);
+    for filler in [b'a', b'/', b' '] {
+        let head = String::from_utf8(vec![filler; 65535]).unwrap();
+        let coloured = format!("\x1b[01;31m\x1b[K{}\x1b[m\x1b[K{}", &t[..4], &t[4..]);
+        let coloured_mask = format!("\x1b[01;31m\x1b[K{}\x1b[m\x1b[K", token_mask(&t));
+        // What is written, what must come out, and what of it must not.
+        for (secret, masked, plain) in [
+            (t.as_str(), token_mask(&t), t.as_str()),
+            (value.as_str(), "***".into(), value.as_str()),
+            (coloured.as_str(), coloured_mask, &t[4..]),
+        ] {
+            for cut in 0..=secret.len() {
+                let parts = [
+                    format!("{head}/{}", &secret[..cut]).into_bytes(),
+                    format!("{}/tail\n", &secret[cut..]).into_bytes(),
+                ];
+                let (out, stats) =
+                    mask_reader(&m, PartsReader(parts.into()), &MaskOptions::default());
+                assert!(
+                    leaks_piece(&out, plain, 6).is_none(),
+                    "cut {cut} after {:?}",
+                    filler as char
+                );
+                assert!(
+                    show(&out) == format!("{head}/{masked}/tail\n"),
+                    "cut {cut} after {:?}",
+                    filler as char
+                );
+                assert!(stats.held_peak <= MaskOptions::default().max_held_bytes);
+            }
+        }
+    }
+}
+
+/// The same at every read size and a small bound: a long line of words, tokens and
+/// base64 runs comes out as if it had been masked whole.
+#[test]
+fn a_long_line_comes_out_the_same_at_any_read_sizes() {
+    let m = masker(Vec::new());
+    let mut rng = Rng::new(38);
+    let (mut input, mut expected) = (String::new(), String::new());
+    while input.len() < 300_000 {
+        let (raw, masked) = match rng.next_u64() % 40 {
+            0 => {
+                let t = token(&mut rng);
+                (t.clone(), token_mask(&t))
+            }
+            1 => {
+                let t = token(&mut rng);
+                // Spaces end the run: `/` and `-` would join it to the words around.
+                let encoded = base64(format!("key={t}").as_bytes());
+                (format!(" {encoded} "), format!(" {} ", token_mask(&t)))
+            }
+            2 => {
+                let len = (rng.next_u64() % 9000) as usize;
+                let run = rng.string(ALNUM, len);
+                (run.clone(), run)
+            }
+            _ => {
+                let len = (rng.next_u64() % 12) as usize + 1;
+                let word = rng.string(ALNUM, len);
+                (word.clone(), word)
+            }
+        };
+        let sep = ["/", " ", ".", "-"][(rng.next_u64() % 4) as usize];
+        input.push_str(&raw);
+        input.push_str(sep);
+        expected.push_str(&masked);
+        expected.push_str(sep);
+    }
+    input.push('\n');
+    expected.push('\n');
+    for (seed, max, held) in [
+        (1, 5000, 64 * 1024),
+        (2, 70_000, 64 * 1024),
+        (3, 3000, 16 * 1024),
+    ] {
+        let mut rng = Rng::new(seed);
+        let reader = PartsReader::split(input.as_bytes(), || (rng.next_u64() % max) as usize + 1);
+        let opts = MaskOptions {
+            max_held_bytes: held,
+            ..MaskOptions::default()
+        };
+        let (out, stats) = mask_reader(&m, reader, &opts);
+        assert!(
+            show(&out) == expected,
+            "reads of up to {max} bytes, bound {held}, change the output"
+        );
+        assert!(stats.held_peak <= held, "held {}", stats.held_peak);
+    }
+}
+
+/// Base64 of a text longer than the hold bound, on one line: the token inside is found
+/// in whichever piece holds it, as the pieces are cut at multiples of four characters.
+#[test]
+fn a_token_inside_base64_longer_than_the_bound_is_masked() {
+    let m = masker(Vec::new());
+    let mut rng = Rng::new(39);
+    let t = token(&mut rng);
+    for at in [70_000, 100_001, 130_002] {
+        let text = format!(
+            "{} API_TOKEN={t} {}",
+            rng.string(ALNUM, at),
+            rng.string(ALNUM, 60_000)
+        );
+        let encoded = base64(text.as_bytes());
+        let offset = text.find(&t).unwrap();
+        let core = encoded_core(text.as_bytes(), offset, t.len());
+        let input = format!("blob={encoded}\n");
+        for max in [4096, 65_536, 300_000] {
+            let reader = PartsReader::split(input.as_bytes(), || max);
+            let (out, _) = mask_reader(&m, reader, &MaskOptions::default());
+            assert!(
+                leaks_piece(&out, &core, 8).is_none(),
+                "token at {at}, reads of {max}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_literal_cut_by_a_line_break_in_a_pem_block_is_masked() {
+    let value = Rng::new(40).string(ALNUM, 40);
+    let m = masker(vec![value.as_bytes().to_vec()]);
+    let body = format!("{}{value}{}", "#".repeat(30), "#".repeat(60));
+    let core = encoded_core(body.as_bytes(), 30, value.len());
+    // No END line: the block is released at the end of input, unmasked but for the value.
+    let input = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}",
+        wrapped_base64(body.as_bytes(), 64)
+    );
+    // Also when the block reaches its line bound just before the break that cuts it.
+    for max_block_lines in [400, 2] {
+        let opts = MaskOptions {
+            max_block_lines,
+            ..MaskOptions::default()
+        };
+        let (out, _) = mask_reader(&m, input.as_bytes(), &opts);
+        let joined: Vec<u8> = out.iter().copied().filter(|&b| b != b'\n').collect();
+        assert!(leaks_piece(&joined, &core, 8).is_none(), "{}", show(&out));
+        assert!(out.starts_with(b"-----BEGIN PRIVATE KEY-----\n"));
+    }
+}

@@ -86,6 +86,17 @@ pub fn decode_runs(data: &[u8], skip: &[Span], budget: &mut usize) -> Vec<Decode
     out
 }
 
+/// The spans of every run in `data` that [`decode_runs`] decodes, with no budget: for a
+/// caller that batches its input and must send each piece the matcher would decode
+/// through it (the log masker's prefilter), so it cannot pass what a scan finds decoded.
+pub fn encoded_text_runs(data: &[u8]) -> Vec<Span> {
+    let mut budget = usize::MAX;
+    decode_runs(data, &[], &mut budget)
+        .into_iter()
+        .map(|r| r.span)
+        .collect()
+}
+
 fn overlaps_any(span: Span, skip: &[Span]) -> bool {
     skip.iter().any(|s| s.overlaps(&span))
 }
@@ -651,6 +662,20 @@ mod tests {
         let run = &decode_runs(data.as_bytes(), &[], &mut budget)[0];
         let pw = run.map_span(Span::new(21, 32));
         assert_eq!(&data[pw.start..pw.end], "hunterTwo22");
+    }
+
+    #[test]
+    fn encoded_text_runs_are_the_runs_decoded_without_a_budget() {
+        let enc = b64("export TOKEN=ghp_abcdefghijklmnop");
+        let data = format!("a {enc} b q=token%3Dabc%26password%3DhunterTwo22 KEY=value\n");
+        let mut budget = MAX_DECODED_PER_BLOB;
+        let decoded: Vec<Span> = decode_runs(data.as_bytes(), &[], &mut budget)
+            .iter()
+            .map(|r| r.span)
+            .collect();
+        assert_eq!(decoded.len(), 2);
+        assert_eq!(encoded_text_runs(data.as_bytes()), decoded);
+        assert!(encoded_text_runs(b"KEY=value /usr/local/lib/python3/site-packages\n").is_empty());
     }
 
     #[test]

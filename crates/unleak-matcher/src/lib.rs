@@ -18,7 +18,7 @@ mod literals;
 mod matcher;
 mod placeholder;
 
-pub use decode::Encoding;
+pub use decode::{encoded_text_runs, Encoding};
 pub use entropy::shannon_entropy;
 pub use examples::{check_rule, ExampleFailure};
 pub use keyvalue::{classify_key, KeyClass};
