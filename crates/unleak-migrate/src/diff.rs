@@ -339,4 +339,37 @@ mod diff_tests {
 +JWT_SECRET=\n\\ No newline at end of file\n";
         assert_eq!(diff, expected);
     }
+    #[test]
+    fn unplanned_and_overlapping_secrets_are_hidden_and_names_escaped() {
+        let data = "::ctx ##[x] other-value-0123456789 tail\nJWT_SECRET=first-value-0123456789\n";
+        let planned = vec![finding(
+            "e\u{1b}]0;t\u{7}.env",
+            data,
+            "first-value-0123456789",
+            "generic-secret",
+        )];
+        let path = "e\u{1b}]0;t\u{7}.env";
+        let files = [SourceFile {
+            path,
+            data: data.as_bytes(),
+            findings: &planned,
+        }];
+        let p = plan(&files, &[], &RuleSet::default(), &PlanOptions::default());
+        // An allowed secret and a second finding overlapping its end.
+        let unplanned = vec![
+            finding(path, data, "other-value-0123456789", "generic-secret"),
+            finding(path, data, "0123456789 tail", "other"),
+        ];
+        let diff = super::unified_diff(&p, &files, &unplanned);
+        assert!(!diff.contains("other-value"), "{diff}");
+        assert!(!diff.contains("tail"), "{diff}");
+        assert!(
+            !diff.contains('\u{1b}') && !diff.contains('\u{7}'),
+            "{diff}"
+        );
+        assert!(!diff.contains("##["), "{diff}");
+        let context = format!(" \\x3a:ctx #\\x23[x] {}", unplanned[0].redacted);
+        assert!(diff.lines().any(|l| l == context), "{diff}");
+        assert!(diff.starts_with("--- a/e\\x1b]0;t\\x07.env\n"), "{diff}");
+    }
 }
