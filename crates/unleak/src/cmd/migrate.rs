@@ -91,9 +91,15 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
     );
     let out_dir = args.out.canonicalize().ok();
     let mut unread = 0usize;
-    let findings = scan_roots(&roots, &matcher, out_dir.as_deref(), started, &mut unread)?;
+    let findings = scan_roots(
+        &roots,
+        &matcher,
+        out_dir.as_deref(),
+        started,
+        Some(&mut unread),
+    )?;
     let mut known: Vec<Finding> = match &every_rule {
-        Some(all) => scan_roots(&roots, all, out_dir.as_deref(), started, &mut 0)?,
+        Some(all) => scan_roots(&roots, all, out_dir.as_deref(), started, None)?,
         None => findings.clone(),
     };
     let filtered = setup.filter.apply(findings, |f| {
@@ -159,12 +165,13 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
         return finish(Outcome::Clean, unread);
     }
     let (out_root, out_rel) = artifact_root(&args.out)?;
-    let written = unleak_migrate::write_artifacts(&plan, &out_root, &out_rel)
+    let values: Vec<&[u8]> = known.iter().map(|f| f.secret.expose()).collect();
+    let written = unleak_migrate::write_artifacts(&plan, &out_root, &out_rel, &values)
         .with_context(|| format!("cannot write the artifacts to {}", args.out.display()))?;
     let diff = unleak_migrate::unified_diff(&plan, &sources, &known);
     print_plan(&plan, &diff, &known)?;
     for w in &plan.warnings {
-        eprintln!("unleak: warning: {}", printable(w));
+        eprintln!("unleak: warning: {}", scrub(&printable(w), &known));
     }
     eprintln!(
         "unleak: {} in {}: {}",
@@ -190,25 +197,28 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
 }
 
 /// Scan each root; findings get their path as typed from the current directory, and
-/// those in the artifacts directory (references only) are left out.
+/// those in the artifacts directory (references only) are left out. Unreadable inputs
+/// are reported and counted into `unread` when it is given.
 fn scan_roots(
     roots: &[PathBuf],
     matcher: &Matcher,
     out_dir: Option<&Path>,
     started: Instant,
-    unread: &mut usize,
+    mut unread: Option<&mut usize>,
 ) -> anyhow::Result<Vec<Finding>> {
     let mut findings = Vec::new();
     for root in roots {
         let tree = scan_tree(root, matcher, None, &Default::default(), started)?;
-        for e in &tree.summary.errors {
-            eprintln!(
-                "unleak: cannot read {}: {}",
-                printable(&from_cwd(root, &e.path)),
-                printable(&e.message)
-            );
+        if let Some(count) = unread.as_deref_mut() {
+            for e in &tree.summary.errors {
+                eprintln!(
+                    "unleak: cannot read {}: {}",
+                    printable(&from_cwd(root, &e.path)),
+                    printable(&e.message)
+                );
+            }
+            *count += tree.summary.errors.len();
         }
-        *unread += tree.summary.errors.len();
         for mut f in tree.findings {
             let rel = match &f.path {
                 Origin::File(p) => p.to_string_lossy().into_owned(),
@@ -252,6 +262,22 @@ fn artifact_root(out: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     std::fs::create_dir_all(out)
         .with_context(|| format!("--out {}: cannot create the directory", out.display()))?;
     Ok((out.to_path_buf(), PathBuf::new()))
+}
+
+/// `text` (already escaped) with any value of a finding of the run, raw or escaped the
+/// same way, replaced by its redacted form. Values under 6 bytes would match ordinary words.
+fn scrub(text: &str, known: &[Finding]) -> String {
+    let mut out = text.to_string();
+    for f in known {
+        if let Ok(raw) = std::str::from_utf8(f.secret.expose()) {
+            for form in [raw.to_string(), printable(raw)] {
+                if form.len() >= 6 && out.contains(&form) {
+                    out = out.replace(&form, &printable(&f.redacted));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Rewriting without `--seed` removes values and stores them nowhere: only on request.
@@ -470,13 +496,7 @@ fn print_plan(plan: &Plan, diff: &str, known: &[Finding]) -> anyhow::Result<()> 
         Ok(())
     })();
     result.context("cannot format the plan")?;
-    let mut shown = String::from_utf8_lossy(&text).into_owned();
-    for f in known {
-        let raw = String::from_utf8_lossy(f.secret.expose());
-        if raw.len() >= 6 && shown.contains(&*raw) {
-            shown = shown.replace(&*raw, &f.redacted);
-        }
-    }
+    let shown = scrub(&String::from_utf8_lossy(&text), known);
     let mut stdout = std::io::stdout().lock();
     let result = stdout
         .write_all(shown.as_bytes())
