@@ -195,9 +195,12 @@ fn artifacts_are_never_written_through_a_symlinked_directory() {
         std::fs::create_dir_all(link_path.parent().unwrap()).unwrap();
         symlink(&victim, &link_path).unwrap();
         let before = std::fs::read(repo.join(".env")).unwrap();
+        // Also when --out names the same place as an absolute path.
+        let abs_out = repo.join(".unleak/migrate").to_string_lossy().into_owned();
         for args in [
             &["migrate", "."][..],
             &["migrate", ".", "--write", "--discard-values"],
+            &["migrate", ".", "--out", &abs_out],
         ] {
             let r = run(&repo, args);
             assert_eq!(r.code, 2, "{case} {args:?}: {}\n{}", r.stdout, r.stderr);
@@ -513,4 +516,25 @@ fn a_second_credential_for_one_connection_is_kept_in_place() {
         second,
         "the value that is not seeded stays where it is"
     );
+}
+
+#[test]
+fn a_file_name_holding_its_secret_leaks_nowhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = token(100);
+    write(
+        dir.path(),
+        &format!("cfg-{t}.env"),
+        &format!("GITHUB_TOKEN={t}\n"),
+    );
+    let r = run(dir.path(), &["migrate", "."]);
+    assert_eq!(r.code, 2, "plan.json would hold it: {}", r.stderr);
+    assert!(r.stderr.contains("plan.json"), "{}", r.stderr);
+    for (what, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+        assert!(!text.contains(&t), "{what} holds the token:\n{text}");
+    }
+    for f in files_under(&dir.path().join(".unleak")) {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+        assert!(!text.contains(&t), "{} holds the token", f.display());
+    }
 }
