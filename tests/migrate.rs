@@ -252,7 +252,11 @@ fn golden_rewrites_and_connections_for_every_file_type() {
     let mut failures = Vec::new();
     for case in CASES {
         let tree = materialise(&fixture(&format!("cases/{case}/input")));
-        let r = run(tree.path(), &["migrate", "--write"], &[]);
+        let r = run(
+            tree.path(),
+            &["migrate", "--write", "--discard-values"],
+            &[],
+        );
         assert_eq!(r.code, 0, "{case}: migrate --write failed:\n{}", r.stderr);
         let expected_dir = fixture(&format!("cases/{case}/expected"));
         let mut pairs: Vec<(String, PathBuf, bool)> = tree
@@ -384,7 +388,12 @@ fn every_byte_outside_the_edits_is_kept() {
         let plan = plan_json(tree.path());
         let r = run(
             tree.path(),
-            &["migrate", "apply", ".unleak/migrate/plan.json"],
+            &[
+                "migrate",
+                "apply",
+                ".unleak/migrate/plan.json",
+                "--discard-values",
+            ],
             &[],
         );
         assert_eq!(r.code, 0, "{case}: apply: {}", r.stderr);
@@ -520,7 +529,11 @@ fn no_artifact_diff_or_message_holds_a_raw_value() {
             plan.stdout.contains("--- a/"),
             "{t}: the plan prints a diff"
         );
-        let write = run(tree.path(), &["migrate", "--write"], &[]);
+        let write = run(
+            tree.path(),
+            &["migrate", "--write", "--discard-values"],
+            &[],
+        );
         assert_eq!(write.code, 0, "{t}: {}", write.stderr);
         for (what, text) in [
             ("plan stdout", &plan.stdout),
@@ -556,7 +569,12 @@ fn a_file_changed_after_planning_is_refused_and_nothing_is_written() {
     let before = snapshot(tree.path());
     let r = run(
         tree.path(),
-        &["migrate", "apply", ".unleak/migrate/plan.json"],
+        &[
+            "migrate",
+            "apply",
+            ".unleak/migrate/plan.json",
+            "--discard-values",
+        ],
         &[],
     );
     assert_eq!(r.code, 2, "drift exits 2: {}", r.stderr);
@@ -578,7 +596,12 @@ fn a_file_changed_after_planning_is_refused_and_nothing_is_written() {
     let before = snapshot(tree.path());
     let r = run(
         tree.path(),
-        &["migrate", "apply", ".unleak/migrate/plan.json"],
+        &[
+            "migrate",
+            "apply",
+            ".unleak/migrate/plan.json",
+            "--discard-values",
+        ],
         &[],
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
@@ -594,7 +617,12 @@ fn a_file_changed_after_planning_is_refused_and_nothing_is_written() {
     }
     let r = run(
         tree.path(),
-        &["migrate", "apply", ".unleak/migrate/plan.json"],
+        &[
+            "migrate",
+            "apply",
+            ".unleak/migrate/plan.json",
+            "--discard-values",
+        ],
         &[],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -637,7 +665,12 @@ fn an_interrupted_apply_leaves_each_file_old_or_new() {
     copy_tree(src.path(), done.path());
     let r = run(
         done.path(),
-        &["migrate", "apply", ".unleak/migrate/plan.json"],
+        &[
+            "migrate",
+            "apply",
+            ".unleak/migrate/plan.json",
+            "--discard-values",
+        ],
         &[],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -651,7 +684,12 @@ fn an_interrupted_apply_leaves_each_file_old_or_new() {
         copy_tree(src.path(), work.path());
         let mut child: Child = unleak()
             .current_dir(work.path())
-            .args(["migrate", "apply", ".unleak/migrate/plan.json"])
+            .args([
+                "migrate",
+                "apply",
+                ".unleak/migrate/plan.json",
+                "--discard-values",
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -2,8 +2,14 @@
 //!
 //! Owns: the temp-file-in-the-same-directory, fsync, rename dance; keeping the replaced
 //! file's permissions (and, on Unix, its owner where we may); refusing to write through a
-//! symbolic link. Does not own: what is written. Reports, baselines, rewritten sources and
-//! migrate artifacts all go through [`write_atomic`].
+//! symbolic link, the file itself or (with [`write_atomic_under`]) any directory between a
+//! root and the file; keeping relative paths inside their root ([`confine`]). Does not
+//! own: what is written, or which root the caller trusts. Reports, baselines, rewritten
+//! sources and migrate artifacts all go through [`write_atomic`] or [`write_atomic_under`].
+//!
+//! The checks are made on the path as it is when the write starts: they stop links that
+//! are in the tree (a committed `.unleak -> ../elsewhere`), not a local process racing to
+//! swap a directory for a link in between.
 
 use std::fs;
 use std::io::{self, Write};
@@ -13,8 +19,115 @@ use std::path::{Path, PathBuf};
 pub enum WriteError {
     #[error("refusing to write {path}: it is a symbolic link")]
     Symlink { path: PathBuf },
+    #[error("refusing to write {path}: {what} is a symbolic link")]
+    SymlinkedDir { path: PathBuf, what: PathBuf },
+    #[error("refusing to use {path}: {what} is not a directory")]
+    NotADirectory { path: PathBuf, what: PathBuf },
+    #[error("refusing {path}: {why}")]
+    Outside { path: PathBuf, why: &'static str },
     #[error("cannot write {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
+}
+
+/// `rel` with `.` dropped and `..` resolved lexically, refused when it is absolute or
+/// climbs above its root. The result has only normal components (it is empty for `.`).
+pub fn confine(rel: &Path) -> Result<PathBuf, WriteError> {
+    use std::path::Component;
+    let outside = |why| WriteError::Outside {
+        path: rel.to_path_buf(),
+        why,
+    };
+    let mut out = PathBuf::new();
+    for c in rel.components() {
+        match c {
+            Component::Normal(n) => out.push(n),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    return Err(outside("it leads outside the root"));
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(outside("it is an absolute path, outside the root"))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The directory `root/rel`, reached without following a symbolic link below `root`:
+/// each component must be a real directory. Missing ones are created when `create` is
+/// set; otherwise a missing component gives `Ok(None)`. `root` itself is the caller's
+/// choice and is not checked.
+pub fn dir_under(root: &Path, rel: &Path, create: bool) -> Result<Option<PathBuf>, WriteError> {
+    let rel = confine(rel)?;
+    let mut dir = root.to_path_buf();
+    let mut walked = PathBuf::new();
+    for c in rel.components() {
+        dir.push(c);
+        walked.push(c);
+        let refused = |m: &fs::Metadata| {
+            if m.file_type().is_symlink() {
+                Some(WriteError::SymlinkedDir {
+                    path: root.join(&rel),
+                    what: walked.clone(),
+                })
+            } else if !m.is_dir() {
+                Some(WriteError::NotADirectory {
+                    path: root.join(&rel),
+                    what: walked.clone(),
+                })
+            } else {
+                None
+            }
+        };
+        let io_err = |source| WriteError::Io {
+            path: dir.clone(),
+            source,
+        };
+        match fs::symlink_metadata(&dir) {
+            Ok(m) => {
+                if let Some(e) = refused(&m) {
+                    return Err(e);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                if !create {
+                    return Ok(None);
+                }
+                match fs::create_dir(&dir) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(io_err(e)),
+                }
+                // Whatever is there now (ours, or what won a race) must be a directory.
+                let m = fs::symlink_metadata(&dir).map_err(io_err)?;
+                if let Some(e) = refused(&m) {
+                    return Err(e);
+                }
+            }
+            Err(e) => return Err(io_err(e)),
+        }
+    }
+    Ok(Some(dir))
+}
+
+/// Like [`write_atomic`] for `root/rel`, where `rel` must stay inside `root` ([`confine`])
+/// and no directory between them may be a symbolic link; missing directories are
+/// created. Returns the path written.
+pub fn write_atomic_under(root: &Path, rel: &Path, contents: &[u8]) -> Result<PathBuf, WriteError> {
+    let rel = confine(rel)?;
+    let Some(name) = rel.file_name() else {
+        return Err(WriteError::Outside {
+            path: rel,
+            why: "it names no file",
+        });
+    };
+    let parent = rel.parent().unwrap_or(Path::new(""));
+    let dir = dir_under(root, parent, true)?.expect("created");
+    let path = dir.join(name);
+    write_atomic(&path, contents)?;
+    Ok(path)
 }
 
 /// Replace (or create) `path` with `contents` atomically.
@@ -120,6 +233,62 @@ fn set_default_mode(_: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn confine_resolves_dots_and_refuses_escapes() {
+        assert_eq!(confine(Path::new("./a/b/../c")).unwrap(), Path::new("a/c"));
+        assert_eq!(confine(Path::new(".")).unwrap(), Path::new(""));
+        for bad in ["../x", "a/../../x", "/etc/passwd"] {
+            let e = confine(Path::new(bad)).unwrap_err();
+            assert!(matches!(e, WriteError::Outside { .. }), "{bad}");
+            assert!(e.to_string().contains(bad), "{e}");
+        }
+    }
+
+    #[test]
+    fn writes_under_a_root_creating_directories() {
+        let d = tempfile::tempdir().unwrap();
+        let p = write_atomic_under(d.path(), Path::new("a/b/c.txt"), b"x").unwrap();
+        assert_eq!(p, d.path().join("a/b/c.txt"));
+        assert_eq!(fs::read(&p).unwrap(), b"x");
+        assert!(dir_under(d.path(), Path::new("a/none"), false)
+            .unwrap()
+            .is_none());
+        fs::write(d.path().join("file"), "").unwrap();
+        assert!(matches!(
+            write_atomic_under(d.path(), Path::new("file/x"), b"x"),
+            Err(WriteError::NotADirectory { .. })
+        ));
+        assert!(matches!(
+            write_atomic_under(d.path(), Path::new("../x"), b"x"),
+            Err(WriteError::Outside { .. })
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn refuses_every_symlinked_directory_below_the_root() {
+        let d = tempfile::tempdir().unwrap();
+        let victim = d.path().join("victim");
+        fs::create_dir(&victim).unwrap();
+        let root = d.path().join("root");
+        for (link, rel) in [("l1", "l1/x/f"), ("a/l2", "a/l2/f"), ("a/b/l3", "a/b/l3/f")] {
+            let lp = root.join(link);
+            fs::create_dir_all(lp.parent().unwrap()).unwrap();
+            std::os::unix::fs::symlink(&victim, &lp).unwrap();
+            let e = write_atomic_under(&root, Path::new(rel), b"x").unwrap_err();
+            assert!(
+                matches!(&e, WriteError::SymlinkedDir { what, .. } if what == Path::new(link)),
+                "{e}"
+            );
+            assert!(e.to_string().contains(link), "{e}");
+            assert!(matches!(
+                dir_under(&root, Path::new(link), false),
+                Err(WriteError::SymlinkedDir { .. })
+            ));
+        }
+        assert_eq!(fs::read_dir(&victim).unwrap().count(), 0);
+    }
 
     #[test]
     fn replaces_content_and_keeps_permissions() {

@@ -2,19 +2,26 @@
 //!
 //! Owns: re-reading each planned file, refusing when it changed since planning (its
 //! masked checksum differs, or a planned secret is no longer where the plan says, which
-//! the caller's re-scan tells), applying the edits, and writing every changed file with
-//! [`unleak_atomic`] so a reader sees the old file or the new one, never a mix. Values for
-//! the vault are read from the checked bytes and live only in memory, inside [`Secret`].
-//! Does not own: scanning (the caller passes a re-scan function) or talking to a vault
-//! (`vault`).
+//! the caller's re-scan tells), refusing a plan that names a path outside the root (or
+//! reached through a symbolic link below it) or whose edits and vault sources are not the
+//! ones migrate makes for these bytes, applying the edits, and writing every changed file
+//! with [`unleak_atomic`] so a reader sees the old file or the new one, never a mix.
+//! Values for the vault are read from the checked bytes and live only in memory, inside
+//! [`Secret`]. Does not own: scanning (the caller passes a re-scan function) or talking
+//! to a vault (`vault`).
+//!
+//! A plan.json is input like any other file: whoever can edit it could otherwise make
+//! apply write anywhere, or write any text. So apply plans the checked files again from
+//! the re-scan and carries out only what that plan says, which must be what plan.json says.
 
 use crate::model::{Edit, Plan, PlannedFile, ValueSource, VaultPointer};
-use crate::planner::checksum;
+use crate::planner::{checksum, PlanOptions, SourceFile};
 use crate::text::{percent_decode, Lines};
 use crate::MigrateError;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use unleak_core::{Finding, Secret};
+use unleak_rules::RuleSet;
 
 /// Apply sorted, non-overlapping edits.
 pub(crate) fn apply_edits(data: &[u8], edits: &[Edit]) -> Vec<u8> {
@@ -52,28 +59,61 @@ pub struct Prepared {
 pub struct PreparedFile {
     /// The path as the plan names it.
     pub path: String,
-    /// Where it is on disk.
-    pub disk_path: PathBuf,
+    /// The root it is under, and the path inside it (checked: no `..`, not absolute).
+    root: PathBuf,
+    rel: PathBuf,
     pub new: Vec<u8>,
     pub changed: bool,
 }
 
+/// `path` from a plan, inside `root`: relative, not climbing out with `..`.
+fn inside(path: &str) -> Result<PathBuf, MigrateError> {
+    Ok(unleak_atomic::confine(Path::new(path))?)
+}
+
+/// Read `root/rel` without following a symbolic link, the file or a directory below root.
+fn read_under(root: &Path, rel: &Path) -> Result<Vec<u8>, MigrateError> {
+    let path = root.join(rel);
+    let not_found = || MigrateError::Read {
+        path: path.clone(),
+        source: std::io::ErrorKind::NotFound.into(),
+    };
+    let parent = rel.parent().unwrap_or(Path::new(""));
+    unleak_atomic::dir_under(root, parent, false)?.ok_or_else(not_found)?;
+    match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(unleak_atomic::WriteError::Symlink { path }.into())
+        }
+        Ok(_) => {}
+        Err(source) => return Err(MigrateError::Read { path, source }),
+    }
+    std::fs::read(&path).map_err(|source| MigrateError::Read { path, source })
+}
+
 /// Check every planned file under `root` against the plan and compute the new contents.
-/// `rescan(path, bytes)` must return the findings in `bytes`; each planned secret must
-/// still be found at its planned span by the same rule.
+/// `rescan(path, bytes)` must return the findings in `bytes` (with `rules`); each planned
+/// secret must still be found at its planned span by the same rule, and planning those
+/// findings again must give the plan's edits and vault writes.
 pub fn prepare(
     plan: &Plan,
     root: &Path,
+    rules: &RuleSet,
     rescan: &dyn Fn(&str, &[u8]) -> Vec<Finding>,
 ) -> Result<Prepared, MigrateError> {
+    for path in plan
+        .findings
+        .iter()
+        .map(|f| &f.file)
+        .chain(plan.vault_writes.iter().map(|w| &w.source.file))
+    {
+        inside(path)?;
+    }
     let mut data: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+    let mut planned: Vec<Vec<Finding>> = Vec::new();
     let mut files = Vec::new();
     for file in &plan.files {
-        let disk_path = root.join(&file.path);
-        let bytes = std::fs::read(&disk_path).map_err(|source| MigrateError::Read {
-            path: disk_path.clone(),
-            source,
-        })?;
+        let rel = inside(&file.path)?;
+        let bytes = read_under(root, &rel)?;
         validate(file, &bytes)?;
         if checksum(&bytes, &file.masked) != file.checksum {
             return Err(MigrateError::Drift {
@@ -83,11 +123,14 @@ pub fn prepare(
         }
         let found = rescan(&file.path, &bytes);
         let lines = Lines::new(&bytes);
+        let mut these = Vec::new();
         for m in &file.masked {
-            let there = found.iter().any(|f| {
+            let there = found.iter().find(|f| {
                 *f.rule_id == *m.rule_id && f.span.start == m.start && f.span.end == m.end
             });
-            if !there {
+            if let Some(f) = there {
+                these.push(f.clone());
+            } else {
                 return Err(MigrateError::Drift {
                     path: file.path.clone(),
                     detail: format!(
@@ -98,15 +141,18 @@ pub fn prepare(
                 });
             }
         }
+        planned.push(these);
         let new = apply_edits(&bytes, &file.edits);
         files.push(PreparedFile {
             path: file.path.clone(),
-            disk_path,
+            root: root.to_path_buf(),
+            rel,
             changed: new != bytes,
             new,
         });
         data.insert(&file.path, bytes);
     }
+    same_as_replanned(plan, &data, &planned, rules)?;
     let mut values = Vec::new();
     for w in &plan.vault_writes {
         let bytes = data
@@ -133,6 +179,57 @@ pub fn prepare(
         ));
     }
     Ok(Prepared { files, values })
+}
+
+/// Plan the checked files again from their re-found secrets, with the plan's settings:
+/// the edits and vault writes must come out the same, so apply writes only text migrate
+/// itself makes, and stores only the spans it would store.
+fn same_as_replanned(
+    plan: &Plan,
+    data: &BTreeMap<&str, Vec<u8>>,
+    planned: &[Vec<Finding>],
+    rules: &RuleSet,
+) -> Result<(), MigrateError> {
+    let sources: Vec<SourceFile<'_>> = plan
+        .files
+        .iter()
+        .zip(planned)
+        .map(|(f, found)| SourceFile {
+            path: &f.path,
+            data: &data[f.path.as_str()],
+            findings: found,
+        })
+        .collect();
+    let s = &plan.settings;
+    let opts = PlanOptions {
+        agent: s.agent.clone(),
+        vault_mount: s.vault_mount.clone(),
+        connection_prefix: s.connection_prefix.clone(),
+        platform_prefix: s.platform_prefix.clone(),
+        name_prefix: s.name_prefix.clone(),
+    };
+    let again = crate::planner::plan(&sources, &[], rules, &opts);
+    if again.files == plan.files && again.vault_writes == plan.vault_writes {
+        return Ok(());
+    }
+    let path = plan
+        .files
+        .iter()
+        .find(|f| !again.files.contains(f))
+        .map(|f| f.path.clone())
+        .or_else(|| {
+            plan.vault_writes
+                .iter()
+                .find(|w| !again.vault_writes.contains(w))
+                .map(|w| w.source.file.clone())
+        })
+        .unwrap_or_else(|| {
+            plan.files
+                .first()
+                .map(|f| f.path.clone())
+                .unwrap_or_default()
+        });
+    Err(MigrateError::Tampered { path })
 }
 
 /// Reject plans whose spans do not fit the file (a hand-edited or foreign plan).
@@ -163,7 +260,7 @@ fn validate(file: &PlannedFile, bytes: &[u8]) -> Result<(), MigrateError> {
 pub fn write_files(prepared: &Prepared) -> Result<Vec<String>, MigrateError> {
     let mut written = Vec::new();
     for f in prepared.files.iter().filter(|f| f.changed) {
-        unleak_atomic::write_atomic(&f.disk_path, &f.new)?;
+        unleak_atomic::write_atomic_under(&f.root, &f.rel, &f.new)?;
         written.push(f.path.clone());
     }
     Ok(written)

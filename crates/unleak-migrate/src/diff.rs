@@ -1,22 +1,26 @@
 //! The unified diff a plan makes, with every secret redacted.
 //!
 //! Owns: hunks built straight from the plan's edits (three lines of context, merged when
-//! close), `\ No newline at end of file` markers, and replacing each secret's bytes in
+//! close), `\ No newline at end of file` markers, and replacing the bytes of every secret
+//! the run found in the file, planned or not (allowed, below the confidence asked for), in
 //! every printed line (removed, context, and added lines where a secret survives) with
-//! its redacted form. Such a diff is for reading; it cannot be applied with `git apply`.
-//! Does not own: the edits (`planner`).
+//! its redacted form. Names and lines are printed through [`printable_line`], so neither
+//! can reach a terminal or a CI log as an escape sequence or a workflow command. Such a
+//! diff is for reading; it cannot be applied with `git apply`. Does not own: the edits
+//! (`planner`).
 
 use crate::apply::apply_edits;
 use crate::model::{Edit, Plan};
 use crate::planner::SourceFile;
-use crate::text::Lines;
+use crate::text::{printable, printable_line, Lines};
 use std::fmt::Write as _;
-use unleak_core::Span;
+use unleak_core::{Finding, Span};
 
 const CONTEXT: usize = 3;
 
-/// The diff of every planned file that changes.
-pub fn unified_diff(plan: &Plan, files: &[SourceFile<'_>]) -> String {
+/// The diff of every planned file that changes. `unplanned` are the run's other findings
+/// (allowed, below the threshold): their secrets are redacted as well.
+pub fn unified_diff(plan: &Plan, files: &[SourceFile<'_>], unplanned: &[Finding]) -> String {
     let mut out = String::new();
     for pf in &plan.files {
         if pf.edits.is_empty() {
@@ -25,11 +29,18 @@ pub fn unified_diff(plan: &Plan, files: &[SourceFile<'_>]) -> String {
         let Some(src) = files.iter().find(|f| f.path == pf.path) else {
             continue;
         };
-        let secrets: Vec<(Span, String)> = src
+        let mut secrets: Vec<(Span, String)> = src
             .findings
             .iter()
+            .chain(
+                unplanned
+                    .iter()
+                    .filter(|f| f.path.display_path() == pf.path),
+            )
+            .filter(|f| f.span.end <= src.data.len())
             .map(|f| (f.span, f.redacted.clone()))
             .collect();
+        secrets.sort_by_key(|(s, _)| (s.start, s.end));
         let new = apply_edits(src.data, &pf.edits);
         let new_secrets: Vec<(Span, String)> = secrets
             .iter()
@@ -128,8 +139,8 @@ fn file_diff(
     if blocks.is_empty() {
         return;
     }
-    let _ = writeln!(out, "--- a/{path}");
-    let _ = writeln!(out, "+++ b/{path}");
+    let _ = writeln!(out, "--- a/{}", printable(path));
+    let _ = writeln!(out, "+++ b/{}", printable(path));
     let mut i = 0;
     while i < blocks.len() {
         let mut j = i;
@@ -248,34 +259,29 @@ fn push_line(
     let (s, e) = table.bounds(k);
     let mut text = Vec::new();
     let mut pos = s;
+    // Sorted by start; where secrets overlap, the bytes of both stay hidden.
     for (span, redacted) in secrets {
-        if span.end <= s || span.start >= e {
+        if span.end <= s || span.start >= e || span.end <= pos {
             continue;
         }
-        let from = span.start.max(s);
-        let to = span.end.min(e);
-        if from < pos {
-            continue;
-        }
+        let from = span.start.max(pos);
         text.extend_from_slice(&data[pos..from]);
-        if span.start >= s {
+        // A secret's redacted form goes where it starts; its other lines show nothing.
+        if span.start >= s && span.start >= pos {
             text.extend_from_slice(redacted.as_bytes());
         }
-        pos = to;
+        pos = span.end.min(e);
     }
     text.extend_from_slice(&data[pos..e]);
-    let mut line = String::from_utf8_lossy(&text).into_owned();
-    if !line.ends_with('\n') {
-        line.push('\n');
-        out.push(sign);
-        out.push_str(&line);
-        if table.is_last_without_newline(k) {
-            out.push_str("\\ No newline at end of file\n");
-        }
-        return;
-    }
+    let line = String::from_utf8_lossy(&text);
+    let body = line.strip_suffix('\n').unwrap_or(&line);
+    let body = body.strip_suffix('\r').unwrap_or(body);
     out.push(sign);
-    out.push_str(&line);
+    out.push_str(&printable_line(body));
+    out.push('\n');
+    if table.is_last_without_newline(k) {
+        out.push_str("\\ No newline at end of file\n");
+    }
 }
 
 #[cfg(test)]
@@ -326,11 +332,44 @@ mod diff_tests {
             findings: &fs,
         }];
         let p = plan(&files, &[], &RuleSet::default(), &PlanOptions::default());
-        let diff = super::unified_diff(&p, &files);
+        let diff = super::unified_diff(&p, &files, &[]);
         let expected = "--- a/.env\n+++ b/.env\n@@ -3,4 +3,5 @@\n c=3\n d=4\n e=5\n\
 -JWT_SECRET=…(22 chars)\n\\ No newline at end of file\n\
 +# unleak: JWT_SECRET is kept in vault at secret/apps/jwt-secret#JWT_SECRET; set it at run time\n\
 +JWT_SECRET=\n\\ No newline at end of file\n";
         assert_eq!(diff, expected);
+    }
+    #[test]
+    fn unplanned_and_overlapping_secrets_are_hidden_and_names_escaped() {
+        let data = "::ctx ##[x] other-value-0123456789 tail\nJWT_SECRET=first-value-0123456789\n";
+        let planned = vec![finding(
+            "e\u{1b}]0;t\u{7}.env",
+            data,
+            "first-value-0123456789",
+            "generic-secret",
+        )];
+        let path = "e\u{1b}]0;t\u{7}.env";
+        let files = [SourceFile {
+            path,
+            data: data.as_bytes(),
+            findings: &planned,
+        }];
+        let p = plan(&files, &[], &RuleSet::default(), &PlanOptions::default());
+        // An allowed secret and a second finding overlapping its end.
+        let unplanned = vec![
+            finding(path, data, "other-value-0123456789", "generic-secret"),
+            finding(path, data, "0123456789 tail", "other"),
+        ];
+        let diff = super::unified_diff(&p, &files, &unplanned);
+        assert!(!diff.contains("other-value"), "{diff}");
+        assert!(!diff.contains("tail"), "{diff}");
+        assert!(
+            !diff.contains('\u{1b}') && !diff.contains('\u{7}'),
+            "{diff}"
+        );
+        assert!(!diff.contains("##["), "{diff}");
+        let context = format!(" \\x3a:ctx #\\x23[x] {}", unplanned[0].redacted);
+        assert!(diff.lines().any(|l| l == context), "{diff}");
+        assert!(diff.starts_with("--- a/e\\x1b]0;t\\x07.env\n"), "{diff}");
     }
 }

@@ -12,6 +12,10 @@ pub enum MigrateError {
     },
     #[error("{path} changed since the plan was made ({detail}); nothing was written: run `unleak migrate` again to make a new plan")]
     Drift { path: String, detail: String },
+    #[error("{path}: the plan's edits or vault sources are not the ones unleak migrate makes for this file (plan.json was edited, or made by another version); nothing was written: run `unleak migrate` again to make a new plan")]
+    Tampered { path: String },
+    #[error("refusing to write {file}: it would hold the value of a secret the scan found (through a name taken from a file); no artifact was written")]
+    WouldLeak { file: PathBuf },
     #[error("malformed plan: {message}")]
     PlanFormat { message: String },
     #[error(transparent)]

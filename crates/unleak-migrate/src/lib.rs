@@ -41,6 +41,7 @@ pub use model::{
     RotationItem, Settings, Strategy, ValueSource, VaultPointer, VaultWrite, PLAN_SCHEMA,
 };
 pub use planner::{plan, PlanOptions, SourceFile};
+pub use text::printable;
 pub use vault::{SeedReport, VaultClient, VaultConfig};
 
 #[cfg(test)]

@@ -124,6 +124,9 @@ pub struct Settings {
     pub connection_prefix: String,
     /// Path prefix of the secrets workloads read through their platform.
     pub platform_prefix: String,
+    /// Prepended to every connection name (`--name-prefix`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_prefix: Option<String>,
 }
 
 /// A file the plan edits or reads values from.

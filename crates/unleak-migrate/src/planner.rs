@@ -165,7 +165,10 @@ pub fn plan(
         book.want(&c.identity, &c.base);
     }
     let conn_names = resolve_connection_names(&book);
-    // Two findings for one target with different values: one is stale; say so.
+    // Two findings for one target with different values: one is stale, and the
+    // connection can hold only one. The later one stays in its file as manual, so no
+    // value leaves a file without a vault entry of its own.
+    let mut stale = vec![false; analyses.len()];
     let mut first_by_conn: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, c) in conn_use.iter().enumerate() {
         let Some(c) = c else { continue };
@@ -175,8 +178,9 @@ pub fn plan(
             }
             Some(&j) => {
                 if value(&analyses[i]) != value(&analyses[j]) {
+                    stale[i] = true;
                     warnings.push(format!(
-                        "{}:{} and {}:{} point at the same target ({}) with different credentials; the one from {}:{} is seeded; rotate both",
+                        "{}:{} and {}:{} point at the same target ({}) with different credentials; the one from {}:{} is migrated, the other is left in its file (manual); rotate both",
                         files[analyses[j].file].path,
                         analyses[j].finding.location.line,
                         files[analyses[i].file].path,
@@ -305,6 +309,21 @@ pub fn plan(
         })
         .collect();
     let mut strategies: Vec<Strategy> = analyses.iter().map(|a| a.strategy).collect();
+    for i in (0..analyses.len()).filter(|&i| stale[i]) {
+        let first = first_by_conn[conn_use[i]
+            .as_ref()
+            .expect("stale ones use a connection")
+            .identity
+            .as_str()];
+        rewrites[i].edits.clear();
+        rewrites[i].platform = None;
+        rewrites[i].instruction = format!(
+            "Another credential for the same target ({}:{}) is the one migrated; this one is left in place and not stored. Find out which is current, remove this one by hand, and rotate both.",
+            files[analyses[first].file].path,
+            analyses[first].finding.location.line
+        );
+        strategies[i] = Strategy::Manual;
+    }
     while let Some(loser) = first_conflict(&analyses, &rewrites) {
         let winner_line = analyses[loser.1].finding.location.line;
         rewrites[loser.0].edits.clear();
@@ -335,7 +354,8 @@ pub fn plan(
                 .as_ref()
                 .filter(|_| keep_conn)
                 .map(|c| conn_names[&c.identity].clone()),
-            vault: Some(value_pointers[i].clone()),
+            // A stale duplicate is not stored: the pointer holds the other value.
+            vault: (!stale[i]).then(|| value_pointers[i].clone()),
             platform: rewrites[i].platform.clone(),
             rotate: true,
             instruction: scrub(&rewrites[i].instruction, &values),
@@ -410,7 +430,7 @@ pub fn plan(
 
     // Vault writes: one per pointer, the first finding in order is the source.
     let mut writes: BTreeMap<VaultPointer, VaultWrite> = BTreeMap::new();
-    for (i, a) in analyses.iter().enumerate() {
+    for (i, a) in analyses.iter().enumerate().filter(|(i, _)| !stale[*i]) {
         writes
             .entry(value_pointers[i].clone())
             .or_insert_with(|| VaultWrite {
@@ -431,7 +451,7 @@ pub fn plan(
             rule_name: a.finding.rule_name.to_string(),
             location: format!("{}:{}", files[a.file].path, a.finding.location.line),
             finding: Some(ids[i].clone()),
-            vault: Some(value_pointers[i].clone()),
+            vault: (!stale[i]).then(|| value_pointers[i].clone()),
             history_only: false,
         })
         .collect();
@@ -470,6 +490,7 @@ pub fn plan(
             vault_mount: opts.vault_mount.clone(),
             connection_prefix: opts.connection_prefix.clone(),
             platform_prefix: opts.platform_prefix.clone(),
+            name_prefix: opts.name_prefix.clone(),
         },
         files: planned_files,
         findings: planned_findings,

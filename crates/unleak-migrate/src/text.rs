@@ -1,5 +1,7 @@
 //! Byte- and text-level helpers the rewriters and artifact writers share: a line index,
-//! SHA-256 and base64 encodings, percent-decoding and YAML scalar quoting.
+//! SHA-256 and base64 encodings, percent-decoding, YAML scalar and shell word quoting, and
+//! making names from the repository inert where migrate prints or embeds them (terminal
+//! and CI log lines, shell comments, Markdown table cells).
 //!
 //! Does not own: any knowledge of file formats; those live in `yaml`, `dotenv`,
 //! `dockerfile` and `connstr`.
@@ -165,6 +167,71 @@ pub(crate) fn shell_word(s: &str) -> String {
     }
 }
 
+/// Render text from the repository (a file name, a key, a line of a file) for a terminal
+/// or a CI log: control characters (C0, DEL, C1: every ANSI sequence, line breaks), line
+/// and paragraph separators and bidirectional controls become visible escapes such as
+/// `\x1b`, `\n` or `\u{202e}` (so it also cannot end a `#` comment of a generated
+/// script); `::` at the start (after blanks), which a GitHub Actions
+/// runner reads as a workflow command, becomes `\x3a:`; `##[` (the runner's legacy form,
+/// matched anywhere in a line) becomes `#\x23[`. The result is one line.
+pub fn printable(s: &str) -> String {
+    escape(s, false)
+}
+
+/// [`printable`] for a line of a file shown in the diff: tabs are kept as they are.
+pub(crate) fn printable_line(s: &str) -> String {
+    escape(s, true)
+}
+
+fn escape(s: &str, keep_tabs: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut at_start = true;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\t' if keep_tabs => out.push(c),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            '\u{200e}'
+            | '\u{200f}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{061c}'
+            | '\u{feff}' => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            ':' if at_start && chars.peek() == Some(&':') => out.push_str("\\x3a"),
+            '#' if out.ends_with('#') && chars.peek() == Some(&'[') => out.push_str("\\x23"),
+            c => out.push(c),
+        }
+        // The runner trims every kind of blank before it looks for `::`.
+        at_start = at_start && c.is_whitespace();
+    }
+    out
+}
+
+/// One inert cell of a GitHub-flavoured Markdown table: [`printable`] (one line, no
+/// control character), `|` cannot split the cell, HTML is entity-escaped and Markdown
+/// punctuation (code, emphasis, links) is backslash-escaped, so a name renders as written.
+pub(crate) fn markdown_cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in printable(s).chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '!' | '|' | '~' | '#' | '@' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +287,28 @@ mod tests {
             "_vaultkv2:secret/data/hoop/pg-x:PASS"
         );
         assert_eq!(yaml_scalar(""), "\"\"");
+    }
+
+    #[test]
+    fn printable_text_cannot_escape_its_line_or_command_a_runner() {
+        assert_eq!(
+            printable("e\u{1b}[2J\u{7}\n::x\r\u{202e}"),
+            "e\\x1b[2J\\x07\\n::x\\r\\u{202e}"
+        );
+        assert_eq!(printable("::error::x"), "\\x3a:error::x");
+        assert_eq!(printable("  ::warning::x"), "  \\x3a:warning::x");
+        assert_eq!(printable("a::b"), "a::b");
+        assert_eq!(printable("x##[error]y ##[z"), "x#\\x23[error]y #\\x23[z");
+        assert_eq!(printable_line("\t::a\tb"), "\t\\x3a:a\tb");
+        assert_eq!(printable("a\tb"), "a\\tb");
+    }
+
+    #[test]
+    fn markdown_cells_keep_the_table_shape() {
+        assert_eq!(
+            markdown_cell("md|<img>`x`\n[l](j:a)"),
+            "md\\|&lt;img&gt;\\`x\\`\\\\n\\[l\\]\\(j:a\\)"
+        );
     }
 
     #[test]

@@ -167,7 +167,7 @@ proptest! {
         prop_assume!(!findings.is_empty());
         let files = [SourceFile { path, data: text.as_bytes(), findings: &findings }];
         let plan = plan(&files, &[], matcher().rules(), &PlanOptions::default());
-        let prepared = prepare(&plan, dir.path(), &|p, bytes| scan(p, bytes))
+        let prepared = prepare(&plan, dir.path(), matcher().rules(), &|p, bytes| scan(p, bytes))
             .expect("a fresh plan applies to the file it was made from");
 
         // Values the plan hands to a person stay; every other one must be gone.

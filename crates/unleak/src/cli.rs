@@ -430,6 +430,10 @@ pub struct SeedArgs {
     /// Allow plain http:// to a vault that is not on a loopback address.
     #[arg(long, requires = "seed")]
     pub insecure: bool,
+    /// Rewrite the files without storing the values anywhere (no --seed): confirms you
+    /// keep them elsewhere or rotate them. Without it, rewriting without --seed is refused.
+    #[arg(long, conflicts_with = "seed")]
+    pub discard_values: bool,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

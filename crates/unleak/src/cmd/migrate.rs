@@ -1,6 +1,8 @@
 //! `unleak migrate`: scan, plan, print the table and the redacted diff, write the
 //! artifacts, and with `--write` (or `migrate apply PLAN`) seed the vault and rewrite the
-//! files. The logic lives in `unleak-migrate`; this module wires the scan to it.
+//! files. The logic lives in `unleak-migrate`; this module wires the scan to it, decides
+//! which root artifacts and rewrites are confined to, and refuses to remove values that
+//! would be stored nowhere unless `--discard-values` says so.
 
 use crate::cli::{
     FilterArgs, MigrateApplyArgs, MigrateArgs, MigrateCommand, MigratePlanArgs, SeedArgs, SeedStore,
@@ -12,9 +14,11 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use unleak_core::{Blob, Finding, Origin, Secret};
+use unleak_core::{Blob, Confidence, Finding, Origin, Secret};
 use unleak_matcher::{Matcher, MatcherOptions};
-use unleak_migrate::{Plan, PlanOptions, Prepared, SourceFile, Strategy, VaultClient, VaultConfig};
+use unleak_migrate::{
+    printable, Plan, PlanOptions, Prepared, SourceFile, Strategy, VaultClient, VaultConfig,
+};
 
 pub fn run(args: MigrateArgs) -> anyhow::Result<Outcome> {
     match args.command {
@@ -39,6 +43,13 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
     if args.seed.seed.is_some() && !args.write {
         bail!("--seed stores the values while the plan is applied; add --write, or run `unleak migrate apply PLAN --seed vault` later");
     }
+    if args.seed.discard_values && !args.write {
+        bail!("--discard-values goes with --write (or `unleak migrate apply PLAN`)");
+    }
+    // Said before anything is written: in a gitignored .env the values exist nowhere else.
+    if args.write {
+        refuse_unstored(&args.seed, "--write")?;
+    }
     // A bad vault address or a missing token fails now, before anything is planned.
     let vault = if args.write {
         seed_client(&args.seed)?
@@ -53,53 +64,48 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
     if roots.iter().any(|p| p.as_os_str() == "-") {
         bail!("migrate rewrites files; standard input (`-`) cannot be migrated");
     }
+    if args.write {
+        // Files are rewritten under the current directory only, as `migrate apply` does.
+        for r in &roots {
+            unleak_atomic::confine(r).with_context(|| {
+                format!("--write rewrites files under the current directory only; run unleak migrate from the repository ({})", r.display())
+            })?;
+        }
+    }
     let config_root = match roots.as_slice() {
         [one] if one.is_dir() => one.clone(),
         _ => PathBuf::from("."),
     };
     let setup = setup(&config_root, &args.rules, &args.filters)?;
+    let min_confidence: Confidence = args.min_confidence.into();
+    // Secrets below --min-confidence are not migrated, but the diff must hide them too:
+    // they come from a second scan with every rule.
+    let every_rule = (min_confidence > Confidence::Low)
+        .then(|| Matcher::new(setup.rules.clone(), MatcherOptions::default()));
     let matcher = Matcher::new(
         setup.rules,
         MatcherOptions {
-            min_confidence: args.min_confidence.into(),
+            min_confidence,
             ..Default::default()
         },
     );
     let out_dir = args.out.canonicalize().ok();
-    let mut findings: Vec<Finding> = Vec::new();
     let mut unread = 0usize;
-    for root in &roots {
-        let tree = scan_tree(root, &matcher, None, &Default::default(), started)?;
-        for e in &tree.summary.errors {
-            eprintln!(
-                "unleak: cannot read {}: {}",
-                from_cwd(root, &e.path),
-                e.message
-            );
-        }
-        unread += tree.summary.errors.len();
-        for mut f in tree.findings {
-            let rel = match &f.path {
-                Origin::File(p) => p.to_string_lossy().into_owned(),
-                _ => continue,
-            };
-            let path = from_cwd(root, &rel);
-            // The artifacts directory holds references only; never migrate it.
-            let inside_out = out_dir.as_ref().is_some_and(|o| {
-                Path::new(&path)
-                    .canonicalize()
-                    .is_ok_and(|p| p.starts_with(o))
-            });
-            if inside_out {
-                continue;
-            }
-            f.path = Origin::File(PathBuf::from(path));
-            findings.push(f);
-        }
-    }
+    let findings = scan_roots(
+        &roots,
+        &matcher,
+        out_dir.as_deref(),
+        started,
+        Some(&mut unread),
+    )?;
+    let mut known: Vec<Finding> = match &every_rule {
+        Some(all) => scan_roots(&roots, all, out_dir.as_deref(), started, None)?,
+        None => findings.clone(),
+    };
     let filtered = setup.filter.apply(findings, |f| {
         relative(&config_root, Path::new(&*f.path.display_path()))
     });
+    known.extend(filtered.suppressed.iter().map(|(f, _)| f.clone()));
     let mut by_file: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
     for f in filtered.kept {
         by_file
@@ -114,7 +120,7 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
                 contents.insert(path.clone(), data);
             }
             Err(e) => {
-                eprintln!("unleak: cannot read {path}: {e}");
+                eprintln!("unleak: cannot read {}: {e}", printable(path));
                 unread += 1;
             }
         }
@@ -158,12 +164,14 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
         eprintln!("unleak: nothing to migrate");
         return finish(Outcome::Clean, unread);
     }
-    let written = unleak_migrate::write_artifacts(&plan, &args.out)
+    let (out_root, out_rel) = artifact_root(&args.out)?;
+    let values: Vec<&[u8]> = known.iter().map(|f| f.secret.expose()).collect();
+    let written = unleak_migrate::write_artifacts(&plan, &out_root, &out_rel, &values)
         .with_context(|| format!("cannot write the artifacts to {}", args.out.display()))?;
-    let diff = unleak_migrate::unified_diff(&plan, &sources);
-    print_plan(&plan, &diff)?;
+    let diff = unleak_migrate::unified_diff(&plan, &sources, &known);
+    print_plan(&plan, &diff, &known)?;
     for w in &plan.warnings {
-        eprintln!("unleak: warning: {w}");
+        eprintln!("unleak: warning: {}", scrub(&printable(w), &known));
     }
     eprintln!(
         "unleak: {} in {}: {}",
@@ -182,9 +190,102 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
         );
         return finish(Outcome::Findings, unread);
     }
-    let prepared = unleak_migrate::prepare(&plan, Path::new("."), &rescanner(&matcher))?;
+    let prepared =
+        unleak_migrate::prepare(&plan, Path::new("."), matcher.rules(), &rescanner(&matcher))?;
     carry_out(&plan, prepared, vault.as_ref())?;
     finish(Outcome::Clean, unread)
+}
+
+/// Scan each root; findings get their path as typed from the current directory, and
+/// those in the artifacts directory (references only) are left out. Unreadable inputs
+/// are reported and counted into `unread` when it is given.
+fn scan_roots(
+    roots: &[PathBuf],
+    matcher: &Matcher,
+    out_dir: Option<&Path>,
+    started: Instant,
+    mut unread: Option<&mut usize>,
+) -> anyhow::Result<Vec<Finding>> {
+    let mut findings = Vec::new();
+    for root in roots {
+        let tree = scan_tree(root, matcher, None, &Default::default(), started)?;
+        if let Some(count) = unread.as_deref_mut() {
+            for e in &tree.summary.errors {
+                eprintln!(
+                    "unleak: cannot read {}: {}",
+                    printable(&from_cwd(root, &e.path)),
+                    printable(&e.message)
+                );
+            }
+            *count += tree.summary.errors.len();
+        }
+        for mut f in tree.findings {
+            let rel = match &f.path {
+                Origin::File(p) => p.to_string_lossy().into_owned(),
+                _ => continue,
+            };
+            let path = from_cwd(root, &rel);
+            let inside_out = out_dir.is_some_and(|o| {
+                Path::new(&path)
+                    .canonicalize()
+                    .is_ok_and(|p| p.starts_with(o))
+            });
+            if inside_out {
+                continue;
+            }
+            f.path = Origin::File(PathBuf::from(path));
+            findings.push(f);
+        }
+    }
+    Ok(findings)
+}
+
+/// Where the artifacts go, as (root, path below it): no directory below the root may be a
+/// symbolic link. A relative `--out` inside the current directory is checked from there
+/// (a committed `.unleak -> elsewhere` is refused); any other `--out` was typed by the
+/// user, so only what migrate creates below it is checked.
+fn artifact_root(out: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+    if let Ok(rel) = unleak_atomic::confine(out) {
+        if !rel.as_os_str().is_empty() {
+            return Ok((PathBuf::from("."), rel));
+        }
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        if let Ok(rel) = out.strip_prefix(&cwd) {
+            if let Ok(rel) = unleak_atomic::confine(rel) {
+                if !rel.as_os_str().is_empty() {
+                    return Ok((cwd, rel));
+                }
+            }
+        }
+    }
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("--out {}: cannot create the directory", out.display()))?;
+    Ok((out.to_path_buf(), PathBuf::new()))
+}
+
+/// `text` (already escaped) with any value of a finding of the run, raw or escaped the
+/// same way, replaced by its redacted form. Values under 6 bytes would match ordinary words.
+fn scrub(text: &str, known: &[Finding]) -> String {
+    let mut out = text.to_string();
+    for f in known {
+        if let Ok(raw) = std::str::from_utf8(f.secret.expose()) {
+            for form in [raw.to_string(), printable(raw)] {
+                if form.len() >= 6 && out.contains(&form) {
+                    out = out.replace(&form, &printable(&f.redacted));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Rewriting without `--seed` removes values and stores them nowhere: only on request.
+fn refuse_unstored(seed: &SeedArgs, what: &str) -> anyhow::Result<()> {
+    if seed.seed.is_none() && !seed.discard_values {
+        bail!("{what} without --seed removes the values from the files and stores them nowhere (in a gitignored file they exist nowhere else); add --seed vault to store them first, or --discard-values if you keep them elsewhere or rotate them; nothing was written");
+    }
+    Ok(())
 }
 
 /// Unread inputs are not covered by the plan: that is an error, never a clean run.
@@ -203,12 +304,15 @@ fn apply(args: MigrateApplyArgs) -> anyhow::Result<Outcome> {
     let text = std::fs::read_to_string(&args.plan)
         .with_context(|| format!("cannot read the plan {}", args.plan.display()))?;
     let plan = Plan::from_json(&text).with_context(|| format!("{}", args.plan.display()))?;
+    if plan.has_edits() {
+        refuse_unstored(&args.seed, "migrate apply")?;
+    }
     let vault = seed_client(&args.seed)?;
     let root = args.root.clone().unwrap_or_else(|| PathBuf::from("."));
     // The rules planning used: the built-ins, --rules and the root's .unleak.toml.
     let setup = setup(&root, &args.rules, &FilterArgs::default())?;
     let matcher = Matcher::new(setup.rules, MatcherOptions::default());
-    let prepared = unleak_migrate::prepare(&plan, &root, &rescanner(&matcher))?;
+    let prepared = unleak_migrate::prepare(&plan, &root, matcher.rules(), &rescanner(&matcher))?;
     carry_out(&plan, prepared, vault.as_ref())?;
     Ok(Outcome::Clean)
 }
@@ -219,7 +323,7 @@ fn carry_out(plan: &Plan, prepared: Prepared, vault: Option<&VaultClient>) -> an
     match vault {
         Some(client) => seed_vault(client, &prepared)?,
         None if plan.has_edits() => eprintln!(
-            "unleak: warning: the values were not stored anywhere (no --seed); keep them until you have rotated them"
+            "unleak: warning: --discard-values: the values are not stored anywhere; keep them until you have rotated them"
         ),
         None => {}
     }
@@ -315,8 +419,10 @@ fn summary(plan: &Plan) -> String {
     format!("plan: {}", parts.join("; "))
 }
 
-/// The table, the notes and the diff, on standard output.
-fn print_plan(plan: &Plan, diff: &str) -> anyhow::Result<()> {
+/// The table, the notes and the diff, on standard output. Names from the repository are
+/// escaped ([`printable`]); as a last line of defence, any raw value of a finding of the
+/// run that a name carried in is replaced by its redacted form.
+fn print_plan(plan: &Plan, diff: &str, known: &[Finding]) -> anyhow::Result<()> {
     let mut rows: Vec<[String; 6]> = vec![[
         "FILE".into(),
         "LINE".into(),
@@ -327,18 +433,23 @@ fn print_plan(plan: &Plan, diff: &str) -> anyhow::Result<()> {
     ]];
     for f in &plan.findings {
         rows.push([
-            f.file.clone(),
+            printable(&f.file),
             f.line.to_string(),
-            f.rule_id.clone(),
+            printable(&f.rule_id),
             f.strategy.to_string(),
-            f.connection.clone().unwrap_or_else(|| "-".into()),
-            f.vault.as_ref().map_or_else(|| "-".into(), |v| v.display()),
+            f.connection
+                .as_deref()
+                .map_or_else(|| "-".into(), printable),
+            f.vault
+                .as_ref()
+                .map_or_else(|| "-".into(), |v| printable(&v.display())),
         ]);
     }
     let widths: Vec<usize> = (0..6)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut text: Vec<u8> = Vec::new();
+    let out = &mut text;
     let result = (|| -> std::io::Result<()> {
         for r in &rows {
             let mut line = String::new();
@@ -356,7 +467,10 @@ fn print_plan(plan: &Plan, diff: &str) -> anyhow::Result<()> {
             writeln!(
                 out,
                 "{}:{} [{}] {}",
-                f.file, f.line, f.strategy, f.instruction
+                printable(&f.file),
+                f.line,
+                f.strategy,
+                printable(&f.instruction)
             )?;
         }
         let history: Vec<_> = plan.rotation.iter().filter(|r| r.history_only).collect();
@@ -367,15 +481,26 @@ fn print_plan(plan: &Plan, diff: &str) -> anyhow::Result<()> {
                 "Only in git history (rotate them; nothing to rewrite):"
             )?;
             for r in history {
-                writeln!(out, "  {} {}", r.location, r.rule_id)?;
+                writeln!(
+                    out,
+                    "  {} {}",
+                    printable(&r.location),
+                    printable(&r.rule_id)
+                )?;
             }
         }
         if !diff.is_empty() {
             writeln!(out)?;
             write!(out, "{diff}")?;
         }
-        out.flush()
+        Ok(())
     })();
+    result.context("cannot format the plan")?;
+    let shown = scrub(&String::from_utf8_lossy(&text), known);
+    let mut stdout = std::io::stdout().lock();
+    let result = stdout
+        .write_all(shown.as_bytes())
+        .and_then(|()| stdout.flush());
     match result {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("cannot write to standard output"),
