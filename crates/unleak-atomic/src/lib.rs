@@ -2,8 +2,15 @@
 //!
 //! Owns: the temp-file-in-the-same-directory, fsync, rename dance; keeping the replaced
 //! file's permissions (and, on Unix, its owner where we may); refusing to write through a
-//! symbolic link. Does not own: what is written. Reports, baselines, rewritten sources and
-//! migrate artifacts all go through [`write_atomic`].
+//! symbolic link; removing the temporary file when a signal ends the process (`cleanup`).
+//! Does not own: what is written. Reports, baselines, rewritten sources and migrate
+//! artifacts all go through [`write_atomic`]; job summaries, which are appended to, go
+//! through [`append_whole`].
+
+mod append;
+mod cleanup;
+
+pub use append::append_whole;
 
 use std::fs;
 use std::io::{self, Write};
@@ -63,6 +70,8 @@ pub fn write_atomic_with(
         .suffix(".unleak-tmp")
         .tempfile_in(&dir)
         .map_err(io_err)?;
+    // Dropped after the rename: an interrupted write leaves no temporary file.
+    let _registered = cleanup::register(tmp.path());
     {
         let mut w = io::BufWriter::new(tmp.as_file_mut());
         produce(&mut w).map_err(io_err)?;
