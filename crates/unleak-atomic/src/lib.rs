@@ -3,13 +3,20 @@
 //! Owns: the temp-file-in-the-same-directory, fsync, rename dance; keeping the replaced
 //! file's permissions (and, on Unix, its owner where we may); refusing to write through a
 //! symbolic link, the file itself or (with [`write_atomic_under`]) any directory between a
-//! root and the file; keeping relative paths inside their root ([`confine`]). Does not
-//! own: what is written, or which root the caller trusts. Reports, baselines, rewritten
-//! sources and migrate artifacts all go through [`write_atomic`] or [`write_atomic_under`].
+//! root and the file; keeping relative paths inside their root ([`confine`]); removing the
+//! temporary file when a signal ends the process (`cleanup`). Does not own: what is
+//! written, or which root the caller trusts. Reports, baselines, rewritten sources and
+//! migrate artifacts all go through [`write_atomic`] or [`write_atomic_under`]; job
+//! summaries, which are appended to, go through [`append_whole`].
 //!
 //! The checks are made on the path as it is when the write starts: they stop links that
 //! are in the tree (a committed `.unleak -> ../elsewhere`), not a local process racing to
 //! swap a directory for a link in between.
+
+mod append;
+mod cleanup;
+
+pub use append::append_whole;
 
 use std::fs;
 use std::io::{self, Write};
@@ -176,6 +183,8 @@ pub fn write_atomic_with(
         .suffix(".unleak-tmp")
         .tempfile_in(&dir)
         .map_err(io_err)?;
+    // Dropped after the rename: an interrupted write leaves no temporary file.
+    let _registered = cleanup::register(tmp.path());
     {
         let mut w = io::BufWriter::new(tmp.as_file_mut());
         produce(&mut w).map_err(io_err)?;

@@ -37,6 +37,12 @@ impl Secret {
         self.raw.len()
     }
 
+    /// How many leading bytes are the rule's documented public prefix (0 when the value
+    /// does not carry one).
+    pub fn public_prefix(&self) -> usize {
+        self.public_prefix
+    }
+
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty()
     }
@@ -50,7 +56,7 @@ impl Secret {
         self.revealed
     }
 
-    /// The redacted form: the public prefix, an ellipsis and the length in characters.
+    /// The redacted form: see [`redact`].
     pub fn redacted(&self) -> String {
         redact(&self.raw, self.public_prefix)
     }
@@ -66,16 +72,18 @@ impl Secret {
 }
 
 /// Redact `raw`, keeping at most `public_prefix` leading bytes (never more than a third of
-/// the value) and stating the length, e.g. `ghp_…(40 chars)`.
+/// the value). A value shown with its prefix states its length, e.g. `ghp_…(40 chars)`:
+/// the provider's format makes both public. Any other value is `…(redacted)`: the length
+/// of a password would tell a guesser where to start.
 pub fn redact(raw: &[u8], public_prefix: usize) -> String {
-    let text = String::from_utf8_lossy(raw);
-    let chars = text.chars().count();
     let keep = public_prefix.min(raw.len() / 3);
-    let prefix = match std::str::from_utf8(&raw[..keep]) {
-        Ok(p) if p.chars().all(|c| c.is_ascii_graphic()) => p,
-        _ => "",
-    };
-    format!("{prefix}…({chars} chars)")
+    match std::str::from_utf8(&raw[..keep]) {
+        Ok(p) if !p.is_empty() && p.chars().all(|c| c.is_ascii_graphic()) => {
+            let chars = String::from_utf8_lossy(raw).chars().count();
+            format!("{p}…({chars} chars)")
+        }
+        _ => "…(redacted)".to_string(),
+    }
 }
 
 impl fmt::Debug for Secret {
@@ -138,6 +146,15 @@ mod tests {
     #[test]
     fn prefix_never_exceeds_a_third_of_short_values() {
         assert_eq!(redact(b"abcdef", 6), "ab…(6 chars)");
-        assert_eq!(redact(b"", 4), "…(0 chars)");
+        assert_eq!(redact(b"", 4), "…(redacted)");
+    }
+
+    #[test]
+    fn a_value_without_a_public_prefix_does_not_give_its_length() {
+        let password = Secret::new(b"Zx9#kLm2$PqR7vWn4TbY".to_vec(), 0);
+        assert_eq!(password.redacted(), "…(redacted)");
+        assert!(!format!("{password:?}").contains("20"));
+        // Nor does a prefix that is not printable.
+        assert_eq!(redact(b"\x1b[2Jabcdefghijkl", 4), "…(redacted)");
     }
 }

@@ -14,7 +14,7 @@
 //!
 //! ```json
 //! {
-//!   "version": 1,
+//!   "version": 2,
 //!   "key": "5b0e…(64 hex digits)",
 //!   "entries": [
 //!     {"path": "config/app.env", "rule": "stripe-live-secret-key", "fingerprint": "8c1f…(32)"},
@@ -22,6 +22,11 @@
 //!   ]
 //! }
 //! ```
+//!
+//! Version 2 (unleak 0.2) fingerprints passwords and other short values with a slow hash
+//! (see `unleak_core::Fingerprint::of`). A version 1 file is refused with an error saying
+//! to run `unleak baseline create`, which rewrites it: its entries of such values are
+//! fast to guess from, and could not match again anyway.
 //!
 //! Does not own: deciding what is new, known or fixed (verdict).
 
@@ -34,7 +39,7 @@ use unleak_core::{Finding, Fingerprint, FingerprintKey};
 /// The file name `baseline` commands write at a repository root.
 pub const BASELINE_FILE: &str = ".unleak-baseline.json";
 /// The format version this unleak writes and reads.
-pub const BASELINE_VERSION: u64 = 1;
+pub const BASELINE_VERSION: u64 = 2;
 /// Random bytes in a key (shown as twice as many hex digits).
 const KEY_BYTES: usize = 32;
 
@@ -157,6 +162,12 @@ impl Baseline {
                 })
             }
             Some(Some(v)) if v == BASELINE_VERSION => {}
+            Some(Some(v @ 1)) => {
+                return Err(BaselineError::Outdated {
+                    file: file.to_path_buf(),
+                    version: v,
+                })
+            }
             Some(_) => {
                 return Err(malformed(
                     None,
@@ -263,7 +274,7 @@ mod tests {
         let text = String::from_utf8(bytes.clone()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "{");
-        assert_eq!(lines[1], "  \"version\": 1,");
+        assert_eq!(lines[1], "  \"version\": 2,");
         assert!(
             lines[4].contains("\"a.env\"") && lines[5].contains("quoted"),
             "{text}"
@@ -294,14 +305,19 @@ mod tests {
     fn bad_files_are_errors_naming_the_file() {
         let good = String::from_utf8(sample().to_bytes()).unwrap();
         let cases = [
-            ("{\"version\": 1,", "malformed baseline x.json:1"),
+            ("{\"version\": 2,", "malformed baseline x.json:1"),
             (
-                &good.replace("\"version\": 1", "\"version\": 7") as &str,
+                &good.replace("\"version\": 2", "\"version\": 7") as &str,
                 "version 7, newer",
             ),
             (
-                &good.replace("\"version\": 1", "\"version\": \"1\""),
-                "`version` must be 1",
+                &good.replace("\"version\": 2", "\"version\": \"2\""),
+                "`version` must be 2",
+            ),
+            (
+                &good.replace("\"version\": 2", "\"version\": 1"),
+                "format version 1, whose fingerprints of passwords are fast to guess; \
+                 run `unleak baseline create` to rewrite it",
             ),
             (
                 &good.replace("\"path\": \"a.env\"", "\"path\": \"a.env\", \"line\": 3"),
@@ -312,7 +328,7 @@ mod tests {
                 "entry 0: `fingerprint`",
             ),
             (
-                "{\"version\": 1, \"key\": \"ab\", \"entries\": []}",
+                "{\"version\": 2, \"key\": \"ab\", \"entries\": []}",
                 "`key` must be 64",
             ),
             ("[]", "no `version`"),

@@ -44,6 +44,8 @@ pub enum BaselineError {
         version: u64,
         supported: u64,
     },
+    #[error("baseline {} has format version {version}, whose fingerprints of passwords are fast to guess; run `unleak baseline create` to rewrite it", file.display())]
+    Outdated { file: PathBuf, version: u64 },
     #[error("cannot write baseline {}: {source}", file.display())]
     Write {
         file: PathBuf,

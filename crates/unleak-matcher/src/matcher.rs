@@ -484,7 +484,7 @@ impl Matcher {
                     location: locator.locate(c.secret),
                     span: c.secret,
                     redacted: secret.redacted(),
-                    fingerprint: Fingerprint::compute(&self.options.key, &rule.id, value),
+                    fingerprint: Fingerprint::of(&self.options.key, &rule.id, &secret),
                     secret,
                     entropy: (c.entropy * 1000.0).round() / 1000.0,
                     confidence: rule.confidence,

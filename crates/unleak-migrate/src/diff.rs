@@ -334,7 +334,7 @@ mod diff_tests {
         let p = plan(&files, &[], &RuleSet::default(), &PlanOptions::default());
         let diff = super::unified_diff(&p, &files, &[]);
         let expected = "--- a/.env\n+++ b/.env\n@@ -3,4 +3,5 @@\n c=3\n d=4\n e=5\n\
--JWT_SECRET=…(22 chars)\n\\ No newline at end of file\n\
+-JWT_SECRET=…(redacted)\n\\ No newline at end of file\n\
 +# unleak: JWT_SECRET is kept in vault at secret/apps/jwt-secret#JWT_SECRET; set it at run time\n\
 +JWT_SECRET=\n\\ No newline at end of file\n";
         assert_eq!(diff, expected);

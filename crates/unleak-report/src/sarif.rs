@@ -24,7 +24,7 @@ use unleak_rules::RuleSet;
 const SCHEMA_URI: &str =
     "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json";
 /// The key of unleak's partial fingerprint; bump the suffix if the fingerprint changes.
-const FINGERPRINT_KEY: &str = "unleakFingerprint/v1";
+const FINGERPRINT_KEY: &str = "unleakFingerprint/v2";
 /// GitHub code scanning rejects more tags than this on one rule.
 const MAX_TAGS: usize = 20;
 /// How many characters of a commit id a message shows.

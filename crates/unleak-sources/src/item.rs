@@ -34,6 +34,15 @@ pub enum SkipReason {
     Symlink,
     /// FIFOs, sockets and devices are never opened: reading one could block forever.
     NotRegular(&'static str),
+    /// A `.gz` whose content goes on past `--max-file-size`; what came before was scanned.
+    InflatedTooLarge {
+        limit: u64,
+    },
+    /// A `.gz` that inflated more than `ratio` times its compressed size (a decompression
+    /// bomb); what came before was scanned.
+    Bomb {
+        ratio: u64,
+    },
 }
 
 impl fmt::Display for SkipReason {
@@ -45,6 +54,14 @@ impl fmt::Display for SkipReason {
             }
             SkipReason::Symlink => f.write_str("symbolic link (use --follow-symlinks)"),
             SkipReason::NotRegular(kind) => write!(f, "{kind}, not a regular file"),
+            SkipReason::InflatedTooLarge { limit } => write!(
+                f,
+                "decompressed past --max-file-size ({limit} bytes); the rest was not scanned"
+            ),
+            SkipReason::Bomb { ratio } => write!(
+                f,
+                "compression ratio over {ratio}:1 (a decompression bomb); the rest was not scanned"
+            ),
         }
     }
 }

@@ -275,17 +275,92 @@ fn read_file(
     Ok(())
 }
 
-/// Stream a gzip file through bounded chunks. The decompressed size is capped by
-/// `--max-file-size` too, so a decompression bomb cannot exhaust memory or time.
+/// Stream a gzip file through bounded chunks. What inflates past `--max-file-size`, or
+/// past [`MAX_RATIO`] times the compressed bytes read (a decompression bomb), is not
+/// read: the file is listed as skipped with the reason, and what came before is scanned.
 fn read_gzip(
     file: File,
     path: &Path,
     opts: &WalkOptions,
     visit: &(impl Fn(Item<'_>) + Sync),
 ) -> Result<(), String> {
-    let decoder = flate2::read::MultiGzDecoder::new(io::BufReader::new(file));
-    read_chunked(decoder.take(opts.max_file_size), path, opts, visit)
-        .map_err(|e| format!("cannot decompress gzip data: {}", describe_io(&e)))
+    let counted = Counted {
+        inner: file,
+        read: 0,
+    };
+    let mut inflated = Inflated {
+        decoder: flate2::bufread::MultiGzDecoder::new(io::BufReader::new(counted)),
+        out: 0,
+        limit: opts.max_file_size,
+        cut: None,
+    };
+    read_chunked(&mut inflated, path, opts, visit)
+        .map_err(|e| format!("cannot decompress gzip data: {}", describe_io(&e)))?;
+    if let Some(reason) = inflated.cut {
+        visit(Item::Skipped {
+            path: path.to_path_buf(),
+            reason,
+        });
+    }
+    Ok(())
+}
+
+/// Inflated bytes per compressed byte past which a `.gz` is a bomb, not a log. Deflate
+/// cannot pass 1032:1, so only a file made to inflate at the format's limit reaches it;
+/// the most repetitive real logs stay far below.
+pub const MAX_RATIO: u64 = 1000;
+/// Output a `.gz` may inflate to before [`MAX_RATIO`] applies.
+const RATIO_AFTER: u64 = 1 << 20;
+/// At most this much output per read, so the ratio is checked often: one read could
+/// otherwise inflate a whole input buffer, a thousand times its size.
+const INFLATE_STEP: usize = 64 * 1024;
+
+/// A reader that counts the bytes taken from it.
+struct Counted<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// A gzip decoder that ends its output, and says why, at `--max-file-size` or the ratio.
+struct Inflated<R: Read> {
+    decoder: flate2::bufread::MultiGzDecoder<io::BufReader<Counted<R>>>,
+    out: u64,
+    limit: u64,
+    cut: Option<SkipReason>,
+}
+
+impl<R: Read> Read for Inflated<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.cut.is_some() || buf.is_empty() {
+            return Ok(0);
+        }
+        if self.out >= self.limit {
+            // At the cap: only one more byte tells a file that ends here from a longer one.
+            if self.decoder.read(&mut [0u8])? > 0 {
+                self.cut = Some(SkipReason::InflatedTooLarge { limit: self.limit });
+            }
+            return Ok(0);
+        }
+        let room = usize::try_from(self.limit - self.out).unwrap_or(usize::MAX);
+        let want = buf.len().min(room).min(INFLATE_STEP);
+        let n = self.decoder.read(&mut buf[..want])?;
+        self.out += n as u64;
+        // Compressed bytes the decoder took: those read, less those still buffered.
+        let input = self.decoder.get_ref();
+        let compressed = input.get_ref().read - input.buffer().len() as u64;
+        if self.out > RATIO_AFTER && self.out / compressed.max(1) > MAX_RATIO {
+            self.cut = Some(SkipReason::Bomb { ratio: MAX_RATIO });
+        }
+        Ok(n)
+    }
 }
 
 /// Hand `input` to `visit` in bounded, overlapping chunks; a file whose first chunk looks
@@ -557,6 +632,78 @@ mod tests {
         let (read, _, errors) = collect(d.path(), &WalkOptions::default());
         assert_eq!(read, vec!["build.log.gz"]);
         assert_eq!(errors, vec!["broken.gz"]);
+    }
+
+    fn gzip(data: &[u8], level: u32) -> Vec<u8> {
+        use flate2::{write::GzEncoder, Compression};
+        use std::io::Write;
+        let mut enc = GzEncoder::new(Vec::new(), Compression::new(level));
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    /// Every skip reason a walk of `dir` gave, and the bytes of blob data it handed on
+    /// (overlaps not counted twice).
+    fn skips_and_bytes(dir: &Path, opts: &WalkOptions) -> (Vec<String>, u64) {
+        let out = Mutex::new((Vec::new(), 0u64));
+        walk(&[dir.to_path_buf()], opts, |item| {
+            let mut o = out.lock().unwrap();
+            match item {
+                Item::Skipped { reason, .. } => o.0.push(reason.to_string()),
+                Item::Blob { blob, overlap, .. } => o.1 += (blob.data.len() - overlap) as u64,
+                Item::Error { message, .. } => panic!("{message}"),
+            }
+        })
+        .unwrap();
+        out.into_inner().unwrap()
+    }
+
+    #[test]
+    fn a_gzip_that_inflates_past_the_cap_is_listed_as_skipped() {
+        let d = tempfile::tempdir().unwrap();
+        let log = b"INFO request ok path=/api/v1/items status=200\n".repeat(100_000);
+        fs::write(d.path().join("big.log.gz"), gzip(&log, 1)).unwrap();
+        let cap = 1024 * 1024;
+        let opts = WalkOptions {
+            max_file_size: cap,
+            ..Default::default()
+        };
+        let (skips, bytes) = skips_and_bytes(d.path(), &opts);
+        assert_eq!(
+            skips,
+            vec![format!(
+                "decompressed past --max-file-size ({cap} bytes); the rest was not scanned"
+            )]
+        );
+        assert_eq!(bytes, cap, "what came before the cap is scanned");
+        // Exactly at the cap is not past it.
+        let exact = &log[..cap as usize];
+        fs::write(d.path().join("big.log.gz"), gzip(exact, 1)).unwrap();
+        assert_eq!(skips_and_bytes(d.path(), &opts), (vec![], cap));
+    }
+
+    #[test]
+    fn a_decompression_bomb_stops_at_the_ratio() {
+        let d = tempfile::tempdir().unwrap();
+        // 64 MiB of one letter: deflate's best ratio, about 1030:1.
+        let bomb = vec![b'a'; 64 << 20];
+        fs::write(d.path().join("bomb.gz"), gzip(&bomb, 9)).unwrap();
+        let (skips, bytes) = skips_and_bytes(d.path(), &WalkOptions::default());
+        assert_eq!(
+            skips,
+            vec!["compression ratio over 1000:1 (a decompression bomb); the rest was not scanned"]
+        );
+        assert!(
+            bytes < 8 << 20,
+            "stopped soon after the first MiB, not at {bytes}"
+        );
+        // A repetitive but real log is far below the ratio and read whole.
+        let log = b"INFO request ok path=/api/v1/items status=200\n".repeat(100_000);
+        fs::write(d.path().join("bomb.gz"), gzip(&log, 9)).unwrap();
+        assert_eq!(
+            skips_and_bytes(d.path(), &WalkOptions::default()),
+            (vec![], log.len() as u64)
+        );
     }
 
     #[test]

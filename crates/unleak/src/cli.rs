@@ -82,6 +82,11 @@ pub struct ScanArgs {
     /// Print raw secret values. Without it every output is redacted.
     #[arg(long)]
     pub show_secrets: bool,
+    /// Make fingerprints with the key of this baseline, so they equal the guard's (findings
+    /// are not filtered by it). Default: `.unleak-baseline.json` at the repository root (the
+    /// scanned directory, or the git repository), if it exists.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     /// Skip files larger than this (bytes; suffixes K, M, G).
     #[arg(long, value_name = "SIZE", default_value = "100M", value_parser = parse_size)]
     pub max_file_size: u64,

@@ -17,7 +17,7 @@ use anyhow::bail;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Instant;
-use unleak_filters::{judge, Baseline, Entry, BASELINE_FILE};
+use unleak_filters::{judge, Baseline, BaselineError, Entry, BASELINE_FILE};
 use unleak_matcher::{Matcher, MatcherOptions};
 use unleak_report::escape::terminal;
 
@@ -48,7 +48,19 @@ fn scan(args: &BaselineArgs, may_create: bool) -> anyhow::Result<Scanned> {
         .baseline
         .clone()
         .unwrap_or_else(|| crate::cmd::filtering::in_root(&root, BASELINE_FILE));
-    let baseline = match Baseline::load_optional(&file)? {
+    let loaded = match Baseline::load_optional(&file) {
+        // `create` rewrites every entry, so it can replace a baseline whose fingerprints
+        // are of an older scheme; the other commands must keep its entries and refuse.
+        Err(BaselineError::Outdated { version, .. }) if may_create => {
+            tracing::warn!(
+                "{}: replacing a format version {version} baseline (new key, every entry rewritten)",
+                terminal(&file.display().to_string())
+            );
+            None
+        }
+        other => other?,
+    };
+    let baseline = match loaded {
         Some(b) => b,
         None if may_create => Baseline::with_random_key()?,
         None => bail!(

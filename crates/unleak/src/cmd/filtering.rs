@@ -1,6 +1,7 @@
 //! What scan, guard and baseline share about filters: finding and loading the
-//! configuration, compiling rules with it, the inline-ignore policy, paths relative to the
-//! configuration's root, and the tree scan that guard and baseline run.
+//! configuration and the baseline, compiling rules with it, the inline-ignore policy,
+//! paths relative to the configuration's root, and the tree scan that guard and baseline
+//! run.
 
 use crate::cli::{FilterArgs, RuleArgs};
 use crate::cmd::load_configured_rules;
@@ -8,7 +9,7 @@ use crate::cmd::memory::{worker_plan, HeldFindings};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use unleak_core::{Finding, MemoryBudget, Origin};
-use unleak_filters::{Config, Filter};
+use unleak_filters::{Baseline, Config, Filter, BASELINE_FILE};
 use unleak_matcher::Matcher;
 use unleak_report::{ScanError, ScanSummary, Skipped};
 use unleak_rules::RuleSet;
@@ -54,6 +55,20 @@ pub fn in_root(root: &Path, name: &str) -> PathBuf {
         PathBuf::from(name)
     } else {
         root.join(name)
+    }
+}
+
+/// `--baseline FILE` (which must exist), else `ROOT/.unleak-baseline.json` if it exists.
+pub fn load_baseline(
+    root: &Path,
+    given: Option<&Path>,
+) -> anyhow::Result<(Option<Baseline>, PathBuf)> {
+    match given {
+        Some(file) => Ok((Some(Baseline::load(file)?), file.to_path_buf())),
+        None => {
+            let file = in_root(root, BASELINE_FILE);
+            Ok((Baseline::load_optional(&file)?, file))
+        }
     }
 }
 

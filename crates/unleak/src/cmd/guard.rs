@@ -15,17 +15,16 @@
 mod report;
 
 use crate::cli::{GuardArgs, GuardFormatArg};
-use crate::cmd::filtering::{scan_tree, setup};
+use crate::cmd::filtering::{load_baseline, scan_tree, setup};
 use crate::cmd::memory::worker_plan;
 use crate::cmd::with_output;
 use crate::Outcome;
 use anyhow::{bail, Context};
 use std::collections::HashSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use unleak_core::{Blob, Finding, Origin};
-use unleak_filters::{judge, Baseline, Entry, BASELINE_FILE};
+use unleak_filters::{judge, Baseline, Entry};
 use unleak_git::{PathContent, Snapshot};
 use unleak_matcher::{Matcher, MatcherOptions};
 use unleak_report::{Format, ReportOptions, ScanError, ScanSummary, Skipped};
@@ -37,6 +36,12 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
     let root = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     let setup = setup(&root, &args.rules, &args.filters)?;
     let (baseline, baseline_file) = load_baseline(&root, args.baseline.as_deref())?;
+    if baseline.is_none() {
+        tracing::info!(
+            "no baseline at {}: every finding is new",
+            baseline_file.display()
+        );
+    }
     let memory = args.memory.memory_budget;
     let matcher = Matcher::new(
         setup.rules,
@@ -120,28 +125,30 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
         repo_url: None,
         verbose: false,
     };
-    with_output(args.output.as_deref(), |out| match args.format {
-        GuardFormatArg::Text => guard.write_text(out),
-        GuardFormatArg::Json => guard.write_json(out),
-        GuardFormatArg::Github => {
-            unleak_report::write_report(
+    with_output(args.output.as_deref(), |out| -> anyhow::Result<()> {
+        Ok(match args.format {
+            GuardFormatArg::Text => guard.write_text(out),
+            GuardFormatArg::Json => guard.write_json(out),
+            GuardFormatArg::Github => {
+                unleak_report::write_report(
+                    out,
+                    Format::Github,
+                    &new,
+                    matcher.rules(),
+                    &summary,
+                    &report_opts,
+                )?;
+                guard.write_text(out)
+            }
+            GuardFormatArg::Sarif => unleak_report::write_report(
                 out,
-                Format::Github,
+                Format::Sarif,
                 &new,
                 matcher.rules(),
                 &summary,
                 &report_opts,
-            )?;
-            guard.write_text(out)
-        }
-        GuardFormatArg::Sarif => unleak_report::write_report(
-            out,
-            Format::Sarif,
-            &new,
-            matcher.rules(),
-            &summary,
-            &report_opts,
-        ),
+            ),
+        }?)
     })?;
     if let Some(file) = &args.json {
         unleak_atomic::write_atomic_with(file, |w| guard.write_json(w))?;
@@ -166,11 +173,7 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
     if let Some(file) = summary_file {
         let mut markdown = Vec::new();
         guard.write_markdown(&mut markdown)?;
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&file)
-            .and_then(|mut f| f.write_all(&markdown))
+        unleak_atomic::append_whole(&file, &markdown)
             .with_context(|| format!("cannot append the job summary to {}", file.display()))?;
     }
 
@@ -184,21 +187,6 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
         );
     }
     Ok(Outcome::Clean)
-}
-
-/// `--baseline FILE` (which must exist), else `ROOT/.unleak-baseline.json` if it exists.
-fn load_baseline(root: &Path, given: Option<&Path>) -> anyhow::Result<(Option<Baseline>, PathBuf)> {
-    match given {
-        Some(file) => Ok((Some(Baseline::load(file)?), file.to_path_buf())),
-        None => {
-            let file = crate::cmd::filtering::in_root(root, BASELINE_FILE);
-            let baseline = Baseline::load_optional(&file)?;
-            if baseline.is_none() {
-                tracing::info!("no baseline at {}: every finding is new", file.display());
-            }
-            Ok((baseline, file))
-        }
-    }
 }
 
 /// The baseline entries whose secret stands at its path in `snapshot`. Each distinct

@@ -57,29 +57,87 @@ pub fn load_configured_rules(
     Ok(set)
 }
 
-/// Run `produce` against standard output, or against FILE written atomically.
+/// Run `produce` against standard output, or against FILE written atomically. When
+/// `produce` fails, an existing FILE is left as it was and no temporary file stays.
 pub fn with_output<T>(
     output: Option<&Path>,
-    produce: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<T>,
+    produce: impl FnOnce(&mut (dyn Write + Send)) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
     match output {
         None => {
-            let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout());
-            let v = produce(&mut out).and_then(|v| out.flush().map(|_| v));
-            match v {
-                Ok(v) => Ok(v),
-                // A closed pipe (`unleak scan | head`) is not an error worth a message.
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(0),
-                Err(e) => Err(e).context("cannot write to standard output"),
-            }
+            let mut out = io::BufWriter::with_capacity(64 * 1024, Stdout { closed: false });
+            let v = produce(&mut out).map_err(on_stdout)?;
+            out.flush().map_err(|e| on_stdout(e.into()))?;
+            Ok(v)
         }
         Some(path) => {
-            let mut result = None;
-            unleak_atomic::write_atomic_with(path, |w| {
-                result = Some(produce(w)?);
+            let mut produced = None;
+            let written = unleak_atomic::write_atomic_with(path, |w| {
+                let r = produce(w);
+                let failed = r.is_err();
+                produced = Some(r);
+                if failed {
+                    // Makes the writer drop its temporary file instead of renaming it.
+                    return Err(io::Error::other(
+                        "the run failed; the report is not written",
+                    ));
+                }
                 Ok(())
-            })?;
-            Ok(result.expect("producer ran"))
+            });
+            match produced {
+                Some(Err(e)) => Err(e),
+                Some(Ok(v)) => written.map(|()| v).map_err(Into::into),
+                None => Err(written
+                    .expect_err("the writer calls the producer unless it fails")
+                    .into()),
+            }
         }
+    }
+}
+
+/// Name standard output in an I/O error from writing it.
+fn on_stdout(e: anyhow::Error) -> anyhow::Error {
+    if e.is::<io::Error>() {
+        e.context("cannot write to standard output")
+    } else {
+        e
+    }
+}
+
+/// Standard output that turns into a sink once its reader has gone (`unleak scan | head`):
+/// the rest of the output is dropped, and the run still ends with the exit code its
+/// findings decide, so a `pipefail` pipeline cannot pass because its reader left early.
+struct Stdout {
+    closed: bool,
+}
+
+impl Stdout {
+    fn unless_closed(
+        &mut self,
+        op: impl FnOnce(&mut io::Stdout) -> io::Result<()>,
+    ) -> io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match op(&mut io::stdout()) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                tracing::debug!("standard output was closed; the rest of the output is dropped");
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut n = buf.len();
+        self.unless_closed(|o| o.write(buf).map(|w| n = w))?;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.unless_closed(|o| o.flush())
     }
 }

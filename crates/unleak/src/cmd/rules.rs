@@ -1,21 +1,26 @@
 //! `unleak rules list|check|explain`.
 
 use crate::cli::RulesCommand;
-use crate::cmd::load_rules;
+use crate::cmd::{load_rules, with_output};
 use crate::Outcome;
 use std::io::Write;
 use unleak_matcher::{check_rule, Matcher, MatcherOptions};
 
 pub fn run(cmd: RulesCommand) -> anyhow::Result<Outcome> {
     match cmd {
-        RulesCommand::List { rules, json } => list(&load_rules(&rules)?, json),
+        RulesCommand::List { rules, json } => {
+            let set = load_rules(&rules)?;
+            with_output(None, |out| list(out, &set, json))
+        }
         RulesCommand::Check { rules } => check(&load_rules(&rules)?),
-        RulesCommand::Explain { id, rules } => explain(&load_rules(&rules)?, &id),
+        RulesCommand::Explain { id, rules } => {
+            let set = load_rules(&rules)?;
+            with_output(None, |out| explain(out, &set, &id))
+        }
     }
 }
 
-fn list(set: &unleak_rules::RuleSet, json: bool) -> anyhow::Result<Outcome> {
-    let mut out = std::io::stdout().lock();
+fn list(out: &mut dyn Write, set: &unleak_rules::RuleSet, json: bool) -> anyhow::Result<Outcome> {
     if json {
         let rows: Vec<_> = set
             .rules()
@@ -28,7 +33,7 @@ fn list(set: &unleak_rules::RuleSet, json: bool) -> anyhow::Result<Outcome> {
                 })
             })
             .collect();
-        serde_json::to_writer_pretty(&mut out, &rows)?;
+        serde_json::to_writer_pretty(&mut *out, &rows)?;
         writeln!(out)?;
     } else {
         let w = set.rules().iter().map(|r| r.id.len()).max().unwrap_or(2);
@@ -67,11 +72,14 @@ fn check(set: &unleak_rules::RuleSet) -> anyhow::Result<Outcome> {
         .map(|r| r.examples.len() + r.negative_examples.len())
         .sum();
     if problems.is_empty() {
-        println!(
-            "ok: {} rules, {examples} examples checked through the prefilter and regex path",
-            set.len()
-        );
-        Ok(Outcome::Clean)
+        with_output(None, |out| {
+            writeln!(
+                out,
+                "ok: {} rules, {examples} examples checked through the prefilter and regex path",
+                set.len()
+            )?;
+            Ok(Outcome::Clean)
+        })
     } else {
         for p in &problems {
             eprintln!("{p}");
@@ -80,7 +88,7 @@ fn check(set: &unleak_rules::RuleSet) -> anyhow::Result<Outcome> {
     }
 }
 
-fn explain(set: &unleak_rules::RuleSet, id: &str) -> anyhow::Result<Outcome> {
+fn explain(o: &mut dyn Write, set: &unleak_rules::RuleSet, id: &str) -> anyhow::Result<Outcome> {
     let Some(r) = set.get(id) else {
         let close: Vec<_> = set
             .rules()
@@ -96,7 +104,6 @@ fn explain(set: &unleak_rules::RuleSet, id: &str) -> anyhow::Result<Outcome> {
         };
         anyhow::bail!("no rule with id `{id}`{hint}");
     };
-    let mut o = std::io::stdout().lock();
     writeln!(o, "{}  ({})", r.id, r.name)?;
     writeln!(o, "\n{}\n", r.description)?;
     writeln!(o, "confidence:  {}", r.confidence)?;

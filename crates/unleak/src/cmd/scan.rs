@@ -1,7 +1,7 @@
 //! `unleak scan`: files, directories and standard input.
 
 use crate::cli::{ColorArg, FormatArg, ScanArgs};
-use crate::cmd::filtering::{relative, setup};
+use crate::cmd::filtering::{load_baseline, relative, setup};
 use crate::cmd::memory::{worker_plan, HeldFindings};
 use crate::cmd::{git, with_output};
 use crate::Outcome;
@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 use unleak_core::{Blob, Finding, Origin};
-use unleak_filters::Filter;
+use unleak_filters::{Baseline, Filter};
 use unleak_matcher::{Matcher, MatcherOptions};
 use unleak_report::{Format, ReportOptions, ScanError, ScanSummary, Skipped};
 use unleak_sources::{scan_stream, walk, Item, WalkOptions};
@@ -35,12 +35,18 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         _ => PathBuf::from("."),
     };
     let setup = setup(&config_root, &args.rules, &args.filters)?;
+    // The baseline's key, so a scan's fingerprints are the guard's.
+    let (baseline, _) = load_baseline(&config_root, args.baseline.as_deref())?;
     let filter = setup.filter;
     let memory = args.memory.memory_budget;
     let plan = worker_plan(&memory, args.threads);
     let matcher = Matcher::new(
         setup.rules,
         MatcherOptions {
+            key: baseline
+                .as_ref()
+                .map(Baseline::fingerprint_key)
+                .unwrap_or_default(),
             min_confidence: args.min_confidence.into(),
             max_decoded_per_blob: usize::try_from(plan.decoded_per_blob).unwrap_or(usize::MAX),
             ..Default::default()
@@ -79,14 +85,14 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         }
         let (n, errors) = (findings.len(), summary.errors.len());
         with_output(args.output.as_deref(), |out| {
-            unleak_report::write_report(
+            Ok(unleak_report::write_report(
                 out,
                 format,
                 &findings,
                 matcher.rules(),
                 &summary,
                 &report_opts,
-            )
+            )?)
         })?;
         return outcome(n, errors);
     }
@@ -123,9 +129,7 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
             scan.stdin();
         }
         if !roots.is_empty() {
-            if let Err(e) = walk(&roots, &walk_opts, |item| scan.item(item)) {
-                return Ok(Err(anyhow::Error::from(e)));
-            }
+            walk(&roots, &walk_opts, |item| scan.item(item))?;
         }
         scan.stream_error()?;
         let Collector {
@@ -139,10 +143,7 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
             ..
         } = scan;
         log_allowed(allowed.into_inner());
-        let mut findings = match findings.into_inner() {
-            Ok(list) => list,
-            Err(e) => return Ok(Err(e)),
-        };
+        let mut findings = findings.into_inner()?;
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         let mut skipped = skipped.into_inner().expect("no panics while collecting");
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
@@ -162,8 +163,8 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         };
         unleak_report::write_report(out, format, shown, matcher.rules(), &summary, &report_opts)?;
         let found = findings.len() + streamed.into_inner() as usize;
-        Ok(Ok((found, summary.errors.len())))
-    })??;
+        Ok((found, summary.errors.len()))
+    })?;
     outcome(outcome_counts.0, outcome_counts.1)
 }
 
