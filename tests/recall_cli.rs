@@ -237,13 +237,28 @@ HUBSPOT_ACCESS_TOKEN=pat-na1-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx
 client.run(os.environ['DISCORD_TOKEN'])
 ";
 
+/// Text where a vendor's keyword is a fragment of something else (figma in configMap,
+/// toggl in toggle, ser. in user., EAA in a digest) beside a value of that vendor's shape.
+fn fragment_near_misses(g: &mut Gen) -> String {
+    format!(
+        "configMap:\n  name: {}-{}\ntoggle_key = \"{}\"\nuser.profile = \"ser.{}\"\nchecksum = \"{}EAA{}\"\n",
+        g.digits(6),
+        g.uuid(),
+        g.hex(32),
+        g.alnum(22),
+        g.hex(20),
+        g.alnum(120)
+    )
+}
+
 fn plant() -> (tempfile::TempDir, Vec<Case>) {
     let dir = tempfile::tempdir().unwrap();
     let cases = cases();
     for c in &cases {
         std::fs::write(dir.path().join(c.file), &c.text).unwrap();
     }
-    std::fs::write(dir.path().join("near-misses.env"), NEAR_MISSES).unwrap();
+    let near = format!("{NEAR_MISSES}{}", fragment_near_misses(&mut Gen(7)));
+    std::fs::write(dir.path().join("near-misses.env"), near).unwrap();
     (dir, cases)
 }
 
@@ -278,14 +293,21 @@ fn each_missed_family_is_found_under_its_rule() {
             c.file
         );
     }
+    // The generic key/value rules may judge a secret-named line on its own; no vendor rule
+    // may claim a near miss.
     let near: Vec<_> = got
         .iter()
-        .filter(|(path, _, _)| path == "near-misses.env")
+        .filter(|(path, rule, _)| path == "near-misses.env" && !rule.starts_with("generic-"))
         .map(|(_, rule, _)| rule.clone())
         .collect();
     assert!(near.is_empty(), "near misses reported by {near:?}");
     // One finding per planted value: no second rule reports the same credential.
-    assert_eq!(found.len(), cases.len(), "{got:?}");
+    let planted = found
+        .iter()
+        .filter(|f| !f["path"].as_str().unwrap().ends_with("near-misses.env"))
+        .count();
+    let rules: Vec<_> = got.iter().map(|(path, rule, _)| (path, rule)).collect();
+    assert_eq!(planted, cases.len(), "{rules:?}");
 }
 
 #[test]
