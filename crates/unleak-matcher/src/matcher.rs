@@ -86,9 +86,11 @@ struct KeywordHits {
     /// Closed windows of groups that keep theirs: `(group, start, end)`, at most
     /// [`MAX_WINDOWS`] (plus the open ones flushed at the end).
     windows: Vec<(u32, usize, usize)>,
-    /// Per group, how many of `windows` are its.
+    /// Per group, how many of `windows` are its (empty until a keyword of a group hits:
+    /// most decoded runs hit none, and pay nothing).
     held: Vec<u32>,
-    /// Per group, whether it gave its windows up (they are found again when needed).
+    /// Per group, whether it gave its windows up (they are found again when needed); empty
+    /// with `held`.
     dropped: Vec<bool>,
     /// Per lane of the keyword search, per group, the window still growing.
     open: [Vec<Option<Growing>>; LANES],
@@ -430,9 +432,9 @@ impl Matcher {
         let mut candidates = Vec::new();
         hits.windows.sort_unstable();
         let mut rules: Vec<u32> = Vec::new();
-        for (g, rules_of) in self.group_rules.iter().enumerate() {
-            if hits.dropped[g] || hits.held[g] > 0 {
-                rules.extend(rules_of);
+        for (g, &held) in hits.held.iter().enumerate() {
+            if held > 0 || hits.dropped[g] {
+                rules.extend(&self.group_rules[g]);
             }
         }
         rules.sort_unstable();
@@ -466,7 +468,7 @@ impl Matcher {
         let streams: Vec<Box<dyn Iterator<Item = Window> + 'a>> = self.rule_groups[ri as usize]
             .iter()
             .map(|&g| -> Box<dyn Iterator<Item = Window> + 'a> {
-                if dropped[g as usize] {
+                if dropped.get(g as usize).is_some_and(|&d| d) {
                     Box::new(self.windows_again(data, g))
                 } else {
                     let from = held.partition_point(|w| w.0 < g);
@@ -579,8 +581,8 @@ impl Matcher {
         let groups = self.groups.len();
         let mut hits = KeywordHits {
             windows: Vec::new(),
-            held: vec![0; groups],
-            dropped: vec![false; groups],
+            held: Vec::new(),
+            dropped: Vec::new(),
             open: Default::default(),
             last_line: [None; LANES],
             pairs: Vec::new(),
@@ -592,6 +594,10 @@ impl Matcher {
             }
             if pattern.groups.is_empty() {
                 return;
+            }
+            if hits.held.is_empty() {
+                hits.held = vec![0; groups];
+                hits.dropped = vec![false; groups];
             }
             if hits.open[lane].is_empty() {
                 hits.open[lane] = vec![None; groups];
