@@ -10,7 +10,7 @@
 //! from here and stop (with an error naming `--memory-budget`) rather than grow past them.
 //!
 //! The split, of what is left after [`RUNTIME_RESERVE`] (the program, the compiled rules,
-//! the matcher's per-thread caches, libgit2 and allocator slack):
+//! the matcher's per-thread caches and keyword windows, libgit2 and allocator slack):
 //! - [`Shares::workers`] 40 %: per worker thread, a whole-file read buffer, a chunk buffer for
 //!   larger files and streams, and the matcher's decoded bytes; in a history scan, the blob
 //!   content (and the delta bases it is rebuilt from) each worker holds.
@@ -29,7 +29,9 @@ const MIB: u64 = 1024 * KIB;
 pub const DEFAULT_MEMORY_BUDGET: u64 = 1024 * MIB;
 /// The smallest budget accepted: the runtime reserve plus room for one worker.
 pub const MIN_MEMORY_BUDGET: u64 = 32 * MIB;
-/// Kept out of every share: the binary, compiled rules, regex caches, libgit2, allocator.
+/// Kept out of every share: the binary, compiled rules, regex caches, libgit2, allocator,
+/// and the matcher's keyword windows (a fixed number per blob, 192 KiB a worker, whatever
+/// the input: windows that rules sharing a keyword would hold past that are found again).
 pub const RUNTIME_RESERVE: u64 = 16 * MIB;
 
 const WORKERS_PERCENT: u64 = 40;

@@ -40,13 +40,17 @@ pub struct Location {
 
 /// Turns byte spans of one blob into lines and columns, walking forward from the last
 /// position it was asked about, so locating sorted spans costs one pass over the blob and
-/// no allocation, even for a 1 GiB log.
+/// no allocation, even for a 1 GiB log, or for many spans on one long line (columns are
+/// counted on from the last one, not from the line start each time).
 pub struct Locator<'a> {
     data: &'a [u8],
     /// A known position: `offset` is on 1-based `line`, which starts at `line_start`.
     offset: usize,
     line: usize,
     line_start: usize,
+    /// A known column: `(line start, position, characters from the one to the other)`,
+    /// where the position is not inside a UTF-8 sequence, so counts add up across it.
+    column: Option<(usize, usize, usize)>,
 }
 
 impl<'a> Locator<'a> {
@@ -56,6 +60,7 @@ impl<'a> Locator<'a> {
             offset: 0,
             line: 1,
             line_start: 0,
+            column: None,
         }
     }
 
@@ -64,7 +69,9 @@ impl<'a> Locator<'a> {
     fn seek(&mut self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.data.len());
         if offset < self.offset {
+            let column = self.column;
             *self = Locator::new(self.data);
+            self.column = column;
         }
         let (line, start) = line_after(self.data, self.offset, offset, self.line, self.line_start);
         self.offset = offset;
@@ -80,13 +87,45 @@ impl<'a> Locator<'a> {
         let last = span.end.saturating_sub(1).max(span.start);
         let (end_line, end_start) = line_after(self.data, span.start, last, line, start);
         let end = span.end.min(self.data.len());
+        let column = self.chars_between(start, span.start.min(self.data.len())) + 1;
         Location {
             line,
-            column: count_chars(&self.data[start..span.start.min(self.data.len())]) + 1,
+            column,
             end_line,
-            end_column: count_chars(&self.data[end_start..end.max(end_start)]) + 1,
+            end_column: self.chars_between(end_start, end.max(end_start)) + 1,
         }
     }
+
+    /// Characters from `line_start` to `at` on one line, counted on from the known column
+    /// when it lies between them.
+    fn chars_between(&mut self, line_start: usize, at: usize) -> usize {
+        let from = match self.column {
+            Some((line, known, _)) if line == line_start && known <= at => known,
+            _ => line_start,
+        };
+        #[cfg(test)]
+        COUNTED.with(|c| c.set(c.get() + at - from));
+        let n = count_chars(&self.data[from..at])
+            + self
+                .column
+                .filter(|_| from != line_start)
+                .map_or(0, |c| c.2);
+        // A UTF-8 sequence never goes on past a byte that does not continue one.
+        if self
+            .data
+            .get(at)
+            .is_none_or(|&b| !(0x80..0xc0).contains(&b))
+        {
+            self.column = Some((line_start, at, n));
+        }
+        n
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Bytes whose characters a locator counted on this thread (tests bound it).
+    static COUNTED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Walk from `from` (on `line`, starting at `line_start`) to `to`, counting newlines.
@@ -169,6 +208,46 @@ mod tests {
         let mut l = Locator::new(data);
         assert_eq!(l.locate(Span::new(4, 5)).line, 3);
         assert_eq!(l.locate(Span::new(2, 3)).line, 2);
+    }
+
+    /// Columns counted on from the previous span agree with counting from the line start,
+    /// across multi-byte characters, invalid bytes and spans that start inside a sequence.
+    #[test]
+    fn columns_of_many_spans_on_one_line_count_on_correctly() {
+        let mut data = Vec::new();
+        for i in 0..400u32 {
+            match i % 5 {
+                0 => data.extend_from_slice("é€".as_bytes()),
+                1 => data.extend_from_slice(b"\xff\xe2\x82"),
+                2 => data.extend_from_slice(b"abc"),
+                3 => data.extend_from_slice("\u{1F600}".as_bytes()),
+                _ => data.push(b'\n'),
+            }
+        }
+        let mut locator = Locator::new(&data);
+        let mut at = 0;
+        let mut step = 1;
+        while at + step < data.len() {
+            let span = Span::new(at, at + step);
+            let loc = locator.locate(span);
+            let fresh = Locator::new(&data).locate(span);
+            assert_eq!(loc, fresh, "{span:?}");
+            at += step;
+            step = step % 7 + 1;
+        }
+        // One long line of many spans: each byte is counted about once, not once per span.
+        let line = "é token ".repeat(20_000);
+        let mut locator = Locator::new(line.as_bytes());
+        COUNTED.with(|c| c.set(0));
+        for (i, _) in line.match_indices("token") {
+            assert_eq!(locator.locate(Span::new(i, i + 5)).line, 1);
+        }
+        let counted = COUNTED.with(|c| c.get());
+        assert!(
+            counted <= 2 * line.len(),
+            "{counted} for {} bytes",
+            line.len()
+        );
     }
 
     #[test]

@@ -71,8 +71,8 @@ impl DecodedRun {
 }
 
 /// Every run in `data` that decodes to text, in order, using at most `budget` decoded
-/// bytes (which is decreased). Runs inside `skip` (spans a rule already matched) are left
-/// alone.
+/// bytes (which is decreased). Runs inside `skip` (spans a rule already matched, sorted and
+/// without overlaps) are left alone.
 pub fn decode_runs(data: &[u8], skip: &[Span], budget: &mut usize) -> Vec<DecodedRun> {
     let mut out = Vec::new();
     base64_runs(data, skip, budget, &mut out);
@@ -97,8 +97,13 @@ pub fn encoded_text_runs(data: &[u8]) -> Vec<Span> {
         .collect()
 }
 
+/// Whether `span` overlaps a span of `skip`: a binary search, since `skip` is sorted and
+/// without overlaps (so its ends are sorted too), where a linear one would cost a pass over
+/// every match for each encoded run.
 fn overlaps_any(span: Span, skip: &[Span]) -> bool {
-    skip.iter().any(|s| s.overlaps(&span))
+    debug_assert!(skip.windows(2).all(|w| w[0].end <= w[1].start));
+    let first = skip.partition_point(|s| s.end <= span.start);
+    skip.get(first).is_some_and(|s| s.overlaps(&span))
 }
 
 /// Each byte's base64 value (both alphabets), or `INVALID`.
@@ -687,6 +692,18 @@ mod tests {
         let mut budget = MAX_DECODED_PER_BLOB;
         let skip = [Span::new(0, 3)];
         assert_eq!(decode_runs(data.as_bytes(), &skip, &mut budget).len(), 1);
+    }
+
+    #[test]
+    fn overlap_with_skipped_spans_is_found_by_search() {
+        let skip: Vec<Span> = (0..50).map(|i| Span::new(i * 10, i * 10 + 4)).collect();
+        for start in 0..520 {
+            for len in 0..12 {
+                let span = Span::new(start, start + len);
+                let linear = skip.iter().any(|s| s.overlaps(&span));
+                assert_eq!(overlaps_any(span, &skip), linear, "{span:?}");
+            }
+        }
     }
 
     #[test]

@@ -215,33 +215,30 @@ fn is_key_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
 }
 
-/// Every value under a secret-like key on the lines of `data` holding a key fragment;
-/// `fragment_starts` are the offsets where a [`KEY_FRAGMENTS`] entry occurs, in the order
-/// a left-to-right search reports them.
-pub fn find_pairs(data: &[u8], fragment_starts: impl IntoIterator<Item = usize>) -> Vec<Pair> {
-    let mut out: Vec<Pair> = Vec::new();
-    let mut last_line = usize::MAX;
-    for at in fragment_starts {
-        let start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
-        if start == last_line {
-            continue;
-        }
-        last_line = start;
-        let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
-        scan_line(data, start, end, &mut out);
-    }
-    out.sort_by_key(|p| (p.start, p.end));
-    out.dedup_by_key(|p| (p.start, p.end));
-    out
+/// Every value under a secret-like key on the line `data[start..end]` (a whole line: `start`
+/// follows a line feed or is 0, `end` is a line feed or the end of `data`), appended to
+/// `out`. The matcher calls this once for each line holding a [`KEY_FRAGMENTS`] entry, in
+/// any order; [`sort_pairs`] then puts what it found in order.
+pub fn read_line(data: &[u8], start: usize, end: usize, out: &mut Vec<Pair>) {
+    scan_line(data, start, end, out);
+}
+
+/// Pairs in the order of their values, each once (a line read twice gives the same pairs).
+pub fn sort_pairs(pairs: &mut Vec<Pair>) {
+    pairs.sort_by_key(|p| (p.start, p.end));
+    pairs.dedup_by_key(|p| (p.start, p.end));
 }
 
 /// Longest line that is parsed; minified files put whole documents on one line.
 const MAX_LINE: usize = 4096;
 
 /// Find every pair on the line `data[start..end]`.
-fn scan_line(data: &[u8], start: usize, end: usize, out: &mut Vec<Pair>) {
-    let end = end.min(start + MAX_LINE);
+fn scan_line(data: &[u8], start: usize, line_end: usize, out: &mut Vec<Pair>) {
+    let end = line_end.min(start + MAX_LINE);
     let line = &data[start..end];
+    // Found once per line, not once per key: a line of `-p -p -p …` costs one search.
+    let mut user_flag = None;
+    let mut following = Following::new(line_end);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let trimmed = trim_start(line);
     let indent = line.len() - trimmed.len();
@@ -285,7 +282,7 @@ fn scan_line(data: &[u8], start: usize, end: usize, out: &mut Vec<Pair>) {
             && ks_is_word_start(line, ks)
         {
             // Only with a user flag on the same line, so `-prune` or `-print` never counts.
-            if has_user_flag(line) {
+            if *user_flag.get_or_insert_with(|| has_user_flag(line)) {
                 if let Some((vs, ve)) = value_at(line, ks + 2, false) {
                     push(
                         data,
@@ -324,7 +321,7 @@ fn scan_line(data: &[u8], start: usize, end: usize, out: &mut Vec<Pair>) {
         }
         let Some((class, strength)) = classify(name) else {
             if is_name_key(name) {
-                name_value_pair(data, start, line, ke, out);
+                name_value_pair(data, start, line, ke, &mut following, out);
             }
             continue;
         };
@@ -388,9 +385,43 @@ fn is_name_key(name: &[u8]) -> bool {
     name.eq_ignore_ascii_case(b"name")
 }
 
+/// The ends of a line and of the two lines after it, each found once however many
+/// `name:` keys the line holds (a search per key would read a long line once per key).
+struct Following {
+    ends: [Option<usize>; 3],
+}
+
+impl Following {
+    fn new(line_end: usize) -> Self {
+        Following {
+            ends: [Some(line_end), None, None],
+        }
+    }
+
+    /// The end of the `k`th line from the current one (0: the current line).
+    fn end(&mut self, data: &[u8], k: usize) -> usize {
+        if let Some(end) = self.ends[k] {
+            return end;
+        }
+        let from = (self.end(data, k - 1) + 1).min(data.len());
+        let end = memchr::memchr(b'\n', &data[from..]).map_or(data.len(), |i| from + i);
+        #[cfg(test)]
+        crate::work::line_bytes(end - from);
+        self.ends[k] = Some(end);
+        end
+    }
+}
+
 /// `name: DB_PASSWORD` (or `"name": "DB_PASSWORD"`) whose value names a secret, paired with
 /// the first `value:` that follows on the same line or on one of the next two lines.
-fn name_value_pair(data: &[u8], start: usize, line: &[u8], ke: usize, out: &mut Vec<Pair>) {
+fn name_value_pair(
+    data: &[u8],
+    start: usize,
+    line: &[u8],
+    ke: usize,
+    following: &mut Following,
+    out: &mut Vec<Pair>,
+) {
     let mut j = ke;
     while j < line.len() && matches!(line[j], b'"' | b'\'') {
         j += 1;
@@ -408,11 +439,12 @@ fn name_value_pair(data: &[u8], start: usize, line: &[u8], ke: usize, out: &mut 
         return;
     };
     // Look for `value` after the name, up to two lines on.
-    let abs_from = start + ve;
-    let mut lines_left = 3;
-    let mut pos = abs_from;
-    while lines_left > 0 && pos < data.len() {
-        let lend = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+    let mut pos = start + ve;
+    for k in 0..3 {
+        if pos >= data.len() {
+            break;
+        }
+        let lend = following.end(data, k);
         let seg = &data[pos..lend.min(pos + MAX_LINE)];
         if let Some(k) = find_value_key(seg) {
             let after = k + 5;
@@ -431,7 +463,6 @@ fn name_value_pair(data: &[u8], start: usize, line: &[u8], ke: usize, out: &mut 
             return;
         }
         pos = lend + 1;
-        lines_left -= 1;
     }
 }
 
@@ -617,7 +648,15 @@ mod tests {
         let starts = fragments
             .find_overlapping_iter(text.as_bytes())
             .map(|m| m.start());
-        find_pairs(text.as_bytes(), starts)
+        let data = text.as_bytes();
+        let mut pairs = Vec::new();
+        for at in starts {
+            let start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+            let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
+            read_line(data, start, end, &mut pairs);
+        }
+        sort_pairs(&mut pairs);
+        pairs
             .into_iter()
             .map(|p| match p.decoded {
                 Some((_, v)) => (p.class, format!("b64:{}", String::from_utf8_lossy(&v))),
@@ -739,6 +778,22 @@ mod tests {
         ] {
             assert_eq!(one(text), None, "{text}");
         }
+    }
+
+    /// A line of many `name:` keys, and long lines after it: the line ends the
+    /// Kubernetes-style lookahead needs are found once per line read, not once per key.
+    #[test]
+    fn name_keys_find_the_following_line_ends_once() {
+        let long = "x".repeat(200_000);
+        let text = format!("{}\n{long}\n{long}\n", "- name: DB_PASSWORD ".repeat(200));
+        let data = text.as_bytes();
+        let end = memchr::memchr(b'\n', data).unwrap();
+        crate::work::take();
+        let mut pairs = Vec::new();
+        read_line(data, 0, end, &mut pairs);
+        assert!(pairs.is_empty());
+        let work = crate::work::take();
+        assert!(work.line_bytes <= data.len(), "{work:?}");
     }
 
     #[test]

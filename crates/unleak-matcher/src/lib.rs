@@ -17,6 +17,8 @@ mod keyvalue;
 mod literals;
 mod matcher;
 mod placeholder;
+#[cfg(test)]
+mod work;
 
 pub use decode::{encoded_text_runs, Encoding};
 pub use entropy::shannon_entropy;

@@ -8,8 +8,9 @@
 //! a few milliseconds to build, more than a pre-commit run spends scanning, so it is built
 //! on the first blob big enough to repay it; smaller blobs before that use an NFA.
 //!
-//! Does not own: what a literal means (rules, key fragments) or the order of the
-//! occurrences: callers get them unordered.
+//! Does not own: what a literal means (rules, key fragments). Occurrences come in up to
+//! [`LANES`] interleaved streams, each in the order of where the occurrences end; callers
+//! that need one order merge them.
 
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::dfa::DFA;
@@ -18,6 +19,8 @@ use std::sync::OnceLock;
 
 /// Slices walked together in a large blob (the walk below names four states).
 const STREAMS: usize = 4;
+/// How many streams [`Literals::for_each_lane`] may number its occurrences with.
+pub const LANES: usize = STREAMS;
 /// Below this a blob is walked in one piece: slices shorter than a few hundred bytes would
 /// spend much of their walk re-reading the overlap.
 const MIN_SPLIT: usize = 2 * 1024;
@@ -69,6 +72,14 @@ impl Literals {
     /// Call `found(pattern, start)` once for every occurrence of every literal in `data`,
     /// in no particular order.
     pub fn for_each(&self, data: &[u8], mut found: impl FnMut(usize, usize)) {
+        self.for_each_lane(data, |_, pattern, start| found(pattern, start));
+    }
+
+    /// Call `found(lane, pattern, start)` once for every occurrence of every literal in
+    /// `data`. `lane` is below [`LANES`]; the occurrences of one lane come in the order of
+    /// their ends (so those of one literal come in the order of their starts), and lanes
+    /// interleave.
+    pub fn for_each_lane(&self, data: &[u8], mut found: impl FnMut(usize, usize, usize)) {
         let dfa = match self.dfa.get() {
             Some(built) => built.as_ref(),
             None if data.len() >= MIN_DFA => self.dfa(),
@@ -77,7 +88,7 @@ impl Literals {
         match dfa {
             None => {
                 for m in self.nfa.find_overlapping_iter(data) {
-                    found(m.pattern().as_usize(), m.start());
+                    found(0, m.pattern().as_usize(), m.start());
                 }
             }
             Some((dfa, start)) if data.len() < MIN_SPLIT => {
@@ -85,7 +96,7 @@ impl Literals {
                 for (i, &b) in data.iter().enumerate() {
                     sid = dfa.next_state(Anchored::No, sid, b);
                     if dfa.is_match(sid) {
-                        self.report(dfa, sid, i + 1, &mut found);
+                        self.report(dfa, sid, i + 1, &mut |p, s| found(0, p, s));
                     }
                 }
             }
@@ -110,7 +121,7 @@ impl Literals {
         dfa: &DFA,
         start: StateID,
         data: &[u8],
-        found: &mut impl FnMut(usize, usize),
+        found: &mut impl FnMut(usize, usize, usize),
     ) {
         let longest = self.lens.iter().copied().max().unwrap_or(1).max(1);
         let slice = data.len() / STREAMS;
@@ -140,7 +151,7 @@ impl Literals {
                 for (j, sid) in [s0, s1, s2, s3].into_iter().enumerate() {
                     let at = pos[j] + i + 1;
                     if dfa.is_match(sid) && at > own[j] {
-                        self.report(dfa, sid, at, found);
+                        self.report(dfa, sid, at, &mut |p, s| found(j, p, s));
                     }
                 }
             }
@@ -150,7 +161,7 @@ impl Literals {
                 sid = dfa.next_state(Anchored::No, sid, b);
                 let at = pos[j] + steps + i + 1;
                 if dfa.is_match(sid) && at > own[j] {
-                    self.report(dfa, sid, at, found);
+                    self.report(dfa, sid, at, &mut |p, s| found(j, p, s));
                 }
             }
         }

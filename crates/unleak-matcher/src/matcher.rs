@@ -1,12 +1,22 @@
 //! The scanning path: prefilter → windows → regex → checks, plus key/value pairs under
 //! secret-like names → collapse → decoded runs scanned the same way (depth-bounded) →
 //! findings.
+//!
+//! Owns the keyword windows and what bounds them: the windows of rules that share a
+//! keyword and a window length are one group's, merged as the keyword's occurrences come
+//! (a flood of one keyword on one line is one window, not one per occurrence and rule), at
+//! most [`MAX_WINDOWS`] are held per blob, and a group past that is found again, in order,
+//! when its rules run. Each byte is searched by a rule's regex about once (plus the
+//! widening around cut edges), and each is searched for line ends a bounded number of
+//! times, so a scan is linear in its input on any input.
 
 use crate::decode::{decode_runs, Encoding, MAX_DECODED_PER_BLOB};
-use crate::keyvalue::{find_pairs, KeyClass, KEY_FRAGMENTS};
-use crate::literals::Literals;
+use crate::keyvalue::{read_line, sort_pairs, KeyClass, Pair, KEY_FRAGMENTS};
+use crate::literals::{Literals, LANES};
 use crate::{entropy::shannon_entropy, placeholder::is_placeholder};
+use aho_corasick::AhoCorasick;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 use unleak_core::{Blob, Confidence, Finding, Fingerprint, FingerprintKey, Locator, Secret, Span};
 use unleak_rules::{Companion, Rule, RuleSet};
 
@@ -18,6 +28,10 @@ const LINE_TAIL: usize = 256;
 const MAX_WIDEN: usize = 64 * 1024;
 /// How many encodings deep a secret is looked for (base64 of URL-encoded text is 2).
 const MAX_DECODE_DEPTH: usize = 2;
+/// Keyword windows held per blob, all groups together (24 bytes each, so 192 KiB a worker,
+/// inside the runtime reserve of `--memory-budget`): past this, the group holding the most
+/// gives its windows up and they are found again when its rules run.
+const MAX_WINDOWS: usize = 8192;
 
 /// Options that shape findings but not which rules exist.
 #[derive(Clone, Debug)]
@@ -51,6 +65,12 @@ pub struct Matcher {
     keywords: Literals,
     /// Per pattern of `keywords`.
     patterns: Vec<Pattern>,
+    /// Window groups: a keyword and a window length that rules share.
+    groups: Vec<Group>,
+    /// Per group, the rules whose windows it gives.
+    group_rules: Vec<Vec<u32>>,
+    /// Per rule, its groups (one per keyword).
+    rule_groups: Vec<Vec<u32>>,
     /// Per [`KeyClass`], the generic rule key/value pairs are filed under (`None` when that
     /// rule is absent, disabled or below the floor); `None` when no class has one, and then
     /// pairs are not looked for.
@@ -58,24 +78,171 @@ pub struct Matcher {
     options: MatcherOptions,
 }
 
-/// A region to confirm one rule's regex in: `(rule, start, end)`.
-type Window = (u32, usize, usize);
+/// A region to confirm a rule's regex in: `(start, end)`.
+type Window = (usize, usize);
 
 /// What one keyword search found.
-#[derive(Default)]
 struct KeywordHits {
-    windows: Vec<Window>,
-    /// Offsets of key fragments, for the key/value reader.
-    key_fragments: Vec<usize>,
+    /// Closed windows of groups that keep theirs: `(group, start, end)`, at most
+    /// [`MAX_WINDOWS`] (plus the open ones flushed at the end).
+    windows: Vec<(u32, usize, usize)>,
+    /// Per group, how many of `windows` are its (empty until a keyword of a group hits:
+    /// most decoded runs hit none, and pay nothing).
+    held: Vec<u32>,
+    /// Per group, whether it gave its windows up (they are found again when needed); empty
+    /// with `held`.
+    dropped: Vec<bool>,
+    /// Per lane of the keyword search, per group, the window still growing.
+    open: [Vec<Option<Growing>>; LANES],
+    /// Per lane, the last line handed to the key/value reader.
+    last_line: [Option<Window>; LANES],
+    /// What the key/value reader found on the lines holding a key fragment.
+    pairs: Vec<Pair>,
 }
 
 /// One literal of the keyword automaton.
 struct Pattern {
-    len: usize,
-    /// The rules a hit triggers.
-    rules: Vec<u32>,
+    /// The literal, lower-cased.
+    literal: String,
+    /// The window groups a hit grows.
+    groups: Vec<u32>,
     /// Whether it is a key fragment (a hit sends its line to the key/value reader).
     key_fragment: bool,
+    /// This literal alone, to find a group's windows again in order; built the first time.
+    alone: OnceLock<AhoCorasick>,
+}
+
+/// Rules that share a keyword and a window length share their windows.
+struct Group {
+    pattern: u32,
+    /// How far past a keyword occurrence's start a match may reach: the keyword's length
+    /// plus the rule's window.
+    reach: usize,
+}
+
+/// A window growing while the occurrences of its group's keyword keep overlapping it. An
+/// occurrence's window runs from its line start (at most [`MAX_LOOKBEHIND`] back) to the
+/// line end after its reach (at most [`LINE_TAIL`] on); occurrences must come in order of
+/// their starts, and only bytes after what was read before are searched for line ends.
+#[derive(Clone, Copy, Debug)]
+struct Growing {
+    lo: usize,
+    hi: usize,
+}
+
+impl Growing {
+    fn new(data: &[u8], at: usize, reach: usize) -> Self {
+        Growing {
+            lo: line_start_near(data, at),
+            hi: line_end_near(data, reach),
+        }
+    }
+
+    /// Take in the occurrence at `at` whose match may reach `reach`. Returns the window
+    /// it closes when the occurrence's window does not overlap this one (this one then
+    /// becomes the occurrence's).
+    fn add(&mut self, data: &[u8], at: usize, reach: usize) -> Option<Window> {
+        if at > self.hi {
+            // The occurrence's line start, looked for only after this window's end.
+            let from = at.saturating_sub(MAX_LOOKBEHIND).max(self.hi);
+            count_line_bytes(at - from);
+            let lo = match memchr::memrchr(b'\n', &data[from..at]) {
+                Some(i) => Some(from + i + 1),
+                None if from == self.hi => None,
+                None => Some(from),
+            };
+            if let Some(lo) = lo {
+                let closed = (self.lo, self.hi);
+                *self = Growing {
+                    lo,
+                    hi: line_end_near(data, reach),
+                };
+                return Some(closed);
+            }
+        }
+        self.reach(data, reach);
+        None
+    }
+
+    /// Move the end to the line end after `reach` (reaches come in order).
+    fn reach(&mut self, data: &[u8], reach: usize) {
+        // Bytes from an earlier reach to `hi` hold no line feed: when `hi` is one, or the
+        // end of the data, it is the line end after `reach` too.
+        if reach <= self.hi && (self.hi == data.len() || data[self.hi] == b'\n') {
+            return;
+        }
+        let from = reach.max(self.hi);
+        let to = (reach + LINE_TAIL).min(data.len());
+        count_line_bytes(to - from);
+        self.hi = match memchr::memchr(b'\n', &data[from..to]) {
+            Some(i) => from + i,
+            None => to,
+        };
+    }
+}
+
+#[cfg(test)]
+fn count_line_bytes(n: usize) {
+    crate::work::line_bytes(n);
+}
+
+#[cfg(not(test))]
+fn count_line_bytes(_: usize) {}
+
+impl KeywordHits {
+    /// Keep a closed window of group `g`. At the cap, the group holding the most gives all
+    /// of its windows up first.
+    fn hold(&mut self, g: u32, window: Window) {
+        if self.windows.len() >= MAX_WINDOWS {
+            let most = (0..self.held.len())
+                .max_by_key(|&i| self.held[i])
+                .expect("held windows belong to a group");
+            self.dropped[most] = true;
+            self.held[most] = 0;
+            self.windows.retain(|w| w.0 as usize != most);
+            for lane in &mut self.open {
+                if let Some(slot) = lane.get_mut(most) {
+                    *slot = None;
+                }
+            }
+        }
+        if !self.dropped[g as usize] {
+            self.windows.push((g, window.0, window.1));
+            self.held[g as usize] += 1;
+        }
+    }
+
+    /// Read the line holding a key fragment at `at` (found in `lane`) for key/value pairs,
+    /// unless it is the line this lane read last. A lane's fragments come in order and
+    /// none holds a line feed, so the line start is looked for only after that line.
+    fn key_fragment(&mut self, data: &[u8], lane: usize, at: usize) {
+        let floor = match self.last_line[lane] {
+            Some((lo, hi)) if lo <= at && at < hi => return,
+            Some((_, hi)) if hi <= at => hi,
+            _ => 0,
+        };
+        count_line_bytes(at - floor);
+        let start = memchr::memrchr(b'\n', &data[floor..at]).map_or(floor, |i| floor + i + 1);
+        let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
+        count_line_bytes(end - at);
+        self.last_line[lane] = Some((start, end));
+        read_line(data, start, end, &mut self.pairs);
+    }
+}
+
+/// Merge streams of windows, each in order of their starts, into one in that order.
+fn merge_by_start<'a>(
+    streams: Vec<Box<dyn Iterator<Item = Window> + 'a>>,
+) -> impl Iterator<Item = Window> + 'a {
+    let mut streams: Vec<_> = streams.into_iter().map(Iterator::peekable).collect();
+    std::iter::from_fn(move || {
+        let next = streams
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, s)| s.peek().map(|w| (w.0, i)))
+            .min()?;
+        streams[next.1].next()
+    })
 }
 
 /// A regex match that passed every per-rule check, before overlap collapse.
@@ -121,9 +288,10 @@ impl Matcher {
             *ids.entry(literal.to_ascii_lowercase()).or_insert_with(|| {
                 literals.push(literal.to_ascii_lowercase());
                 patterns.push(Pattern {
-                    len: literal.len(),
-                    rules: Vec::new(),
+                    literal: literal.to_ascii_lowercase(),
+                    groups: Vec::new(),
                     key_fragment: false,
+                    alone: OnceLock::new(),
                 });
                 patterns.len() - 1
             })
@@ -138,9 +306,24 @@ impl Matcher {
             Some(_) => KEY_FRAGMENTS.iter().map(|f| pattern_id(f)).collect(),
             None => Vec::new(),
         };
+        let mut group_ids: HashMap<(usize, usize), u32> = HashMap::new();
+        let mut groups: Vec<Group> = Vec::new();
+        let mut group_rules: Vec<Vec<u32>> = Vec::new();
+        let mut rule_groups: Vec<Vec<u32>> = vec![Vec::new(); rules.len()];
         for (id, ri) in triggers {
-            if !patterns[id].rules.contains(&ri) {
-                patterns[id].rules.push(ri);
+            let reach = patterns[id].literal.len() + rules.rules()[ri as usize].window;
+            let g = *group_ids.entry((id, reach)).or_insert_with(|| {
+                groups.push(Group {
+                    pattern: id as u32,
+                    reach,
+                });
+                group_rules.push(Vec::new());
+                patterns[id].groups.push(groups.len() as u32 - 1);
+                groups.len() as u32 - 1
+            });
+            if !group_rules[g as usize].contains(&ri) {
+                group_rules[g as usize].push(ri);
+                rule_groups[ri as usize].push(g);
             }
         }
         for id in fragments {
@@ -152,6 +335,9 @@ impl Matcher {
             active,
             keywords,
             patterns,
+            groups,
+            group_rules,
+            rule_groups,
             keyvalue,
             options,
         }
@@ -202,13 +388,13 @@ impl Matcher {
         reference: bool,
         budget: &mut usize,
     ) -> Vec<Candidate> {
-        let hits = self.keyword_hits(data);
+        let mut hits = self.keyword_hits(data);
         let mut found = if reference {
             self.rule_candidates_reference(data)
         } else {
-            self.rule_candidates(data, hits.windows)
+            self.rule_candidates(data, &mut hits)
         };
-        self.keyvalue_candidates(data, hits.key_fragments, &mut found);
+        self.keyvalue_candidates(data, hits.pairs, &mut found);
         let mut kept = self.collapse(found);
         if depth >= MAX_DECODE_DEPTH || *budget == 0 {
             return kept;
@@ -242,29 +428,92 @@ impl Matcher {
     }
 
     /// Regex matches in the keyword windows of `data`.
-    fn rule_candidates(&self, data: &[u8], mut windows: Vec<Window>) -> Vec<Candidate> {
+    fn rule_candidates(&self, data: &[u8], hits: &mut KeywordHits) -> Vec<Candidate> {
         let mut candidates = Vec::new();
-        windows.sort_unstable();
-        let mut i = 0;
-        // How far this rule's regex has already run (a widened window reaches past its
-        // neighbours): a window wholly inside that is not run again, so a line of many
-        // cut windows costs a few passes, not one widened pass per window.
-        let mut covered: Option<(u32, usize)> = None;
-        while i < windows.len() {
-            let (rule, lo, mut hi) = windows[i];
-            i += 1;
-            // Merge this rule's overlapping windows so each byte is searched once per rule.
-            while let Some(w) = windows.get(i).filter(|w| w.0 == rule && w.1 <= hi) {
-                hi = hi.max(w.2);
-                i += 1;
+        hits.windows.sort_unstable();
+        let mut rules: Vec<u32> = Vec::new();
+        for (g, &held) in hits.held.iter().enumerate() {
+            if held > 0 || hits.dropped[g] {
+                rules.extend(&self.group_rules[g]);
             }
-            if covered.is_some_and(|(r, end)| r == rule && hi <= end) {
-                continue;
+        }
+        rules.sort_unstable();
+        rules.dedup();
+        for ri in rules {
+            // How far the regex has already run (a widened window reaches past its
+            // neighbours): a window wholly inside that is not run again, so a line of many
+            // cut windows costs a few passes, not one widened pass per window.
+            let mut covered: Option<usize> = None;
+            let mut companions = Companions::default();
+            for (lo, hi) in self.rule_windows(data, ri, &hits.windows, &hits.dropped) {
+                if covered.is_none_or(|end| hi > end) {
+                    let out = &mut candidates;
+                    covered = Some(self.confirm_window(ri, data, lo, hi, &mut companions, out));
+                }
             }
-            let end = self.confirm_window(rule, data, lo, hi, &mut candidates);
-            covered = Some((rule, end));
         }
         candidates
+    }
+
+    /// Rule `ri`'s windows in order, those that overlap merged into one, so each byte is
+    /// searched once per rule: its groups' held windows (`held`, sorted), or, for the
+    /// groups that gave theirs up (`dropped`), found again.
+    fn rule_windows<'a>(
+        &'a self,
+        data: &'a [u8],
+        ri: u32,
+        held: &'a [(u32, usize, usize)],
+        dropped: &[bool],
+    ) -> impl Iterator<Item = Window> + 'a {
+        let streams: Vec<Box<dyn Iterator<Item = Window> + 'a>> = self.rule_groups[ri as usize]
+            .iter()
+            .map(|&g| -> Box<dyn Iterator<Item = Window> + 'a> {
+                if dropped.get(g as usize).is_some_and(|&d| d) {
+                    Box::new(self.windows_again(data, g))
+                } else {
+                    let from = held.partition_point(|w| w.0 < g);
+                    let to = held.partition_point(|w| w.0 <= g);
+                    Box::new(held[from..to].iter().map(|w| (w.1, w.2)))
+                }
+            })
+            .collect();
+        let mut windows = merge_by_start(streams).peekable();
+        std::iter::from_fn(move || {
+            let (lo, mut hi) = windows.next()?;
+            while let Some(next) = windows.next_if(|w| w.0 <= hi) {
+                hi = hi.max(next.1);
+            }
+            Some((lo, hi))
+        })
+    }
+
+    /// The windows of group `g` in `data`, in order, from a search for its keyword alone:
+    /// for a group that gave its windows up, at no more memory than one window.
+    fn windows_again<'a>(&'a self, data: &'a [u8], g: u32) -> impl Iterator<Item = Window> + 'a {
+        let group = &self.groups[g as usize];
+        let pattern = &self.patterns[group.pattern as usize];
+        let alone = pattern.alone.get_or_init(|| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build([&pattern.literal])
+                .expect("a plain literal always compiles")
+        });
+        let mut starts = alone.find_overlapping_iter(data).map(|m| m.start());
+        let mut open: Option<Growing> = None;
+        std::iter::from_fn(move || loop {
+            let Some(at) = starts.next() else {
+                return open.take().map(|w| (w.lo, w.hi));
+            };
+            let reach = (at + group.reach).min(data.len());
+            match &mut open {
+                None => open = Some(Growing::new(data, at, reach)),
+                Some(w) => {
+                    if let Some(closed) = w.add(data, at, reach) {
+                        return Some(closed);
+                    }
+                }
+            }
+        })
     }
 
     /// Regex matches of every rule whose keyword occurs anywhere in `data`, over all of it.
@@ -280,18 +529,29 @@ impl Matcher {
                 .iter()
                 .any(|k| memchr::memmem::find(&lower, k.as_bytes()).is_some());
             if hit {
-                self.confirm(ri as u32, data, 0, data.len(), true, &mut candidates);
+                let mut companions = Companions::default();
+                let (lo, hi) = (0, data.len());
+                self.confirm(
+                    ri as u32,
+                    data,
+                    lo,
+                    hi,
+                    true,
+                    &mut companions,
+                    &mut candidates,
+                );
             }
         }
         candidates
     }
 
     /// Values under secret-like keys, filed under the generic rule of their key's class.
-    fn keyvalue_candidates(&self, data: &[u8], fragments: Vec<usize>, out: &mut Vec<Candidate>) {
+    fn keyvalue_candidates(&self, data: &[u8], mut pairs: Vec<Pair>, out: &mut Vec<Candidate>) {
         let Some(class_rules) = &self.keyvalue else {
             return;
         };
-        for pair in find_pairs(data, fragments) {
+        sort_pairs(&mut pairs);
+        for pair in pairs {
             let slot = KeyClass::ALL.iter().position(|&c| c == pair.class);
             let Some(rule) = slot.and_then(|i| class_rules[i]) else {
                 continue;
@@ -314,27 +574,58 @@ impl Matcher {
         }
     }
 
-    /// One search of the keyword automaton over `data`: a window per rule a keyword
-    /// triggers, and where each key fragment starts.
+    /// One search of the keyword automaton over `data`: the windows of the groups its
+    /// keywords grow, merged as they come, and the key/value pairs on the lines holding a
+    /// key fragment (each line read once per lane of the search).
     fn keyword_hits(&self, data: &[u8]) -> KeywordHits {
-        let mut hits = KeywordHits::default();
-        self.keywords.for_each(data, |id, at| {
+        let groups = self.groups.len();
+        let mut hits = KeywordHits {
+            windows: Vec::new(),
+            held: Vec::new(),
+            dropped: Vec::new(),
+            open: Default::default(),
+            last_line: [None; LANES],
+            pairs: Vec::new(),
+        };
+        self.keywords.for_each_lane(data, |lane, id, at| {
             let pattern = &self.patterns[id];
             if pattern.key_fragment {
-                hits.key_fragments.push(at);
+                hits.key_fragment(data, lane, at);
             }
-            if pattern.rules.is_empty() {
+            if pattern.groups.is_empty() {
                 return;
             }
-            let start = line_start_near(data, at);
-            for &ri in &pattern.rules {
-                let window = self.rules.rules()[ri as usize].window;
-                let end = line_end_near(data, (at + pattern.len + window).min(data.len()));
-                hits.windows.push((ri, start, end));
+            if hits.held.is_empty() {
+                hits.held = vec![0; groups];
+                hits.dropped = vec![false; groups];
+            }
+            if hits.open[lane].is_empty() {
+                hits.open[lane] = vec![None; groups];
+            }
+            for &g in &pattern.groups {
+                if hits.dropped[g as usize] {
+                    continue;
+                }
+                let reach = (at + self.groups[g as usize].reach).min(data.len());
+                let closed = match &mut hits.open[lane][g as usize] {
+                    slot @ None => {
+                        *slot = Some(Growing::new(data, at, reach));
+                        None
+                    }
+                    Some(open) => open.add(data, at, reach),
+                };
+                if let Some(window) = closed {
+                    hits.hold(g, window);
+                }
             }
         });
-        // The key/value reader reads each line once when its fragments come in order.
-        hits.key_fragments.sort_unstable();
+        for lane in 0..LANES {
+            for g in 0..hits.open[lane].len() {
+                if let Some(open) = hits.open[lane][g].take() {
+                    hits.hold(g as u32, (open.lo, open.hi));
+                }
+            }
+        }
         hits
     }
 
@@ -350,10 +641,11 @@ impl Matcher {
         data: &[u8],
         lo: usize,
         hi: usize,
+        companions: &mut Companions,
         out: &mut Vec<Candidate>,
     ) -> usize {
         let before = out.len();
-        if !self.confirm(ri, data, lo, hi, false, out) {
+        if !self.confirm(ri, data, lo, hi, false, companions, out) {
             return hi;
         }
         out.truncate(before);
@@ -361,7 +653,7 @@ impl Matcher {
         let lo = memchr::memrchr(b'\n', &data[from..lo]).map_or(from, |i| from + i + 1);
         let to = (hi + MAX_WIDEN).min(data.len());
         let hi = memchr::memchr(b'\n', &data[hi..to]).map_or(to, |i| hi + i);
-        self.confirm(ri, data, lo, hi, true, out);
+        self.confirm(ri, data, lo, hi, true, companions, out);
         hi
     }
 
@@ -369,6 +661,7 @@ impl Matcher {
     /// Returns whether a match touched a cut edge of the window (see
     /// [`Matcher::confirm_window`]); with `strict` such matches are dropped, without it the
     /// search stops there.
+    #[allow(clippy::too_many_arguments)]
     fn confirm(
         &self,
         ri: u32,
@@ -376,10 +669,13 @@ impl Matcher {
         lo: usize,
         hi: usize,
         strict: bool,
+        companions: &mut Companions,
         out: &mut Vec<Candidate>,
     ) -> bool {
         let rule = &self.rules.rules()[ri as usize];
         let hay = &data[lo..hi];
+        #[cfg(test)]
+        crate::work::regex(hay.len());
         let cut_start = lo > 0 && data[lo - 1] != b'\n';
         let cut_end = hi < data.len() && data[hi] != b'\n';
         let (Ok(regex), Ok(secret_group)) = (rule.regex(), rule.secret_group()) else {
@@ -407,7 +703,7 @@ impl Matcher {
             let secret = Span::new(lo + g.start(), lo + g.end());
             let companion = match &rule.companion {
                 None => None,
-                Some(c) => match find_companion(c, data, secret) {
+                Some(c) => match companions.nearest(c, data, secret) {
                     Some(span) => Some(span),
                     // A two-part credential without its other part is not reported.
                     None => continue,
@@ -464,6 +760,7 @@ impl Matcher {
         }
         let rules = self.rules.rules();
         let mut locator = Locator::new(blob.data);
+        let mut allow = AllowLines::new(blob.data);
         kept.into_iter()
             .map(|c| {
                 let rule = &rules[c.rule as usize];
@@ -488,7 +785,7 @@ impl Matcher {
                     secret,
                     entropy: (c.entropy * 1000.0).round() / 1000.0,
                     confidence: rule.confidence,
-                    inline_allow: has_allow_comment(blob.data, c.secret),
+                    inline_allow: allow.marks(c.secret),
                     decoded: c.decoded.iter().map(|e| e.as_str().to_string()).collect(),
                     git: None,
                 }
@@ -497,9 +794,59 @@ impl Matcher {
     }
 }
 
-/// The companion match nearest the secret within the companion's line range, not
-/// overlapping the secret itself.
-fn find_companion(c: &Companion, data: &[u8], secret: Span) -> Option<Span> {
+/// One rule's companion matches near the secrets it is asked about. Secrets come mostly
+/// in order, and consecutive ones on the same lines share the companion's line range: its
+/// bounds are then found from the previous secret's, and its matches are searched for once,
+/// so a long line of many secrets is not read once per secret.
+#[derive(Default)]
+struct Companions {
+    /// The last secret asked about, the range its companion was looked for in, and the
+    /// matches there, in order.
+    last: Option<(Span, Span)>,
+    matches: Vec<Span>,
+}
+
+impl Companions {
+    /// The companion match nearest `secret` within the companion's line range, not
+    /// overlapping the secret itself (the earlier one when two are as near).
+    fn nearest(&mut self, c: &Companion, data: &[u8], secret: Span) -> Option<Span> {
+        let same_lines = self.last.is_some_and(|(prev, _)| {
+            prev.start <= secret.start
+                && prev.end <= secret.end
+                && memchr::memchr(b'\n', &data[prev.start..secret.start]).is_none()
+                && memchr::memchr(b'\n', &data[prev.end..secret.end]).is_none()
+        });
+        let range = match self.last {
+            Some((_, range)) if same_lines => range,
+            _ => {
+                let range = companion_range(c, data, secret);
+                count_line_bytes(range.len());
+                self.matches = c
+                    .regex
+                    .find_iter(&data[range.start..range.end])
+                    .map(|m| Span::new(range.start + m.start(), range.start + m.end()))
+                    .collect();
+                range
+            }
+        };
+        self.last = Some((secret, range));
+        let split = self.matches.partition_point(|m| m.start < secret.start);
+        let before = self.matches[..split]
+            .iter()
+            .rev()
+            .find(|m| !m.overlaps(&secret));
+        let after = self.matches[split..].iter().find(|m| !m.overlaps(&secret));
+        match (before, after) {
+            (Some(b), Some(a)) if a.start - secret.start < secret.start - b.start => Some(*a),
+            (Some(b), _) => Some(*b),
+            (None, a) => a.copied(),
+        }
+    }
+}
+
+/// The lines a companion may stand on: `within_lines` before the secret's first line to
+/// as many after its last.
+fn companion_range(c: &Companion, data: &[u8], secret: Span) -> Span {
     let mut lo = secret.start;
     for _ in 0..=c.within_lines {
         match memchr::memrchr(b'\n', &data[..lo]) {
@@ -521,11 +868,7 @@ fn find_companion(c: &Companion, data: &[u8], secret: Span) -> Option<Span> {
             }
         }
     }
-    c.regex
-        .find_iter(&data[lo..hi])
-        .map(|m| Span::new(lo + m.start(), lo + m.end()))
-        .filter(|m| !m.overlaps(&secret))
-        .min_by_key(|m| m.start.abs_diff(secret.start))
+    Span::new(lo, hi)
 }
 
 /// The per-rule checks on a matched value: entropy floor, token check, placeholders.
@@ -566,17 +909,42 @@ fn specificity(rule: &Rule, c: &Candidate) -> Specificity {
 /// comment of any syntax: `#`, `//`, `--`, `<!-- -->`...).
 pub const ALLOW_MARKER: &[u8] = b"unleak:allow";
 
-/// Whether the line holding the start or the end of `span` carries [`ALLOW_MARKER`].
-fn has_allow_comment(data: &[u8], span: Span) -> bool {
-    let line_of = |at: usize| {
-        let start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+/// Which lines carry [`ALLOW_MARKER`], asked about spans in order: each line is found and
+/// searched once, however many findings stand on it (a long line of many tokens is not
+/// read once per token).
+struct AllowLines<'a> {
+    data: &'a [u8],
+    /// The last line looked at, `(start, end)`, and whether it carries the marker.
+    line: Option<(usize, usize, bool)>,
+}
+
+impl<'a> AllowLines<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        AllowLines { data, line: None }
+    }
+
+    /// Whether the line holding the start or the end of `span` carries the marker; spans
+    /// come sorted and without overlaps, so the positions asked about only grow.
+    fn marks(&mut self, span: Span) -> bool {
+        let last = span.end.saturating_sub(1).max(span.start);
+        self.line_marked(span.start) || self.line_marked(last)
+    }
+
+    fn line_marked(&mut self, at: usize) -> bool {
+        let at = at.min(self.data.len());
+        let floor = match self.line {
+            Some((start, end, marked)) if start <= at && at <= end => return marked,
+            Some((_, end, _)) if end <= at => end,
+            _ => 0,
+        };
+        let data = self.data;
+        let start = memchr::memrchr(b'\n', &data[floor..at]).map_or(floor, |i| floor + i + 1);
         let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
-        &data[start..end]
-    };
-    let first = line_of(span.start);
-    let last = line_of(span.end.saturating_sub(1).max(span.start));
-    memchr::memmem::find(first, ALLOW_MARKER).is_some()
-        || memchr::memmem::find(last, ALLOW_MARKER).is_some()
+        count_line_bytes(end - floor);
+        let marked = memchr::memmem::find(&data[start..end], ALLOW_MARKER).is_some();
+        self.line = Some((start, end, marked));
+        marked
+    }
 }
 
 /// Whether a keyword of `rule` stands in `data` where the window the matcher confirms the
@@ -599,6 +967,7 @@ pub fn keyword_window_covers(data: &[u8], rule: &Rule, span: Span) -> bool {
 
 fn line_start_near(data: &[u8], at: usize) -> usize {
     let lo = at.saturating_sub(MAX_LOOKBEHIND);
+    count_line_bytes(at - lo);
     match memchr::memrchr(b'\n', &data[lo..at]) {
         Some(i) => lo + i + 1,
         None => lo,
@@ -607,6 +976,7 @@ fn line_start_near(data: &[u8], at: usize) -> usize {
 
 fn line_end_near(data: &[u8], at: usize) -> usize {
     let hi = (at + LINE_TAIL).min(data.len());
+    count_line_bytes(hi - at);
     match memchr::memchr(b'\n', &data[at..hi]) {
         Some(i) => at + i,
         None => hi,
@@ -880,6 +1250,258 @@ within_lines = 2
         let f = scan("GET /cb?next=%2Fhome%3Fk%3D%64emo_ab12cd34ef56%26x%3D1 200\n");
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].decoded, ["url"]);
+    }
+
+    /// Each rule's merged windows as the matcher runs them.
+    fn merged_windows(m: &Matcher, data: &[u8]) -> Vec<Vec<Window>> {
+        let mut hits = m.keyword_hits(data);
+        hits.windows.sort_unstable();
+        (0..m.rules.len() as u32)
+            .map(|ri| {
+                m.rule_windows(data, ri, &hits.windows, &hits.dropped)
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The same by brute force: a window for every occurrence of every keyword of every
+    /// rule, sorted, the overlapping ones merged.
+    fn naive_windows(m: &Matcher, data: &[u8]) -> Vec<Vec<Window>> {
+        let lower = data.to_ascii_lowercase();
+        m.rules
+            .rules()
+            .iter()
+            .map(|rule| {
+                let mut all = Vec::new();
+                for k in &rule.keywords {
+                    let k = k.to_ascii_lowercase();
+                    for at in 0..lower.len() {
+                        if lower[at..].starts_with(k.as_bytes()) {
+                            let reach = (at + k.len() + rule.window).min(data.len());
+                            all.push((line_start_near(data, at), line_end_near(data, reach)));
+                        }
+                    }
+                }
+                all.sort_unstable();
+                let mut merged: Vec<Window> = Vec::new();
+                for (lo, hi) in all {
+                    match merged.last_mut() {
+                        Some(last) if lo <= last.1 => last.1 = last.1.max(hi),
+                        _ => merged.push((lo, hi)),
+                    }
+                }
+                merged
+            })
+            .collect()
+    }
+
+    /// Rules that share keywords, with windows of different lengths.
+    fn shared_matcher() -> Matcher {
+        let rules = r#"
+[[rules]]
+id = "a"
+name = "a"
+keywords = ["tok", "token"]
+regex = '''tok(?P<secret>[a-z]{4})'''
+window = 40
+confidence = "high"
+
+[[rules]]
+id = "b"
+name = "b"
+keywords = ["token"]
+regex = '''ken(?P<secret>[a-z]{4})'''
+window = 40
+confidence = "high"
+
+[[rules]]
+id = "c"
+name = "c"
+keywords = ["ken", "token"]
+regex = '''en(?P<secret>[a-z]{4})'''
+window = 3000
+confidence = "high"
+"#;
+        let set = RuleSetBuilder::new()
+            .add_toml("t.toml", rules)
+            .unwrap()
+            .build()
+            .unwrap();
+        Matcher::new(set, MatcherOptions::default())
+    }
+
+    #[test]
+    fn merged_windows_are_those_of_every_occurrence() {
+        let m = shared_matcher();
+        let mut x = 7u32;
+        let mut text = |len: usize, pieces: &[&str]| -> Vec<u8> {
+            let mut out = Vec::new();
+            while out.len() < len {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                out.extend_from_slice(pieces[(x >> 16) as usize % pieces.len()].as_bytes());
+            }
+            out
+        };
+        let sparse = [
+            "token",
+            "tok",
+            "ken",
+            "\n",
+            "x",
+            "yy",
+            " ",
+            &"z".repeat(700),
+        ];
+        let dense = ["token", "TOKEN", "ken", "\n", "x"];
+        // Small blobs (one lane), blobs walked in four lanes, and, with a line feed every
+        // few bytes, more windows than are held, so groups give theirs up.
+        for (len, pieces) in [
+            (300, &sparse[..]),
+            (5_000, &sparse[..]),
+            (200_000, &sparse[..]),
+            (200_000, &dense[..]),
+        ] {
+            let data = text(len, pieces);
+            assert_eq!(merged_windows(&m, &data), naive_windows(&m, &data), "{len}");
+        }
+        // Windows that end on their own line: one per line, more than are held.
+        let set = RuleSetBuilder::new()
+            .add_toml(
+                "t.toml",
+                r#"
+[[rules]]
+id = "x"
+name = "x"
+keywords = ["token"]
+regex = '''tok(?P<secret>[a-z]{4})'''
+window = 1
+confidence = "high"
+
+[[rules]]
+id = "y"
+name = "y"
+keywords = ["oken", "token"]
+regex = '''ok(?P<secret>[a-z]{4})'''
+window = 1
+confidence = "high"
+"#,
+            )
+            .unwrap()
+            .build()
+            .unwrap();
+        let m = Matcher::new(set, MatcherOptions::default());
+        let many_lines = b"token   \n".repeat(MAX_WINDOWS * 2);
+        let hits = m.keyword_hits(&many_lines);
+        assert!(
+            hits.dropped.iter().any(|&d| d),
+            "past the cap, a group gives up"
+        );
+        assert!(hits.windows.len() <= MAX_WINDOWS + LANES * m.groups.len());
+        assert_eq!(
+            merged_windows(&m, &many_lines),
+            naive_windows(&m, &many_lines)
+        );
+    }
+
+    /// `n` rules that share the keyword `aaa` (B5 of the security audit: 60 of them held
+    /// one window per occurrence and rule, 4.2 GB at `--memory-budget 64M`).
+    fn flood_matcher(n: usize) -> Matcher {
+        let mut rules = String::new();
+        for i in 0..n {
+            rules.push_str(&format!(
+                "[[rules]]\nid = \"q{i}\"\nname = \"q\"\nkeywords = [\"aaa\"]\nregex = '''(?P<secret>aaa[a-z]{{{}}}[0-9]{{{},{}}}q{i}x)'''\nconfidence = \"high\"\n",
+                i % 50 + 1,
+                i % 40 + 1,
+                i % 40 + 60
+            ));
+        }
+        let set = RuleSetBuilder::new()
+            .add_toml("t.toml", &rules)
+            .unwrap()
+            .build()
+            .unwrap();
+        Matcher::new(set, MatcherOptions::default())
+    }
+
+    #[test]
+    fn rules_sharing_a_flooded_keyword_hold_few_windows_and_read_each_byte_once() {
+        let rules = 300;
+        let m = flood_matcher(rules);
+        for sep in [" ", "\n"] {
+            let data = format!("{}{sep}", "aaa".repeat(200)).repeat(200);
+            let data = data.as_bytes();
+            crate::work::take();
+            let hits = m.keyword_hits(data);
+            // One window per line and lane, however many occurrences and rules.
+            assert!(hits.windows.len() <= 200 * LANES, "{}", hits.windows.len());
+            let found = m.scan(&Blob::new(Origin::Stdin, data));
+            assert!(found.is_empty());
+            let work = crate::work::take();
+            assert!(
+                work.regex_bytes <= rules * data.len(),
+                "{sep:?}: {work:?} for {} bytes",
+                data.len()
+            );
+            assert!(work.line_bytes <= 16 * data.len(), "{sep:?}: {work:?}");
+        }
+    }
+
+    fn builtin_matcher() -> Matcher {
+        let mut b = RuleSetBuilder::new();
+        b.add_builtin().unwrap();
+        Matcher::new(b.build().unwrap(), MatcherOptions::default())
+    }
+
+    /// B5 of the security audit: a single line of `token` (or `password`, `secret`) took
+    /// time growing faster than its length (8 MB: 200 s), because the key/value pass looked
+    /// for the line start from every occurrence. Doubling such a line must at most double
+    /// the work, and each byte is searched for line ends a bounded number of times.
+    #[test]
+    fn one_long_line_of_a_keyword_costs_work_linear_in_its_length() {
+        let m = builtin_matcher();
+        let work = |unit: &str, len: usize| {
+            let data = unit.repeat(len / unit.len());
+            crate::work::take();
+            m.scan(&Blob::new(Origin::Stdin, data.as_bytes()));
+            (crate::work::take(), data.len())
+        };
+        for unit in [
+            "token",
+            "password",
+            "secret",
+            "password=",
+            "\"password\": \"",
+            "name: DB_PASSWORD ",
+            "ghp_",
+            "key ",
+        ] {
+            let (small, n) = work(unit, 64 * 1024);
+            let (large, n2) = work(unit, 128 * 1024);
+            assert!(
+                large.line_bytes <= 24 * n2,
+                "{unit}: {large:?} for {n2} bytes"
+            );
+            assert!(
+                large.line_bytes <= 2 * small.line_bytes + 64 * 1024,
+                "{unit}: {small:?} for {n}, {large:?} for {n2}"
+            );
+            assert!(
+                large.regex_bytes <= 2 * small.regex_bytes + 4 * MAX_WIDEN,
+                "{unit}: {small:?} for {n}, {large:?} for {n2}"
+            );
+        }
+    }
+
+    #[test]
+    fn allow_markers_are_looked_for_once_per_line() {
+        let m = matcher();
+        let line = format!("{} # unleak:allow", "x = demo_ab12cd34ef56 ".repeat(4000));
+        crate::work::take();
+        let f = m.scan(&Blob::new(Origin::Stdin, line.as_bytes()));
+        let work = crate::work::take();
+        assert_eq!(f.len(), 4000);
+        assert!(f.iter().all(|f| f.inline_allow));
+        assert!(work.line_bytes <= 24 * line.len(), "{work:?}");
     }
 
     #[test]
