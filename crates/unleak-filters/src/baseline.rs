@@ -1,7 +1,8 @@
 //! The baseline file: secrets a team has accepted as known, by keyed fingerprint.
 //!
-//! Owns: the `.unleak-baseline.json` format, reading it strictly (a malformed file or one
-//! from a newer unleak is an error naming the file, never an empty baseline), writing it
+//! Owns: the `.unleak-baseline.json` format, reading it strictly (only a regular file of at
+//! most [`MAX_BASELINE_FILE`] bytes; a malformed file or one from a newer unleak is an
+//! error naming the file and place without quoting it, never an empty baseline), writing it
 //! atomically and byte-for-byte reproducibly, and the per-repository fingerprint key.
 //!
 //! The format is made to merge: one entry per line, sorted by path, rule and fingerprint,
@@ -40,6 +41,8 @@ use unleak_core::{Finding, Fingerprint, FingerprintKey};
 pub const BASELINE_FILE: &str = ".unleak-baseline.json";
 /// The format version this unleak writes and reads.
 pub const BASELINE_VERSION: u64 = 2;
+/// Largest baseline read: 32 MiB, some 250,000 entries.
+pub const MAX_BASELINE_FILE: u64 = 32 << 20;
 /// Random bytes in a key (shown as twice as many hex digits).
 const KEY_BYTES: usize = 32;
 
@@ -123,7 +126,7 @@ impl Baseline {
 
     /// Read `file`; `Ok(None)` when it does not exist.
     pub fn load_optional(file: &Path) -> Result<Option<Baseline>, BaselineError> {
-        match std::fs::read(file) {
+        match unleak_read::read(file, MAX_BASELINE_FILE) {
             Ok(bytes) => Baseline::parse(file, &bytes).map(Some),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(BaselineError::Read {
@@ -135,10 +138,11 @@ impl Baseline {
 
     /// Read `file`, which must exist.
     pub fn load(file: &Path) -> Result<Baseline, BaselineError> {
-        let bytes = std::fs::read(file).map_err(|source| BaselineError::Read {
-            file: file.to_path_buf(),
-            source,
-        })?;
+        let bytes =
+            unleak_read::read(file, MAX_BASELINE_FILE).map_err(|source| BaselineError::Read {
+                file: file.to_path_buf(),
+                source,
+            })?;
         Baseline::parse(file, &bytes)
     }
 
@@ -147,12 +151,20 @@ impl Baseline {
         let malformed = |line: Option<usize>, message: String| BaselineError::Malformed {
             file: file.to_path_buf(),
             line,
+            column: None,
+            key: None,
             message,
         };
-        let json_err =
-            |e: serde_json::Error| malformed(Some(e.line()).filter(|l| *l > 0), e.to_string());
+        let json_err = |e: serde_json::Error, key: Option<String>| BaselineError::Malformed {
+            file: file.to_path_buf(),
+            line: Some(e.line()).filter(|l| *l > 0),
+            column: Some(e.column()).filter(|c| *c > 0),
+            key,
+            message: json_message(&e),
+        };
         // The version decides how to read the rest, so it is checked before the schema.
-        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(json_err)?;
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| json_err(e, None))?;
         match value.get("version").map(|v| v.as_u64()) {
             Some(Some(v)) if v > BASELINE_VERSION => {
                 return Err(BaselineError::Newer {
@@ -176,7 +188,8 @@ impl Baseline {
             }
             None => return Err(malformed(None, "no `version` field".into())),
         }
-        let raw: RawBaseline = serde_json::from_slice(bytes).map_err(json_err)?;
+        let raw: RawBaseline =
+            serde_json::from_slice(bytes).map_err(|e| json_err(e, refused_key(&value)))?;
         debug_assert_eq!(raw.version, BASELINE_VERSION);
         if raw.key.len() != KEY_BYTES * 2
             || !raw
@@ -242,6 +255,55 @@ impl Baseline {
             source,
         })
     }
+}
+
+/// The first key of a baseline that the schema refuses, to name it in the error.
+fn refused_key(value: &serde_json::Value) -> Option<String> {
+    const ENTRY: [&str; 3] = ["path", "rule", "fingerprint"];
+    let top = value.as_object()?;
+    for (k, v) in top {
+        match k.as_str() {
+            "version" => {}
+            "key" if !v.is_string() => return Some(k.clone()),
+            "key" => {}
+            "entries" => {
+                let Some(items) = v.as_array() else {
+                    return Some(k.clone());
+                };
+                for (i, item) in items.iter().enumerate() {
+                    let Some(fields) = item.as_object() else {
+                        return Some(format!("entries[{i}]"));
+                    };
+                    let bad = ENTRY
+                        .iter()
+                        .find(|f| !fields.get(**f).is_some_and(serde_json::Value::is_string))
+                        .map(|f| f.to_string())
+                        .or_else(|| {
+                            fields
+                                .keys()
+                                .find(|f| !ENTRY.contains(&f.as_str()))
+                                .cloned()
+                        });
+                    if let Some(f) = bad {
+                        return Some(format!("entries[{i}].{f}"));
+                    }
+                }
+            }
+            _ => return Some(k.clone()),
+        }
+    }
+    ["key", "entries"]
+        .iter()
+        .find(|k| !top.contains_key(**k))
+        .map(|k| k.to_string())
+}
+
+/// serde_json's message without its ` at line L column C` (the error carries those) and
+/// without what it quotes from the file.
+fn json_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    unleak_rules::parse_error::without_input(text.strip_suffix(&suffix).unwrap_or(&text))
 }
 
 #[cfg(test)]
@@ -321,7 +383,7 @@ mod tests {
             ),
             (
                 &good.replace("\"path\": \"a.env\"", "\"path\": \"a.env\", \"line\": 3"),
-                "unknown field `line`",
+                "key `entries[0].line`: unknown key",
             ),
             (
                 &good.replace("aaaaaaaa", "AAAAAAAA"),
@@ -339,6 +401,49 @@ mod tests {
                 .to_string();
             assert!(e.contains("x.json") && e.contains(want), "{want}: {e}");
         }
+    }
+
+    #[test]
+    fn errors_give_line_column_and_key_but_never_a_value() {
+        let mark = "Zq7SECRETmark";
+        let key = "ab".repeat(32);
+        let cases = [
+            (
+                format!("{{\"version\": 1, \"key\": \"{key}\",\n \"entries\": \"{mark}\"}}"),
+                "x.json:2:27: key `entries`: wrong type: found string, expected a sequence",
+            ),
+            (
+                format!("{{\"version\": 1, \"key\": \"{key}\",\n \"entries\": [{mark}]}}"),
+                "x.json:2:14: expected value",
+            ),
+            (
+                format!("{{\"version\": 1, \"key\": \"{key}\", \"entries\": [\n{{\"path\": \"a\", \"rule\": 7, \"fingerprint\": \"{mark}\"}}]}}"),
+                "key `entries[0].rule`: wrong type: found integer, expected a string",
+            ),
+            (
+                format!("{{\"version\": 1, \"{mark}\": 2}}"),
+                "x.json:1:30: key `Zq7SECRETmark`: unknown key, expected one of",
+            ),
+        ];
+        for (text, want) in cases {
+            let e = Baseline::parse(Path::new("x.json"), text.as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(want), "{want}: {e}");
+            // Keys are names and are named; no value is ever quoted.
+            assert!(!e.replace("key `Zq7SECRETmark`", "").contains(mark), "{e}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(BASELINE_FILE);
+        std::os::unix::fs::symlink("/dev/stdin", &file).unwrap();
+        let e = Baseline::load_optional(&file).unwrap_err();
+        let why = std::error::Error::source(&e).unwrap().to_string();
+        assert!(why.contains("not a regular file"), "{why}");
     }
 
     #[test]

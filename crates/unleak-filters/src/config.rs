@@ -1,8 +1,11 @@
 //! The `.unleak.toml` configuration file.
 //!
-//! Owns: its schema, finding it at a repository root, and errors that name the file, the
-//! line and the key. Allowlist entries are compiled here (globs and regexes), so a bad
-//! pattern is reported with its place in the file too.
+//! Owns: its schema, finding it at a repository root, reading it safely (a regular file of
+//! at most [`MAX_CONFIG_FILE`] bytes, and when discovered, one inside the root), keeping
+//! the paths it names inside the directory that holds it, and errors that name the file,
+//! the line, the column and the key without quoting the file's text. Allowlist entries are
+//! compiled here (globs and regexes), so a bad pattern is reported with its place in the
+//! file too.
 //!
 //! Does not own: applying the allowlist to findings ([`crate::Filter`]) or compiling rules
 //! (unleak-rules does; [`Config::configure_rules`] only hands it the settings).
@@ -15,7 +18,7 @@
 //!
 //! [rules]
 //! disable = ["generic-password"]
-//! extra = ["ci/unleak-rules"]              # rule files or directories, relative to this file
+//! extra = ["ci/unleak-rules"]              # rule files or directories inside this file's directory
 //!
 //! [rules.override.generic-api-key]
 //! confidence = "low"
@@ -27,14 +30,16 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::bytes::Regex;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use toml::de::{DeTable, DeValue};
+use std::path::{Component, Path, PathBuf};
 use toml::Spanned;
 use unleak_core::Confidence;
-use unleak_rules::{RuleError, RuleOverride, RuleSetBuilder};
+use unleak_rules::parse_error::{toml_problem, Place};
+use unleak_rules::{RuleOverride, RuleSetBuilder};
 
 /// The file name looked for at a repository root.
 pub const CONFIG_FILE: &str = ".unleak.toml";
+/// Largest configuration file read: 1 MiB, far more than any allowlist needs.
+pub const MAX_CONFIG_FILE: u64 = 1 << 20;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -62,7 +67,7 @@ struct RawRules {
     #[serde(default)]
     disable: Vec<String>,
     #[serde(default)]
-    extra: Vec<String>,
+    extra: Vec<Spanned<String>>,
     #[serde(default, rename = "override")]
     overrides: BTreeMap<String, RawOverride>,
 }
@@ -84,6 +89,10 @@ pub struct Config {
     pub disabled_rules: Vec<String>,
     /// Extra rule files or directories, resolved against the config file's directory.
     pub extra_rules: Vec<PathBuf>,
+    /// Where each of `extra_rules` is written, for errors loading it.
+    extra_places: Vec<Place>,
+    /// The directory that holds the file: every path it names must resolve inside it.
+    root: PathBuf,
     /// Per-rule confidence and entropy changes, by rule id.
     pub overrides: BTreeMap<String, RuleOverride>,
 }
@@ -106,11 +115,12 @@ impl Allowlist {
 }
 
 impl Config {
-    /// `ROOT/.unleak.toml` if it exists, else `None`.
+    /// `ROOT/.unleak.toml` if it exists, else `None`. A link there must stay inside ROOT:
+    /// the file comes with the repository, and so does the link.
     pub fn discover(root: &Path) -> Result<Option<Config>, ConfigError> {
         let file = root.join(CONFIG_FILE);
-        match std::fs::metadata(&file) {
-            Ok(_) => Config::load(&file).map(Some),
+        match unleak_read::read_within(&file, root, MAX_CONFIG_FILE) {
+            Ok(bytes) => Config::from_bytes(&file, &bytes).map(Some),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(ConfigError::Read { file, source }),
         }
@@ -118,25 +128,63 @@ impl Config {
 
     /// Read and validate one configuration file.
     pub fn load(file: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
-            file: file.to_path_buf(),
-            source,
+        let bytes =
+            unleak_read::read(file, MAX_CONFIG_FILE).map_err(|source| ConfigError::Read {
+                file: file.to_path_buf(),
+                source,
+            })?;
+        Config::from_bytes(file, &bytes)
+    }
+
+    fn from_bytes(file: &Path, bytes: &[u8]) -> Result<Config, ConfigError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            let valid = e.valid_up_to();
+            let prefix = std::str::from_utf8(&bytes[..valid]).expect("valid prefix");
+            let place = Place::of_offset(prefix, valid);
+            ConfigError::Invalid {
+                file: file.to_path_buf(),
+                line: place.line,
+                column: place.column,
+                key: None,
+                message: "not UTF-8 text".into(),
+            }
         })?;
         let dir = file.parent().unwrap_or(Path::new(""));
-        Config::parse(file, dir, &text)
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        Config::parse(file, dir, text)
     }
 
     /// Validate `text` as the configuration file `file`; relative rule paths are resolved
-    /// against `dir`.
+    /// against `dir`, and must stay inside it.
     pub fn parse(file: &Path, dir: &Path, text: &str) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
-        let at =
-            |span: std::ops::Range<usize>, key: String, message: String| ConfigError::Invalid {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let (place, message) = toml_problem(text, &e);
+            ConfigError::Invalid {
                 file: file.to_path_buf(),
-                line: line_of(text, span.start),
-                key: Some(key),
+                line: place.line,
+                column: place.column,
+                key: place.key,
                 message,
-            };
+            }
+        })?;
+        let place = |span: std::ops::Range<usize>, key: String| Place {
+            key: Some(key),
+            ..Place::of_offset(text, span.start)
+        };
+        let at = |span: std::ops::Range<usize>, key: String, message: String| {
+            let place = place(span, key);
+            ConfigError::Invalid {
+                file: file.to_path_buf(),
+                line: place.line,
+                column: place.column,
+                key: place.key,
+                message,
+            }
+        };
 
         let mut globs = GlobSetBuilder::new();
         let mut path_sources = Vec::new();
@@ -159,6 +207,7 @@ impl Config {
             Some(globs.build().map_err(|e| ConfigError::Invalid {
                 file: file.to_path_buf(),
                 line: 1,
+                column: 1,
                 key: Some("allow.paths".into()),
                 message: e.to_string(),
             })?)
@@ -192,6 +241,20 @@ impl Config {
             }
             stopwords.push(entry.get_ref().to_lowercase());
         }
+        let mut extra_rules = Vec::new();
+        let mut extra_places = Vec::new();
+        for (i, entry) in raw.rules.extra.iter().enumerate() {
+            let key = format!("rules.extra[{i}]");
+            if let Some(why) = leaves_its_directory(Path::new(entry.get_ref())) {
+                return Err(at(
+                    entry.span(),
+                    key,
+                    format!("{why}: rule paths are relative to the directory that holds the configuration, and never reach outside it"),
+                ));
+            }
+            extra_rules.push(dir.join(entry.get_ref()));
+            extra_places.push(place(entry.span(), key));
+        }
         Ok(Config {
             file: file.to_path_buf(),
             allowlist: Allowlist {
@@ -201,7 +264,9 @@ impl Config {
                 stopwords,
             },
             disabled_rules: raw.rules.disable,
-            extra_rules: raw.rules.extra.iter().map(|p| dir.join(p)).collect(),
+            extra_rules,
+            extra_places,
+            root: dir.to_path_buf(),
             overrides: raw
                 .rules
                 .overrides
@@ -217,11 +282,18 @@ impl Config {
         })
     }
 
-    /// Hand the rule settings to a rule set builder: extra rule files, disabled rules and
+    /// Hand the rule settings to a rule set builder: extra rule files (each, and every file
+    /// in a directory, resolved inside this file's directory), disabled rules and
     /// overrides, with this file named in errors about unknown rule ids.
-    pub fn configure_rules(&self, builder: &mut RuleSetBuilder) -> Result<(), RuleError> {
-        for path in &self.extra_rules {
-            builder.add_path(path)?;
+    pub fn configure_rules(&self, builder: &mut RuleSetBuilder) -> Result<(), ConfigError> {
+        for (path, place) in self.extra_rules.iter().zip(&self.extra_places) {
+            builder
+                .add_path_within(path, &self.root)
+                .map_err(|source| ConfigError::Rules {
+                    file: self.file.clone(),
+                    place: place.clone(),
+                    source: Box::new(source),
+                })?;
         }
         builder.configured_by(self.file.display().to_string());
         builder.disable(self.disabled_rules.iter().cloned());
@@ -247,78 +319,17 @@ fn gitignore_style(pattern: &str) -> Vec<String> {
     vec![base.clone(), format!("{base}/**")]
 }
 
-/// 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    1 + text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-}
-
-/// Turn a TOML or schema error into one that names the line and, where one can be found,
-/// the dotted key at the error's position.
-fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
-    let span = e.span();
-    let (tree, _) = DeTable::parse_recoverable(text);
-    let key = span
-        .as_ref()
-        .and_then(|s| key_at(tree.get_ref(), s.start, String::new()));
-    ConfigError::Invalid {
-        file: file.to_path_buf(),
-        line: span.map_or(1, |s| line_of(text, s.start)),
-        key,
-        message: e.message().trim_end().to_string(),
+/// Why a path written in a configuration would leave the directory holding it, if it
+/// would; the file system is asked later, when symbolic links are resolved.
+fn leaves_its_directory(path: &Path) -> Option<&'static str> {
+    if path.has_root() || path.is_absolute() {
+        return Some("an absolute path");
     }
-}
-
-/// The deepest dotted key (with `[i]` for array items) whose key or value covers `offset`.
-fn key_at(table: &DeTable<'_>, offset: usize, prefix: String) -> Option<String> {
-    for (k, v) in table.iter() {
-        let name = if prefix.is_empty() {
-            k.get_ref().to_string()
-        } else {
-            format!("{prefix}.{}", k.get_ref())
-        };
-        let on_key = k.span().contains(&offset);
-        let on_value = v.span().contains(&offset) || v.span().start == offset;
-        if !on_key && !on_value {
-            continue;
-        }
-        if on_value {
-            if let Some(deeper) = value_key_at(v.get_ref(), offset, &name) {
-                return Some(deeper);
-            }
-        }
-        return Some(name);
-    }
-    // Table headers (`[rules.override.x]`) span only their key; look inside every table.
-    for (k, v) in table.iter() {
-        if let DeValue::Table(inner) = v.get_ref() {
-            let name = if prefix.is_empty() {
-                k.get_ref().to_string()
-            } else {
-                format!("{prefix}.{}", k.get_ref())
-            };
-            if let Some(found) = key_at(inner, offset, name) {
-                return Some(found);
-            }
-        }
-    }
-    None
-}
-
-fn value_key_at(value: &DeValue<'_>, offset: usize, name: &str) -> Option<String> {
-    match value {
-        DeValue::Table(t) => key_at(t, offset, name.to_string()),
-        DeValue::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
-            let item_name = format!("{name}[{i}]");
-            item.span()
-                .contains(&offset)
-                .then(|| value_key_at(item.get_ref(), offset, &item_name).unwrap_or(item_name))
-        }),
-        _ => None,
-    }
+    path.components().find_map(|c| match c {
+        Component::ParentDir => Some("a path through `..`"),
+        Component::Prefix(_) | Component::RootDir => Some("an absolute path"),
+        Component::CurDir | Component::Normal(_) => None,
+    })
 }
 
 #[cfg(test)]
@@ -388,7 +399,7 @@ min_entropy = 4
     fn errors_name_line_and_key() {
         let (line, key, msg) = err("[allow]\npaths = [\"a\"]\npathz = [\"b\"]\n");
         assert_eq!((line, key.as_deref()), (3, Some("allow.pathz")), "{msg}");
-        assert!(msg.contains("unknown field"), "{msg}");
+        assert!(msg.contains("unknown key"), "{msg}");
 
         let (line, key, msg) = err("[rules]\n\ndisable = \"generic\"\n");
         assert_eq!((line, key.as_deref()), (3, Some("rules.disable")), "{msg}");
@@ -419,9 +430,90 @@ min_entropy = 4
     }
 
     #[test]
-    fn error_display_names_file_line_and_key() {
-        let e = parse("[allow]\npathz = 1\n").unwrap_err().to_string();
-        assert!(e.contains("repo/.unleak.toml:2"), "{e}");
-        assert!(e.contains("`allow.pathz`"), "{e}");
+    fn error_display_names_file_line_column_and_key() {
+        let e = parse("[allow]\n  pathz = 1\n").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "invalid configuration repo/.unleak.toml:2:3: key `allow.pathz`: unknown key, \
+             expected one of `paths`, `regexes`, `stopwords`"
+        );
+    }
+
+    #[test]
+    fn errors_never_quote_a_value_of_the_file() {
+        let mark = "Zq7SECRETmark";
+        for text in [
+            format!("[rules]\ndisable = \"{mark}\"\n"),
+            format!("[rules.override.x]\nconfidence = \"{mark}\"\n"),
+            format!("[allow]\nstopwords = [{mark}]\n"),
+            format!("{mark}=1\0{mark}\n"),
+        ] {
+            let e = parse(&text).unwrap_err().to_string();
+            assert!(!e.contains(mark), "{e}");
+        }
+    }
+
+    #[test]
+    fn rule_paths_may_not_leave_the_directory_of_the_file() {
+        for (extra, why) in [
+            ("/proc/self/environ", "an absolute path"),
+            ("../victim.env", "a path through `..`"),
+            ("ci/../../victim.env", "a path through `..`"),
+        ] {
+            let (line, key, msg) = err(&format!("[rules]\nextra = [\"ok\", {extra:?}]\n"));
+            assert_eq!((line, key.as_deref()), (2, Some("rules.extra[1]")), "{msg}");
+            assert!(
+                msg.starts_with(why) && msg.contains("never reach outside"),
+                "{msg}"
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn discovered_files_and_the_rules_they_name_are_read_safely() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("repo");
+        std::fs::create_dir(&root).unwrap();
+        std::fs::write(d.path().join("outside.toml"), "[allow]\n").unwrap();
+        let link = root.join(CONFIG_FILE);
+        let reason = |e: ConfigError| match e {
+            ConfigError::Read { source, .. } => source.to_string(),
+            other => panic!("unexpected {other}"),
+        };
+
+        std::os::unix::fs::symlink("../outside.toml", &link).unwrap();
+        assert!(reason(Config::discover(&root).unwrap_err()).contains("outside"));
+        // Given by the user, the same file is read.
+        Config::load(&link).unwrap();
+
+        std::fs::remove_file(&link).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        assert!(reason(Config::discover(&root).unwrap_err()).contains("outside"));
+        assert!(reason(Config::load(&link).unwrap_err()).contains("character device"));
+
+        std::fs::remove_file(&link).unwrap();
+        std::fs::write(&link, "#".repeat(MAX_CONFIG_FILE as usize + 1)).unwrap();
+        assert!(reason(Config::discover(&root).unwrap_err()).contains("1 MiB"));
+
+        std::fs::write(&link, b"[allow]\nstopwords = [\"\xff\"]\n").unwrap();
+        let e = Config::discover(&root).unwrap_err().to_string();
+        assert!(e.ends_with("/.unleak.toml:2:15: not UTF-8 text"), "{e}");
+
+        // `rules.extra` through a committed link that leads out: named by file and key.
+        std::fs::write(d.path().join("r.toml"), "[[rules]]\n").unwrap();
+        std::os::unix::fs::symlink("..", root.join("up")).unwrap();
+        std::fs::write(&link, "[rules]\n\nextra = [\"up/r.toml\"]\n").unwrap();
+        let config = Config::discover(&root).unwrap().unwrap();
+        let e = config
+            .configure_rules(&mut RuleSetBuilder::new())
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with(":3:10: key `rules.extra[0]`: the rules it names cannot be loaded"),
+            "{e}"
+        );
+        let why = std::error::Error::source(&e).unwrap().to_string();
+        assert!(why.starts_with("cannot read rule file"), "{why}");
     }
 }

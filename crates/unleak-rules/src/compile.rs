@@ -1,5 +1,6 @@
 //! Validating rule specs and compiling them into a [`RuleSet`].
 
+use crate::parse_error::{toml_problem, Place};
 use crate::schema::{Example, GatewayHint, RuleFile, RuleSpec};
 use crate::{Check, RuleError};
 use regex::bytes::{Regex, RegexBuilder};
@@ -12,6 +13,11 @@ use unleak_core::Confidence;
 pub const DEFAULT_WINDOW: usize = 512;
 const MAX_WINDOW: usize = 1 << 20;
 const REGEX_SIZE_LIMIT: usize = 16 << 20;
+/// Largest rule file read: 4 MiB, two hundred times the largest built-in file.
+pub const MAX_RULE_FILE: u64 = 4 << 20;
+/// Most bytes read from rule files by one builder, so a directory of many files is
+/// bounded too: 16 MiB, twenty times the whole built-in catalog.
+pub const MAX_RULE_BYTES: u64 = 16 << 20;
 
 /// A compiled rule, ready for the matcher.
 #[derive(Debug, Clone)]
@@ -150,6 +156,8 @@ pub struct RuleSetBuilder {
     overrides: Vec<(String, RuleOverride)>,
     /// The file `disable` and `override_rule` came from, for error messages.
     config_source: Option<String>,
+    /// Bytes read from rule files so far (see [`MAX_RULE_BYTES`]).
+    bytes_read: u64,
 }
 
 /// Per-rule settings a configuration file may change without redefining the rule.
@@ -172,6 +180,7 @@ impl RuleSetBuilder {
             // on every start); a test checks both parse to the same rules.
             let parsed: RuleFile = serde_json::from_str(json).map_err(|e| RuleError::Parse {
                 file: name.to_string(),
+                place: None,
                 message: e.to_string(),
             })?;
             // Built-in regexes compile lazily; their tests compile every one.
@@ -180,12 +189,27 @@ impl RuleSetBuilder {
         Ok(self)
     }
 
-    /// Load a rule file, or every `*.toml` file in a directory (sorted by name).
+    /// Load a rule file, or every `*.toml` file in a directory (sorted by name). Only
+    /// regular files of at most [`MAX_RULE_FILE`] bytes are read.
     pub fn add_path(&mut self, path: &Path) -> Result<&mut Self, RuleError> {
+        self.add_path_in(path, None)
+    }
+
+    /// Like [`RuleSetBuilder::add_path`], for a path that a repository's own configuration
+    /// names: the path, and every file loaded from it, must resolve inside `root` after
+    /// symbolic links are followed.
+    pub fn add_path_within(&mut self, path: &Path, root: &Path) -> Result<&mut Self, RuleError> {
+        self.add_path_in(path, Some(root))
+    }
+
+    fn add_path_in(&mut self, path: &Path, root: Option<&Path>) -> Result<&mut Self, RuleError> {
         let read_err = |source| RuleError::Read {
             path: path.to_path_buf(),
             source,
         };
+        if let Some(root) = root {
+            unleak_read::confine(path, root).map_err(read_err)?;
+        }
         if path.is_dir() {
             let mut files: Vec<_> = std::fs::read_dir(path)
                 .map_err(read_err)?
@@ -194,20 +218,48 @@ impl RuleSetBuilder {
                 .collect();
             files.sort();
             for f in files {
-                self.add_path(&f)?;
+                self.add_path_in(&f, root)?;
             }
             return Ok(self);
         }
-        let text = std::fs::read_to_string(path).map_err(read_err)?;
-        self.add_toml(&path.display().to_string(), &text)
+        let left = MAX_RULE_BYTES - self.bytes_read;
+        let bytes = unleak_read::read(path, MAX_RULE_FILE.min(left)).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::FileTooLarge && left < MAX_RULE_FILE {
+                read_err(std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "the rule files loaded pass {} MiB in all",
+                        MAX_RULE_BYTES >> 20
+                    ),
+                ))
+            } else {
+                read_err(e)
+            }
+        })?;
+        self.bytes_read += bytes.len() as u64;
+        let file = path.display().to_string();
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let valid = e.utf8_error().valid_up_to();
+            let prefix = std::str::from_utf8(&e.as_bytes()[..valid]).expect("valid prefix");
+            RuleError::Parse {
+                file: file.clone(),
+                place: Some(Place::of_offset(prefix, valid)),
+                message: "not UTF-8 text".into(),
+            }
+        })?;
+        self.add_toml(&file, &text)
     }
 
     /// Parse and compile one TOML document named `file` in messages. Its regexes are
     /// compiled now, so a user's rule that is too large fails at load, naming it.
     pub fn add_toml(&mut self, file: &str, text: &str) -> Result<&mut Self, RuleError> {
-        let parsed: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse {
-            file: file.to_string(),
-            message: e.to_string().trim_end().to_string(),
+        let parsed: RuleFile = toml::from_str(text).map_err(|e| {
+            let (place, message) = toml_problem(text, &e);
+            RuleError::Parse {
+                file: file.to_string(),
+                place: Some(place),
+                message,
+            }
         })?;
         self.add_parsed(file, parsed, true)
     }
@@ -221,6 +273,7 @@ impl RuleSetBuilder {
         if parsed.rules.is_empty() {
             return Err(RuleError::Parse {
                 file: file.to_string(),
+                place: None,
                 message: "no [[rules]] tables".into(),
             });
         }
@@ -516,11 +569,95 @@ negative_examples = ["demo_short"]
         let e = err(&GOOD.replace("id = \"demo-token\"", "id = \"Demo Token\""));
         assert!(e.contains("kebab-case"));
         let e = err(&GOOD.replace("confidence = \"high\"", "confidence = \"sure\""));
-        assert!(e.contains("rules/x.toml") && e.contains("sure"), "{e}");
+        assert!(
+            e.contains("rules/x.toml:8:14: key `rules[0].confidence`: unknown value, expected"),
+            "{e}"
+        );
+        // The value is the file's text, which a rule file's errors never quote.
+        assert!(!e.contains("sure"), "{e}");
         let e = err("[[rules]]\nid = ");
         assert!(e.contains("malformed rule file rules/x.toml"), "{e}");
         let e = err(&GOOD.replace("tags = [\"t\"]", "tags = [\"t\"]\nbogus = 1"));
         assert!(e.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn parse_errors_name_the_place_and_never_quote_the_text() {
+        let e = err("[[rules]]\nid = \"a-b\"\nname = xtok_Zq7MARK\n");
+        assert_eq!(
+            e,
+            "malformed rule file rules/x.toml:3:8: string values must be quoted, expected literal string"
+        );
+        let e = err("[[rules]]\nid = \"a-b\"\nname = \"n\"\nkeywords = \"tok_Zq7MARK\"\n");
+        assert!(!e.contains("Zq7MARK"), "{e}");
+        assert!(
+            e.contains(":4:12: key `rules[0].keywords`: wrong type"),
+            "{e}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_are_read_only_when_regular_and_inside_the_root_when_confined() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("repo");
+        std::fs::create_dir_all(root.join("rules")).unwrap();
+        std::fs::write(root.join("rules/a.toml"), GOOD).unwrap();
+        std::fs::write(
+            d.path().join("out.toml"),
+            GOOD.replace("demo-token", "out-token"),
+        )
+        .unwrap();
+        let mut b = RuleSetBuilder::new();
+        b.add_path_within(&root.join("rules"), &root).unwrap();
+        assert!(b.build().unwrap().get("demo-token").is_some());
+
+        // A link inside a confined directory is followed, then refused: it leads out.
+        std::os::unix::fs::symlink("../../out.toml", root.join("rules/b.toml")).unwrap();
+        let e = RuleSetBuilder::new()
+            .add_path_within(&root.join("rules"), &root)
+            .err()
+            .unwrap();
+        assert!(matches!(&e, RuleError::Read { path, .. } if path.ends_with("rules/b.toml")));
+        // Given by the user, the same link is read.
+        RuleSetBuilder::new()
+            .add_path(&root.join("rules/b.toml"))
+            .unwrap();
+
+        std::os::unix::fs::symlink("/dev/zero", root.join("zero.toml")).unwrap();
+        let e = RuleSetBuilder::new()
+            .add_path(&root.join("zero.toml"))
+            .err()
+            .unwrap();
+        let chain = format!("{e}: {}", std::error::Error::source(&e).unwrap());
+        assert!(
+            chain.ends_with("zero.toml: it is a character device, not a regular file"),
+            "{chain}"
+        );
+
+        std::fs::write(root.join("latin1.toml"), b"[[rules]]\nid = \"caf\xe9\"\n").unwrap();
+        let e = RuleSetBuilder::new()
+            .add_path(&root.join("latin1.toml"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.ends_with("latin1.toml:2:10: not UTF-8 text"), "{e}");
+
+        // Many files within the per-file cap still stop at the total.
+        let many = root.join("many");
+        std::fs::create_dir(&many).unwrap();
+        let padding = "#".repeat((MAX_RULE_FILE - 1000) as usize);
+        for i in 0..=(MAX_RULE_BYTES / MAX_RULE_FILE) {
+            let rule = GOOD.replace("demo-token", &format!("demo-{i}"));
+            std::fs::write(
+                many.join(format!("{i:02}.toml")),
+                format!("{rule}{padding}\n"),
+            )
+            .unwrap();
+        }
+        let e = RuleSetBuilder::new().add_path(&many).err().unwrap();
+        let why = std::error::Error::source(&e).unwrap().to_string();
+        assert_eq!(why, "the rule files loaded pass 16 MiB in all");
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //!
 //! Owns: the TOML rule schema ([`RuleFile`], [`RuleSpec`]), the built-in catalog embedded
 //! from `rules/` at build time, loading user rule files, linting, token checksums
-//! ([`Check`]), the deterministic example-token generator, and compiling everything into
-//! a [`RuleSet`] of ready-to-run regexes.
+//! ([`Check`]), the deterministic example-token generator, compiling everything into
+//! a [`RuleSet`] of ready-to-run regexes, and describing a settings file's parse error by
+//! its place without quoting it ([`parse_error`], shared with `.unleak.toml` and
+//! baselines).
 //!
 //! Does not own: matching blobs. The matcher consumes a [`RuleSet`]; `rules check` runs
 //! rule examples through the matcher, one layer up.
@@ -12,6 +14,7 @@ mod check;
 mod compile;
 mod error;
 pub mod generate;
+pub mod parse_error;
 mod schema;
 mod simplify;
 

@@ -339,12 +339,15 @@ pub enum RulesCommand {
         #[command(flatten)]
         rules: RuleArgs,
     },
-    /// Show everything about one rule.
+    /// Show everything about one rule. Text in it that a rule finds is redacted.
     Explain {
         /// The rule id.
         id: String,
         #[command(flatten)]
         rules: RuleArgs,
+        /// Print the rule's examples and text in full, secrets included.
+        #[arg(long)]
+        show_secrets: bool,
     },
 }
 

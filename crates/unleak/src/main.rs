@@ -5,6 +5,7 @@
 
 mod cli;
 mod cmd;
+mod inert;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -33,7 +34,8 @@ fn main() -> ExitCode {
         Ok(Outcome::Clean) => ExitCode::from(0),
         Ok(Outcome::Findings) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("unleak: error: {e:#}");
+            // Messages carry keys, ids and paths from files a repository controls.
+            eprintln!("unleak: error: {}", inert::line(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }
