@@ -464,7 +464,8 @@ impl Matcher {
         }
         let rules = self.rules.rules();
         let mut locator = Locator::new(blob.data);
-        kept.into_iter()
+        let mut findings: Vec<Finding> = kept
+            .into_iter()
             .map(|c| {
                 let rule = &rules[c.rule as usize];
                 let value = c
@@ -491,9 +492,13 @@ impl Matcher {
                     inline_allow: has_allow_comment(blob.data, c.secret),
                     decoded: c.decoded.iter().map(|e| e.as_str().to_string()).collect(),
                     git: None,
+                    provenance_secrets: None,
                 }
             })
-            .collect()
+            .collect();
+        // A blob's path must not show any secret found in it, whichever finding it is.
+        unleak_core::hide_shared(&mut findings);
+        findings
     }
 }
 
