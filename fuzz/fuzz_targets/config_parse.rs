@@ -29,6 +29,7 @@ fn finding(path: &str, value: &[u8]) -> Finding {
         inline_allow: false,
         decoded: Vec::new(),
         git: None,
+        provenance_secrets: None,
     }
 }
 

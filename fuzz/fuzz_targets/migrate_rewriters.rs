@@ -51,6 +51,7 @@ fn finding_at(path: &str, data: &[u8], span: Span, rule: &str) -> Finding {
         inline_allow: false,
         decoded: Vec::new(),
         git: None,
+        provenance_secrets: None,
     }
 }
 

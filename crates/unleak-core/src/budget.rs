@@ -298,12 +298,13 @@ pub fn finding_bytes(f: &Finding) -> u64 {
         crate::Origin::Stdin => 0,
     };
     let git = f.git.as_ref().map_or(0, |g| {
+        let masked = |t: &crate::MaskedText| t.stored_len() + 2 * PER_ALLOCATION;
         text(&g.commit)
-            + text(&g.author)
-            + text(&g.email)
+            + masked(&g.author)
+            + masked(&g.email)
             + text(&g.date)
-            + text(&g.summary)
-            + g.paths.iter().map(|p| text(p) + 24).sum::<usize>()
+            + masked(&g.summary)
+            + g.paths.iter().map(|p| masked(p) + 24).sum::<usize>()
     });
     let decoded: usize = f.decoded.iter().map(|d| text(d) + 24).sum();
     (std::mem::size_of::<Finding>()

@@ -1,7 +1,9 @@
 //! One detected secret at one place.
 
+use crate::provenance::{mask, MaskedText};
 use crate::{Fingerprint, Location, Origin, Secret, Span};
 use serde::{Deserialize, Serialize, Serializer};
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -47,57 +49,169 @@ impl FromStr for Confidence {
     }
 }
 
-/// Where in git history a finding was introduced.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GitProvenance {
+/// What a commit says about itself, as read from the repository. Untrusted text that can
+/// quote a secret, so it has no `Debug` and reaches reports only through [`GitProvenance`].
+#[derive(Clone, Default)]
+pub struct CommitFacts {
     pub commit: String,
     pub author: String,
     pub email: String,
     /// RFC 3339 commit time.
     pub date: String,
     pub summary: String,
+}
+
+/// Where in git history a finding was introduced. The author, email, summary and paths
+/// show found secrets masked (see [`MaskedText`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitProvenance {
+    pub commit: String,
+    pub author: MaskedText,
+    pub email: MaskedText,
+    /// RFC 3339 commit time.
+    pub date: String,
+    pub summary: MaskedText,
     /// Every path the secret's blob appeared at.
-    pub paths: Vec<String>,
+    pub paths: Vec<MaskedText>,
     /// How many commits carry the blob.
     pub commits: usize,
     /// Whether the secret is still present at HEAD.
     pub in_head: bool,
 }
 
+impl GitProvenance {
+    /// The provenance of a finding introduced by `commit`, with `secrets` (at least the
+    /// finding's own) masked wherever the commit's text or a path holds them.
+    pub fn new(
+        commit: CommitFacts,
+        paths: Vec<String>,
+        commits: usize,
+        in_head: bool,
+        secrets: &[&Secret],
+    ) -> Self {
+        GitProvenance {
+            commit: commit.commit,
+            author: MaskedText::new(commit.author, secrets),
+            email: MaskedText::new(commit.email, secrets),
+            date: commit.date,
+            summary: MaskedText::new(commit.summary, secrets),
+            paths: paths
+                .into_iter()
+                .map(|p| MaskedText::new(p, secrets))
+                .collect(),
+            commits,
+            in_head,
+        }
+    }
+
+    /// Mask `secrets` in every text, in place of what was masked before.
+    pub(crate) fn hide(&mut self, secrets: &[&Secret]) {
+        for t in self.texts_mut() {
+            t.hide(secrets);
+        }
+    }
+
+    fn reveal(&mut self) {
+        for t in self.texts_mut() {
+            t.reveal();
+        }
+    }
+
+    fn texts_mut(&mut self) -> impl Iterator<Item = &mut MaskedText> {
+        [&mut self.author, &mut self.email, &mut self.summary]
+            .into_iter()
+            .chain(self.paths.iter_mut())
+    }
+}
+
 /// A secret found by a rule at a place. The raw value lives only inside [`Secret`], which
-/// serializes as its redacted form unless revealed.
-#[derive(Clone, Debug, Serialize)]
+/// serializes as its redacted form unless revealed; the path and git provenance show it
+/// (and the other secrets of its blob or commit) masked, in `Debug` too.
+#[derive(Clone)]
 pub struct Finding {
     pub rule_id: Arc<str>,
     pub rule_name: Arc<str>,
-    #[serde(serialize_with = "ser_origin")]
+    /// Where the secret is, as read: what filters and rewriters use. Reports show
+    /// [`Finding::display_path`].
     pub path: Origin,
-    #[serde(flatten)]
     pub location: Location,
     pub span: Span,
     pub redacted: String,
-    #[serde(skip_serializing_if = "hidden")]
     pub secret: Secret,
     pub fingerprint: Fingerprint,
     pub entropy: f64,
     pub confidence: Confidence,
     /// The secret's line carries an `unleak:allow` comment. Filters decide whether to honour
     /// it (`--no-inline-ignore` refuses them).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub inline_allow: bool,
     /// How the secret was reached when it was inside encoded content, e.g. `["base64"]`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub decoded: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub git: Option<GitProvenance>,
+    /// The secrets of the same blob or commit (this one's included) that occur in the path
+    /// or the git provenance, set by [`hide_shared`](crate::hide_shared); `None` when none
+    /// do, the usual case. Shared between findings with the same set.
+    pub provenance_secrets: Option<Arc<[Secret]>>,
 }
 
-fn hidden(s: &Secret) -> bool {
-    !s.is_revealed()
+/// The shape of a finding in JSON: the path masked, the value only when revealed.
+#[derive(Serialize)]
+struct Shown<'a> {
+    rule_id: &'a str,
+    rule_name: &'a str,
+    path: Cow<'a, str>,
+    #[serde(flatten)]
+    location: &'a Location,
+    span: &'a Span,
+    redacted: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<&'a Secret>,
+    fingerprint: &'a Fingerprint,
+    entropy: f64,
+    confidence: Confidence,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    inline_allow: bool,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    decoded: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    git: Option<&'a GitProvenance>,
 }
 
-fn ser_origin<S: Serializer>(o: &Origin, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&o.display_path())
+impl fmt::Debug for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Finding")
+            .field("rule_id", &self.rule_id)
+            .field("path", &self.masked_path())
+            .field("location", &self.location)
+            .field("span", &self.span)
+            .field("redacted", &self.redacted)
+            .field("fingerprint", &self.fingerprint)
+            .field("confidence", &self.confidence)
+            .field("inline_allow", &self.inline_allow)
+            .field("decoded", &self.decoded)
+            .field("git", &self.git)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Serialize for Finding {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Shown {
+            rule_id: &self.rule_id,
+            rule_name: &self.rule_name,
+            path: self.display_path(),
+            location: &self.location,
+            span: &self.span,
+            redacted: &self.redacted,
+            secret: Some(&self.secret).filter(|s| s.is_revealed()),
+            fingerprint: &self.fingerprint,
+            entropy: self.entropy,
+            confidence: self.confidence,
+            inline_allow: self.inline_allow,
+            decoded: &self.decoded,
+            git: self.git.as_ref(),
+        }
+        .serialize(s)
+    }
 }
 
 impl Finding {
@@ -114,6 +228,36 @@ impl Finding {
         }
         self.location.line += base_line - 1;
         self.location.end_line += base_line - 1;
+    }
+
+    /// The path as reports show it: the secret, and any other of its blob or commit that
+    /// occurs in the path, masked unless revealed (`--show-secrets`).
+    pub fn display_path(&self) -> Cow<'_, str> {
+        if self.secret.is_revealed() {
+            return self.path.display_path();
+        }
+        self.masked_path()
+    }
+
+    /// The path with the secrets masked, revealed or not.
+    fn masked_path(&self) -> Cow<'_, str> {
+        let path = self.path.display_path();
+        let mut secrets: Vec<&Secret> = vec![&self.secret];
+        if let Some(set) = &self.provenance_secrets {
+            secrets.extend(set.iter());
+        }
+        match mask(&path, &secrets) {
+            Some(masked) => Cow::Owned(masked),
+            None => path,
+        }
+    }
+
+    /// Show the raw value, path and provenance from now on (`--show-secrets`).
+    pub fn reveal(&mut self) {
+        self.secret.reveal();
+        if let Some(git) = &mut self.git {
+            git.reveal();
+        }
     }
 
     /// The order reports use: path, then position, then rule.
@@ -160,6 +304,7 @@ mod tests {
             inline_allow: false,
             decoded: vec![],
             git: None,
+            provenance_secrets: None,
         }
     }
 
@@ -170,6 +315,84 @@ mod tests {
         assert!(!hidden.contains("\"secret\""));
         let shown = serde_json::to_string(&finding(true)).unwrap();
         assert!(shown.contains("sk_live_0123456789abcdefghijkl"));
+    }
+
+    /// A finding of `value` in `path`, introduced by a commit whose summary is `summary`.
+    fn finding_of(value: &str, path: &str, summary: &str) -> Finding {
+        let mut f = finding(false);
+        f.secret = Secret::new(value.as_bytes().to_vec(), 4);
+        f.redacted = f.secret.redacted();
+        f.path = Origin::Git {
+            blob_id: "b10b".into(),
+            path: path.into(),
+        };
+        let commit = CommitFacts {
+            commit: "c0ffee".into(),
+            author: format!("dev {value}"),
+            email: "dev@example.com".into(),
+            date: "2024-01-02T03:04:05Z".into(),
+            summary: summary.into(),
+        };
+        f.git = Some(GitProvenance::new(
+            commit,
+            vec![path.into()],
+            1,
+            false,
+            &[&f.secret],
+        ));
+        f
+    }
+
+    #[test]
+    fn provenance_hides_the_secrets_of_its_blob_and_commit() {
+        let a = "tok_AAAAAAAAAAAAAAAAAAAA";
+        let b = "tok_BBBBBBBBBBBBBBBBBBBB";
+        let path = format!("cfg-{a}.env");
+        let summary = format!("add {a} and {b}");
+        let mut findings = vec![
+            finding_of(a, &path, &summary),
+            finding_of(b, &path, &summary),
+        ];
+        // Each finding alone hides only its own value: B's path still shows A.
+        assert!(findings[1].display_path().contains(a));
+        crate::hide_shared(&mut findings);
+        for f in &findings {
+            let json = serde_json::to_string(f).unwrap();
+            let git = f.git.as_ref().unwrap();
+            let shown = [
+                f.display_path().into_owned(),
+                json,
+                format!("{f:?}"),
+                git.summary.to_string(),
+                git.author.to_string(),
+                git.paths[0].to_string(),
+            ];
+            for s in shown {
+                assert!(!s.contains("AAAA") && !s.contains("BBBB"), "{s}");
+            }
+            assert_eq!(f.display_path(), "cfg-tok_…(24 chars).env");
+        }
+        assert_eq!(
+            findings[0].git.as_ref().unwrap().summary.as_str(),
+            "add tok_…(24 chars) and tok_…(24 chars)"
+        );
+        // --show-secrets shows everything as read.
+        findings[1].reveal();
+        let json = serde_json::to_string(&findings[1]).unwrap();
+        assert!(json.contains(&path) && json.contains(&summary), "{json}");
+        assert_eq!(findings[1].display_path(), path);
+        // Debug never reveals, not even then.
+        let dbg = format!("{:?}", findings[1]);
+        assert!(!dbg.contains("AAAA") && !dbg.contains("BBBB"), "{dbg}");
+    }
+
+    #[test]
+    fn a_path_holding_the_secret_is_masked_without_hide_shared() {
+        let mut f = finding(false);
+        f.path = Origin::File("keys/sk_live_0123456789abcdefghijkl.txt".into());
+        assert_eq!(f.display_path(), "keys/sk_live_…(30 chars).txt");
+        let json = serde_json::to_string(&f).unwrap();
+        assert!(!json.contains("0123456789abcdef"), "{json}");
     }
 
     #[test]

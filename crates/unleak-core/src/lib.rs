@@ -2,8 +2,9 @@
 //!
 //! Owns: what a scanned blob is ([`Blob`], [`Origin`]), where a match sits ([`Span`],
 //! [`Locator`], [`Location`]), the secret value that redacts itself ([`Secret`]), the
-//! finding a scan produces ([`Finding`]) and its edit-proof identity ([`Fingerprint`]), and
-//! the memory budget every consumer takes its limit from ([`MemoryBudget`]).
+//! finding a scan produces ([`Finding`]), its provenance with found secrets masked
+//! ([`MaskedText`]), its edit-proof identity ([`Fingerprint`]), and the memory budget
+//! every consumer takes its limit from ([`MemoryBudget`]).
 //!
 //! Does not own: any I/O, rule definitions or matching. Everything here is plain data so
 //! that sources, the matcher, filters and reporters can agree on it without depending on
@@ -14,6 +15,7 @@ mod budget;
 mod finding;
 mod fingerprint;
 mod location;
+mod provenance;
 mod secret;
 
 pub use blob::{Blob, Origin};
@@ -21,7 +23,8 @@ pub use budget::{
     finding_bytes, Allowance, BudgetTooSmall, Bytes, MemoryBudget, Shares, WorkerPlan,
     DEFAULT_MEMORY_BUDGET, MIN_MEMORY_BUDGET, RUNTIME_RESERVE,
 };
-pub use finding::{Confidence, Finding, GitProvenance};
+pub use finding::{CommitFacts, Confidence, Finding, GitProvenance};
 pub use fingerprint::{Fingerprint, FingerprintKey};
 pub use location::{count_chars, Location, Locator, Span};
+pub use provenance::{hide_shared, mask, MaskedText};
 pub use secret::{redact, Secret};

@@ -34,7 +34,7 @@
 use crate::budget::{hashed, IndexLedger, Limits};
 use crate::pack;
 use crate::paths::{PathId, PathInterner, ROOT};
-use crate::repo::{self, read_blob, CommitFacts, RawBlob, ShallowInfo, Skipped};
+use crate::repo::{self, read_blob, RawBlob, ShallowInfo, Skipped};
 use crate::GitError;
 use git2::{ErrorCode, ObjectType, Oid, Repository};
 use rayon::prelude::*;
@@ -44,8 +44,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use unleak_core::{
-    finding_bytes, Allowance, Blob, Bytes, Finding, Fingerprint, GitProvenance, MemoryBudget,
-    Origin,
+    finding_bytes, Allowance, Blob, Bytes, CommitFacts, Finding, Fingerprint, GitProvenance,
+    MemoryBudget, Origin,
 };
 use unleak_matcher::Matcher;
 
@@ -1057,16 +1057,15 @@ fn fold_findings(
                 blob_id: slot.blob.to_string(),
                 path: PathBuf::from(path_of(paths, path)),
             };
-            f.git = Some(GitProvenance {
-                commit: introduced.commit,
-                author: introduced.author,
-                email: introduced.email,
-                date: introduced.date,
-                summary: introduced.summary,
-                paths: all_paths[&(rule, fingerprint)].iter().cloned().collect(),
-                commits: slot.commits as usize,
-                in_head: slot.in_head,
-            });
+            let paths = all_paths[&(rule, fingerprint)].iter().cloned().collect();
+            let secrets = [&f.secret];
+            f.git = Some(GitProvenance::new(
+                introduced,
+                paths,
+                slot.commits as usize,
+                slot.in_head,
+                &secrets,
+            ));
             f
         };
         if !allowance.take(finding_bytes(&f)) {
@@ -1074,13 +1073,15 @@ fn fold_findings(
         }
         findings.push(f);
     }
+    // The secrets of one blob or one commit are masked in each other's paths and texts.
+    unleak_core::hide_shared(&mut findings);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(findings)
 }
 
 fn introduced(repo: &Repository, commits: &[CommitNode], index: u32) -> CommitFacts {
     match commits.get(index as usize) {
-        Some(node) => CommitFacts::read(repo, node.id),
+        Some(node) => repo::commit_facts(repo, node.id),
         None => CommitFacts::default(),
     }
 }

@@ -12,12 +12,12 @@
 //! Does not own: the diff and scan (changes), staged scans (staged).
 
 use crate::changes::{scan_changes, tree_changes, DiffScan};
-use crate::repo::{self, read_blob, CommitFacts, RawBlob};
+use crate::repo::{self, read_blob, RawBlob};
 use crate::{GitError, DEFAULT_MAX_BLOB_SIZE};
 use git2::{Commit, ErrorCode, ObjectType, Oid, Repository, Sort};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use unleak_core::{Finding, GitProvenance};
+use unleak_core::{CommitFacts, Finding, GitProvenance};
 use unleak_matcher::Matcher;
 
 /// Split a range spec the way git reads it: `A..B` and `A...B` give `(A, B)` (both are
@@ -131,6 +131,8 @@ pub fn scan_range(
     let range = range_commits(&repo, repo_path, merge_base, head_commit.id(), &mut out)?;
     out.commits = range.len() as u64;
     attribute(&repo, &range, &mut out.findings);
+    // The secrets of one file or one commit are masked in each other's paths and texts.
+    unleak_core::hide_shared(&mut out.findings);
     Ok(out)
 }
 
@@ -215,18 +217,11 @@ fn attribute(repo: &Repository, range: &[Oid], findings: &mut [Finding]) {
             };
             let c = facts
                 .entry(first)
-                .or_insert_with(|| CommitFacts::read(repo, first))
+                .or_insert_with(|| repo::commit_facts(repo, first))
                 .clone();
-            findings[i].git = Some(GitProvenance {
-                commit: c.commit,
-                author: c.author,
-                email: c.email,
-                date: c.date,
-                summary: c.summary,
-                paths: vec![path.clone()],
-                commits: count,
-                in_head: true,
-            });
+            let git =
+                GitProvenance::new(c, vec![path.clone()], count, true, &[&findings[i].secret]);
+            findings[i].git = Some(git);
         }
     }
 }

@@ -14,6 +14,7 @@ use git2::{ObjectType, Odb, OdbObject, Oid, Repository, RepositoryOpenFlags};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
+use unleak_core::CommitFacts;
 
 /// Bytes looked at to decide that a blob is binary, as git does.
 const BINARY_PROBE: usize = 8 * 1024;
@@ -199,39 +200,26 @@ pub(crate) fn is_binary(data: &[u8]) -> bool {
     memchr::memchr(0, &data[..data.len().min(BINARY_PROBE)]).is_some()
 }
 
-/// The facts about a commit that a finding reports.
-#[derive(Clone, Default)]
-pub(crate) struct CommitFacts {
-    pub(crate) commit: String,
-    pub(crate) author: String,
-    pub(crate) email: String,
-    /// RFC 3339 author date.
-    pub(crate) date: String,
-    pub(crate) summary: String,
-}
-
-impl CommitFacts {
-    /// Read `oid`'s author and summary; only the id when the commit cannot be read (it was
-    /// readable when walked, so this is not reported twice).
-    pub(crate) fn read(repo: &Repository, oid: Oid) -> CommitFacts {
-        let Ok(c) = repo.find_commit(oid) else {
-            return CommitFacts {
-                commit: oid.to_string(),
-                ..CommitFacts::default()
-            };
-        };
-        let author = c.author();
-        let when = author.when();
-        CommitFacts {
+/// Read `oid`'s author and summary, the facts a finding reports; only the id when the
+/// commit cannot be read (it was readable when walked, so this is not reported twice).
+pub(crate) fn commit_facts(repo: &Repository, oid: Oid) -> CommitFacts {
+    let Ok(c) = repo.find_commit(oid) else {
+        return CommitFacts {
             commit: oid.to_string(),
-            author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
-            email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
-            date: rfc3339(when.seconds(), when.offset_minutes()),
-            summary: c
-                .summary_bytes()
-                .map(|s| String::from_utf8_lossy(s).into_owned())
-                .unwrap_or_default(),
-        }
+            ..CommitFacts::default()
+        };
+    };
+    let author = c.author();
+    let when = author.when();
+    CommitFacts {
+        commit: oid.to_string(),
+        author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+        email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+        date: rfc3339(when.seconds(), when.offset_minutes()),
+        summary: c
+            .summary_bytes()
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .unwrap_or_default(),
     }
 }
 

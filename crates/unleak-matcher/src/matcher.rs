@@ -761,7 +761,8 @@ impl Matcher {
         let rules = self.rules.rules();
         let mut locator = Locator::new(blob.data);
         let mut allow = AllowLines::new(blob.data);
-        kept.into_iter()
+        let mut findings: Vec<Finding> = kept
+            .into_iter()
             .map(|c| {
                 let rule = &rules[c.rule as usize];
                 let value = c
@@ -788,9 +789,13 @@ impl Matcher {
                     inline_allow: allow.marks(c.secret),
                     decoded: c.decoded.iter().map(|e| e.as_str().to_string()).collect(),
                     git: None,
+                    provenance_secrets: None,
                 }
             })
-            .collect()
+            .collect();
+        // A blob's path must not show any secret found in it, whichever finding it is.
+        unleak_core::hide_shared(&mut findings);
+        findings
     }
 }
 

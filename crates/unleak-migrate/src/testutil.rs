@@ -25,5 +25,6 @@ pub(crate) fn finding(path: &str, data: &str, needle: &str, rule: &str) -> Findi
         inline_allow: false,
         decoded: vec![],
         git: None,
+        provenance_secrets: None,
     }
 }

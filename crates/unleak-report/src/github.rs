@@ -70,7 +70,7 @@ pub(crate) fn write(
 
 fn write_annotation(w: &mut dyn Write, f: &Finding) -> io::Result<()> {
     let level = LEVELS[level_index(f.confidence)];
-    let path = repo_path(&f.path.display_path());
+    let path = repo_path(&f.display_path());
     let mut properties = vec![format!("file={}", escape::workflow_property(&path))];
     let history_only = f.git.as_ref().filter(|g| !g.in_head);
     // A history-only secret's line numbers belong to an old version of the file.
@@ -154,22 +154,60 @@ mod tests {
         assert_eq!(cmds.len(), 2, "{out}");
         assert_eq!(
             cmds[0],
-            "::error file=dir/evil%0Aname%2Cline=1%3A%3Ax%250A%3A%3Aerror%3A%3Apwned.env,\
+            "::error file=dir/evil%1B[31m%0Aname%2Cline=1%3A%3Ax%250A%3A%3Aerror%3A%3Apwned.env,\
              line=1,endLine=1,col=7,endColumn=32,title=unleak%3A Demo token::demo-token found: \
              demo_…(25 chars) (high confidence, entropy 4.20). Rotate it, then move it to a \
              secret store or gateway (unleak migrate)."
         );
-        // The commit message's newline is encoded, the author's ANSI sequence gone, and the
-        // history-only annotation carries no stale line number.
+        // The author's ANSI sequence is encoded, and the history-only annotation carries no
+        // stale line number.
         assert_eq!(
             cmds[1],
             "::error file=conf/app.env,title=unleak%3A Demo token::demo-token found: \
              demo_…(25 chars) (high confidence, entropy 4.20). Only in git history: introduced \
-             in commit 89abcdef01 by Mallory Example on 2024-05-06. Rotate it, then rewrite \
+             in commit 89abcdef01 by Mallory%1B[2J Example on 2024-05-06. Rotate it, then rewrite \
              history if needed."
         );
         // The summary's error line names the hostile path without starting a command.
         assert!(out.contains("error: locked\\n::error::x.txt: permission denied"));
+    }
+
+    #[test]
+    fn names_that_look_like_commands_are_encoded_and_never_merge() {
+        let names = [
+            "::error::pwned",
+            " ::warning::lead",
+            "##[error]legacy",
+            "esc\u{1b}[2J\u{1b}]0;title\u{7}",
+            "esc",
+            "bidi\u{202e}evil",
+            "bidievil",
+        ];
+        let findings: Vec<Finding> = names
+            .iter()
+            .map(|n| finding(n, "demo-token", Confidence::High, 1))
+            .collect();
+        let out = render(Format::Github, &findings, &summary(), &opts());
+        assert!(!out.contains("##[") && !out.contains('\u{1b}'), "{out}");
+        let files: Vec<&str> = commands(&out)
+            .iter()
+            .map(|c| c.split(',').next().unwrap())
+            .collect();
+        assert_eq!(
+            files,
+            [
+                "::error file=%3A%3Aerror%3A%3Apwned",
+                "::error file= %3A%3Awarning%3A%3Alead",
+                "::error file=%23#[error]legacy",
+                "::error file=esc%1B[2J%1B]0;title%07",
+                "::error file=esc",
+                "::error file=bidi%E2%80%AEevil",
+                "::error file=bidievil",
+            ]
+        );
+        // Only the annotations start with `::`; the summary lines do not.
+        let starting = out.lines().filter(|l| l.trim_start().starts_with("::"));
+        assert_eq!(starting.count(), names.len(), "{out}");
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //!
 //! Owns: the versioned JSON document (`{"version": 1, "tool", "findings", "summary"}`) and
 //! the one-finding-per-line stream. Does not own: the shape of a finding, which is
-//! `Finding`'s own `Serialize` (it leaves the raw secret out unless revealed).
+//! `Finding`'s own `Serialize` (it leaves the raw secret out unless revealed and masks it in
+//! paths and provenance), or string escaping ([`escape::write_json`]).
 
-use crate::{ReportOptions, ScanError, ScanSummary, Skipped};
+use crate::{escape, ReportOptions, ScanError, ScanSummary, Skipped};
 use serde::Serialize;
 use std::io::{self, Write};
 use unleak_core::Finding;
@@ -58,7 +59,7 @@ pub(crate) fn write_document(
             errors: &summary.errors,
         },
     };
-    serde_json::to_writer_pretty(&mut *w, &doc)?;
+    escape::write_json(w, &doc, true)?;
     writeln!(w)
 }
 
@@ -69,7 +70,7 @@ pub(crate) fn write_lines(w: &mut dyn Write, findings: &[Finding]) -> io::Result
 /// Write one finding as one JSON line, for streaming a scan as it runs. The object is
 /// the same as an element of the JSON report's `findings`.
 pub fn write_jsonl_finding(w: &mut dyn Write, f: &Finding) -> io::Result<()> {
-    serde_json::to_writer(&mut *w, f)?;
+    escape::write_json(w, f, false)?;
     writeln!(w)
 }
 

@@ -12,6 +12,7 @@ mod github;
 mod json;
 mod sarif;
 mod text;
+mod url;
 
 use serde::Serialize;
 use std::fmt;
@@ -22,6 +23,7 @@ use unleak_core::Finding;
 use unleak_rules::RuleSet;
 
 pub use json::write_jsonl_finding;
+pub use url::public_url;
 
 /// A report format, as named on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -112,7 +114,8 @@ pub struct ReportOptions<'a> {
     /// unleak's version, for JSON and SARIF tool metadata.
     pub tool_version: &'a str,
     /// The repository's web URL (e.g. `https://github.com/o/r`); SARIF then points
-    /// history-only findings at `{repo_url}/blob/{commit}/{path}`.
+    /// history-only findings at `{repo_url}/blob/{commit}/{path}`. Any user name, password,
+    /// query or fragment in it is dropped ([`public_url`]).
     pub repo_url: Option<&'a str>,
     /// List every skipped file, not only their count.
     pub verbose: bool,
@@ -162,6 +165,38 @@ mod tests {
             let out = render(format, std::slice::from_ref(&f), &summary(), &opts());
             assert!(!out.contains(RANDOM_PART), "{format} leaked: {out}");
             assert!(out.contains(&f.redacted), "{format}: {out}");
+        }
+    }
+
+    #[test]
+    fn a_secret_in_a_path_or_commit_is_masked_in_every_format_unless_revealed() {
+        use crate::test_support::*;
+        let mut f = git_finding(&format!("cfg-{RAW}.env"), false);
+        let git = f.git.as_mut().unwrap();
+        git.summary = format!("use token {RAW} for CI").into();
+        git.author = format!("dev {RAW}").into();
+        git.email = format!("{RAW}@example.com").into();
+        git.paths.push(format!("old/{RAW}").into());
+        let mut findings = vec![f];
+        unleak_core::hide_shared(&mut findings);
+        let mut o = opts();
+        o.repo_url = Some("https://u:tok@github.com/o/r");
+        for format in Format::ALL {
+            let out = render(format, &findings, &summary(), &o);
+            assert!(!out.contains(RANDOM_PART), "{format} leaked: {out}");
+            assert!(
+                !out.contains("u:tok"),
+                "{format} leaked the URL's credential"
+            );
+        }
+        findings[0].reveal();
+        for format in [Format::Text, Format::Json, Format::Jsonl] {
+            let out = render(format, &findings, &summary(), &o);
+            assert!(
+                out.contains(&format!("use token {RAW} for CI")),
+                "{format}: {out}"
+            );
+            assert!(out.contains(&format!("cfg-{RAW}.env")), "{format}: {out}");
         }
     }
 

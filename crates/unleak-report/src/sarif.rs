@@ -8,6 +8,7 @@
 //! a build.
 
 use crate::escape::{self, sarif_text};
+use crate::url::public_url;
 use crate::ReportOptions;
 use serde_json::{json, Value};
 use serde_sarif::sarif::{
@@ -36,7 +37,7 @@ pub(crate) fn write(
     rules: &RuleSet,
     opts: &ReportOptions,
 ) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, &build(findings, rules, opts))?;
+    escape::write_json(w, &build(findings, rules, opts), true)?;
     writeln!(w)
 }
 
@@ -64,7 +65,7 @@ fn build(findings: &[Finding], rules: &RuleSet, opts: &ReportOptions) -> Sarif {
     let run = match opts.repo_url {
         Some(url) => run
             .version_control_provenance(vec![VersionControlDetails::builder()
-                .repository_uri(sarif_text(url))
+                .repository_uri(sarif_text(&public_url(url).0))
                 .build()])
             .build(),
         None => run.build(),
@@ -213,12 +214,12 @@ fn is_plain_url(u: &str) -> bool {
 }
 
 fn result(f: &Finding, rule_index: usize, opts: &ReportOptions) -> SarifResult {
-    let path = f.path.display_path();
+    let path = f.display_path();
     let history_only = f.git.as_ref().filter(|g| !g.in_head);
     let uri = match (history_only, opts.repo_url) {
         (Some(git), Some(repo)) => format!(
             "{}/blob/{}/{}",
-            sarif_text(repo).trim_end_matches('/'),
+            sarif_text(&public_url(repo).0).trim_end_matches('/'),
             percent_encode(&git.commit),
             percent_encode(&repo_path(&path)),
         ),

@@ -4,7 +4,8 @@
 //! Owns: the text layout, its optional ANSI colours, and the summary block that the github
 //! format reuses. Does not own: escaping rules (see [`crate::escape`]); every string that
 //! comes from scanned content, file names or git metadata goes through
-//! [`escape::terminal`] before it is written.
+//! [`escape::terminal`] before it is written, and paths and git provenance come from the
+//! finding model with found secrets masked.
 
 use crate::{escape, ReportOptions, ScanSummary};
 use std::collections::BTreeSet;
@@ -62,7 +63,7 @@ pub(crate) fn write(
 
 /// One file header and its findings, columns aligned within the group.
 fn write_group(w: &mut dyn Write, group: &[Finding], painter: Painter) -> io::Result<()> {
-    let path = escape::terminal(&group[0].path.display_path());
+    let path = escape::terminal(&group[0].display_path());
     writeln!(w, "{}", painter.paint(sgr::PATH, &path))?;
     let positions: Vec<String> = group
         .iter()
@@ -92,7 +93,7 @@ fn write_group(w: &mut dyn Write, group: &[Finding], painter: Painter) -> io::Re
             painter.paint(sgr::VALUE, &value),
         )?;
         if let Some(git) = &f.git {
-            let own_path = f.path.display_path();
+            let own_path = f.display_path();
             for line in provenance_lines(git, &own_path) {
                 writeln!(w, "{indent}{}", painter.paint(sgr::DIM, &line))?;
             }
@@ -243,6 +244,28 @@ mod tests {
             !out.lines().any(|l| l.starts_with("::")),
             "a line starts like a workflow command: {out}"
         );
+    }
+
+    #[test]
+    fn names_at_the_scan_root_cannot_start_a_workflow_command() {
+        let names = [
+            "::error::pwned",
+            "::add-mask::x",
+            " ::warning::lead",
+            "##[error]legacy",
+            "x ##[warning]y",
+        ];
+        let findings: Vec<_> = names
+            .iter()
+            .map(|n| finding(n, "demo-token", Confidence::High, 1))
+            .collect();
+        let out = render(Format::Text, &findings, &summary(), &opts());
+        assert!(out.starts_with("\\x3a:error::pwned\n"), "{out}");
+        assert!(out.contains("\n \\x3a:warning::lead\n"), "{out}");
+        for line in out.lines() {
+            assert!(!line.trim_start().starts_with("::"), "{line}");
+            assert!(!line.contains("##["), "{line}");
+        }
     }
 
     #[test]

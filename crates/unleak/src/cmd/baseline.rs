@@ -90,7 +90,7 @@ fn scan(args: &BaselineArgs, may_create: bool) -> anyhow::Result<Scanned> {
     }
     let standing = findings
         .iter()
-        .map(|f| Entry::of(f, &f.path.display_path()))
+        .map(|f| Entry::of(f, &f.display_path()))
         .collect();
     let kept = setup
         .filter
@@ -109,7 +109,7 @@ fn create(args: BaselineArgs) -> anyhow::Result<Outcome> {
     let mut s = scan(&args, true)?;
     s.baseline.clear();
     for f in &s.kept {
-        s.baseline.insert(Entry::of(f, &f.path.display_path()));
+        s.baseline.insert(Entry::of(f, &f.display_path()));
     }
     s.baseline.save(&s.file)?;
     println!(
@@ -125,7 +125,7 @@ fn update(args: BaselineArgs) -> anyhow::Result<Outcome> {
     let mut s = scan(&args, false)?;
     let mut added = Vec::new();
     for f in &s.kept {
-        if s.baseline.insert(Entry::of(f, &f.path.display_path())) {
+        if s.baseline.insert(Entry::of(f, &f.display_path())) {
             added.push(f);
         }
     }
@@ -135,7 +135,7 @@ fn update(args: BaselineArgs) -> anyhow::Result<Outcome> {
     for f in &added {
         println!(
             "added  {}:{}  {}  {}",
-            terminal(&f.path.display_path()),
+            terminal(&f.display_path()),
             f.location.line,
             terminal(&f.rule_id),
             terminal(&f.redacted)
@@ -155,12 +155,12 @@ fn prune(args: BaselineArgs) -> anyhow::Result<Outcome> {
     let verdict = judge(
         &s.baseline,
         std::mem::take(&mut s.kept),
-        |f| f.path.display_path().into_owned(),
+        |f| f.display_path().into_owned(),
         |e| s.standing.contains(e),
     );
     let mut changed = false;
     for m in &verdict.moved {
-        let to = Entry::of(&m.finding, &m.finding.path.display_path());
+        let to = Entry::of(&m.finding, &m.finding.display_path());
         let from = Entry {
             path: m.from.clone(),
             ..to.clone()
@@ -170,7 +170,7 @@ fn prune(args: BaselineArgs) -> anyhow::Result<Outcome> {
         println!(
             "moved    {} -> {}  {}",
             terminal(&m.from),
-            terminal(&m.finding.path.display_path()),
+            terminal(&m.finding.display_path()),
             terminal(&m.finding.rule_id)
         );
     }

@@ -85,18 +85,20 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
         let standing: HashSet<Entry> = tree
             .findings
             .iter()
-            .map(|f| Entry::of(f, &f.path.display_path()))
+            .map(|f| Entry::of(f, &f.display_path()))
             .collect();
         (Mode::Tree, tree.findings, tree.summary, standing)
     };
 
-    let path_of = |f: &Finding| f.path.display_path().into_owned();
-    let filtered = setup.filter.apply(findings, path_of);
+    let filtered = setup
+        .filter
+        .apply(findings, |f| f.path.display_path().into_owned());
     let empty = Baseline::with_random_key()?;
+    // Baselines hold the path as reports show it: a secret in a file name stays masked.
     let verdict = judge(
         baseline.as_ref().unwrap_or(&empty),
         filtered.kept,
-        path_of,
+        |f| f.display_path().into_owned(),
         |e| standing.contains(e),
     );
     let floor = args.fail_on.floor();

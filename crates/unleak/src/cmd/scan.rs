@@ -63,10 +63,11 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         }
     };
     let version = env!("CARGO_PKG_VERSION");
+    let repo_url = args.git.repo_url.as_deref().map(public_repo_url);
     let report_opts = ReportOptions {
         color,
         tool_version: version,
-        repo_url: args.git.repo_url.as_deref(),
+        repo_url: repo_url.as_deref(),
         verbose: verbose > 0,
     };
 
@@ -81,7 +82,7 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         log_allowed(filtered.suppressed.len() as u64);
         let mut findings = filtered.kept;
         if args.show_secrets {
-            findings.iter_mut().for_each(|f| f.secret.reveal());
+            findings.iter_mut().for_each(Finding::reveal);
         }
         let (n, errors) = (findings.len(), summary.errors.len());
         with_output(args.output.as_deref(), |out| {
@@ -166,6 +167,20 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         Ok((found, summary.errors.len()))
     })?;
     outcome(outcome_counts.0, outcome_counts.1)
+}
+
+/// `--repo-url` without what can carry a credential (user name, password, query,
+/// fragment), with a warning when something was dropped. The warning shows only what is
+/// kept.
+fn public_repo_url(url: &str) -> String {
+    let (public, dropped) = unleak_report::public_url(url);
+    if dropped {
+        tracing::warn!(
+            "--repo-url: dropped the user name, password, query or fragment; reports use {}",
+            unleak_report::escape::terminal(&public)
+        );
+    }
+    public
 }
 
 /// Allowed findings are not reported; say how many at `-v`.
@@ -262,7 +277,7 @@ impl Collector<'_, '_, '_> {
                 f.path = Origin::File(PathBuf::from(display(p)));
             }
             if self.show_secrets {
-                f.secret.reveal();
+                f.reveal();
             }
         }
         let before = found.len();

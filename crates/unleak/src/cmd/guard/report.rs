@@ -3,8 +3,9 @@
 //!
 //! Every path, rule id and redacted value from a scan is untrusted (a file name is chosen by
 //! whoever wrote the pull request), so it goes through `escape::terminal` in text and
-//! `escape::markdown_cell` in Markdown. Findings carry only their redacted form; nothing
-//! here calls `Secret::expose`.
+//! `escape::markdown_cell` in Markdown, and JSON through `escape::write_json`. Findings carry
+//! only their redacted form and show their path with secrets masked
+//! (`Finding::display_path`); nothing here calls `Secret::expose`.
 
 use crate::cli::FailOnArg;
 use serde_json::json;
@@ -57,7 +58,7 @@ pub struct GuardReport<'a> {
 fn place(f: &Finding) -> String {
     format!(
         "{}:{}:{}",
-        f.path.display_path(),
+        f.display_path(),
         f.location.line,
         f.location.column
     )
@@ -181,7 +182,7 @@ impl GuardReport<'_> {
             .iter()
             .map(|(f, why)| {
                 json!({
-                    "path": f.path.display_path(),
+                    "path": f.display_path(),
                     "line": f.location.line,
                     "rule_id": &*f.rule_id,
                     "fingerprint": f.fingerprint,
@@ -209,7 +210,7 @@ impl GuardReport<'_> {
             "allowed": allowed,
             "errors": self.summary.errors,
         });
-        serde_json::to_writer_pretty(&mut *w, &doc)?;
+        unleak_report::escape::write_json(w, &doc, true)?;
         writeln!(w)
     }
 
@@ -266,7 +267,7 @@ impl GuardReport<'_> {
                 writeln!(
                     w,
                     "| {} | {} | {} | {} | {} | {} |",
-                    markdown_cell(&f.path.display_path()),
+                    markdown_cell(&f.display_path()),
                     f.location.line,
                     markdown_cell(&f.rule_id),
                     markdown_cell(&f.redacted),
