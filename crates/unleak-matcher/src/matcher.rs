@@ -3,8 +3,9 @@
 //! findings.
 
 use crate::decode::{decode_runs, Encoding, MAX_DECODED_PER_BLOB};
-use crate::keyvalue::{find_pairs, KeyClass, KEY_FRAGMENTS};
+use crate::keyvalue::{find_pairs, judge_match, KeyClass, KEY_FRAGMENTS};
 use crate::literals::Literals;
+use crate::syntax::FileKind;
 use crate::{entropy::shannon_entropy, placeholder::is_placeholder};
 use std::collections::HashMap;
 use unleak_core::{Blob, Confidence, Finding, Fingerprint, FingerprintKey, Locator, Secret, Span};
@@ -24,7 +25,8 @@ const MAX_DECODE_DEPTH: usize = 2;
 pub struct MatcherOptions {
     /// Salt for fingerprints (from the baseline, or the default).
     pub key: FingerprintKey,
-    /// Rules below this confidence do not run at all.
+    /// Rules below this confidence do not run at all, and findings demoted below it (a
+    /// trivially fake generic value is low) are not reported.
     pub min_confidence: Confidence,
     /// Decoded bytes (all encoded runs, all depths) looked into per blob: the matcher's
     /// part of `--memory-budget`.
@@ -92,6 +94,8 @@ struct Candidate {
     from_pair: bool,
     /// Where the rule's companion (the other half of a two-part credential) was found.
     companion: Option<Span>,
+    /// A generic value that is trivially fake: reported at low confidence.
+    demoted: bool,
 }
 
 impl Matcher {
@@ -181,7 +185,8 @@ impl Matcher {
     /// Every finding in `blob`, sorted by position.
     pub fn scan(&self, blob: &Blob) -> Vec<Finding> {
         let mut budget = self.options.max_decoded_per_blob;
-        let candidates = self.candidates(blob.data, 0, false, &mut budget);
+        let kind = FileKind::of(&blob.origin);
+        let candidates = self.candidates(blob.data, kind, 0, false, &mut budget);
         self.finish(blob, candidates)
     }
 
@@ -189,7 +194,8 @@ impl Matcher {
     /// occurs anywhere in the blob runs its regex over the whole blob.
     pub fn scan_reference(&self, blob: &Blob) -> Vec<Finding> {
         let mut budget = self.options.max_decoded_per_blob;
-        let candidates = self.candidates(blob.data, 0, true, &mut budget);
+        let kind = FileKind::of(&blob.origin);
+        let candidates = self.candidates(blob.data, kind, 0, true, &mut budget);
         self.finish(blob, candidates)
     }
 
@@ -198,6 +204,7 @@ impl Matcher {
     fn candidates(
         &self,
         data: &[u8],
+        kind: FileKind,
         depth: usize,
         reference: bool,
         budget: &mut usize,
@@ -208,7 +215,11 @@ impl Matcher {
         } else {
             self.rule_candidates(data, hits.windows)
         };
-        self.keyvalue_candidates(data, hits.key_fragments, &mut found);
+        self.judge_generic_matches(data, kind, &mut found);
+        self.keyvalue_candidates(data, hits.key_fragments, kind, &mut found);
+        if self.options.min_confidence > Confidence::Low {
+            found.retain(|c| !c.demoted);
+        }
         let mut kept = self.collapse(found);
         if depth >= MAX_DECODE_DEPTH || *budget == 0 {
             return kept;
@@ -217,7 +228,8 @@ impl Matcher {
         let covered: Vec<Span> = kept.iter().map(|c| c.secret).collect();
         let mut inner_found = Vec::new();
         for run in decode_runs(data, &covered, budget) {
-            for inner in self.candidates(&run.bytes, depth + 1, reference, budget) {
+            // Decoded bytes have no file name: they are read as data.
+            for inner in self.candidates(&run.bytes, FileKind::DATA, depth + 1, reference, budget) {
                 let value = inner
                     .value
                     .unwrap_or_else(|| run.bytes[inner.secret.start..inner.secret.end].to_vec());
@@ -231,6 +243,7 @@ impl Matcher {
                     decoded,
                     from_pair: inner.from_pair,
                     companion: inner.companion.map(|s| run.map_span(s)),
+                    demoted: inner.demoted,
                 });
             }
         }
@@ -286,12 +299,37 @@ impl Matcher {
         candidates
     }
 
+    /// The matches of the generic rules that read a value under a secret-like name, judged
+    /// as the key/value reader judges its own: dropped when the file's syntax says the value
+    /// is code or a template, demoted when it is trivially fake.
+    fn judge_generic_matches(&self, data: &[u8], kind: FileKind, found: &mut Vec<Candidate>) {
+        let rules = self.rules.rules();
+        found.retain_mut(|c| {
+            if !is_name_value_rule(&rules[c.rule as usize].id) {
+                return true;
+            }
+            match judge_match(kind, data, c.secret.start, c.secret.end) {
+                Some(trivial) => {
+                    c.demoted = trivial;
+                    true
+                }
+                None => false,
+            }
+        });
+    }
+
     /// Values under secret-like keys, filed under the generic rule of their key's class.
-    fn keyvalue_candidates(&self, data: &[u8], fragments: Vec<usize>, out: &mut Vec<Candidate>) {
+    fn keyvalue_candidates(
+        &self,
+        data: &[u8],
+        fragments: Vec<usize>,
+        kind: FileKind,
+        out: &mut Vec<Candidate>,
+    ) {
         let Some(class_rules) = &self.keyvalue else {
             return;
         };
-        for pair in find_pairs(data, fragments) {
+        for pair in find_pairs(data, fragments, kind) {
             let slot = KeyClass::ALL.iter().position(|&c| c == pair.class);
             let Some(rule) = slot.and_then(|i| class_rules[i]) else {
                 continue;
@@ -310,6 +348,7 @@ impl Matcher {
                 decoded,
                 from_pair: true,
                 companion: None,
+                demoted: pair.trivial,
             });
         }
     }
@@ -421,6 +460,7 @@ impl Matcher {
                 decoded: Vec::new(),
                 from_pair: false,
                 companion,
+                demoted: false,
             });
         }
         false
@@ -487,7 +527,7 @@ impl Matcher {
                     fingerprint: Fingerprint::compute(&self.options.key, &rule.id, value),
                     secret,
                     entropy: (c.entropy * 1000.0).round() / 1000.0,
-                    confidence: rule.confidence,
+                    confidence: effective_confidence(rule, &c),
                     inline_allow: has_allow_comment(blob.data, c.secret),
                     decoded: c.decoded.iter().map(|e| e.as_str().to_string()).collect(),
                     git: None,
@@ -552,7 +592,7 @@ type Specificity = (Confidence, bool, bool, bool, usize, bool, bool);
 
 fn specificity(rule: &Rule, c: &Candidate) -> Specificity {
     (
-        rule.confidence,
+        effective_confidence(rule, c),
         rule.check.is_some(),
         !rule.tags.iter().any(|t| t == "generic"),
         rule.prefix.is_some(),
@@ -560,6 +600,20 @@ fn specificity(rule: &Rule, c: &Candidate) -> Specificity {
         !c.decoded.is_empty(),
         !c.from_pair,
     )
+}
+
+fn effective_confidence(rule: &Rule, c: &Candidate) -> Confidence {
+    if c.demoted {
+        Confidence::Low
+    } else {
+        rule.confidence
+    }
+}
+
+/// Whether a rule's pattern reads a value under a secret-like name (the rules the
+/// key/value reader files under, and secret-named command-line flags).
+fn is_name_value_rule(id: &str) -> bool {
+    id == "generic-cli-secret-flag" || KeyClass::ALL.iter().any(|c| c.rule_id() == id)
 }
 
 /// The marker that suppresses one finding when it stands on the secret's line (in a
@@ -696,6 +750,33 @@ confidence = "high"
         assert_eq!(f.len(), 2);
         assert!(f[0].inline_allow);
         assert!(!f[1].inline_allow);
+    }
+
+    #[test]
+    fn trivial_generic_values_are_low_and_dropped_above_the_floor() {
+        let text = b"client_secret: \"inactive-client-secret\"\n";
+        let at = |path: &str, floor| {
+            let set = matcher().rules().clone();
+            let options = MatcherOptions {
+                min_confidence: floor,
+                ..MatcherOptions::default()
+            };
+            let blob = Blob::new(Origin::File(path.into()), text);
+            Matcher::new(set, options)
+                .scan(&blob)
+                .iter()
+                .map(|f| f.confidence)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(at("config.yaml", Confidence::Low), [Confidence::Low]);
+        assert_eq!(at("config.yaml", Confidence::Medium), []);
+        assert_eq!(at(".env", Confidence::Medium), [Confidence::Medium]);
+        // In source code a bare right-hand side is code, whatever the rule's pattern says.
+        let code = b"secret = Zq8rLm2Tv0Xk9w\n";
+        let blob = Blob::new(Origin::File("a.py".into()), code);
+        assert!(matcher().scan(&blob).is_empty());
+        let blob = Blob::new(Origin::File("a.env".into()), code);
+        assert_eq!(matcher().scan(&blob).len(), 1);
     }
 
     #[test]
