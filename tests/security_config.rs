@@ -380,8 +380,8 @@ fn parse_errors_give_file_line_and_column_but_no_text() {
 
     let key = "ab".repeat(32);
     let baselines = [
-        format!("{{\"version\": 1, \"key\": \"{key}\",\n \"entries\": \"{tok}\"}}"),
-        format!("{{\"version\": 1, \"key\": \"{key}\",\n \"entries\": [{tok}]}}"),
+        format!("{{\"version\": 2, \"key\": \"{key}\",\n \"entries\": \"{tok}\"}}"),
+        format!("{{\"version\": 2, \"key\": \"{key}\",\n \"entries\": [{tok}]}}"),
     ];
     for text in baselines {
         fs::write(repo.join(".unleak-baseline.json"), &text).unwrap();

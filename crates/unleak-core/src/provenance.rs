@@ -197,9 +197,7 @@ impl<'de> Deserialize<'de> for MaskedText {
 /// set), and its provenance text is masked with it. Cost: each distinct text of a group is
 /// searched once for each distinct secret of the group.
 pub fn hide_shared(findings: &mut [Finding]) {
-    if findings.len() < 2 {
-        // A finding alone already masks its own secret (`Finding::display_path`, and its
-        // provenance was built with it).
+    if findings.is_empty() {
         return;
     }
     // Group → the findings in it; a finding is in its blob's group and its commit's group.
@@ -331,7 +329,7 @@ mod tests {
         // A value that starts inside a multi-byte character (é is C3 A9).
         let s = Secret::new(vec![0xA9, b'x', b'y', b'z'], 0);
         let out = mask("caféxyz!", &[&s]).unwrap();
-        assert_eq!(out, "caf…(4 chars)!");
+        assert_eq!(out, "caf…(redacted)!");
     }
 
     #[test]

@@ -409,19 +409,19 @@ mod tests {
         let key = "ab".repeat(32);
         let cases = [
             (
-                format!("{{\"version\": 1, \"key\": \"{key}\",\n \"entries\": \"{mark}\"}}"),
+                format!("{{\"version\": 2, \"key\": \"{key}\",\n \"entries\": \"{mark}\"}}"),
                 "x.json:2:27: key `entries`: wrong type: found string, expected a sequence",
             ),
             (
-                format!("{{\"version\": 1, \"key\": \"{key}\",\n \"entries\": [{mark}]}}"),
+                format!("{{\"version\": 2, \"key\": \"{key}\",\n \"entries\": [{mark}]}}"),
                 "x.json:2:14: expected value",
             ),
             (
-                format!("{{\"version\": 1, \"key\": \"{key}\", \"entries\": [\n{{\"path\": \"a\", \"rule\": 7, \"fingerprint\": \"{mark}\"}}]}}"),
+                format!("{{\"version\": 2, \"key\": \"{key}\", \"entries\": [\n{{\"path\": \"a\", \"rule\": 7, \"fingerprint\": \"{mark}\"}}]}}"),
                 "key `entries[0].rule`: wrong type: found integer, expected a string",
             ),
             (
-                format!("{{\"version\": 1, \"{mark}\": 2}}"),
+                format!("{{\"version\": 2, \"{mark}\": 2}}"),
                 "x.json:1:30: key `Zq7SECRETmark`: unknown key, expected one of",
             ),
         ];

@@ -15,7 +15,10 @@
 
 use crate::decode::{decode_base64_text, Encoding};
 use crate::entropy::shannon_entropy;
-use crate::placeholder::{is_non_secret_value, is_placeholder};
+use crate::placeholder::{
+    is_code_expression, is_non_secret_value, is_placeholder, is_trivial_value,
+};
+use crate::syntax::{is_not_literal, FileKind, Syntax};
 
 /// What a key's name says its value is; the matcher files each class under a generic rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +72,8 @@ pub struct Pair {
     pub end: usize,
     /// The secret when it is not the bytes at `start..end` (a decoded base64 value).
     pub decoded: Option<(Encoding, Vec<u8>)>,
+    /// A trivially fake value (see [`is_trivial_value`]): reported at low confidence.
+    pub trivial: bool,
 }
 
 /// Fragments of secret-like key names (and of the flags `-p`, `-u`), matched ASCII
@@ -163,6 +168,11 @@ const NON_SECRET_WORDS: &[&str] = &[
     "fake",
     "mock",
     "placeholder",
+    // `existingSecret: app-db`, `configFromSecret: x`: the name of a Secret object.
+    "existing",
+    "from",
+    // Rails' per-form anti-forgery `authenticity_token`.
+    "authenticity",
 ];
 
 /// Split a key into lower-case words at `_ . - [ ] $ '` and camelCase humps; a trailing
@@ -216,11 +226,11 @@ fn is_key_byte(b: u8) -> bool {
 }
 
 /// Every value under a secret-like key on the line `data[start..end]` (a whole line: `start`
-/// follows a line feed or is 0, `end` is a line feed or the end of `data`), appended to
-/// `out`. The matcher calls this once for each line holding a [`KEY_FRAGMENTS`] entry, in
-/// any order; [`sort_pairs`] then puts what it found in order.
-pub fn read_line(data: &[u8], start: usize, end: usize, out: &mut Vec<Pair>) {
-    scan_line(data, start, end, out);
+/// follows a line feed or is 0, `end` is a line feed or the end of `data`) of a file of
+/// syntax `kind`, appended to `out`. The matcher calls this once for each line holding a
+/// [`KEY_FRAGMENTS`] entry, in any order; [`sort_pairs`] then puts what it found in order.
+pub fn read_line(data: &[u8], start: usize, end: usize, kind: FileKind, out: &mut Vec<Pair>) {
+    scan_line(data, start, end, kind, out);
 }
 
 /// Pairs in the order of their values, each once (a line read twice gives the same pairs).
@@ -233,7 +243,7 @@ pub fn sort_pairs(pairs: &mut Vec<Pair>) {
 const MAX_LINE: usize = 4096;
 
 /// Find every pair on the line `data[start..end]`.
-fn scan_line(data: &[u8], start: usize, line_end: usize, out: &mut Vec<Pair>) {
+fn scan_line(data: &[u8], start: usize, line_end: usize, kind: FileKind, out: &mut Vec<Pair>) {
     let end = line_end.min(start + MAX_LINE);
     let line = &data[start..end];
     // Found once per line, not once per key: a line of `-p -p -p …` costs one search.
@@ -242,6 +252,9 @@ fn scan_line(data: &[u8], start: usize, line_end: usize, out: &mut Vec<Pair>) {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let trimmed = trim_start(line);
     let indent = line.len() - trimmed.len();
+    if is_link_reference(trimmed) {
+        return;
+    }
     // Dockerfile `ENV KEY value` (the older, space-separated form).
     if let Some(rest) = strip_word(trimmed, b"ENV ") {
         let key_at = indent + 4 + (rest.len() - trim_start(rest).len());
@@ -252,7 +265,7 @@ fn scan_line(data: &[u8], start: usize, line_end: usize, out: &mut Vec<Pair>) {
                 let vat = key_at + klen + 1;
                 let v = skip_blanks(line, vat);
                 if let Some((vs, ve)) = value_at(line, v, true) {
-                    push(data, start, vs, ve, class, strength, false, out);
+                    push(data, start, vs, ve, class, strength, false, kind, out);
                 }
             }
         }
@@ -292,6 +305,7 @@ fn scan_line(data: &[u8], start: usize, line_end: usize, out: &mut Vec<Pair>) {
                         KeyClass::Password,
                         Strength::Named,
                         false,
+                        kind,
                         out,
                     );
                 }
@@ -312,6 +326,7 @@ fn scan_line(data: &[u8], start: usize, line_end: usize, out: &mut Vec<Pair>) {
                             KeyClass::Password,
                             Strength::Named,
                             false,
+                            kind,
                             out,
                         );
                     }
@@ -321,7 +336,7 @@ fn scan_line(data: &[u8], start: usize, line_end: usize, out: &mut Vec<Pair>) {
         }
         let Some((class, strength)) = classify(name) else {
             if is_name_key(name) {
-                name_value_pair(data, start, line, ke, &mut following, out);
+                name_value_pair(data, start, line, ke, &mut following, kind, out);
             }
             continue;
         };
@@ -344,12 +359,19 @@ fn scan_line(data: &[u8], start: usize, line_end: usize, out: &mut Vec<Pair>) {
             // A flag takes its value after blanks: `--password 'x'`.
             if dashes > 0 && closers == 0 && sep_start > j {
                 if let Some((vs, ve)) = value_at(line, sep_start, true) {
-                    push(data, start, vs, ve, class, strength, true, out);
+                    push(data, start, vs, ve, class, strength, true, kind, out);
                 }
             }
             continue;
         }
-        let v = skip_blanks(line, sep_start + sep_len);
+        let mut v = skip_blanks(line, sep_start + sep_len);
+        // `api_key: &str = "…"`, `secret: string = '…'`: in code a colon may introduce a
+        // type, and the value follows the `=`.
+        if kind.syntax == Syntax::Code && line[sep_start] == b':' {
+            if let Some(after) = after_type_annotation(line, v) {
+                v = after;
+            }
+        }
         // A YAML block scalar or an empty value: nothing on this line.
         if let Some((vs, ve)) = value_at(line, v, true) {
             push(
@@ -360,10 +382,24 @@ fn scan_line(data: &[u8], start: usize, line_end: usize, out: &mut Vec<Pair>) {
                 class,
                 strength,
                 flag_style && dashes > 0,
+                kind,
                 out,
             );
         }
     }
+}
+
+/// Where the value starts after a type annotation at `at` (`&str = `, `Option<String> = `,
+/// `string = `), if one is there.
+fn after_type_annotation(line: &[u8], at: usize) -> Option<usize> {
+    let n = line[at..]
+        .iter()
+        .take(64)
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b"_&<>[]?.:, |'".contains(&b))
+        .count();
+    let eq = skip_blanks(line, at + n);
+    (n > 0 && line.get(eq) == Some(&b'=') && line.get(eq + 1) != Some(&b'='))
+        .then(|| skip_blanks(line, eq + 1))
 }
 
 /// Whether only blanks, quotes, brackets, commas and list dashes precede a key.
@@ -420,6 +456,7 @@ fn name_value_pair(
     line: &[u8],
     ke: usize,
     following: &mut Following,
+    kind: FileKind,
     out: &mut Vec<Pair>,
 ) {
     let mut j = ke;
@@ -457,7 +494,7 @@ fn name_value_pair(
             if sep > 0 {
                 let v = skip_blanks(seg, s + sep);
                 if let Some((vs, ve)) = value_at(seg, v, true) {
-                    push(data, pos, vs, ve, class, strength, false, out);
+                    push(data, pos, vs, ve, class, strength, false, kind, out);
                 }
             }
             return;
@@ -526,6 +563,12 @@ fn strip_word<'a>(s: &'a [u8], word: &[u8]) -> Option<&'a [u8]> {
 /// word up to a blank (trailing `,;)]}` dropped). `None` when there is no value.
 fn value_at(line: &[u8], v: usize, allow_bare: bool) -> Option<(usize, usize)> {
     let first = *line.get(v)?;
+    // `\"value\"`: quoted inside a string literal (JSON in a test's string).
+    if first == b'\\' && matches!(line.get(v + 1), Some(b'"' | b'\'')) {
+        let close = [b'\\', line[v + 1]];
+        let end = memchr::memmem::find(&line[v + 2..], &close)?;
+        return (end > 0).then_some((v + 2, v + 2 + end));
+    }
     if matches!(first, b'"' | b'\'' | b'`') {
         let mut j = v + 1;
         while j < line.len() && line[j] != first {
@@ -544,6 +587,10 @@ fn value_at(line: &[u8], v: usize, allow_bare: bool) -> Option<(usize, usize)> {
     }
     let mut j = v;
     while j < line.len() && !matches!(line[j], b' ' | b'\t' | b'"' | b'\'' | b'`' | b',') {
+        // A `\n` escape ends a bare value inside a string literal (YAML in a test string).
+        if line[j] == b'\\' && matches!(line.get(j + 1), Some(b'n' | b'r' | b't')) {
+            break;
+        }
         j += 1;
     }
     // A quote inside a bare word is code (`os.environ["X"]`, `cfg['x']`), not a value.
@@ -570,23 +617,46 @@ fn push(
     class: KeyClass,
     strength: Strength,
     from_flag: bool,
+    kind: FileKind,
     out: &mut Vec<Pair>,
 ) {
-    let (s, e) = (line_start + vs, line_start + ve);
+    let s = line_start + vs;
+    // A value ends at an escape (`"user:\n  token: x\n"`, roff's `\f[I]TOKEN\f[R]`): what
+    // follows is the next line of the text the string holds, or markup.
+    let e = line_start + ve;
+    let e = data[s..e]
+        .windows(2)
+        .position(|w| w[0] == b'\\' && matches!(w[1], b'n' | b'r' | b't' | b'f' | b'0'))
+        .map_or(e, |i| s + i);
     let value = &data[s..e];
-    // A flag's value that is itself `k=v` is a sub-option (`--secret id=x,env=Y`).
-    if from_flag && value.contains(&b'=') && !value.ends_with(b"=") {
+    if value.is_empty() {
         return;
     }
+    if from_flag {
+        // A flag's value that is itself `k=v` is a sub-option (`--secret id=x,env=Y`); one
+        // that starts with a dash is the next flag (`--password --no-create-home`); a word
+        // followed by more words is the flag's description.
+        let prose = value.iter().all(u8::is_ascii_alphabetic)
+            && data.get(e) == Some(&b' ')
+            && data.get(e + 1).is_some_and(u8::is_ascii_alphabetic);
+        if (value.contains(&b'=') && !value.ends_with(b"=")) || value[0] == b'-' || prose {
+            return;
+        }
+    }
+    let Some(trivial) = judge(kind, data, line_start, s, e) else {
+        return;
+    };
     if let Some(text) = decode_base64_text(value) {
         // Judged by what it encodes only: base64 of a reference (`_vaultkv2:…`) or of a
         // placeholder is not a credential because its encoding looks random.
         if looks_like_credential(&text, class, strength) {
+            let trivial = trivial || (!kind.live && is_trivial_value(&text, b""));
             out.push(Pair {
                 class,
                 start: s,
                 end: e,
                 decoded: Some((Encoding::Base64, text)),
+                trivial,
             });
         }
         return;
@@ -597,7 +667,85 @@ fn push(
             start: s,
             end: e,
             decoded: None,
+            trivial,
         });
+    }
+}
+
+/// What the surroundings of the value `data[s..e]` (on the line starting at
+/// `line_start`) say about it: `None` when it is not a literal value at all (code by the
+/// file's syntax, a code expression, a template, a non-secret), else whether it is
+/// trivially fake (reported at low confidence; never in a file of live settings).
+fn judge(kind: FileKind, data: &[u8], line_start: usize, s: usize, e: usize) -> Option<bool> {
+    let line = &data[line_start..e];
+    let (vs, ve) = (s - line_start, e - line_start);
+    let value = &data[s..e];
+    let quote = s
+        .checked_sub(1)
+        .map(|i| data[i])
+        .filter(|q| matches!(q, b'"' | b'\'' | b'`') && data.get(e) == Some(q));
+    if is_not_literal(kind, line, vs, ve, quote) {
+        return None;
+    }
+    if quote.is_none() && is_code_expression(value) {
+        return None;
+    }
+    if is_non_secret_value(value) {
+        return None;
+    }
+    Some(!kind.live && is_trivial_value(value, &line[..vs]))
+}
+
+/// The judgement of [`judge`] for a match a generic rule's own pattern made at
+/// `data[s..e]`: `None` to drop it, else whether it is trivially fake.
+pub fn judge_match(kind: FileKind, data: &[u8], s: usize, e: usize) -> Option<bool> {
+    // At most MAX_LINE bytes back, as the key/value reader reads lines: many matches on
+    // one huge minified line must not each look at the whole line.
+    let from = s.saturating_sub(MAX_LINE);
+    let line_start = memchr::memrchr(b'\n', &data[from..s]).map_or(from, |i| from + i + 1);
+    if is_link_reference(trim_start(&data[line_start..e])) {
+        return None;
+    }
+    // The pattern found the key by a fragment of its name; the whole name may say the
+    // value is not a credential (`csrf_token`, `existingSecret`).
+    let key = key_before(&data[line_start..s]);
+    let words = key_words(key);
+    if words.iter().any(|w| NON_SECRET_WORDS.contains(&w.as_str())) {
+        return None;
+    }
+    judge(kind, data, line_start, s, e)
+}
+
+/// The key name that ends before a value: back over an opening quote, blanks, the
+/// separator, blanks and closing quotes or brackets.
+fn key_before(before: &[u8]) -> &[u8] {
+    let mut end = before.len();
+    let back = |end: &mut usize, pred: &dyn Fn(u8) -> bool| {
+        while *end > 0 && pred(before[*end - 1]) {
+            *end -= 1;
+        }
+    };
+    back(&mut end, &|b| {
+        matches!(b, b'"' | b'\'' | b'`' | b' ' | b'\t')
+    });
+    back(&mut end, &|b| matches!(b, b':' | b'=' | b'>' | b'-' | b'<'));
+    back(&mut end, &|b| {
+        matches!(b, b'"' | b'\'' | b'`' | b']' | b' ' | b'\t')
+    });
+    let mut start = end;
+    back(&mut start, &|b| is_key_byte(b));
+    &before[start..end]
+}
+
+/// A Markdown link reference definition: `[label]: target`, the target a URL or a page
+/// anchor (`[registry.token]: config.md#registrytoken`), never a value.
+fn is_link_reference(trimmed: &[u8]) -> bool {
+    if trimmed.first() != Some(&b'[') {
+        return false;
+    }
+    match memchr::memmem::find(trimmed, b"]: ") {
+        Some(close) => !trimmed[1..close].contains(&b'['),
+        None => false,
     }
 }
 
@@ -614,7 +762,8 @@ fn looks_like_credential(value: &[u8], class: KeyClass, strength: Strength) -> b
     let entropy = shannon_entropy(value);
     match (class, strength) {
         (_, Strength::Bland) => {
-            value.len() >= 20
+            !is_named_hash(value)
+                && value.len() >= 20
                 && entropy >= 3.5
                 && classes >= 2
                 && value.iter().any(u8::is_ascii_digit)
@@ -625,6 +774,21 @@ fn looks_like_credential(value: &[u8], class: KeyClass, strength: Strength) -> b
                 || (value.len() >= 10 && classes >= 3 && entropy >= 3.0)
         }
     }
+}
+
+/// Words, then a hexadecimal digest: a cache key or an image tag that ends in a commit
+/// (`Linux-node-958aff96…`), which a bare `key` often names.
+fn is_named_hash(v: &[u8]) -> bool {
+    let Some(dash) = v.iter().rposition(|&b| b == b'-') else {
+        return false;
+    };
+    let (words, hash) = (&v[..dash], &v[dash + 1..]);
+    hash.len() >= 7
+        && hash.iter().all(u8::is_ascii_hexdigit)
+        && words
+            .split(|&b| b == b'-')
+            .all(|w| !w.is_empty() && w.iter().all(u8::is_ascii_alphanumeric))
+        && words.iter().any(u8::is_ascii_alphabetic)
 }
 
 /// How many of lower case, upper case, digits and other bytes occur.
@@ -640,7 +804,7 @@ fn char_classes(v: &[u8]) -> usize {
 mod tests {
     use super::*;
 
-    fn values(text: &str) -> Vec<(KeyClass, String)> {
+    fn pairs_in(path: &str, text: &str) -> Vec<Pair> {
         let fragments = aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .build(KEY_FRAGMENTS)
@@ -648,15 +812,28 @@ mod tests {
         let starts = fragments
             .find_overlapping_iter(text.as_bytes())
             .map(|m| m.start());
+        let kind = FileKind::of_path(std::path::Path::new(path));
         let data = text.as_bytes();
         let mut pairs = Vec::new();
         for at in starts {
             let start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
             let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
-            read_line(data, start, end, &mut pairs);
+            read_line(data, start, end, kind, &mut pairs);
         }
         sort_pairs(&mut pairs);
         pairs
+    }
+
+    /// The values found in `text` as the file `path`, and whether each is trivial.
+    fn found_in(path: &str, text: &str) -> Vec<(String, bool)> {
+        pairs_in(path, text)
+            .into_iter()
+            .map(|p| (text[p.start..p.end].to_string(), p.trivial))
+            .collect()
+    }
+
+    fn values(text: &str) -> Vec<(KeyClass, String)> {
+        pairs_in("", text)
             .into_iter()
             .map(|p| match p.decoded {
                 Some((_, v)) => (p.class, format!("b64:{}", String::from_utf8_lossy(&v))),
@@ -790,7 +967,7 @@ mod tests {
         let end = memchr::memchr(b'\n', data).unwrap();
         crate::work::take();
         let mut pairs = Vec::new();
-        read_line(data, 0, end, &mut pairs);
+        read_line(data, 0, end, FileKind::DATA, &mut pairs);
         assert!(pairs.is_empty());
         let work = crate::work::take();
         assert!(work.line_bytes <= data.len(), "{work:?}");
@@ -804,5 +981,96 @@ mod tests {
         );
         assert_eq!(one("key: Zk3q9TmX2vLp"), None);
         assert_eq!(one("key: my-service-name-in-prod"), None);
+    }
+
+    #[test]
+    fn code_is_judged_by_the_syntax_of_its_file() {
+        let pw = PW;
+        for (path, text) in [
+            ("a.rs", "let token = read_token(options, reg)?;".to_string()),
+            (
+                "a.rs",
+                "token = self.token.as_ref().ok_or_else(|| E::Missing)?;".into(),
+            ),
+            (
+                "a.rs",
+                "//! - Does not fit any idea of a pass: directly call it".into(),
+            ),
+            ("a.py", "    password = serializers.CharField(".into()),
+            ("a.py", "    password = f\"{password}\"".into()),
+            ("a.go", "\tsecret := &api.Secret{Name: name}".into()),
+            ("a.js", "if ((token = tokens[0]).type === \"ID\")".into()),
+            ("main.tf", "  password = var.db_password".into()),
+            ("deploy.ps1", "$password = Read-Host -AsSecureString".into()),
+            ("run.sh", format!("TOKEN=\"${{CI_TOKEN:+{pw}}}\"")),
+            ("run.sh", "adduser --password --no-create-home svc".into()),
+            (
+                "run.sh",
+                "tool --token   Authentication token for the API".into(),
+            ),
+            (
+                "README.md",
+                "[`registry.token`]: config.md#registrytoken".into(),
+            ),
+            ("README.md", "    password = serializers.CharField(".into()),
+            ("tool.1", "\\f[B]\\-\\-token\\f[R]=\\f[I]TOKEN\\f[R]".into()),
+            (
+                "values.yaml",
+                "  existingSecret: api-postgres-credentials".into(),
+            ),
+            (
+                "values.yaml",
+                "# {{- range $key, $value := .Values.commonLabels }}".into(),
+            ),
+            ("form.rb", format!("authenticity_token: \"{pw}\"")),
+            (
+                "ci.yml",
+                "      key: Linux-node-9f3c1e7a52b84d60e1f7a3c95b2d8e04f17a6c3b".into(),
+            ),
+        ] {
+            assert_eq!(found_in(path, &text), [], "{path}: {text}");
+        }
+    }
+
+    #[test]
+    fn literals_in_code_are_values() {
+        for (path, text) in [
+            ("a.rs", format!("let token = \"{PW}\";")),
+            ("a.rs", format!("let api_key: &str = \"{PW}\";")),
+            (
+                "a.ts",
+                format!("  private readonly secret: string = '{PW}';"),
+            ),
+            (
+                "a_test.go",
+                format!("want := \"hosts:\\n  oauth_token: {PW}\\n\""),
+            ),
+            (
+                "a.go",
+                format!("var x = \"hosts:\\n  oauth_token: \\\"{PW}\\\"\\n\""),
+            ),
+            ("main.tf", format!("  password = \"{PW}\"")),
+            ("run.sh", format!("export DEPLOY_TOKEN={PW}")),
+            ("deploy.ps1", format!("$env:API_TOKEN = '{PW}'")),
+        ] {
+            assert_eq!(
+                found_in(path, &text),
+                [(PW.to_string(), false)],
+                "{path}: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn trivial_values_are_flagged_except_in_live_settings() {
+        let line = "MYSQL_PASSWORD=nextcloud\n";
+        assert_eq!(found_in("compose.yaml", line), [("nextcloud".into(), true)]);
+        assert_eq!(found_in(".env", line), [("nextcloud".into(), false)]);
+        assert_eq!(found_in(".env.example", line), [("nextcloud".into(), true)]);
+        let test = "\t\tactiveToken:  \"inactive-user-token\",";
+        assert_eq!(
+            found_in("switch_test.go", test),
+            [("inactive-user-token".into(), true)]
+        );
     }
 }

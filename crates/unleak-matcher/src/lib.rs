@@ -2,7 +2,8 @@
 //!
 //! Owns: the keyword prefilter (one Aho-Corasick pass for every rule's keywords), regex
 //! confirmation in windows around keyword hits, the entropy floor, token checks, the
-//! placeholder filter, config-aware key/value detection (filed under the generic rules),
+//! placeholder filter, config-aware key/value detection (filed under the generic rules) judged
+//! by the syntax of the file it is in (a bare value in source code is code),
 //! decoding base64 / URL-encoded / hex-escaped runs and scanning what they hold, and
 //! collapsing overlapping matches to the most specific rule. It also runs rule examples
 //! (`rules check`) through that same path.
@@ -17,6 +18,7 @@ mod keyvalue;
 mod literals;
 mod matcher;
 mod placeholder;
+mod syntax;
 #[cfg(test)]
 mod work;
 

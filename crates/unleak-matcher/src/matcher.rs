@@ -11,8 +11,9 @@
 //! times, so a scan is linear in its input on any input.
 
 use crate::decode::{decode_runs, Encoding, MAX_DECODED_PER_BLOB};
-use crate::keyvalue::{read_line, sort_pairs, KeyClass, Pair, KEY_FRAGMENTS};
+use crate::keyvalue::{judge_match, read_line, sort_pairs, KeyClass, Pair, KEY_FRAGMENTS};
 use crate::literals::{Literals, LANES};
+use crate::syntax::FileKind;
 use crate::{entropy::shannon_entropy, placeholder::is_placeholder};
 use aho_corasick::AhoCorasick;
 use std::collections::HashMap;
@@ -38,7 +39,8 @@ const MAX_WINDOWS: usize = 8192;
 pub struct MatcherOptions {
     /// Salt for fingerprints (from the baseline, or the default).
     pub key: FingerprintKey,
-    /// Rules below this confidence do not run at all.
+    /// Rules below this confidence do not run at all, and findings demoted below it (a
+    /// trivially fake generic value is low) are not reported.
     pub min_confidence: Confidence,
     /// Decoded bytes (all encoded runs, all depths) looked into per blob: the matcher's
     /// part of `--memory-budget`.
@@ -98,6 +100,8 @@ struct KeywordHits {
     last_line: [Option<Window>; LANES],
     /// What the key/value reader found on the lines holding a key fragment.
     pairs: Vec<Pair>,
+    /// The syntax of the file the lines come from, for the key/value reader.
+    kind: FileKind,
 }
 
 /// One literal of the keyword automaton.
@@ -226,7 +230,7 @@ impl KeywordHits {
         let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
         count_line_bytes(end - at);
         self.last_line[lane] = Some((start, end));
-        read_line(data, start, end, &mut self.pairs);
+        read_line(data, start, end, self.kind, &mut self.pairs);
     }
 }
 
@@ -259,6 +263,8 @@ struct Candidate {
     from_pair: bool,
     /// Where the rule's companion (the other half of a two-part credential) was found.
     companion: Option<Span>,
+    /// A generic value that is trivially fake: reported at low confidence.
+    demoted: bool,
 }
 
 impl Matcher {
@@ -367,7 +373,8 @@ impl Matcher {
     /// Every finding in `blob`, sorted by position.
     pub fn scan(&self, blob: &Blob) -> Vec<Finding> {
         let mut budget = self.options.max_decoded_per_blob;
-        let candidates = self.candidates(blob.data, 0, false, &mut budget);
+        let kind = FileKind::of(&blob.origin);
+        let candidates = self.candidates(blob.data, kind, 0, false, &mut budget);
         self.finish(blob, candidates)
     }
 
@@ -375,7 +382,8 @@ impl Matcher {
     /// occurs anywhere in the blob runs its regex over the whole blob.
     pub fn scan_reference(&self, blob: &Blob) -> Vec<Finding> {
         let mut budget = self.options.max_decoded_per_blob;
-        let candidates = self.candidates(blob.data, 0, true, &mut budget);
+        let kind = FileKind::of(&blob.origin);
+        let candidates = self.candidates(blob.data, kind, 0, true, &mut budget);
         self.finish(blob, candidates)
     }
 
@@ -384,17 +392,22 @@ impl Matcher {
     fn candidates(
         &self,
         data: &[u8],
+        kind: FileKind,
         depth: usize,
         reference: bool,
         budget: &mut usize,
     ) -> Vec<Candidate> {
-        let mut hits = self.keyword_hits(data);
+        let mut hits = self.keyword_hits(data, kind);
         let mut found = if reference {
             self.rule_candidates_reference(data)
         } else {
             self.rule_candidates(data, &mut hits)
         };
+        self.judge_generic_matches(data, kind, &mut found);
         self.keyvalue_candidates(data, hits.pairs, &mut found);
+        if self.options.min_confidence > Confidence::Low {
+            found.retain(|c| !c.demoted);
+        }
         let mut kept = self.collapse(found);
         if depth >= MAX_DECODE_DEPTH || *budget == 0 {
             return kept;
@@ -403,7 +416,8 @@ impl Matcher {
         let covered: Vec<Span> = kept.iter().map(|c| c.secret).collect();
         let mut inner_found = Vec::new();
         for run in decode_runs(data, &covered, budget) {
-            for inner in self.candidates(&run.bytes, depth + 1, reference, budget) {
+            // Decoded bytes have no file name: they are read as data.
+            for inner in self.candidates(&run.bytes, FileKind::DATA, depth + 1, reference, budget) {
                 let value = inner
                     .value
                     .unwrap_or_else(|| run.bytes[inner.secret.start..inner.secret.end].to_vec());
@@ -417,6 +431,7 @@ impl Matcher {
                     decoded,
                     from_pair: inner.from_pair,
                     companion: inner.companion.map(|s| run.map_span(s)),
+                    demoted: inner.demoted,
                 });
             }
         }
@@ -545,6 +560,25 @@ impl Matcher {
         candidates
     }
 
+    /// The matches of the generic rules that read a value under a secret-like name, judged
+    /// as the key/value reader judges its own: dropped when the file's syntax says the value
+    /// is code or a template, demoted when it is trivially fake.
+    fn judge_generic_matches(&self, data: &[u8], kind: FileKind, found: &mut Vec<Candidate>) {
+        let rules = self.rules.rules();
+        found.retain_mut(|c| {
+            if !is_name_value_rule(&rules[c.rule as usize].id) {
+                return true;
+            }
+            match judge_match(kind, data, c.secret.start, c.secret.end) {
+                Some(trivial) => {
+                    c.demoted = trivial;
+                    true
+                }
+                None => false,
+            }
+        });
+    }
+
     /// Values under secret-like keys, filed under the generic rule of their key's class.
     fn keyvalue_candidates(&self, data: &[u8], mut pairs: Vec<Pair>, out: &mut Vec<Candidate>) {
         let Some(class_rules) = &self.keyvalue else {
@@ -570,6 +604,7 @@ impl Matcher {
                 decoded,
                 from_pair: true,
                 companion: None,
+                demoted: pair.trivial,
             });
         }
     }
@@ -577,7 +612,7 @@ impl Matcher {
     /// One search of the keyword automaton over `data`: the windows of the groups its
     /// keywords grow, merged as they come, and the key/value pairs on the lines holding a
     /// key fragment (each line read once per lane of the search).
-    fn keyword_hits(&self, data: &[u8]) -> KeywordHits {
+    fn keyword_hits(&self, data: &[u8], kind: FileKind) -> KeywordHits {
         let groups = self.groups.len();
         let mut hits = KeywordHits {
             windows: Vec::new(),
@@ -586,6 +621,7 @@ impl Matcher {
             open: Default::default(),
             last_line: [None; LANES],
             pairs: Vec::new(),
+            kind,
         };
         self.keywords.for_each_lane(data, |lane, id, at| {
             let pattern = &self.patterns[id];
@@ -717,6 +753,7 @@ impl Matcher {
                 decoded: Vec::new(),
                 from_pair: false,
                 companion,
+                demoted: false,
             });
         }
         false
@@ -785,7 +822,7 @@ impl Matcher {
                     fingerprint: Fingerprint::of(&self.options.key, &rule.id, &secret),
                     secret,
                     entropy: (c.entropy * 1000.0).round() / 1000.0,
-                    confidence: rule.confidence,
+                    confidence: effective_confidence(rule, &c),
                     inline_allow: allow.marks(c.secret),
                     decoded: c.decoded.iter().map(|e| e.as_str().to_string()).collect(),
                     git: None,
@@ -900,7 +937,7 @@ type Specificity = (Confidence, bool, bool, bool, usize, bool, bool);
 
 fn specificity(rule: &Rule, c: &Candidate) -> Specificity {
     (
-        rule.confidence,
+        effective_confidence(rule, c),
         rule.check.is_some(),
         !rule.tags.iter().any(|t| t == "generic"),
         rule.prefix.is_some(),
@@ -908,6 +945,20 @@ fn specificity(rule: &Rule, c: &Candidate) -> Specificity {
         !c.decoded.is_empty(),
         !c.from_pair,
     )
+}
+
+fn effective_confidence(rule: &Rule, c: &Candidate) -> Confidence {
+    if c.demoted {
+        Confidence::Low
+    } else {
+        rule.confidence
+    }
+}
+
+/// Whether a rule's pattern reads a value under a secret-like name (the rules the
+/// key/value reader files under, and secret-named command-line flags).
+fn is_name_value_rule(id: &str) -> bool {
+    id == "generic-cli-secret-flag" || KeyClass::ALL.iter().any(|c| c.rule_id() == id)
 }
 
 /// The marker that suppresses one finding when it stands on the secret's line (in a
@@ -1071,6 +1122,33 @@ confidence = "high"
         assert_eq!(f.len(), 2);
         assert!(f[0].inline_allow);
         assert!(!f[1].inline_allow);
+    }
+
+    #[test]
+    fn trivial_generic_values_are_low_and_dropped_above_the_floor() {
+        let text = b"client_secret: \"inactive-client-secret\"\n";
+        let at = |path: &str, floor| {
+            let set = matcher().rules().clone();
+            let options = MatcherOptions {
+                min_confidence: floor,
+                ..MatcherOptions::default()
+            };
+            let blob = Blob::new(Origin::File(path.into()), text);
+            Matcher::new(set, options)
+                .scan(&blob)
+                .iter()
+                .map(|f| f.confidence)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(at("config.yaml", Confidence::Low), [Confidence::Low]);
+        assert_eq!(at("config.yaml", Confidence::Medium), []);
+        assert_eq!(at(".env", Confidence::Medium), [Confidence::Medium]);
+        // In source code a bare right-hand side is code, whatever the rule's pattern says.
+        let code = b"secret = Zq8rLm2Tv0Xk9w\n";
+        let blob = Blob::new(Origin::File("a.py".into()), code);
+        assert!(matcher().scan(&blob).is_empty());
+        let blob = Blob::new(Origin::File("a.env".into()), code);
+        assert_eq!(matcher().scan(&blob).len(), 1);
     }
 
     #[test]
@@ -1259,7 +1337,7 @@ within_lines = 2
 
     /// Each rule's merged windows as the matcher runs them.
     fn merged_windows(m: &Matcher, data: &[u8]) -> Vec<Vec<Window>> {
-        let mut hits = m.keyword_hits(data);
+        let mut hits = m.keyword_hits(data, FileKind::DATA);
         hits.windows.sort_unstable();
         (0..m.rules.len() as u32)
             .map(|ri| {
@@ -1396,7 +1474,7 @@ confidence = "high"
             .unwrap();
         let m = Matcher::new(set, MatcherOptions::default());
         let many_lines = b"token   \n".repeat(MAX_WINDOWS * 2);
-        let hits = m.keyword_hits(&many_lines);
+        let hits = m.keyword_hits(&many_lines, FileKind::DATA);
         assert!(
             hits.dropped.iter().any(|&d| d),
             "past the cap, a group gives up"
@@ -1436,7 +1514,7 @@ confidence = "high"
             let data = format!("{}{sep}", "aaa".repeat(200)).repeat(200);
             let data = data.as_bytes();
             crate::work::take();
-            let hits = m.keyword_hits(data);
+            let hits = m.keyword_hits(data, FileKind::DATA);
             // One window per line and lane, however many occurrences and rules.
             assert!(hits.windows.len() <= 200 * LANES, "{}", hits.windows.len());
             let found = m.scan(&Blob::new(Origin::Stdin, data));

@@ -75,8 +75,21 @@ pub fn is_placeholder(value: &[u8]) -> bool {
     if v.len() > 2 && v.starts_with('%') && v.ends_with('%') && ident(&v[1..v.len() - 1]) {
         return true;
     }
-    // Identifier shapes depend on case, so they are judged on the original value.
-    if is_identifier_reference(original.trim()) {
+    // `{password}` (a format string's field, C#'s `$"…{x}"`) and `[AWS_ACCESS_KEY_ID]`,
+    // `[SECRET_NAME` (a bracketed stand-in, its closing bracket maybe cut as punctuation).
+    if has_format_field(v) {
+        return true;
+    }
+    if let Some(inner) = v.strip_prefix('[') {
+        let inner = inner.strip_suffix(']').unwrap_or(inner);
+        if ident(inner) {
+            return true;
+        }
+    }
+    // Identifier shapes depend on case, so they are judged on the original value; a
+    // leading `.` is a Go or Helm template's field path (`.Values.db.password`).
+    let trimmed = original.trim();
+    if is_identifier_reference(trimmed.strip_prefix('.').unwrap_or(trimmed)) {
         return true;
     }
     let bytes = v.as_bytes();
@@ -89,6 +102,18 @@ pub fn is_placeholder(value: &[u8]) -> bool {
         return true;
     }
     false
+}
+
+/// Whether `v` holds `{name}`: a field of a format string or an interpolation.
+fn has_format_field(v: &str) -> bool {
+    v.match_indices('{').any(|(i, _)| {
+        let rest = &v[i + 1..];
+        let n = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
+            .count();
+        n > 0 && rest.as_bytes().get(n) == Some(&b'}') && !rest.as_bytes()[0].is_ascii_digit()
+    })
 }
 
 /// A name in code rather than a literal: `db_password`, `DB_PASSWORD`, `userPassword`, or a
@@ -230,9 +255,21 @@ pub fn is_non_secret_value(value: &[u8]) -> bool {
     if is_uuid(v.as_bytes()) {
         return true;
     }
-    // Numbers, versions and dates: digits with separators only.
-    if v.bytes()
+    // Numbers, versions and dates: digits with separators only, or `v1.2.3`.
+    let digits = v.strip_prefix('v').filter(|r| r.contains('.')).unwrap_or(v);
+    if digits
+        .bytes()
         .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b':' | b'_'))
+    {
+        return true;
+    }
+    // A SealedSecret's `encryptedData` value: ciphertext for the cluster's controller
+    // (its format version byte 0x02 makes it start `Ag`), useless without that key.
+    if value.len() >= 200
+        && value.starts_with(b"Ag")
+        && value
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
     {
         return true;
     }
@@ -249,6 +286,143 @@ pub fn is_non_secret_value(value: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// Whether a bare (unquoted) value is code: an identifier path followed by a call, an
+/// index, a struct literal or Rust's `?` (`serializers.CharField(`, `auth[1].decode()`,
+/// `&api.Secret{`, `self.token.as_ref()`), or a path ending in a field or call chain. A
+/// quoted value is a literal and is not judged here.
+pub fn is_code_expression(value: &[u8]) -> bool {
+    let v = value.strip_prefix(b"&").unwrap_or(value);
+    let v = v.strip_prefix(b"*").unwrap_or(v);
+    let mut i = 0;
+    let ident = |i: &mut usize| {
+        let start = *i;
+        while *i < v.len() && (v[*i].is_ascii_alphanumeric() || v[*i] == b'_') {
+            *i += 1;
+        }
+        *i > start && !v[start].is_ascii_digit()
+    };
+    if !ident(&mut i) {
+        return false;
+    }
+    // One name with digits before a bracket is more likely a password (`S3cr3t(Pa55)`)
+    // than a call; a path (`base64.b64encode(`) is code either way.
+    let wordy = v[..i].iter().all(|b| b.is_ascii_alphabetic() || *b == b'_');
+    let mut segments = 1;
+    loop {
+        match v.get(i) {
+            Some(b'(' | b'[' | b'{' | b'?') => return wordy || segments > 1,
+            Some(b'.') => i += 1,
+            Some(b':') if v.get(i + 1) == Some(&b':') => i += 2,
+            Some(b'-') if v.get(i + 1) == Some(&b'>') => i += 2,
+            _ => return false,
+        }
+        if !ident(&mut i) {
+            return false;
+        }
+        segments += 1;
+    }
+}
+
+/// Words that make a value describe itself instead of being random (`testpassword`,
+/// `inactive-user-token`, `mysecretpassword`).
+const SELF_DESCRIBING: &[&str] = &[
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "test",
+    "demo",
+    "fake",
+    "mock",
+    "invalid",
+    "unimportant",
+    "foobar",
+];
+
+/// Whether a value that passed every other check is still trivially fake: it names itself
+/// (`testpassword`, `"inactive-user-token"`), it is one plain word (`nextcloud`), it
+/// repeats a name on its line before it (`POSTGRES_PASSWORD: postgres1`), it is mostly
+/// a sequential run (`abc123`, `gho_abc123`, `12345678abc`), or it carries a vendor's
+/// prefix but is shorter than that vendor's tokens (a GitHub `gho_` token is 40
+/// characters). `before` is the text before the value on its line.
+pub fn is_trivial_value(value: &[u8], before: &[u8]) -> bool {
+    let v = String::from_utf8_lossy(value).to_ascii_lowercase();
+    // A random part makes the words a format's label (a PASETO `k3.secret.…` key).
+    if SELF_DESCRIBING.iter().any(|w| v.contains(w)) && !has_random_part(value) {
+        return true;
+    }
+    let b = v.as_bytes();
+    if b.len() <= 16 && is_plain_word(&String::from_utf8_lossy(value)) {
+        return true;
+    }
+    let name = v.trim_end_matches(|c: char| c.is_ascii_digit());
+    if name.len() >= 4 && name.bytes().all(|c| c.is_ascii_lowercase()) {
+        let before = before.to_ascii_lowercase();
+        if memchr::memmem::find(&before, name.as_bytes()).is_some() {
+            return true;
+        }
+    }
+    if sequential_share(b) * 2 >= b.len() {
+        return true;
+    }
+    SHORT_VENDOR_PREFIXES
+        .iter()
+        .any(|(p, len)| v.starts_with(p) && v.len() < *len)
+}
+
+/// Whether `value` holds a run of 20 or more letters and digits of two or more kinds
+/// (lower case, upper case, digits): randomness a person does not type as a name.
+fn has_random_part(value: &[u8]) -> bool {
+    value
+        .split(|b| !b.is_ascii_alphanumeric())
+        .any(|run| run.len() >= 20 && char_kinds(run) >= 2)
+}
+
+fn char_kinds(run: &[u8]) -> usize {
+    [
+        run.iter().any(u8::is_ascii_lowercase),
+        run.iter().any(u8::is_ascii_uppercase),
+        run.iter().any(u8::is_ascii_digit),
+    ]
+    .iter()
+    .filter(|&&k| k)
+    .count()
+}
+
+/// Vendor prefixes and the documented length of the whole token.
+const SHORT_VENDOR_PREFIXES: &[(&str, usize)] = &[
+    ("ghp_", 40),
+    ("gho_", 40),
+    ("ghu_", 40),
+    ("ghs_", 40),
+    ("ghr_", 40),
+    ("github_pat_", 82),
+    ("glpat-", 26),
+];
+
+/// How many bytes of `b` lie in runs of three or more that count up or down by one
+/// (`abc`, `123`, `zyx`).
+fn sequential_share(b: &[u8]) -> usize {
+    let mut total = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let mut j = i + 1;
+        let step = b.get(j).map(|&n| n as i16 - b[i] as i16);
+        if matches!(step, Some(1 | -1)) {
+            while j < b.len() && Some(b[j] as i16 - b[j - 1] as i16) == step {
+                j += 1;
+            }
+        }
+        if j - i >= 3 {
+            total += j - i;
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    total
 }
 
 /// `8-4-4-4-12` hexadecimal, with or without braces.
@@ -349,6 +523,76 @@ mod tests {
             "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
         ] {
             assert!(!is_non_secret_value(v.as_bytes()), "{v}");
+        }
+        assert!(is_non_secret_value(b"v2.14.0"));
+        let sealed = format!("Ag{}", "Qx7+Lm2/Tv0Xw9Ka".repeat(20));
+        assert!(is_non_secret_value(sealed.as_bytes()));
+    }
+
+    #[test]
+    fn format_fields_brackets_and_template_paths_are_placeholders() {
+        for p in [
+            "{password}",
+            "db={db_password};x",
+            "[AWS_ACCESS_KEY_ID]",
+            "[SECRET_NAME",
+            ".Values.commonLabels",
+        ] {
+            assert!(is_placeholder(p.as_bytes()), "{p}");
+        }
+        assert!(!is_placeholder(b"q8Zr{2}LmT0vXw9Ka1"));
+    }
+
+    #[test]
+    fn bare_code_expressions_are_recognised() {
+        for v in [
+            "serializers.CharField(",
+            "auth[1].decode()",
+            "&api.Secret{Name:",
+            "read_token(options,",
+            "Secret::from(",
+            "base64.b64encode(",
+            "self.token.as_ref().ok_or_else(||",
+            "value?",
+        ] {
+            assert!(is_code_expression(v.as_bytes()), "{v}");
+        }
+        for v in [
+            "q8Zr2LmT0vXw9Ka1",
+            "S3cr3t(Pa55)",
+            "Zq8r.Lm2Tv0X",
+            "hunter_2_Secret",
+        ] {
+            assert!(!is_code_expression(v.as_bytes()), "{v}");
+        }
+    }
+
+    #[test]
+    fn trivially_fake_values_are_recognised() {
+        for (v, before) in [
+            ("testpassword", ""),
+            ("mysecretpassword", ""),
+            ("inactive-user-token", ""),
+            ("user-that-is-broken-by-the-test", ""),
+            ("nextcloud", ""),
+            ("Tryportainer", ""),
+            ("postgres123", "POSTGRES_PASSWORD: "),
+            ("abc123", ""),
+            ("gho_abc123", ""),
+            ("0123456789abcdef", ""),
+            ("ghp_Ab3dEf6hIj9kLm2nOp", ""),
+        ] {
+            assert!(is_trivial_value(v.as_bytes(), before.as_bytes()), "{v}");
+        }
+        for v in [
+            "q8Zr2LmT0vXw9Ka1",
+            "Falcon-harbor123!",
+            "correct-horse-battery-staple",
+            "9f3c1e7a52b84d60e1f7a3c95b2d8e04f17a6c3b",
+            "Zk3q9TmX2vLp8RwN4yBc7Hd",
+            "k3.secret.q8Zr2LmT0vXw9Ka1Zk3q9TmX2vLp8RwN4yBc7Hd",
+        ] {
+            assert!(!is_trivial_value(v.as_bytes(), b"password = "), "{v}");
         }
     }
 }

@@ -19,8 +19,8 @@ pub enum Check {
     /// everything before it (7 characters), as GitLab's `RoutableToken` generator makes them.
     GitlabRoutable,
     /// HTTP Basic credentials: standard base64 that decodes to printable `user:password`
-    /// with a non-empty password (the `Authorization: Basic` header, docker `auth`, npm
-    /// `_auth`).
+    /// with a password of at least four characters other than the user name (the
+    /// `Authorization: Basic` header, docker `auth`, npm `_auth`).
     Base64UserPass,
     /// Bech32 strings (BIP 173), as age encodes its keys (`AGE-SECRET-KEY-1…`): a
     /// human-readable part, the separator `1`, then data characters whose last six are a
@@ -276,7 +276,9 @@ fn decodes_to_user_pass(secret: &[u8]) -> bool {
     if plain.chars().any(char::is_control) {
         return false;
     }
-    matches!(plain.split_once(':'), Some((_, pass)) if !pass.is_empty())
+    // `foo:bar`, `admin:admin`: a password of a few characters, or the user's own name, is
+    // a test value, not an account's password.
+    matches!(plain.split_once(':'), Some((user, pass)) if pass.len() >= 4 && pass != user)
 }
 
 /// CRC32 (IEEE) of `data`, base62-encoded and left-padded to six characters.
@@ -414,6 +416,9 @@ mod tests {
         assert!(!Check::Base64UserPass.verify(b"not base64!"));
         // a control byte in the decoded text: "a:\x01"
         assert!(!Check::Base64UserPass.verify(b"YToB"));
+        // test values: "foo:bar" and "admin:admin"
+        assert!(!Check::Base64UserPass.verify(b"Zm9vOmJhcg=="));
+        assert!(!Check::Base64UserPass.verify(b"YWRtaW46YWRtaW4="));
     }
 
     #[test]

@@ -107,8 +107,9 @@ pub struct ScanArgs {
     pub threads: Option<usize>,
     #[command(flatten)]
     pub memory: MemoryArgs,
-    /// Report only findings at or above this confidence.
-    #[arg(long, value_enum, default_value_t = ConfidenceArg::Low)]
+    /// Report only findings at or above this confidence (`low` adds trivially fake values:
+    /// `testpassword`, `"inactive-user-token"`, `abc123`).
+    #[arg(long, value_enum, default_value_t = ConfidenceArg::Medium)]
     pub min_confidence: ConfidenceArg,
     /// Colour for text output.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]

@@ -17,6 +17,7 @@ use anyhow::bail;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Instant;
+use unleak_core::Confidence;
 use unleak_filters::{judge, Baseline, BaselineError, Entry, BASELINE_FILE};
 use unleak_matcher::{Matcher, MatcherOptions};
 use unleak_report::escape::terminal;
@@ -73,6 +74,8 @@ fn scan(args: &BaselineArgs, may_create: bool) -> anyhow::Result<Scanned> {
         setup.rules,
         MatcherOptions {
             key: baseline.fingerprint_key(),
+            // The floor guard uses, so what is baselined is what guard would report.
+            min_confidence: Confidence::Medium,
             ..MatcherOptions::default()
         },
     );
