@@ -49,7 +49,6 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
                 .unwrap_or_default(),
             min_confidence: args.min_confidence.into(),
             max_decoded_per_blob: usize::try_from(plan.decoded_per_blob).unwrap_or(usize::MAX),
-            ..Default::default()
         },
     );
     let format = report_format(args.format);
