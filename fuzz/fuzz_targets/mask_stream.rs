@@ -98,7 +98,10 @@ fn fixture() -> &'static Fixture {
             .iter()
             .map(|t| {
                 let line = format!("API_TOKEN={t}");
-                (base64(line.as_bytes()), encoded_core(line.as_bytes(), 10, t.len()))
+                (
+                    base64(line.as_bytes()),
+                    encoded_core(line.as_bytes(), 10, t.len()),
+                )
             })
             .collect();
         let literal = rng.string(ALNUM, 20);
@@ -217,7 +220,10 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(stats.bytes_read, input.len() as u64);
     for (t, (_, core)) in fx.tokens.iter().zip(&fx.encoded_lines) {
         // Its characters after the public prefix: also what colour codes break up.
-        assert!(!contains(&out, &t.as_bytes()[4..]), "a planted token survived");
+        assert!(
+            !contains(&out, &t.as_bytes()[4..]),
+            "a planted token survived"
+        );
         assert!(
             !contains(&out, core.as_bytes()),
             "a planted token survived in base64"
