@@ -65,6 +65,24 @@ fn a_closed_pipe_keeps_the_exit_code_of_the_findings() {
 }
 
 /// Every entry of `dir` but the given names: temporary files left behind.
+#[test]
+fn a_closed_pipe_does_not_stop_a_baseline_update() {
+    let repo = Repo::init();
+    repo.write("README", "hi\n");
+    let dir = repo.dir.clone();
+    assert_eq!(piped_to_head(&repo, &dir, "baseline create"), 0);
+    // 3,000 "added" lines: far more than a pipe holds, so `head` leaves mid-report.
+    repo.write("deploy.env", many_tokens(3000));
+    assert_eq!(piped_to_head(&repo, &dir, "baseline update"), 0);
+    let written = std::fs::read_to_string(dir.join(".unleak-baseline.json")).unwrap();
+    let saved: serde_json::Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(
+        saved["entries"].as_array().map(Vec::len),
+        Some(3000),
+        "{written:.300}"
+    );
+}
+
 fn leftovers(dir: &Path, keep: &[&str]) -> Vec<String> {
     std::fs::read_dir(dir)
         .unwrap()

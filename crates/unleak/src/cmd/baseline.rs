@@ -15,6 +15,7 @@ use crate::cmd::filtering::{scan_tree, setup, TreeScan};
 use crate::Outcome;
 use anyhow::bail;
 use std::collections::HashSet;
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 use unleak_core::Confidence;
@@ -109,22 +110,26 @@ fn scan(args: &BaselineArgs, may_create: bool) -> anyhow::Result<Scanned> {
 }
 
 fn create(args: BaselineArgs) -> anyhow::Result<Outcome> {
+    // A closed pipe (`unleak baseline update | head`) drops the rest of the report, never panics.
+    let mut out = super::Stdout { closed: false };
     let mut s = scan(&args, true)?;
     s.baseline.clear();
     for f in &s.kept {
         s.baseline.insert(Entry::of(f, &f.display_path()));
     }
     s.baseline.save(&s.file)?;
-    println!(
+    writeln!(
+        out,
         "wrote {}: {} entries from {} files scanned",
         terminal(&s.file.display().to_string()),
         s.baseline.entries().len(),
         s.files
-    );
+    )?;
     Ok(Outcome::Clean)
 }
 
 fn update(args: BaselineArgs) -> anyhow::Result<Outcome> {
+    let mut out = super::Stdout { closed: false };
     let mut s = scan(&args, false)?;
     let mut added = Vec::new();
     for f in &s.kept {
@@ -136,24 +141,27 @@ fn update(args: BaselineArgs) -> anyhow::Result<Outcome> {
         s.baseline.save(&s.file)?;
     }
     for f in &added {
-        println!(
+        writeln!(
+            out,
             "added  {}:{}  {}  {}",
             terminal(&f.display_path()),
             f.location.line,
             terminal(&f.rule_id),
             terminal(&f.redacted)
-        );
+        )?;
     }
-    println!(
+    writeln!(
+        out,
         "{}: {} added, {} entries",
         terminal(&s.file.display().to_string()),
         added.len(),
         s.baseline.entries().len()
-    );
+    )?;
     Ok(Outcome::Clean)
 }
 
 fn prune(args: BaselineArgs) -> anyhow::Result<Outcome> {
+    let mut out = super::Stdout { closed: false };
     let mut s = scan(&args, false)?;
     let verdict = judge(
         &s.baseline,
@@ -170,30 +178,33 @@ fn prune(args: BaselineArgs) -> anyhow::Result<Outcome> {
         };
         changed |= s.baseline.remove(&from);
         changed |= s.baseline.insert(to);
-        println!(
+        writeln!(
+            out,
             "moved    {} -> {}  {}",
             terminal(&m.from),
             terminal(&m.finding.display_path()),
             terminal(&m.finding.rule_id)
-        );
+        )?;
     }
     for e in &verdict.fixed {
         changed |= s.baseline.remove(e);
-        println!(
+        writeln!(
+            out,
             "removed  {}  {}  (the secret is gone)",
             terminal(&e.path),
             terminal(&e.rule)
-        );
+        )?;
     }
     if changed {
         s.baseline.save(&s.file)?;
     }
-    println!(
+    writeln!(
+        out,
         "{}: {} removed, {} moved, {} entries",
         terminal(&s.file.display().to_string()),
         verdict.fixed.len(),
         verdict.moved.len(),
         s.baseline.entries().len()
-    );
+    )?;
     Ok(Outcome::Clean)
 }
