@@ -35,11 +35,13 @@ necessarily wrong, so the false-alarm column is a signal, not a verdict.
 Usage:
   benches/recall_public.py [--trufflehog DIR] [--kingfisher DIR] [--unleak-bin BIN]
                            [--tools LIST] [--rules PATH] [--misses N] [--out FILE]
+                           [--keep DIR]
 
 DIR is a working tree or a bare git directory (read at HEAD), e.g. the `fetch` tool's
 /work/.mirror/trufflesecurity+trufflehog/repo. --rules passes extra rule files to unleak
 (to measure a rule before it is built in). Nothing printed contains an example value:
-misses are named by vendor and case name only.
+misses are named by vendor and case name only. --keep DIR (outside the repository) keeps
+the case files and a list of unleak's misses there, to read why each was missed.
 """
 import argparse
 import collections
@@ -70,9 +72,12 @@ class Snapshot:
 
     def files(self, under, suffix):
         if self.bare:
-            out = subprocess.run(["git", "--git-dir", self.path, "ls-tree", "-r", "--name-only", "HEAD", under],
-                                 capture_output=True, text=True, check=True).stdout
-            return sorted(p for p in out.splitlines() if p.endswith(suffix))
+            r = subprocess.run(["git", "--git-dir", self.path, "ls-tree", "-r", "--name-only", "HEAD", under],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                sys.exit(f"recall_public: {self.path}: not a working tree or a readable git directory "
+                         f"({r.stderr.strip()[:200]})")
+            return sorted(p for p in r.stdout.splitlines() if p.endswith(suffix))
         root = os.path.join(self.path, under)
         found = []
         for d, _, names in os.walk(root):
@@ -316,6 +321,8 @@ def kingfisher_cases(snap):
             print(f"recall_public: {rel}: not YAML ({e.__class__.__name__}); skipped", file=sys.stderr)
             continue
         for rule in doc.get("rules") or []:
+            if rule.get("visible") is False:
+                continue  # a helper pattern other rules depend on (a host, an id), not a secret
             for key, positive in (("examples", True), ("negative_examples", False)):
                 for n, ex in enumerate(rule.get(key) or []):
                     if isinstance(ex, str) and ex.strip():
@@ -356,7 +363,9 @@ def placeholder(case):
             return True
         if re.search(r"(.)\1{7,}", low):
             return True
-        if re.search(r"abcdef|bcdefg|123456|234567|0123456789", low):
+        if re.search(r"abcdef|bcdefg|123456|234567|0123456789|a1b2c3|123e4567-e89b|qwerty|asdfgh", low):
+            return True
+        if re.search(r"\b(my|your|the)[_-]?(password|secret|token|key|username|pass)\b|hunter2|passw0rd|changeme", low):
             return True
     return False
 
@@ -388,7 +397,9 @@ def family(case):
 def secret_lines(case):
     """1-based lines of the case's file that hold part of an expected secret; None if none."""
     lines = case.text.splitlines()
-    frags = [f for s in case.secrets for f in re.split(r"[\s:;,@/|]+", s) if len(f) >= 8]
+    # Long runs only: an expected value may be a composite (`id:secret`, a JSON object of
+    # decoded fields) whose short parts occur elsewhere in the text.
+    frags = [f for s in case.secrets for f in re.findall(r"[A-Za-z0-9+/=_~.-]{12,}", s)]
     hit = {n for n, line in enumerate(lines, 1) if any(f in line for f in frags)}
     return hit or None
 
@@ -540,7 +551,11 @@ def main():
             m = miss[k]
             names = "; ".join(sorted(set(m[3]))[:3])
             p(f"| {k[0]} | {k[1]} | {m[0]} | {m[1]} | {m[2]} | {names} |")
-        p(f"\n{sum(m[0] for m in miss.values())} real misses over {sum(1 for m in miss.values() if m[0])} vendors; "
+        # TruffleHog's tests put many tokens into a Jenkins credentials.xml template as
+        # `<secret>{vendor AQAAABAAA token}</secret>`; a real file holds an encrypted blob there.
+        jenkins = sum(1 for c in pos if found("unleak", c) is False and not placeholder(c) and "AQAAABAAA" in c.text)
+        p(f"\n{sum(m[0] for m in miss.values())} real misses over {sum(1 for m in miss.values() if m[0])} vendors "
+          f"({jenkins} of them in TruffleHog's Jenkins-XML template); "
           f"{sum(m[1] for m in miss.values())} placeholder misses.")
 
     if args.keep and "unleak" in tools:
