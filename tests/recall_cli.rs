@@ -277,7 +277,8 @@ fn cases() -> Vec<Case> {
         "config.toml",
         "docker-config-auth",
         v.clone(),
-        format!("[[runners]]\n  environment = [\"DOCKER_AUTH_CONFIG={{\\\"auths\\\":{{\\\"registry.acme.internal:5000\\\":{{\\\"auth\\\":\\\"{v}\\\"}}}}}}\"]\n"),
+        format!("[[runners]]\n  environment = [\"CLOUDFLARE_API_TOKEN=cfut_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
+DOCKER_AUTH_CONFIG={{\\\"auths\\\":{{\\\"registry.acme.internal:5000\\\":{{\\\"auth\\\":\\\"{v}\\\"}}}}}}\"]\n"),
     );
     let v = format!("{}FFFFNRAL", g.hex(32));
     add(
@@ -285,6 +286,13 @@ fn cases() -> Vec<Case> {
         "newrelic-license-key",
         v.clone(),
         format!("common: &default_settings\n  license_key: '{v}'\n"),
+    );
+    let v = format!("cfut_{}{}", g.alnum(40), g.hex(8));
+    add(
+        "cloudflare.go",
+        "cloudflare-user-api-token-scannable",
+        v.clone(),
+        format!("req.Header.Set(\"Authorization\", \"Bearer {v}\")\n"),
     );
     // Families of issue 15 whose rules were only checked through the matcher's example
     // runner: here through the real binary, in the files they leak from.
