@@ -242,6 +242,13 @@ fn cases() -> Vec<Case> {
         v.clone(),
         format!("public static final String DEFAULT_ACCOUNT_KEY\n    = \"{v}\";\n"),
     );
+    let v = format!("{}==", g.b64(86));
+    add(
+        "storage.xml",
+        "azure-storage-account-key",
+        v.clone(),
+        format!("<storage>\n  <account_name>acmeprod</account_name>\n  <account_key>{v}</account_key>\n</storage>\n"),
+    );
     let v = g.uuid();
     add(
         "registry.json",
