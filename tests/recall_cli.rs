@@ -43,6 +43,12 @@ impl Gen {
             len,
         )
     }
+    fn b64(&mut self, len: usize) -> String {
+        self.from(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+            len,
+        )
+    }
     fn b64url(&mut self, len: usize) -> String {
         self.from(
             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
@@ -220,6 +226,142 @@ fn cases() -> Vec<Case> {
         v.clone(),
         format!("PAGERDUTY_API_KEY={v}\n"),
     );
+    // Kinds recall_public.py found missed on public example data (TruffleHog's detector
+    // tests, Kingfisher's rule examples), each in the shape it was missed in.
+    let v = format!("{}==", g.b64(86));
+    add(
+        "Storage.cs",
+        "azure-storage-account-key",
+        v.clone(),
+        format!("var settings = new Dictionary<string, string>\n{{\n    {{ \"AccountName\", \"acmeprod\" }},\n    {{ \"AccountKey\", \"{v}\" }},\n}};\n"),
+    );
+    let v = format!("{}==", g.b64(86));
+    add(
+        "StorageConfig.java",
+        "azure-storage-account-key",
+        v.clone(),
+        format!("public static final String DEFAULT_ACCOUNT_KEY\n    = \"{v}\";\n"),
+    );
+    let v = format!("{}==", g.b64(86));
+    add(
+        "storage.xml",
+        "azure-storage-account-key",
+        v.clone(),
+        format!("<storage>\n  <account_name>acmeprod</account_name>\n  <account_key>{v}</account_key>\n</storage>\n"),
+    );
+    let v = g.uuid();
+    add(
+        "registry.json",
+        "npmrc-auth-token",
+        v.clone(),
+        format!(
+            "{{\n  \"registry\": \"https://npm.acme.internal/\",\n  \"_authToken\": \"{v}\"\n}}\n"
+        ),
+    );
+    let v = g.uuid();
+    add(
+        "publish.sh",
+        "npm-legacy-token",
+        v.clone(),
+        format!("#!/bin/sh\nexport NPM_TOKEN=\"{v}\"\nnpm publish\n"),
+    );
+    let v = format!("{}-{}", g.digits(2), g.alnum(64));
+    add(
+        "login.json",
+        "truenas-api-key",
+        v.clone(),
+        format!("{{\"msg\": \"method\", \"method\": \"auth.login_with_api_key\", \"params\": [\"{v}\"]}}\n"),
+    );
+    let v = g.uuid();
+    add(
+        "crm.js",
+        "hubspot-api-key-legacy",
+        v.clone(),
+        format!("const hs = new Hubspot({{ hapikey: '{v}' }});\n"),
+    );
+    let v = b64_encode(format!("deploy:{}", g.alnum(20)).as_bytes());
+    add(
+        "config.toml",
+        "docker-config-auth",
+        v.clone(),
+        format!("[[runners]]\n  environment = [\"CLOUDFLARE_API_TOKEN=cfut_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
+DOCKER_AUTH_CONFIG={{\\\"auths\\\":{{\\\"registry.acme.internal:5000\\\":{{\\\"auth\\\":\\\"{v}\\\"}}}}}}\"]\n"),
+    );
+    let v = format!("{}FFFFNRAL", g.hex(32));
+    add(
+        "newrelic.yml",
+        "newrelic-license-key",
+        v.clone(),
+        format!("common: &default_settings\n  license_key: '{v}'\n"),
+    );
+    let v = format!("cfut_{}{}", g.alnum(40), g.hex(8));
+    add(
+        "cloudflare.go",
+        "cloudflare-user-api-token-scannable",
+        v.clone(),
+        format!("req.Header.Set(\"Authorization\", \"Bearer {v}\")\n"),
+    );
+    // Families of issue 15 whose rules were only checked through the matcher's example
+    // runner: here through the real binary, in the files they leak from.
+    let v = format!("{}.atlasv1.{}", g.alnum(14), g.b64url(67));
+    add(
+        "credentials.tfrc.hcl",
+        "terraform-cloud-api-token",
+        v.clone(),
+        format!("credentials \"app.terraform.io\" {{\n  token = \"{v}\"\n}}\n"),
+    );
+    let v = format!("hvb.AAAAAQ{}", g.b64url(150));
+    add(
+        "vault.sh",
+        "vault-batch-token",
+        v.clone(),
+        format!("curl -H \"X-Vault-Token: {v}\" https://vault.acme.internal/v1/secret/data/app\n"),
+    );
+    let v = format!("dor_v1_{}", g.hex(64));
+    add(
+        "do.env",
+        "digitalocean-oauth-refresh-token",
+        v.clone(),
+        format!("DO_REFRESH_TOKEN={v}\n"),
+    );
+    let v = format!("squ_{}", g.hex(40));
+    add(
+        "sonar.yml",
+        "sonarqube-user-token",
+        v.clone(),
+        format!(
+            "- run: mvn sonar:sonar -Dsonar.host.url=https://sonar.acme.dev -Dsonar.token={v}\n"
+        ),
+    );
+    let v = g.alnum(20);
+    add(
+        "deploy.sh",
+        "curl-user-password",
+        v.clone(),
+        format!("curl -X POST \\\n  --user 'ci-bot:{v}' \\\n  https://nexus.acme.internal/service/rest/v1/components\n"),
+    );
+    out
+}
+
+/// Standard base64 with padding, for values that are base64 in the file that holds them.
+fn b64_encode(data: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
     out
 }
 
@@ -235,6 +377,11 @@ SECRET_KEY = os.environ['DJANGO_SECRET_KEY']
 PAGERDUTY_API_KEY=${PAGERDUTY_API_KEY}
 HUBSPOT_ACCESS_TOKEN=pat-na1-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx
 client.run(os.environ['DISCORD_TOKEN'])
+{ \"AccountKey\", Environment.GetEnvironmentVariable(\"AZURE_STORAGE_KEY\") },
+\"_authToken\": \"${NPM_TOKEN}\",
+export NPM_TOKEN=\"${{ secrets.NPM_TOKEN }}\"
+{\"method\": \"auth.login_with_api_key\", \"params\": [\"$TRUENAS_API_KEY\"]}
+DOCKER_AUTH_CONFIG={\\\"auths\\\":{\\\"registry.acme.internal\\\":{\\\"auth\\\":\\\"$REGISTRY_AUTH\\\"}}}
 ";
 
 /// Text where a vendor's keyword is a fragment of something else (figma in configMap,
