@@ -140,6 +140,48 @@ mod tests {
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 
+    /// A path-scoped rule's examples are scanned at their path: one without a path, or
+    /// with a path the rule's globs do not select, is a failure, and a negative example
+    /// under another name passes because the rule does not run there.
+    #[test]
+    fn path_scoped_examples_need_a_path_their_globs_select() {
+        let toml = r#"
+[[rules]]
+id = "demorc-password"
+name = "demorc password"
+keywords = []
+paths = ["**/.demorc"]
+regex = '''(?m)^password=(?P<secret>\S+)'''
+confidence = "high"
+examples = [
+  { text = "password={{gen:alnum:12}}", path = "home/u/.demorc" },
+  "password={{gen:alnum:12}}",
+  { text = "password={{gen:alnum:12}}", path = "home/u/demorc.txt" },
+]
+negative_examples = [{ text = "password={{gen:alnum:12}}", path = "home/u/demorc.txt" }]
+"#;
+        let set = unleak_rules::RuleSetBuilder::new()
+            .add_toml("t.toml", toml)
+            .unwrap()
+            .build()
+            .unwrap();
+        let matcher = Matcher::new(set.clone(), MatcherOptions::default());
+        let problems: Vec<String> = check_rule(&matcher, &set.rules()[0])
+            .iter()
+            .map(|f| f.problem.clone())
+            .collect();
+        let no_path = "has no path that the rule's `paths` match (give it `path` or the rule `example_path`)";
+        assert_eq!(
+            problems,
+            [
+                format!("example 2 {no_path}"),
+                "example 2 is not matched".to_string(),
+                format!("example 3 {no_path}"),
+                "example 3 is not matched".to_string(),
+            ]
+        );
+    }
+
     /// The built-in catalog is broad (issue 15 set 600 rules as the bar for provider
     /// coverage), and every rule shows at least two texts it must find and two near misses
     /// it must not.
