@@ -20,39 +20,177 @@ struct Kind {
 }
 
 const KINDS: &[Kind] = &[
-    Kind { template: "netrc.tmpl", path: "home/ci/.netrc", rules: &["netrc-file-password"], decoy: "notes/notnetrc" },
-    Kind { template: "netrc.tmpl", path: "Users/ci/_NETRC", rules: &["netrc-file-password"], decoy: "notes/netrc.txt" },
-    Kind { template: "pgpass.tmpl", path: "home/dba/.pgpass", rules: &["pgpass-password"], decoy: "notes/pgpass.txt" },
-    Kind { template: "git-credentials.tmpl", path: "home/ci/.git-credentials", rules: &["git-credentials-password"], decoy: "notes/git-credentials.txt" },
-    Kind { template: "s3cfg.tmpl", path: "home/ops/.s3cfg", rules: &["s3cfg-secret-key"], decoy: "notes/s3.ini" },
-    Kind { template: "esmtprc.tmpl", path: "home/ops/.esmtprc", rules: &["esmtprc-password"], decoy: "notes/mail.conf" },
-    Kind { template: "ventrilo_srv.ini.tmpl", path: "srv/ventrilo/ventrilo_srv.ini", rules: &["ventrilo-server-password"], decoy: "srv/ventrilo/other.ini" },
-    Kind { template: "master.key.tmpl", path: "app/config/master.key", rules: &["rails-master-key"], decoy: "app/config/app.key" },
-    Kind { template: "master.key.tmpl", path: "app/config/credentials/production.key", rules: &["rails-master-key"], decoy: "app/keys/production.key" },
-    Kind { template: "sitemanager.xml.tmpl", path: "home/ops/.config/filezilla/sitemanager.xml", rules: &["filezilla-password", "filezilla-password-base64"], decoy: "notes/servers.xml" },
-    Kind { template: "sftp-config.json.tmpl", path: "site/sftp-config.json", rules: &["deploy-plugin-password"], decoy: "site/deploy.json" },
-    Kind { template: "ftpconfig.tmpl", path: "site/.ftpconfig", rules: &["deploy-plugin-password"], decoy: "site/ftpconfig.json" },
-    Kind { template: "remote-sync.json.tmpl", path: "site/.remote-sync.json", rules: &["deploy-plugin-password"], decoy: "site/remote-sync.json" },
-    Kind { template: "vscode-sftp.json.tmpl", path: "site/.vscode/sftp.json", rules: &["deploy-plugin-password"], decoy: "site/sftp.json" },
-    Kind { template: "robomongo.json.tmpl", path: "home/dev/.config/robomongo/1.0/robomongo.json", rules: &["robomongo-password"], decoy: "notes/mongo.json" },
-    Kind { template: "data-sources.xml.tmpl", path: "workspace/.dbeaver/data-sources.xml", rules: &["dbeaver-password"], decoy: "notes/sources.xml" },
-    Kind { template: "webServers.xml.tmpl", path: "app/.idea/webServers.xml", rules: &["jetbrains-project-password"], decoy: "app/webServers.xml" },
-    Kind { template: "logins.json.tmpl", path: "home/u/.mozilla/firefox/x.default/logins.json", rules: &["firefox-saved-login"], decoy: "notes/accounts.json" },
-    Kind { template: "mongoid.yml.tmpl", path: "app/config/mongoid.yml", rules: &["mongoid-uri-password"], decoy: "app/config/mongo.txt" },
-    Kind { template: "htpasswd.tmpl", path: "public_html/.htpasswd", rules: &["password-hash-htpasswd"], decoy: "notes/users.txt" },
-    Kind { template: "shadow.tmpl", path: "backup/etc/shadow", rules: &["password-hash-shadow"], decoy: "notes/shadow.txt" },
-    Kind { template: "ftpd.passwd.tmpl", path: "etc/proftpd/ftpd.passwd", rules: &["password-hash-passwd"], decoy: "notes/ftp-users.txt" },
-    Kind { template: "dump.sql.tmpl", path: "db/dump.sql", rules: &["password-hash-sql-dump"], decoy: "db/dump.txt" },
-    Kind { template: "wp-config.php.tmpl", path: "public_html/wp-config.php", rules: &["wordpress-db-password", "wordpress-auth-key"], decoy: "public_html/wp-config-sample.php" },
-    Kind { template: "docker-config.json.tmpl", path: "home/ci/.docker/config.json", rules: &["docker-config-file-auth"], decoy: "app/config.json" },
-    Kind { template: "npmrc.tmpl", path: "app/.npmrc", rules: &["npmrc-file-basic-auth"], decoy: "app/npmrc.txt" },
+    Kind {
+        template: "netrc.tmpl",
+        path: "home/ci/.netrc",
+        rules: &["netrc-file-password"],
+        decoy: "notes/notnetrc",
+    },
+    Kind {
+        template: "netrc.tmpl",
+        path: "Users/ci/_NETRC",
+        rules: &["netrc-file-password"],
+        decoy: "notes/netrc.txt",
+    },
+    Kind {
+        template: "pgpass.tmpl",
+        path: "home/dba/.pgpass",
+        rules: &["pgpass-password"],
+        decoy: "notes/pgpass.txt",
+    },
+    Kind {
+        template: "git-credentials.tmpl",
+        path: "home/ci/.git-credentials",
+        rules: &["git-credentials-password"],
+        decoy: "notes/git-credentials.txt",
+    },
+    Kind {
+        template: "s3cfg.tmpl",
+        path: "home/ops/.s3cfg",
+        rules: &["s3cfg-secret-key"],
+        decoy: "notes/s3.ini",
+    },
+    Kind {
+        template: "esmtprc.tmpl",
+        path: "home/ops/.esmtprc",
+        rules: &["esmtprc-password"],
+        decoy: "notes/mail.conf",
+    },
+    Kind {
+        template: "ventrilo_srv.ini.tmpl",
+        path: "srv/ventrilo/ventrilo_srv.ini",
+        rules: &["ventrilo-server-password"],
+        decoy: "srv/ventrilo/other.ini",
+    },
+    Kind {
+        template: "master.key.tmpl",
+        path: "app/config/master.key",
+        rules: &["rails-master-key"],
+        decoy: "app/config/app.key",
+    },
+    Kind {
+        template: "master.key.tmpl",
+        path: "app/config/credentials/production.key",
+        rules: &["rails-master-key"],
+        decoy: "app/keys/production.key",
+    },
+    Kind {
+        template: "sitemanager.xml.tmpl",
+        path: "home/ops/.config/filezilla/sitemanager.xml",
+        rules: &["filezilla-password", "filezilla-password-base64"],
+        decoy: "notes/servers.xml",
+    },
+    Kind {
+        template: "sftp-config.json.tmpl",
+        path: "site/sftp-config.json",
+        rules: &["deploy-plugin-password"],
+        decoy: "site/deploy.json",
+    },
+    Kind {
+        template: "ftpconfig.tmpl",
+        path: "site/.ftpconfig",
+        rules: &["deploy-plugin-password"],
+        decoy: "site/ftpconfig.json",
+    },
+    Kind {
+        template: "remote-sync.json.tmpl",
+        path: "site/.remote-sync.json",
+        rules: &["deploy-plugin-password"],
+        decoy: "site/remote-sync.json",
+    },
+    Kind {
+        template: "vscode-sftp.json.tmpl",
+        path: "site/.vscode/sftp.json",
+        rules: &["deploy-plugin-password"],
+        decoy: "site/sftp.json",
+    },
+    Kind {
+        template: "robomongo.json.tmpl",
+        path: "home/dev/.config/robomongo/1.0/robomongo.json",
+        rules: &["robomongo-password"],
+        decoy: "notes/mongo.json",
+    },
+    Kind {
+        template: "data-sources.xml.tmpl",
+        path: "workspace/.dbeaver/data-sources.xml",
+        rules: &["dbeaver-password"],
+        decoy: "notes/sources.xml",
+    },
+    Kind {
+        template: "webServers.xml.tmpl",
+        path: "app/.idea/webServers.xml",
+        rules: &["jetbrains-project-password"],
+        decoy: "app/webServers.xml",
+    },
+    Kind {
+        template: "logins.json.tmpl",
+        path: "home/u/.mozilla/firefox/x.default/logins.json",
+        rules: &["firefox-saved-login"],
+        decoy: "notes/accounts.json",
+    },
+    Kind {
+        template: "mongoid.yml.tmpl",
+        path: "app/config/mongoid.yml",
+        rules: &["mongoid-uri-password"],
+        decoy: "app/config/mongo.txt",
+    },
+    Kind {
+        template: "htpasswd.tmpl",
+        path: "public_html/.htpasswd",
+        rules: &["password-hash-htpasswd"],
+        decoy: "notes/users.txt",
+    },
+    Kind {
+        template: "shadow.tmpl",
+        path: "backup/etc/shadow",
+        rules: &["password-hash-shadow"],
+        decoy: "notes/shadow.txt",
+    },
+    Kind {
+        template: "ftpd.passwd.tmpl",
+        path: "etc/proftpd/ftpd.passwd",
+        rules: &["password-hash-passwd"],
+        decoy: "notes/ftp-users.txt",
+    },
+    Kind {
+        template: "dump.sql.tmpl",
+        path: "db/dump.sql",
+        rules: &["password-hash-sql-dump"],
+        decoy: "db/dump.txt",
+    },
+    Kind {
+        template: "wp-config.php.tmpl",
+        path: "public_html/wp-config.php",
+        rules: &["wordpress-db-password", "wordpress-auth-key"],
+        decoy: "public_html/wp-config-sample.php",
+    },
+    Kind {
+        template: "docker-config.json.tmpl",
+        path: "home/ci/.docker/config.json",
+        rules: &["docker-config-file-auth"],
+        decoy: "app/config.json",
+    },
+    Kind {
+        template: "npmrc.tmpl",
+        path: "app/.npmrc",
+        rules: &["npmrc-file-basic-auth"],
+        decoy: "app/npmrc.txt",
+    },
 ];
 
 /// Template files that hold keys, found by rules that are not path-scoped: a PuTTY key is
 /// recognised by its own structure wherever it is.
 const KEYS: &[(&str, &str, &str)] = &[
-    ("deploy.ppk.tmpl", "home/ops/keys/deploy.ppk", "private-key-putty"),
-    ("deploy-encrypted.ppk.tmpl", "home/ops/keys/deploy-encrypted.ppk", "private-key-putty-encrypted"),
+    (
+        "deploy.ppk.tmpl",
+        "home/ops/keys/deploy.ppk",
+        "private-key-putty",
+    ),
+    (
+        "deploy-encrypted.ppk.tmpl",
+        "home/ops/keys/deploy-encrypted.ppk",
+        "private-key-putty-encrypted",
+    ),
 ];
 
 /// Expand a template with a seed of its own; returns the text and the values made.
@@ -69,29 +207,30 @@ fn write(root: &Path, rel: &str, text: &str) {
 }
 
 /// Write every kind under its own name and under its decoy name; returns the generated
-/// values.
-fn tree(root: &Path) -> Vec<String> {
+/// values with the template each came from.
+fn tree(root: &Path) -> Vec<(&'static str, String)> {
     let mut values = Vec::new();
     for (n, kind) in KINDS.iter().enumerate() {
         let (text, made) = expand(kind.template, 7000 + n as u64);
         write(root, kind.path, &text);
         write(root, kind.decoy, &text);
-        values.extend(made);
+        values.extend(made.into_iter().map(|v| (kind.template, v)));
     }
     for (n, (template, path, _)) in KEYS.iter().enumerate() {
         let (text, made) = expand(template, 8000 + n as u64);
         write(root, path, &text);
-        values.extend(made);
+        values.extend(made.into_iter().map(|v| (*template, v)));
     }
     values
 }
 
-/// The parts of a generated value that must never be printed: each run of 8 or more
-/// letters and digits, or the whole value when it is shorter (a weak password).
+/// The parts of a generated value that must never be printed: each run of 12 or more
+/// letters and digits (a PuTTY key's random lines, not its `Encryption` header, which rule
+/// descriptions name), or the whole value when it has none (a weak password).
 fn secret_parts(value: &str) -> Vec<String> {
     let runs: Vec<String> = value
         .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|r| r.len() >= 8)
+        .filter(|r| r.len() >= 12)
         .map(str::to_string)
         .collect();
     if runs.is_empty() {
@@ -121,7 +260,11 @@ fn findings(root: &Path) -> Vec<(String, String)> {
         .expect("findings")
         .iter()
         .map(|f| {
-            let path = f["path"].as_str().unwrap().trim_start_matches("./").to_string();
+            let path = f["path"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("./")
+                .to_string();
             (path, f["rule_id"].as_str().unwrap().to_string())
         })
         .collect()
@@ -140,7 +283,10 @@ fn every_credential_file_kind_is_found_by_its_rule_and_never_under_another_name(
                 problems.push(format!("{} is not reported by {rule}", kind.path));
             }
             if has(kind.decoy, rule) {
-                problems.push(format!("{} (not a {}) is reported by {rule}", kind.decoy, kind.path));
+                problems.push(format!(
+                    "{} (not a {}) is reported by {rule}",
+                    kind.decoy, kind.path
+                ));
             }
         }
     }
@@ -160,9 +306,12 @@ fn credential_file_values_are_redacted_in_every_output_format() {
         let r = run_in(dir.path(), &["scan", ".", "--format", format], None);
         assert_eq!(r.code, 1, "{format}: {}", r.stderr);
         let out = format!("{}{}", r.stdout, r.stderr);
-        for (n, value) in values.iter().enumerate() {
+        for (template, value) in &values {
             for part in secret_parts(value) {
-                assert!(!printed(&out, &part), "{format}: generated value {n} is printed");
+                assert!(
+                    !printed(&out, &part),
+                    "{format}: a value of {template} is printed"
+                );
             }
         }
     }
@@ -172,10 +321,22 @@ fn credential_file_values_are_redacted_in_every_output_format() {
 fn locked_and_empty_accounts_and_placeholders_in_credential_files_are_not_findings() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "etc/shadow", "root:!:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\nbin:!!:19000::::::\nnobody::19000:0:99999:7:::\n");
-    write(dir.path(), "home/ci/.netrc", "machine git.acme.internal login ci password $GIT_PASSWORD\n");
-    write(dir.path(), "home/dba/.pgpass", "#hostname:port:database:username:password\n*:*:*:app:\n");
+    write(
+        dir.path(),
+        "home/ci/.netrc",
+        "machine git.acme.internal login ci password $GIT_PASSWORD\n",
+    );
+    write(
+        dir.path(),
+        "home/dba/.pgpass",
+        "#hostname:port:database:username:password\n*:*:*:app:\n",
+    );
     write(dir.path(), "public_html/wp-config.php", "<?php\ndefine( 'DB_PASSWORD', 'password_here' );\ndefine( 'AUTH_KEY', 'put your unique phrase here' );\ndefine( 'NONCE_SALT', getenv( 'WP_NONCE_SALT' ) );\n");
-    write(dir.path(), "site/.vscode/sftp.json", "{\"host\": \"web.acme.internal\", \"password\": \"${env:SFTP_PASSWORD}\"}\n");
+    write(
+        dir.path(),
+        "site/.vscode/sftp.json",
+        "{\"host\": \"web.acme.internal\", \"password\": \"${env:SFTP_PASSWORD}\"}\n",
+    );
     let r = run_in(dir.path(), &["scan", ".", "--format", "json"], None);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }
@@ -192,7 +353,9 @@ fn a_user_rule_with_a_bad_paths_glob_is_an_error_naming_the_file_and_the_rule() 
     let r = run_in(dir.path(), &["scan", "src", "--rules", "mine.toml"], None);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
-        r.stderr.contains("mine.toml") && r.stderr.contains("acme-rc") && r.stderr.contains("**/[.acmerc"),
+        r.stderr.contains("mine.toml")
+            && r.stderr.contains("acme-rc")
+            && r.stderr.contains("**/[.acmerc"),
         "{}",
         r.stderr
     );
@@ -210,7 +373,11 @@ fn a_user_rule_scoped_to_a_file_name_reads_only_that_file() {
     write(dir.path(), "src/.acmerc", &text);
     write(dir.path(), "src/notacmerc", &text);
     write(dir.path(), "src/.acmerc.d/x", &text);
-    let r = run_in(dir.path(), &["scan", "src", "--rules", "mine.toml", "--format", "json"], None);
+    let r = run_in(
+        dir.path(),
+        &["scan", "src", "--rules", "mine.toml", "--format", "json"],
+        None,
+    );
     assert_eq!(r.code, 1, "{}", r.stderr);
     let paths: Vec<String> = json(&r.stdout)["findings"]
         .as_array()

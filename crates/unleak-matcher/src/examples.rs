@@ -107,7 +107,15 @@ pub fn check_rule(matcher: &Matcher, rule: &Rule) -> Vec<ExampleFailure> {
                 continue;
             }
         };
-        let blob = Blob::new(example_origin(rule, negative.path()), text.as_bytes());
+        let origin = example_origin(rule, negative.path());
+        // Without a path a path-scoped rule never runs: such a near miss tests nothing.
+        if rule.is_path_scoped() && matches!(origin, Origin::Stdin) {
+            out.push(fail(format!(
+                "negative example {} has no path, so the path-scoped rule never reads it",
+                n + 1
+            )));
+        }
+        let blob = Blob::new(origin, text.as_bytes());
         if matcher.scan(&blob).iter().any(|f| *f.rule_id == *rule.id) {
             out.push(fail(format!("negative example {} is matched", n + 1)));
         }
@@ -158,7 +166,10 @@ examples = [
   "password={{gen:alnum:12}}",
   { text = "password={{gen:alnum:12}}", path = "home/u/demorc.txt" },
 ]
-negative_examples = [{ text = "password={{gen:alnum:12}}", path = "home/u/demorc.txt" }]
+negative_examples = [
+  { text = "password={{gen:alnum:12}}", path = "home/u/demorc.txt" },
+  "password=",
+]
 "#;
         let set = unleak_rules::RuleSetBuilder::new()
             .add_toml("t.toml", toml)
@@ -170,7 +181,8 @@ negative_examples = [{ text = "password={{gen:alnum:12}}", path = "home/u/demorc
             .iter()
             .map(|f| f.problem.clone())
             .collect();
-        let no_path = "has no path that the rule's `paths` match (give it `path` or the rule `example_path`)";
+        let no_path =
+            "has no path that the rule's `paths` match (give it `path` or the rule `example_path`)";
         assert_eq!(
             problems,
             [
@@ -178,6 +190,8 @@ negative_examples = [{ text = "password={{gen:alnum:12}}", path = "home/u/demorc
                 "example 2 is not matched".to_string(),
                 format!("example 3 {no_path}"),
                 "example 3 is not matched".to_string(),
+                "negative example 2 has no path, so the path-scoped rule never reads it"
+                    .to_string(),
             ]
         );
     }
