@@ -1,9 +1,20 @@
 //! Runs a rule's own examples through the real matcher: positives must be found with the
-//! expected secret, negatives must not.
+//! expected secret, negatives must not. An example is scanned as a file at its `path` (or
+//! the rule's `example_path`) when it has one, else as standard input.
 
 use crate::Matcher;
+use std::path::PathBuf;
 use unleak_core::{Blob, Origin};
-use unleak_rules::{generate, Example, Rule};
+use unleak_rules::{generate, Rule};
+
+/// Where an example is scanned from: its own path, else the rule's `example_path`, else
+/// standard input.
+pub fn example_origin(rule: &Rule, own: Option<&str>) -> Origin {
+    match own.or(rule.example_path.as_deref()) {
+        Some(p) => Origin::File(PathBuf::from(p)),
+        None => Origin::Stdin,
+    }
+}
 
 /// Why an example did not behave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,21 +48,38 @@ pub fn check_rule(matcher: &Matcher, rule: &Rule) -> Vec<ExampleFailure> {
                 continue;
             }
         };
-        let expected = match example {
-            Example::WithSecret { secret, .. } => Some(secret.clone()),
-            Example::Text(_) => values.first().cloned(),
-        };
-        if !rule
-            .keywords
-            .iter()
-            .any(|k| text.to_ascii_lowercase().contains(k.as_str()))
+        let expected = example
+            .secret()
+            .map(str::to_string)
+            .or_else(|| values.first().cloned());
+        let origin = example_origin(rule, example.path());
+        if rule.is_path_scoped() {
+            let selected = match &origin {
+                Origin::File(p) => matcher.rules().path_scoped(p),
+                _ => Vec::new(),
+            };
+            if !selected
+                .iter()
+                .any(|&i| *matcher.rules().rules()[i].id == *rule.id)
+            {
+                out.push(fail(format!(
+                    "example {} has no path that the rule's `paths` match (give it `path` or the rule `example_path`)",
+                    n + 1
+                )));
+            }
+        }
+        if !rule.keywords.is_empty()
+            && !rule
+                .keywords
+                .iter()
+                .any(|k| text.to_ascii_lowercase().contains(k.as_str()))
         {
             out.push(fail(format!(
                 "example {} contains none of the rule's keywords",
                 n + 1
             )));
         }
-        let blob = Blob::new(Origin::Stdin, text.as_bytes());
+        let blob = Blob::new(origin, text.as_bytes());
         let found: Vec<_> = matcher
             .scan(&blob)
             .into_iter()
@@ -70,16 +98,24 @@ pub fn check_rule(matcher: &Matcher, rule: &Rule) -> Vec<ExampleFailure> {
             _ => {}
         }
     }
-    for (n, text) in rule.negative_examples.iter().enumerate() {
+    for (n, negative) in rule.negative_examples.iter().enumerate() {
         let seed = generate::seed_for(&rule.id, 1000 + n);
-        let text = match generate::expand(text, seed) {
+        let text = match generate::expand(negative.text(), seed) {
             Ok((t, _)) => t,
             Err(e) => {
                 out.push(fail(format!("negative example {}: {e}", n + 1)));
                 continue;
             }
         };
-        let blob = Blob::new(Origin::Stdin, text.as_bytes());
+        let origin = example_origin(rule, negative.path());
+        // Without a path a path-scoped rule never runs: such a near miss tests nothing.
+        if rule.is_path_scoped() && matches!(origin, Origin::Stdin) {
+            out.push(fail(format!(
+                "negative example {} has no path, so the path-scoped rule never reads it",
+                n + 1
+            )));
+        }
+        let blob = Blob::new(origin, text.as_bytes());
         if matcher.scan(&blob).iter().any(|f| *f.rule_id == *rule.id) {
             out.push(fail(format!("negative example {} is matched", n + 1)));
         }
@@ -110,6 +146,54 @@ mod tests {
             );
         }
         assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    /// A path-scoped rule's examples are scanned at their path: one without a path, or
+    /// with a path the rule's globs do not select, is a failure, and a negative example
+    /// under another name passes because the rule does not run there.
+    #[test]
+    fn path_scoped_examples_need_a_path_their_globs_select() {
+        let toml = r#"
+[[rules]]
+id = "demorc-password"
+name = "demorc password"
+keywords = []
+paths = ["**/.demorc"]
+regex = '''(?m)^password=(?P<secret>\S+)'''
+confidence = "high"
+examples = [
+  { text = "password={{gen:alnum:12}}", path = "home/u/.demorc" },
+  "password={{gen:alnum:12}}",
+  { text = "password={{gen:alnum:12}}", path = "home/u/demorc.txt" },
+]
+negative_examples = [
+  { text = "password={{gen:alnum:12}}", path = "home/u/demorc.txt" },
+  "password=",
+]
+"#;
+        let set = unleak_rules::RuleSetBuilder::new()
+            .add_toml("t.toml", toml)
+            .unwrap()
+            .build()
+            .unwrap();
+        let matcher = Matcher::new(set.clone(), MatcherOptions::default());
+        let problems: Vec<String> = check_rule(&matcher, &set.rules()[0])
+            .iter()
+            .map(|f| f.problem.clone())
+            .collect();
+        let no_path =
+            "has no path that the rule's `paths` match (give it `path` or the rule `example_path`)";
+        assert_eq!(
+            problems,
+            [
+                format!("example 2 {no_path}"),
+                "example 2 is not matched".to_string(),
+                format!("example 3 {no_path}"),
+                "example 3 is not matched".to_string(),
+                "negative example 2 has no path, so the path-scoped rule never reads it"
+                    .to_string(),
+            ]
+        );
     }
 
     /// The built-in catalog is broad (issue 15 set 600 rules as the bar for provider
@@ -148,7 +232,7 @@ mod tests {
             for (n, example) in rule.examples.iter().enumerate() {
                 let (text, _) = generate::expand(example.text(), generate::seed_for(&rule.id, n))
                     .expect("examples expand");
-                let blob = Blob::new(Origin::Stdin, text.as_bytes());
+                let blob = Blob::new(example_origin(rule, example.path()), text.as_bytes());
                 let found = matcher.scan(&blob);
                 // The keyword windows must not lose what a whole-blob search finds.
                 let spans = |fs: &[unleak_core::Finding]| {

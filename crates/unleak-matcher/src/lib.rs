@@ -24,7 +24,7 @@ mod work;
 
 pub use decode::{encoded_text_runs, Encoding};
 pub use entropy::shannon_entropy;
-pub use examples::{check_rule, ExampleFailure};
+pub use examples::{check_rule, example_origin, ExampleFailure};
 pub use keyvalue::{classify_key, KeyClass};
 pub use literals::Literals;
 pub use matcher::{keyword_window_covers, Matcher, MatcherOptions, ALLOW_MARKER};

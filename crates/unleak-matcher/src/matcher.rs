@@ -9,6 +9,10 @@
 //! when its rules run. Each byte is searched by a rule's regex about once (plus the
 //! widening around cut edges), and each is searched for line ends a bounded number of
 //! times, so a scan is linear in its input on any input.
+//!
+//! Path-scoped rules (`paths` globs: `.netrc`, `wp-config.php`) take no part in the
+//! keyword search: a blob's path is matched once against all their globs, and each rule
+//! it selects reads the whole blob (when the rule has keywords, only if one occurs).
 
 use crate::decode::{decode_runs, Encoding, MAX_DECODED_PER_BLOB};
 use crate::keyvalue::{judge_match, read_line, sort_pairs, KeyClass, Pair, KEY_FRAGMENTS};
@@ -18,7 +22,9 @@ use crate::{entropy::shannon_entropy, placeholder::is_placeholder};
 use aho_corasick::AhoCorasick;
 use std::collections::HashMap;
 use std::sync::OnceLock;
-use unleak_core::{Blob, Confidence, Finding, Fingerprint, FingerprintKey, Locator, Secret, Span};
+use unleak_core::{
+    Blob, Confidence, Finding, Fingerprint, FingerprintKey, Locator, Origin, Secret, Span,
+};
 use unleak_rules::{Companion, Rule, RuleSet};
 
 /// How far back from a keyword a match may start when the line is long.
@@ -73,6 +79,9 @@ pub struct Matcher {
     group_rules: Vec<Vec<u32>>,
     /// Per rule, its groups (one per keyword).
     rule_groups: Vec<Vec<u32>>,
+    /// Per rule, for a path-scoped rule with keywords, a search for any of them: such a
+    /// rule reads a file its paths select only when one occurs in it.
+    scoped_keywords: Vec<Option<AhoCorasick>>,
     /// Per [`KeyClass`], the generic rule key/value pairs are filed under (`None` when that
     /// rule is absent, disabled or below the floor); `None` when no class has one, and then
     /// pairs are not looked for.
@@ -304,7 +313,7 @@ impl Matcher {
         };
         let mut triggers: Vec<(usize, u32)> = Vec::new();
         for (ri, rule) in rules.rules().iter().enumerate() {
-            if active[ri] {
+            if active[ri] && !rule.is_path_scoped() {
                 triggers.extend(rule.keywords.iter().map(|k| (pattern_id(k), ri as u32)));
             }
         }
@@ -336,6 +345,18 @@ impl Matcher {
             patterns[id].key_fragment = true;
         }
         let keywords = Literals::new(&literals);
+        let scoped_keywords = rules
+            .rules()
+            .iter()
+            .map(|r| {
+                (r.is_path_scoped() && !r.keywords.is_empty()).then(|| {
+                    AhoCorasick::builder()
+                        .ascii_case_insensitive(true)
+                        .build(&r.keywords)
+                        .expect("plain literals always compile")
+                })
+            })
+            .collect();
         Matcher {
             rules,
             active,
@@ -344,6 +365,7 @@ impl Matcher {
             groups,
             group_rules,
             rule_groups,
+            scoped_keywords,
             keyvalue,
             options,
         }
@@ -366,7 +388,9 @@ impl Matcher {
             .rules()
             .iter()
             .zip(&self.active)
-            .filter(|(_, active)| **active)
+            // A path-scoped rule's finding need not hold a keyword, and input batched
+            // by a caller has no path: such rules never run on it.
+            .filter(|(rule, active)| **active && !rule.is_path_scoped())
             .flat_map(|(rule, _)| rule.keywords.iter().map(String::as_str))
     }
 
@@ -374,8 +398,24 @@ impl Matcher {
     pub fn scan(&self, blob: &Blob) -> Vec<Finding> {
         let mut budget = self.options.max_decoded_per_blob;
         let kind = FileKind::of(&blob.origin);
-        let candidates = self.candidates(blob.data, kind, 0, false, &mut budget);
+        let scoped = self.scoped_rules(&blob.origin);
+        let candidates = self.candidates(blob.data, kind, &scoped, 0, false, &mut budget);
         self.finish(blob, candidates)
+    }
+
+    /// The active path-scoped rules that run on a blob from `origin`: decided once per
+    /// blob, by one match of its path against all their globs.
+    fn scoped_rules(&self, origin: &Origin) -> Vec<u32> {
+        let path = match origin {
+            Origin::File(p) | Origin::Git { path: p, .. } => p,
+            Origin::Stdin => return Vec::new(),
+        };
+        self.rules
+            .path_scoped(path)
+            .into_iter()
+            .filter(|&i| self.active[i])
+            .map(|i| i as u32)
+            .collect()
     }
 
     /// The plain path the prefilter must agree with: every rule any of whose keywords
@@ -383,16 +423,19 @@ impl Matcher {
     pub fn scan_reference(&self, blob: &Blob) -> Vec<Finding> {
         let mut budget = self.options.max_decoded_per_blob;
         let kind = FileKind::of(&blob.origin);
-        let candidates = self.candidates(blob.data, kind, 0, true, &mut budget);
+        let scoped = self.scoped_rules(&blob.origin);
+        let candidates = self.candidates(blob.data, kind, &scoped, 0, true, &mut budget);
         self.finish(blob, candidates)
     }
 
-    /// Collapsed candidates in `data`: rule matches and key/value pairs, then whatever the
-    /// encoded runs that no match covers hold, mapped back onto their encoded bytes.
+    /// Collapsed candidates in `data`: rule matches (of the path-scoped rules in `scoped`
+    /// too) and key/value pairs, then whatever the encoded runs that no match covers hold,
+    /// mapped back onto their encoded bytes.
     fn candidates(
         &self,
         data: &[u8],
         kind: FileKind,
+        scoped: &[u32],
         depth: usize,
         reference: bool,
         budget: &mut usize,
@@ -403,6 +446,7 @@ impl Matcher {
         } else {
             self.rule_candidates(data, &mut hits)
         };
+        self.scoped_candidates(data, scoped, &mut found);
         self.judge_generic_matches(data, kind, &mut found);
         self.keyvalue_candidates(data, hits.pairs, &mut found);
         if self.options.min_confidence > Confidence::Low {
@@ -416,8 +460,17 @@ impl Matcher {
         let covered: Vec<Span> = kept.iter().map(|c| c.secret).collect();
         let mut inner_found = Vec::new();
         for run in decode_runs(data, &covered, budget) {
-            // Decoded bytes have no file name: they are read as data.
-            for inner in self.candidates(&run.bytes, FileKind::DATA, depth + 1, reference, budget) {
+            // Decoded bytes have no file name: they are read as data, and no path-scoped
+            // rule runs on them.
+            let inner_candidates = self.candidates(
+                &run.bytes,
+                FileKind::DATA,
+                &[],
+                depth + 1,
+                reference,
+                budget,
+            );
+            for inner in inner_candidates {
                 let value = inner
                     .value
                     .unwrap_or_else(|| run.bytes[inner.secret.start..inner.secret.end].to_vec());
@@ -531,12 +584,26 @@ impl Matcher {
         })
     }
 
-    /// Regex matches of every rule whose keyword occurs anywhere in `data`, over all of it.
+    /// The matches of the path-scoped rules `scoped` (those the blob's path selects), each
+    /// over the whole of `data`, when it has no keywords or one of them occurs.
+    fn scoped_candidates(&self, data: &[u8], scoped: &[u32], out: &mut Vec<Candidate>) {
+        for &ri in scoped {
+            let gate = &self.scoped_keywords[ri as usize];
+            if gate.as_ref().is_some_and(|k| !k.is_match(data)) {
+                continue;
+            }
+            let mut companions = Companions::default();
+            self.confirm(ri, data, 0, data.len(), true, &mut companions, out);
+        }
+    }
+
+    /// Regex matches of every rule whose keyword occurs anywhere in `data`, over all of it
+    /// (path-scoped rules run apart, see [`Matcher::scoped_candidates`]).
     fn rule_candidates_reference(&self, data: &[u8]) -> Vec<Candidate> {
         let lower = data.to_ascii_lowercase();
         let mut candidates = Vec::new();
         for (ri, rule) in self.rules.rules().iter().enumerate() {
-            if !self.active[ri] {
+            if !self.active[ri] || rule.is_path_scoped() {
                 continue;
             }
             let hit = rule
@@ -1527,6 +1594,76 @@ confidence = "high"
             );
             assert!(work.line_bytes <= 16 * data.len(), "{sep:?}: {work:?}");
         }
+    }
+
+    const SCOPED: &str = r#"
+[[rules]]
+id = "demorc-password"
+name = "demorc password"
+keywords = []
+paths = ["**/.demorc", "**/_demorc"]
+regex = '''(?m)^password\s+(?P<secret>\S+)'''
+confidence = "high"
+
+[[rules]]
+id = "demorc-gated"
+name = "demorc gated"
+keywords = ["machine"]
+paths = ["**/.demorc"]
+regex = '''(?m)^login\s+(?P<secret>\S+)'''
+confidence = "high"
+"#;
+
+    fn scoped_matcher() -> Matcher {
+        let set = RuleSetBuilder::new()
+            .add_toml("t.toml", SCOPED)
+            .unwrap()
+            .build()
+            .unwrap();
+        Matcher::new(set, MatcherOptions::default())
+    }
+
+    fn scan_at(m: &Matcher, path: &str, text: &str) -> Vec<String> {
+        let blob = Blob::new(Origin::File(path.into()), text.as_bytes());
+        let ids = |fs: Vec<Finding>| fs.iter().map(|f| f.rule_id.to_string()).collect::<Vec<_>>();
+        let fast = ids(m.scan(&blob));
+        assert_eq!(fast, ids(m.scan_reference(&blob)), "{path}");
+        fast
+    }
+
+    #[test]
+    fn a_path_scoped_rule_reads_only_the_files_its_globs_select() {
+        let m = scoped_matcher();
+        let text = "machine h\nlogin Zq7user\npassword Zq7pass\n";
+        assert_eq!(
+            scan_at(&m, "home/u/.DEMORC", text),
+            ["demorc-gated", "demorc-password"]
+        );
+        assert_eq!(scan_at(&m, "_demorc", text), ["demorc-password"]);
+        // Keywords of a path-scoped rule gate the file: here `machine` is missing.
+        assert_eq!(
+            scan_at(&m, ".demorc", "login Zq7user\npassword Zq7pass\n"),
+            ["demorc-password"]
+        );
+        for other in ["notdemorc", ".demorc.bak", "docs/demorc.md"] {
+            crate::work::take();
+            assert!(scan_at(&m, other, text).is_empty(), "{other}");
+            // Not run and discarded, but never run: no regex touched the blob.
+            assert_eq!(crate::work::take().regex_runs, 0, "{other}");
+        }
+        assert!(m
+            .scan(&Blob::new(Origin::Stdin, text.as_bytes()))
+            .is_empty());
+        // A caller batching pathless input (the log masker) gets none of their keywords.
+        assert_eq!(m.keywords().count(), 0);
+    }
+
+    #[test]
+    fn a_path_scoped_rule_does_not_run_on_decoded_runs() {
+        let m = scoped_matcher();
+        // "password Zq7passwordvalue\n" in base64 inside a .demorc: decoded bytes have no
+        // path, so only the encoded line itself is read, and it holds no "password".
+        assert!(scan_at(&m, ".demorc", "blob cGFzc3dvcmQgWnE3cGFzc3dvcmR2YWx1ZQo=\n").is_empty());
     }
 
     fn builtin_matcher() -> Matcher {

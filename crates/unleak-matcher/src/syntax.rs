@@ -58,7 +58,8 @@ const INTERPOLATING: &[&str] = &[
     "tfvars", "hcl", "sh", "bash", "zsh", "ksh",
 ];
 
-/// File names (lower case) that hold live credentials by convention.
+/// File names (lower case) that hold live credentials by convention: the files the
+/// credential-file rules (rules/credential-files.toml and kin) read, and a few more.
 const CREDENTIAL_FILES: &[&str] = &[
     ".netrc",
     "_netrc",
@@ -69,7 +70,41 @@ const CREDENTIAL_FILES: &[&str] = &[
     ".npmrc",
     ".s3cfg",
     "credentials",
+    ".htpasswd",
+    "shadow",
+    "master.key",
+    "wp-config.php",
+    "sitemanager.xml",
+    "recentservers.xml",
+    "filezilla.xml",
+    "sftp-config.json",
+    ".ftpconfig",
+    ".remote-sync.json",
+    "robomongo.json",
+    "robo3t.json",
+    "data-sources.json",
+    "data-sources.xml",
+    "dbeaver-data-sources.xml",
+    ".dockercfg",
+    ".tugboat",
+    ".esmtprc",
+    "proftpdpasswd",
+    "ftpd.passwd",
+    "ventrilo_srv.ini",
 ];
+
+/// `(directory, file name)` pairs (lower case) of credential files whose name alone is
+/// too common to say so: `.docker/config.json`, `.vscode/sftp.json`.
+const CREDENTIAL_FILES_IN: &[(&str, &str)] = &[
+    (".docker", "config.json"),
+    (".vscode", "sftp.json"),
+    (".idea", "datasources.xml"),
+    (".idea", "webservers.xml"),
+    (".config", "hub"),
+];
+
+/// Extensions (lower case) of credential files: PuTTY private keys.
+const CREDENTIAL_EXTENSIONS: &[&str] = &["ppk"];
 
 /// Suffixes of `.env.*` files that are templates, not settings.
 const ENV_TEMPLATE_SUFFIXES: &[&str] = &[
@@ -115,9 +150,22 @@ impl FileKind {
             syntax,
             single_quoted_strings,
             interpolates: INTERPOLATING.contains(&ext),
-            live: is_live_settings(&name),
+            live: is_live_settings(&name) || is_credential_file(path, &name, ext),
         }
     }
+}
+
+/// A credential file known by its directory and name (`.docker/config.json`), by a
+/// Rails key's place (`config/credentials/*.key`) or by its extension (`.ppk`).
+fn is_credential_file(path: &Path, name: &str, ext: &str) -> bool {
+    let dir = path
+        .parent()
+        .and_then(Path::file_name)
+        .map(|d| d.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    CREDENTIAL_EXTENSIONS.contains(&ext)
+        || CREDENTIAL_FILES_IN.contains(&(dir.as_str(), name))
+        || (dir == "credentials" && ext == "key")
 }
 
 /// `.env`, `.env.production`, `prod.env` (but not `.env.example`), and credential files.
@@ -229,6 +277,16 @@ mod tests {
             ".netrc",
             ".pgpass",
             "credentials",
+            "public_html/.htpasswd",
+            "etc/shadow",
+            "config/master.key",
+            "config/credentials/production.key",
+            "wp-config.php",
+            "FileZilla/sitemanager.xml",
+            "home/u/.docker/config.json",
+            ".vscode/sftp.json",
+            ".idea/dataSources.xml",
+            "keys/deploy.PPK",
         ] {
             assert!(kind(live).live, "{live}");
         }
@@ -238,6 +296,9 @@ mod tests {
             "compose.yaml",
             "env.py",
             "my.env.template",
+            "config.json",
+            "app/sftp.json",
+            "config/app.key.example",
         ] {
             assert!(!kind(not_live).live, "{not_live}");
         }

@@ -89,6 +89,10 @@ fn render(pieces: &[Piece]) -> Vec<u8> {
             }
             Piece::Keyword(r, k, upper) => {
                 let kws = &rules[*r].keywords;
+                // A path-scoped rule may have none.
+                if kws.is_empty() {
+                    continue;
+                }
                 let kw = &kws[k % kws.len()];
                 if *upper {
                     out.extend_from_slice(kw.to_ascii_uppercase().as_bytes());

@@ -22,6 +22,14 @@ pub enum Check {
     /// with a password of at least four characters other than the user name (the
     /// `Authorization: Basic` header, docker `auth`, npm `_auth`).
     Base64UserPass,
+    /// Standard base64 that decodes to printable text: a password a credential file keeps
+    /// encoded (FileZilla's `<Pass encoding="base64">`). The file says it is a password,
+    /// so a weak one counts.
+    Base64Text,
+    /// Standard base64 that decodes to printable `user:password` with a non-empty password,
+    /// however weak: the form a credential file (Docker's `config.json`, `.npmrc`) keeps
+    /// a login in, where even `admin:admin` is a live account.
+    Base64UserColon,
     /// Bech32 strings (BIP 173), as age encodes its keys (`AGE-SECRET-KEY-1…`): a
     /// human-readable part, the separator `1`, then data characters whose last six are a
     /// BCH checksum over all of it; one case throughout.
@@ -40,6 +48,8 @@ impl Check {
             Check::Jwt => "jwt",
             Check::GitlabRoutable => "gitlab-routable",
             Check::Base64UserPass => "base64-user-pass",
+            Check::Base64Text => "base64-text",
+            Check::Base64UserColon => "base64-user-colon",
             Check::Bech32 => "bech32",
             Check::Base58check => "base58check",
         }
@@ -62,6 +72,9 @@ impl Check {
             Check::Jwt => jwt_header_has_alg(secret),
             Check::GitlabRoutable => gitlab_routable_is_consistent(secret),
             Check::Base64UserPass => decodes_to_user_pass(secret),
+            Check::Base64Text => decodes_to_text(secret).is_some(),
+            Check::Base64UserColon => decodes_to_text(secret)
+                .is_some_and(|t| matches!(t.split_once(':'), Some((_, pass)) if !pass.is_empty())),
             Check::Bech32 => bech32_is_valid(secret),
             Check::Base58check => base58check_is_valid(secret),
         }
@@ -263,6 +276,17 @@ fn sha256(data: &[u8]) -> [u8; 32] {
     sha2::Sha256::digest(data).into()
 }
 
+/// The printable text standard base64 `secret` decodes to (a final line feed, as `base64`
+/// the command adds, is dropped), if it is base64 and the text is printable and not empty.
+fn decodes_to_text(secret: &[u8]) -> Option<String> {
+    if secret.iter().any(|&b| b == b'-' || b == b'_') {
+        return None;
+    }
+    let plain = String::from_utf8(b64url_decode(secret)?).ok()?;
+    let text = plain.strip_suffix('\n').unwrap_or(&plain);
+    (!text.is_empty() && !text.chars().any(char::is_control)).then(|| text.to_string())
+}
+
 fn decodes_to_user_pass(secret: &[u8]) -> bool {
     if secret.iter().any(|&b| b == b'-' || b == b'_') {
         return false; // base64url is not what Basic credentials use
@@ -419,6 +443,18 @@ mod tests {
         // test values: "foo:bar" and "admin:admin"
         assert!(!Check::Base64UserPass.verify(b"Zm9vOmJhcg=="));
         assert!(!Check::Base64UserPass.verify(b"YWRtaW46YWRtaW4="));
+    }
+
+    #[test]
+    fn base64_text_and_user_colon_accept_weak_values_but_not_binary_or_empty_ones() {
+        // "admin:admin", "hunter2\n", "a:", binary bytes, "", base64url.
+        assert!(Check::Base64UserColon.verify(b"YWRtaW46YWRtaW4="));
+        assert!(!Check::Base64UserColon.verify(b"YTo="));
+        assert!(!Check::Base64UserColon.verify(b"aHVudGVyMgo="));
+        assert!(Check::Base64Text.verify(b"aHVudGVyMgo="));
+        assert!(!Check::Base64Text.verify(b"//79"));
+        assert!(!Check::Base64Text.verify(b""));
+        assert!(!Check::Base64Text.verify(b"aHVu-GVy"));
     }
 
     #[test]

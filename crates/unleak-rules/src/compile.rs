@@ -1,8 +1,10 @@
 //! Validating rule specs and compiling them into a [`RuleSet`].
 
 use crate::parse_error::{toml_problem, Place};
-use crate::schema::{Example, GatewayHint, RuleFile, RuleSpec};
+use crate::paths::{compile_glob, PathScopes};
+use crate::schema::{Example, GatewayHint, NegativeExample, RuleFile, RuleSpec};
 use crate::{Check, RuleError};
+use globset::Glob;
 use regex::bytes::{Regex, RegexBuilder};
 use regex_syntax::hir::{Hir, HirKind};
 use std::path::Path;
@@ -27,6 +29,11 @@ pub struct Rule {
     pub description: String,
     /// Lower-cased keywords.
     pub keywords: Vec<String>,
+    /// The `paths` globs as the rule file wrote them: when any, the rule runs only on
+    /// blobs whose path matches one (see [`RuleSet::path_scoped`]).
+    pub paths: Vec<String>,
+    /// `paths`, compiled.
+    path_globs: Vec<Glob>,
     /// The regex as the rule file wrote it.
     pub pattern: String,
     /// Compiled on first use (from `pattern` with large counted repetitions relaxed, see
@@ -42,7 +49,9 @@ pub struct Rule {
     pub skip_placeholders: bool,
     pub window: usize,
     pub examples: Vec<Example>,
-    pub negative_examples: Vec<String>,
+    pub negative_examples: Vec<NegativeExample>,
+    /// The path examples without their own are scanned under.
+    pub example_path: Option<String>,
     pub gateway: Option<GatewayHint>,
     /// The other half of a two-part credential that must stand near the secret.
     pub companion: Option<Companion>,
@@ -73,6 +82,11 @@ impl Rule {
     /// the size limits is an error naming the rule.
     pub fn regex(&self) -> Result<&Regex, RuleError> {
         self.compiled().map(|c| &c.regex)
+    }
+
+    /// Whether the rule runs only on files its `paths` globs match.
+    pub fn is_path_scoped(&self) -> bool {
+        !self.paths.is_empty()
     }
 
     /// The capture index of the `secret` group in [`Rule::regex`].
@@ -130,6 +144,8 @@ impl Rule {
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
     rules: Vec<Rule>,
+    /// The globs of the path-scoped rules, in one set.
+    scopes: PathScopes,
 }
 
 impl RuleSet {
@@ -144,6 +160,11 @@ impl RuleSet {
     }
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| &*r.id == id)
+    }
+    /// The indexes (into [`RuleSet::rules`]) of the path-scoped rules that run on a blob
+    /// at `path`, sorted: one match of the path against every such rule's globs at once.
+    pub fn path_scoped(&self, path: &Path) -> Vec<usize> {
+        self.scopes.rules_for(path)
     }
 }
 
@@ -369,7 +390,21 @@ impl RuleSetBuilder {
                 rule.min_entropy = change.min_entropy;
             }
         }
-        Ok(RuleSet { rules })
+        let scoped = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_path_scoped())
+            .map(|(i, r)| (i, r.path_globs.as_slice()));
+        let scopes = PathScopes::new(scoped).map_err(|e| {
+            let first = rules.iter().find(|r| r.is_path_scoped());
+            let (file, id) = first.map_or(("rules", "?"), |r| (r.source.as_str(), &*r.id));
+            RuleError::invalid(
+                file,
+                id,
+                format!("`paths` globs do not compile together: {e}"),
+            )
+        })?;
+        Ok(RuleSet { rules, scopes })
     }
 }
 
@@ -404,10 +439,23 @@ fn compile(file: &str, spec: RuleSpec, validate_regex: bool) -> Result<Rule, Rul
     if spec.name.trim().is_empty() {
         return Err(bad("name is empty".into()));
     }
-    if spec.keywords.is_empty() {
+    if spec.keywords.is_empty() && spec.paths.is_empty() {
         return Err(bad(
-            "has no keywords; the prefilter needs at least one".into()
+            "has no keywords; the prefilter needs at least one (only a rule with `paths` may have none)".into()
         ));
+    }
+    let path_globs = spec
+        .paths
+        .iter()
+        .map(|g| compile_glob(g))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(bad)?;
+    if spec
+        .example_path
+        .as_deref()
+        .is_some_and(|p| p.trim().is_empty())
+    {
+        return Err(bad("example_path is empty; leave it out instead".into()));
     }
     for k in &spec.keywords {
         if k.len() < 3 {
@@ -478,6 +526,8 @@ fn compile(file: &str, spec: RuleSpec, validate_regex: bool) -> Result<Rule, Rul
             .iter()
             .map(|k| k.to_ascii_lowercase())
             .collect(),
+        paths: spec.paths,
+        path_globs,
         pattern: spec.regex,
         compiled: OnceLock::new(),
         min_entropy: spec.min_entropy,
@@ -490,6 +540,7 @@ fn compile(file: &str, spec: RuleSpec, validate_regex: bool) -> Result<Rule, Rul
         window,
         examples: spec.examples,
         negative_examples: spec.negative_examples,
+        example_path: spec.example_path,
         gateway: spec.gateway,
         companion,
         source: file.to_string(),
@@ -688,6 +739,49 @@ negative_examples = ["demo_short"]
         let mut b = RuleSetBuilder::new();
         b.add_builtin().unwrap();
         assert!(b.build().unwrap().len() > 300);
+    }
+
+    #[test]
+    fn path_scoped_rules_need_no_keywords_and_bad_globs_name_the_file_and_rule() {
+        let scoped = GOOD.replace(
+            "keywords = [\"demo_\"]",
+            "keywords = []\npaths = [\"**/.demorc\", \"**/_DEMORC\"]",
+        );
+        let set = RuleSetBuilder::new()
+            .add_toml("rules/x.toml", &scoped)
+            .unwrap()
+            .build()
+            .unwrap();
+        assert!(set.rules()[0].is_path_scoped());
+        assert_eq!(set.path_scoped(Path::new("home/u/.DemoRC")), vec![0]);
+        assert_eq!(set.path_scoped(Path::new("_demorc")), vec![0]);
+        assert!(set.path_scoped(Path::new("home/u/demorc")).is_empty());
+        let e = err(&scoped.replace("**/.demorc", "**/[.demorc"));
+        assert!(
+            e.contains("rules/x.toml")
+                && e.contains("`demo-token`")
+                && e.contains("`**/[.demorc` is not valid"),
+            "{e}"
+        );
+        let e = err(&scoped.replace("paths = [\"**/.demorc\", \"**/_DEMORC\"]", "paths = []"));
+        assert!(e.contains("no keywords"), "{e}");
+        let e = err(&format!("{scoped}example_path = \"\"\n"));
+        assert!(e.contains("example_path is empty"), "{e}");
+    }
+
+    #[test]
+    fn example_tables_take_a_path_and_refuse_unknown_fields() {
+        let with = GOOD.replace(
+            "examples = [\"x = demo_{{gen:lowernum:8}}\"]",
+            "examples = [{ text = \"x = demo_{{gen:lowernum:8}}\", path = \"a/.demorc\" }]",
+        );
+        let set = RuleSetBuilder::new()
+            .add_toml("rules/x.toml", &with)
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(set.rules()[0].examples[0].path(), Some("a/.demorc"));
+        assert!(err(&with.replace("path =", "pathz =")).contains("rules/x.toml"));
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! - `jwt`: a signed-looking JWT with an `alg` header;
 //! - `uuid`: a random version-4 UUID;
 //! - `basic:USERLEN:PASSLEN`: base64 of `user:password`, as HTTP Basic credentials;
+//! - `b64text:LEN`: base64 of LEN letters and digits, as a password a file keeps encoded;
 //! - `pem:LABEL[:encrypted][:indented][:escaped|:json]`: a PEM block with a DER-shaped
 //!   body (OpenSSH keys get the `openssh-key-v1` magic), optionally with legacy encryption
 //!   headers, with its lines after the first indented by four spaces (a YAML block
@@ -20,7 +21,9 @@
 //!   JSON key file writes it (`json`: escapes plus a final `\n`, as in service accounts);
 //! - `pgp` or `pgp:COMMENT`: an ASCII-armored PGP private key block with its CRC-24 line,
 //!   optionally with a `Comment:` armor header;
-//! - `ppk:ALGORITHM`: a PuTTY version 3 private key file;
+//! - `ppk:ALGORITHM[:v2][:encrypted]`: a PuTTY private key file, version 3 (or 2), with
+//!   `Encryption: none` (or `aes256-cbc`, and for version 3 its Argon2 key-derivation
+//!   lines);
 //! - `bech32:HRP:LENGTH`: a Bech32 string (BIP 173) with LENGTH random data characters
 //!   and a valid checksum, upper-case if HRP is (age's `AGE-SECRET-KEY-`);
 //! - `base58check:VERSION:LENGTH`: Base58Check of the hex VERSION bytes, LENGTH random
@@ -179,6 +182,14 @@ fn generate_part(spec: &str, rng: &mut Rng) -> Result<String, String> {
                 rng.string(ALNUM, pass)
             );
             Ok(base64_encode(plain.as_bytes(), B64_PAD))
+        }
+        "b64text" => {
+            let len = arg
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=256).contains(n))
+                .ok_or_else(|| format!("generator `{spec}` needs a length, e.g. `b64text:12`"))?;
+            Ok(base64_encode(rng.string(ALNUM, len).as_bytes(), B64_PAD))
         }
         "pem" => pem_block(arg, rng),
         "pgp" => Ok(pgp_private_key_block(arg, rng)),
@@ -375,7 +386,17 @@ fn pgp_private_key_block(comment: &str, rng: &mut Rng) -> String {
 
 /// A PuTTY version 3 key file (unencrypted): headers, the public blob, the private blob
 /// and the HMAC-SHA-256 line.
-fn ppk_file(algorithm: &str, rng: &mut Rng) -> Result<String, String> {
+fn ppk_file(arg: &str, rng: &mut Rng) -> Result<String, String> {
+    let mut parts = arg.split(':');
+    let algorithm = parts.next().unwrap_or_default();
+    let (mut version, mut encrypted) = (3, false);
+    for flag in parts {
+        match flag {
+            "v2" => version = 2,
+            "encrypted" => encrypted = true,
+            _ => return Err(format!("generator `ppk:{arg}`: unknown option `{flag}`")),
+        }
+    }
     let (public_len, private_len) = match algorithm {
         "ssh-ed25519" => (32, 36),
         "ssh-rsa" => (270, 660),
@@ -386,13 +407,31 @@ fn ppk_file(algorithm: &str, rng: &mut Rng) -> Result<String, String> {
     public.extend_from_slice(algorithm.as_bytes());
     public.extend(rng.bytes(public_len));
     let public = wrap(&base64_encode(&public, B64_PAD), 64);
+    // Encrypted private blobs are padded to the cipher's 16-byte blocks.
+    let private_len = if encrypted {
+        usize::div_ceil(private_len, 16) * 16
+    } else {
+        private_len
+    };
     let private = wrap(&base64_encode(&rng.bytes(private_len), B64_PAD), 64);
+    let cipher = if encrypted { "aes256-cbc" } else { "none" };
+    // Version 3 derives an encrypted file's key with Argon2, named between the two blobs.
+    let derivation = if encrypted && version == 3 {
+        format!(
+            "Key-Derivation: Argon2id\nArgon2-Memory: 8192\nArgon2-Passes: 21\nArgon2-Parallelism: 1\nArgon2-Salt: {}\n",
+            rng.string("0123456789abcdef", 32)
+        )
+    } else {
+        String::new()
+    };
+    // Version 2's MAC is HMAC-SHA-1, version 3's HMAC-SHA-256.
+    let mac_len = if version == 2 { 40 } else { 64 };
     Ok(format!(
-        "PuTTY-User-Key-File-3: {algorithm}\nEncryption: none\nComment: {}\nPublic-Lines: {}\n{public}\nPrivate-Lines: {}\n{private}\nPrivate-MAC: {}",
+        "PuTTY-User-Key-File-{version}: {algorithm}\nEncryption: {cipher}\nComment: {}\nPublic-Lines: {}\n{public}\n{derivation}Private-Lines: {}\n{private}\nPrivate-MAC: {}",
         rng.string("abcdefghijklmnopqrstuvwxyz", 10),
         public.lines().count(),
         private.lines().count(),
-        rng.string("0123456789abcdef", 64)
+        rng.string("0123456789abcdef", mac_len)
     ))
 }
 
@@ -555,6 +594,13 @@ mod tests {
         let private_at = 4 + public;
         assert!(lines[private_at].starts_with("Private-Lines: "));
         assert!(lines.last().unwrap().starts_with("Private-MAC: "));
+
+        let (_, v) = expand("{{gen:ppk:ssh-ed25519:v2:encrypted}}", 6).unwrap();
+        assert!(v[0].starts_with("PuTTY-User-Key-File-2: ssh-ed25519\nEncryption: aes256-cbc\n"));
+        assert_eq!(v[0].rsplit("Private-MAC: ").next().unwrap().len(), 40);
+        let (_, v) = expand("{{gen:ppk:ssh-ed25519:encrypted}}", 6).unwrap();
+        assert!(v[0].contains("\nKey-Derivation: Argon2id\n"), "{}", v[0]);
+        assert!(expand("{{gen:ppk:ssh-rsa:v4}}", 6).is_err());
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! Owns: the TOML rule schema ([`RuleFile`], [`RuleSpec`]), the built-in catalog embedded
 //! from `rules/` at build time, loading user rule files, linting, token checksums
 //! ([`Check`]), the deterministic example-token generator, compiling everything into
-//! a [`RuleSet`] of ready-to-run regexes, and describing a settings file's parse error by
+//! a [`RuleSet`] of ready-to-run regexes and the `paths` globs that scope a rule to
+//! one kind of file (`paths`), and describing a settings file's parse error by
 //! its place without quoting it ([`parse_error`], shared with `.unleak.toml` and
 //! baselines).
 //!
@@ -15,13 +16,17 @@ mod compile;
 mod error;
 pub mod generate;
 pub mod parse_error;
+mod paths;
 mod schema;
 mod simplify;
 
 pub use check::Check;
 pub use compile::{Companion, Rule, RuleOverride, RuleSet, RuleSetBuilder};
 pub use error::RuleError;
-pub use schema::{CompanionSpec, Example, GatewayHint, RuleFile, RuleSpec};
+pub use schema::{
+    CompanionSpec, Example, ExampleTable, GatewayHint, NegativeExample, NegativeTable, RuleFile,
+    RuleSpec,
+};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 

@@ -21,8 +21,15 @@ pub struct RuleSpec {
     #[serde(default)]
     pub description: String,
     /// Literals (matched ASCII-case-insensitively) of which one must occur in a match's
-    /// neighbourhood; they drive the prefilter.
+    /// neighbourhood; they drive the prefilter. A path-scoped rule may have none: it then
+    /// reads every file its `paths` match, whole.
+    #[serde(default)]
     pub keywords: Vec<String>,
+    /// Globs on the blob's path (case-insensitive, `*` stays inside one path component):
+    /// when given, the rule runs only on blobs whose path one of them matches, and on no
+    /// other input (standard input and decoded runs have no path).
+    #[serde(default)]
+    pub paths: Vec<String>,
     /// A regex (Rust `regex` syntax, linear time) with a named group `secret`.
     pub regex: String,
     /// Shannon entropy floor (bits per byte) of the `secret` group.
@@ -54,7 +61,11 @@ pub struct RuleSpec {
     pub examples: Vec<Example>,
     /// Texts that must not match.
     #[serde(default)]
-    pub negative_examples: Vec<String>,
+    pub negative_examples: Vec<NegativeExample>,
+    /// The path examples without a `path` of their own are scanned under (a path-scoped
+    /// rule's examples need one).
+    #[serde(default)]
+    pub example_path: Option<String>,
     /// How migrate reaches what this secret unlocks.
     #[serde(default)]
     pub gateway: Option<GatewayHint>,
@@ -88,18 +99,79 @@ fn yes() -> bool {
     true
 }
 
-/// A positive example: plain text, or text with the exact secret it must yield.
+/// A positive example: plain text, or a table with the text, the exact secret it must
+/// yield and the path it is scanned under.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum Example {
     Text(String),
-    WithSecret { text: String, secret: String },
+    Table(ExampleTable),
+}
+
+/// `{ text = "…", secret = "…", path = "…" }`; only `text` is required.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExampleTable {
+    pub text: String,
+    #[serde(default)]
+    pub secret: Option<String>,
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 impl Example {
     pub fn text(&self) -> &str {
         match self {
-            Example::Text(t) | Example::WithSecret { text: t, .. } => t,
+            Example::Text(t) => t,
+            Example::Table(t) => &t.text,
+        }
+    }
+    /// The secret the example must yield, when it names one.
+    pub fn secret(&self) -> Option<&str> {
+        match self {
+            Example::Text(_) => None,
+            Example::Table(t) => t.secret.as_deref(),
+        }
+    }
+    /// The example's own path.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Example::Text(_) => None,
+            Example::Table(t) => t.path.as_deref(),
+        }
+    }
+}
+
+/// A negative example: plain text, or a table with the text and the path it is scanned
+/// under (a path-scoped rule's near miss may be the right text under another name).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum NegativeExample {
+    Text(String),
+    Table(NegativeTable),
+}
+
+/// `{ text = "…", path = "…" }`; only `text` is required.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NegativeTable {
+    pub text: String,
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+impl NegativeExample {
+    pub fn text(&self) -> &str {
+        match self {
+            NegativeExample::Text(t) => t,
+            NegativeExample::Table(t) => &t.text,
+        }
+    }
+    /// The example's own path.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            NegativeExample::Text(_) => None,
+            NegativeExample::Table(t) => t.path.as_deref(),
         }
     }
 }

@@ -38,8 +38,8 @@ fn list(out: &mut dyn Write, set: &unleak_rules::RuleSet, json: bool) -> anyhow:
             .map(|r| {
                 serde_json::json!({
                     "id": &*r.id, "name": &*r.name, "confidence": r.confidence,
-                    "tags": r.tags, "keywords": r.keywords, "references": r.references,
-                    "source": r.source,
+                    "tags": r.tags, "keywords": r.keywords, "paths": r.paths,
+                    "references": r.references, "source": r.source,
                 })
             })
             .collect();
@@ -128,6 +128,13 @@ fn explain(
     writeln!(o, "confidence:  {}", r.confidence)?;
     writeln!(o, "tags:        {}", show(&r.tags.join(", ")))?;
     writeln!(o, "keywords:    {}", show(&r.keywords.join(", ")))?;
+    if r.is_path_scoped() {
+        writeln!(
+            o,
+            "paths:       {} (the rule reads only these files)",
+            show(&r.paths.join(", "))
+        )?;
+    }
     writeln!(o, "regex:       {}", show(&r.pattern))?;
     if let Some(e) = r.min_entropy {
         writeln!(o, "min entropy: {e} bits/byte")?;
@@ -169,7 +176,7 @@ fn explain(
     }
     if show_secrets {
         for e in &r.negative_examples {
-            writeln!(o, "ignores:     {}", show(e))?;
+            writeln!(o, "ignores:     {}", show(e.text()))?;
         }
     } else if !r.negative_examples.is_empty() {
         let n = r.negative_examples.len();
