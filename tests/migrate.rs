@@ -254,7 +254,7 @@ fn golden_rewrites_and_connections_for_every_file_type() {
         let tree = materialise(&fixture(&format!("cases/{case}/input")));
         let r = run(
             tree.path(),
-            &["migrate", "--write", "--discard-values"],
+            &["migrate", "--write", "--discard-values", "--repo-slug", "demo"],
             &[],
         );
         assert_eq!(r.code, 0, "{case}: migrate --write failed:\n{}", r.stderr);
@@ -821,8 +821,10 @@ fn register_script_is_valid_shell() {
 #[test]
 fn plans_are_deterministic() {
     let tree = materialise(&fixture("e2e"));
-    let a = run(tree.path(), &["migrate", "--out", "one"], &[]);
-    let b = run(tree.path(), &["migrate", "--out", "two"], &[]);
+    // A fixed slug: the temporary directory's random name would make the first plan's
+    // vault paths look like credentials to the second scan.
+    let a = run(tree.path(), &["migrate", "--out", "one", "--repo-slug", "shop"], &[]);
+    let b = run(tree.path(), &["migrate", "--out", "two", "--repo-slug", "shop"], &[]);
     assert_eq!(a.code, 1);
     assert_eq!(a.stdout, b.stdout);
     for f in files_under(&tree.path().join("one")) {
@@ -967,6 +969,8 @@ fn seeds_openbao_and_every_reference_resolves() {
             "vault",
             "--vault-addr",
             &bao.addr,
+            "--repo-slug",
+            "shop",
         ],
         &[("VAULT_TOKEN", &bao.token)],
     );

@@ -207,6 +207,8 @@ fn same_as_replanned(
         connection_prefix: s.connection_prefix.clone(),
         platform_prefix: s.platform_prefix.clone(),
         name_prefix: s.name_prefix.clone(),
+        repo: s.repo.clone(),
+        vault_namespace: s.vault_namespace.clone(),
     };
     let again = crate::planner::plan(&sources, &[], rules, &opts);
     if again.files == plan.files && again.vault_writes == plan.vault_writes {

@@ -2,12 +2,13 @@
 //!
 //! Owns: ordering and identifying findings, de-duplicating connections by target and
 //! vault entries by name and value (values are compared in memory only), resolving names
-//! and tunnel ports, collecting each file's edits and settling overlaps, masked file
+//! and tunnel ports, collecting each file's edits and settling overlaps, turning a finding
+//! whose value would survive the rewrite somewhere (in any encoding) into `manual`, masked file
 //! checksums, the vault writes and the rotation list. Does not own: per-finding analysis
 //! (`analyze`), edit text (`rewrite`) or carrying the plan out (`apply`).
 
 use crate::analyze::{analyze, Analysis, FileCtx, Target};
-use crate::apply::extract_value;
+use crate::apply::{apply_edits, extract_value};
 use crate::kind::environment;
 use crate::model::{
     Connection, Edit, MaskedSpan, Plan, PlannedFile, PlannedFinding, RotationItem, Settings,
@@ -15,7 +16,7 @@ use crate::model::{
 };
 use crate::naming::{env_key, resolve_connection_names, slug, NameBook};
 use crate::rewrite::{rewrite, RawEdit, Resolved};
-use crate::text::sha256_hex;
+use crate::text::{find_form, sha256_hex, value_forms, Lines};
 use std::collections::{BTreeMap, BTreeSet};
 use unleak_core::{Finding, Secret, Span};
 use unleak_rules::RuleSet;
@@ -33,6 +34,12 @@ pub struct PlanOptions {
     pub platform_prefix: String,
     /// Prepended to every connection name (a team or environment prefix).
     pub name_prefix: Option<String>,
+    /// The repository the values come from: vault paths sit below its slug, so two
+    /// repositories never share a path by accident. Empty: unscoped paths.
+    pub repo: String,
+    /// The vault namespace (Vault Enterprise, OpenBao). hoop's agent sends no namespace
+    /// header, so the namespace goes into every path and reference instead.
+    pub vault_namespace: Option<String>,
 }
 
 impl Default for PlanOptions {
@@ -43,6 +50,8 @@ impl Default for PlanOptions {
             connection_prefix: "hoop".into(),
             platform_prefix: "apps".into(),
             name_prefix: None,
+            repo: String::new(),
+            vault_namespace: None,
         }
     }
 }
@@ -255,22 +264,33 @@ pub fn plan(
         })
         .collect();
 
-    let mount = opts.vault_mount.as_str();
+    let namespace = opts
+        .vault_namespace
+        .as_deref()
+        .map(|n| n.trim_matches('/'))
+        .filter(|n| !n.is_empty());
+    let mount = match namespace {
+        Some(ns) => format!("{ns}/{}", opts.vault_mount),
+        None => opts.vault_mount.clone(),
+    };
+    let mount = mount.as_str();
+    let repo = slug(&opts.repo);
+    let scoped = |prefix: &str, name: &str| match repo.as_str() {
+        "" => format!("{prefix}/{name}"),
+        r => format!("{prefix}/{r}/{name}"),
+    };
     let value_pointers: Vec<VaultPointer> = analyses
         .iter()
         .enumerate()
         .map(|(i, a)| match &conn_use[i] {
             Some(c) => VaultPointer::new(
                 mount,
-                &format!("{}/{}", opts.connection_prefix, conn_names[&c.identity]),
+                &scoped(&opts.connection_prefix, &conn_names[&c.identity]),
                 &c.key,
             ),
             None => VaultPointer::new(
                 mount,
-                &format!(
-                    "{}/{}",
-                    opts.platform_prefix, platform_names[&identities[i]]
-                ),
+                &scoped(&opts.platform_prefix, &platform_names[&identities[i]]),
                 &env_key(a.key_name.as_deref().unwrap_or(&a.finding.rule_id)),
             ),
         })
@@ -281,7 +301,7 @@ pub fn plan(
         .map(|(i, a)| match (&conn_use[i], a.strategy) {
             (Some(c), Strategy::GatewayNative) => VaultPointer::new(
                 mount,
-                &format!("{}/{}", opts.platform_prefix, conn_names[&c.identity]),
+                &scoped(&opts.platform_prefix, &conn_names[&c.identity]),
                 "PROXY_TOKEN",
             ),
             _ => value_pointers[i].clone(),
@@ -333,6 +353,19 @@ pub fn plan(
             value_pointers[loser.0].display()
         );
         strategies[loser.0] = Strategy::Manual;
+    }
+
+    // A rewritten file must hold no value of the run in any form: a copy the rewrite does
+    // not reach (a healthcheck repeating a password) means the value has not left it.
+    while let Some((i, fi, line)) = leftover(files, &analyses, &rewrites, &ids) {
+        rewrites[i].edits.clear();
+        rewrites[i].platform = None;
+        rewrites[i].instruction = format!(
+            "A copy of this value (as written, URL-encoded or base64) is on line {line} of {}, where the rewrite does not reach, so nothing is rewritten for it. Replace every copy by hand (the value is kept in vault at {} once seeded, --seed vault), then run unleak migrate again; rotate it.",
+            files[fi].path,
+            value_pointers[i].display()
+        );
+        strategies[i] = Strategy::Manual;
     }
 
     let mut planned_findings = Vec::new();
@@ -491,6 +524,8 @@ pub fn plan(
             connection_prefix: opts.connection_prefix.clone(),
             platform_prefix: opts.platform_prefix.clone(),
             name_prefix: opts.name_prefix.clone(),
+            repo,
+            vault_namespace: namespace.map(str::to_string),
         },
         files: planned_files,
         findings: planned_findings,
@@ -614,6 +649,45 @@ fn connection_env(
     }
     env.insert(secret_key.clone(), pointer.reference.clone());
     (env, vec![secret_key])
+}
+
+/// The first finding whose value (as found, or as stored without its prefix) survives,
+/// in any of its [`value_forms`], in a file the plan rewrites: (finding, file, line).
+fn leftover(
+    files: &[SourceFile<'_>],
+    analyses: &[Analysis<'_>],
+    rewrites: &[crate::rewrite::Rewrite],
+    ids: &[String],
+) -> Option<(usize, usize, usize)> {
+    let mut rewritten: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
+    for (fi, f) in files.iter().enumerate() {
+        let raw: Vec<(usize, RawEdit)> = (0..analyses.len())
+            .filter(|&i| analyses[i].file == fi)
+            .flat_map(|i| rewrites[i].edits.iter().map(move |e| (i, e.clone())))
+            .collect();
+        if !raw.is_empty() {
+            rewritten.insert(fi, apply_edits(f.data, &merge_edits(raw, ids)));
+        }
+    }
+    for (i, a) in analyses.iter().enumerate() {
+        if rewrites[i].edits.is_empty() {
+            continue;
+        }
+        let mut bare = source_of(a, files[a.file].path);
+        bare.prefix.clear();
+        let mut forms = value_forms(a.finding.secret.expose());
+        for f in value_forms(&extract_value(files[a.file].data, &bare)) {
+            if !forms.contains(&f) {
+                forms.push(f);
+            }
+        }
+        for (&fi, new) in &rewritten {
+            if let Some((at, _)) = find_form(new, &forms) {
+                return Some((i, fi, Lines::new(new).line_of(at) + 1));
+            }
+        }
+    }
+    None
 }
 
 /// The first pair of overlapping edits from different findings: (later, earlier).
