@@ -274,7 +274,10 @@ pub fn register_sh(plan: &Plan) -> String {
         s,
         "  for _s in \"$@\"; do [ \"$API_STATUS\" = \"$_s\" ] && return 0; done"
     );
-    let _ = writeln!(s, "  fail \"$_what: the gateway answered HTTP $API_STATUS\"");
+    let _ = writeln!(
+        s,
+        "  fail \"$_what: the gateway answered HTTP $API_STATUS\""
+    );
     let _ = writeln!(s, "}}");
     let _ = writeln!(s);
     let _ = writeln!(s, "# Connections.");
@@ -327,7 +330,10 @@ pub fn register_sh(plan: &Plan) -> String {
         s,
         "  printf '%s' \"$API_BODY\" | jq -e --arg k \"envvar:$2\" '.secret[$k] | strings | @base64d | test(\"^_(vaultkv2|aws):\")' >/dev/null \\"
     );
-    let _ = writeln!(s, "    || fail \"connection $1: $2 is not a secret reference\"");
+    let _ = writeln!(
+        s,
+        "    || fail \"connection $1: $2 is not a secret reference\""
+    );
     let _ = writeln!(s, "}}");
     for c in &plan.connections {
         for k in &c.secret_keys {

@@ -652,21 +652,24 @@ fn connection_env(
 }
 
 /// The first finding whose value (as found, or as stored without its prefix) survives,
-/// in any of its [`value_forms`], in a file the plan rewrites: (finding, file, line).
+/// in any of its [`value_forms`], in a file the plan rewrites. Returns (finding, file,
+/// line of the copy in the file as it is now).
 fn leftover(
     files: &[SourceFile<'_>],
     analyses: &[Analysis<'_>],
     rewrites: &[crate::rewrite::Rewrite],
     ids: &[String],
 ) -> Option<(usize, usize, usize)> {
-    let mut rewritten: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
+    let mut rewritten: BTreeMap<usize, (Vec<Edit>, Vec<u8>)> = BTreeMap::new();
     for (fi, f) in files.iter().enumerate() {
         let raw: Vec<(usize, RawEdit)> = (0..analyses.len())
             .filter(|&i| analyses[i].file == fi)
             .flat_map(|i| rewrites[i].edits.iter().map(move |e| (i, e.clone())))
             .collect();
         if !raw.is_empty() {
-            rewritten.insert(fi, apply_edits(f.data, &merge_edits(raw, ids)));
+            let edits = merge_edits(raw, ids);
+            let new = apply_edits(f.data, &edits);
+            rewritten.insert(fi, (edits, new));
         }
     }
     for (i, a) in analyses.iter().enumerate() {
@@ -681,13 +684,31 @@ fn leftover(
                 forms.push(f);
             }
         }
-        for (&fi, new) in &rewritten {
+        for (&fi, (edits, new)) in &rewritten {
             if let Some((at, _)) = find_form(new, &forms) {
-                return Some((i, fi, Lines::new(new).line_of(at) + 1));
+                let old = old_offset(at, edits);
+                return Some((i, fi, Lines::new(files[fi].data).line_of(old) + 1));
             }
         }
     }
     None
+}
+
+/// The offset in the original file of byte `at` of the rewritten one (the start of an
+/// edit for a byte inside its replacement).
+fn old_offset(at: usize, edits: &[Edit]) -> usize {
+    let mut delta: isize = 0;
+    for e in edits {
+        let new_start = (e.start as isize + delta) as usize;
+        if at < new_start {
+            break;
+        }
+        if at < new_start + e.replacement.len() {
+            return e.start;
+        }
+        delta += e.replacement.len() as isize - (e.end - e.start) as isize;
+    }
+    (at as isize - delta) as usize
 }
 
 /// The first pair of overlapping edits from different findings: (later, earlier).
@@ -852,6 +873,10 @@ mod plan_tests {
     type Input<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>);
 
     fn run(files: &[Input<'_>]) -> Plan {
+        run_with(files, &PlanOptions::default())
+    }
+
+    fn run_with(files: &[Input<'_>], opts: &PlanOptions) -> Plan {
         let findings: Vec<Vec<Finding>> = files
             .iter()
             .map(|(p, d, fs)| {
@@ -869,7 +894,7 @@ mod plan_tests {
                 findings: fs,
             })
             .collect();
-        plan(&sources, &[], &RuleSet::default(), &PlanOptions::default())
+        plan(&sources, &[], &RuleSet::default(), opts)
     }
 
     /// Found by fuzzing (migrate_rewriters): a key, a database name or a user that holds
@@ -961,6 +986,82 @@ mod plan_tests {
         assert_eq!(a_path, c_path, "the same value shares its entry");
         assert_eq!(p.vault_writes.len(), 3);
         assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    }
+
+    /// Audit B1: a password repeated where no rewrite reaches (a compose healthcheck) stayed
+    /// in the "migrated" file. Copies as written, URL-encoded and base64 all count.
+    #[test]
+    fn a_value_left_in_a_rewritten_file_makes_its_finding_manual() {
+        let value = "p@ss-Zq8rLm2Tv0Xk";
+        let copies = [
+            value.to_string(),
+            "p%40ss-Zq8rLm2Tv0Xk".to_string(),
+            crate::text::base64(value.as_bytes()),
+        ];
+        for copy in copies {
+            let d =
+                format!("JWT_SECRET={value}\nOTHER=x\n# check: curl -u admin:{copy} localhost\n");
+            let p = run(&[(".env", &d, vec![(value, "generic-secret")])]);
+            let f = &p.findings[0];
+            assert_eq!(f.strategy, Strategy::Manual, "copy {copy}");
+            assert!(
+                f.instruction.contains("line 3 of .env"),
+                "{}",
+                f.instruction
+            );
+            assert!(!f.instruction.contains(&copy));
+            assert!(p.files[0].edits.is_empty(), "nothing is rewritten for it");
+            assert!(f.platform.is_none());
+        }
+        // Every copy found and rewritten: nothing is left, nothing turns manual.
+        let a = format!("JWT_SECRET={value}\n");
+        let b = format!("API_SECRET={value}\n");
+        let p = run(&[
+            ("a.env", &a, vec![(value, "generic-secret")]),
+            ("b.env", &b, vec![(value, "generic-secret")]),
+        ]);
+        assert!(p
+            .findings
+            .iter()
+            .all(|f| f.strategy == Strategy::PlatformRef));
+    }
+
+    #[test]
+    fn vault_paths_sit_below_the_repository_and_carry_the_namespace() {
+        let d = "JWT_SECRET=first-value-0123456789\nDATABASE_URL=postgres://app:Pw1x9Qa@db.internal/app\n";
+        let opts = PlanOptions {
+            repo: "Acme/Shop.Web".into(),
+            vault_namespace: Some("/team-a/".into()),
+            ..PlanOptions::default()
+        };
+        let p = run_with(
+            &[(
+                ".env",
+                d,
+                vec![
+                    ("first-value-0123456789", "generic-secret"),
+                    ("Pw1x9Qa", "pg"),
+                ],
+            )],
+            &opts,
+        );
+        let refs: Vec<&str> = p
+            .findings
+            .iter()
+            .map(|f| f.vault.as_ref().unwrap().reference.as_str())
+            .collect();
+        assert!(
+            refs.contains(&"_vaultkv2:team-a/secret/data/apps/acme-shop-web/jwt-secret:JWT_SECRET"),
+            "{refs:?}"
+        );
+        assert!(
+            refs.contains(
+                &"_vaultkv2:team-a/secret/data/hoop/acme-shop-web/pg-db-internal-app:PASS"
+            ),
+            "{refs:?}"
+        );
+        assert_eq!(p.settings.repo, "acme-shop-web");
+        assert_eq!(p.settings.vault_namespace.as_deref(), Some("team-a"));
     }
 
     #[test]

@@ -122,7 +122,11 @@ pub fn value_forms(value: &[u8]) -> Vec<Vec<u8>> {
     let encoded = percent_encode(value);
     let b64 = base64(value).trim_end_matches('=').to_string();
     let url_safe = b64.replace('+', "-").replace('/', "_");
-    for f in [encoded.into_bytes(), b64.into_bytes(), url_safe.into_bytes()] {
+    for f in [
+        encoded.into_bytes(),
+        b64.into_bytes(),
+        url_safe.into_bytes(),
+    ] {
         if !forms.contains(&f) {
             forms.push(f);
         }
@@ -328,7 +332,10 @@ mod tests {
         assert!(all.contains(&"p@ss/w+rd?1".to_string()), "{all:?}");
         assert!(all.contains(&"p%40ss%2Fw%2Brd%3F1".to_string()), "{all:?}");
         let b64 = base64(b"p@ss/w+rd?1");
-        assert!(all.contains(&b64.trim_end_matches('=').to_string()), "{all:?}");
+        assert!(
+            all.contains(&b64.trim_end_matches('=').to_string()),
+            "{all:?}"
+        );
         let url_safe = value_forms(b"p?ss/w>rd?~~1");
         assert!(url_safe.contains(&b"cD9zcy93PnJkP35-MQ".to_vec()));
         let hay = format!("x: {b64}\n");

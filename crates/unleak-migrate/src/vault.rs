@@ -253,7 +253,10 @@ impl VaultClient {
                 body.iter_mut().for_each(|b| *b = 0);
                 let (status, text) = sent?;
                 if !(200..300).contains(&status) {
-                    let detail = scrub(&vault_errors(&text), &by_path[&(mount.clone(), path.clone())]);
+                    let detail = scrub(
+                        &vault_errors(&text),
+                        &by_path[&(mount.clone(), path.clone())],
+                    );
                     scrub_map(&mut data);
                     return Err(self.err(format!(
                         "writing {mount}/{path} failed with HTTP {status}: {detail}{}",
@@ -270,10 +273,9 @@ impl VaultClient {
                 report.unchanged += n;
             }
             scrub_map(&mut data);
-            let meta = serde_json::to_vec(
-                &serde_json::json!({ "custom_metadata": { OWNER_KEY: owner } }),
-            )
-            .expect("JSON");
+            let meta =
+                serde_json::to_vec(&serde_json::json!({ "custom_metadata": { OWNER_KEY: owner } }))
+                    .expect("JSON");
             let (status, text) =
                 self.send("POST", &self.url(mount, "metadata", path), Some(&meta))?;
             if !(200..300).contains(&status) {

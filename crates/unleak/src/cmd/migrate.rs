@@ -174,7 +174,11 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
             bail!("{flag} `{}`: must be a non-empty path without `:` (hoop's agent splits a reference on `:`)", printable(value));
         }
     }
-    if args.repo_slug.as_deref().is_some_and(|s| unleak_migrate::slug(s).is_empty()) {
+    if args
+        .repo_slug
+        .as_deref()
+        .is_some_and(|s| unleak_migrate::slug(s).is_empty())
+    {
         bail!("--repo-slug: needs at least one letter or digit");
     }
     let plan = unleak_migrate::plan(&sources, &history, matcher.rules(), &opts);
