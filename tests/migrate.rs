@@ -1385,3 +1385,95 @@ fn references_carry_the_vault_namespace_and_resolve_without_a_header() {
     // The root namespace holds none of it.
     assert!(kv_get(&bao, "secret/data/hoop/ns/pg-ns-db-prod-internal-app").is_none());
 }
+
+/// Audit B2: a Secret's `data:` was seeded still base64-encoded. The vault now gets the
+/// decoded value, and an ExternalSecret of the same name and keys reads it back.
+#[test]
+fn secret_manifest_data_is_seeded_decoded_behind_an_external_secret() {
+    let Some(bao) = need_bao() else { return };
+    let gen = |seed: u64| {
+        unleak_rules::generate::generate(
+            "alnum:24",
+            &mut unleak_rules::generate::Rng::new(0x6232_6b38_7300 + seed),
+        )
+        .unwrap()
+    };
+    let (password, api_key) = (gen(1), gen(2));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("k8s")).unwrap();
+    let manifest = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\n  namespace: shop\ntype: Opaque\ndata:\n  db-password: {}\nstringData:\n  api-secret: {api_key}\n",
+        base64(password.as_bytes())
+    );
+    std::fs::write(dir.path().join("k8s/secret.yaml"), &manifest).unwrap();
+    let r = run(
+        dir.path(),
+        &[
+            "migrate",
+            "--write",
+            "--seed",
+            "vault",
+            "--vault-addr",
+            &bao.addr,
+            "--repo-slug",
+            "shop",
+        ],
+        &[("VAULT_TOKEN", &bao.token)],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let values = vec![password.clone(), api_key.clone()];
+    assert_no_value(&values, "stdout", &r.stdout);
+    assert_no_value(&values, "stderr", &r.stderr);
+    for (f, text) in all_text(&dir.path().join(".unleak")) {
+        assert_no_value(&values, &f, &text);
+    }
+    let plan = plan_json(dir.path());
+    let findings = plan["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    let mut seen = Vec::new();
+    for f in findings {
+        let key = f["platform"]["key"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no Secret key: {f}"));
+        assert_eq!(f["platform"]["name"], "app", "{f}");
+        let p = &f["vault"];
+        let data = kv_get(
+            &bao,
+            &format!("secret/data/{}", p["path"].as_str().unwrap()),
+        )
+        .expect("seeded");
+        let got = data[p["key"].as_str().unwrap()]
+            .as_str()
+            .unwrap()
+            .to_string();
+        match key {
+            "db-password" => assert_eq!(got, password, "stored decoded"),
+            "api-secret" => assert_eq!(got, api_key),
+            other => panic!("unexpected key {other}"),
+        }
+        seen.push((
+            key.to_string(),
+            p["path"].as_str().unwrap().to_string(),
+            p["key"].as_str().unwrap().to_string(),
+        ));
+    }
+    let es = std::fs::read_to_string(dir.path().join(".unleak/migrate/k8s/external-secrets.yaml"))
+        .expect("an ExternalSecret is written");
+    assert!(seen.iter().any(|(k, _, _)| k == "db-password"), "{seen:?}");
+    assert!(
+        es.contains("kind: ExternalSecret")
+            && es.contains("  name: app\n")
+            && es.contains("  namespace: shop\n"),
+        "{es}"
+    );
+    for (key, path, property) in seen {
+        assert!(
+            es.contains(&format!("- secretKey: {key}\n      remoteRef:\n        key: {path}\n        property: {property}\n")),
+            "{key} is not read from {path}:\n{es}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("k8s/secret.yaml")).unwrap(),
+        manifest
+    );
+}

@@ -288,6 +288,9 @@ pub struct ValueSource {
     /// The span is percent-encoded (a URI password).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub percent_decode: bool,
+    /// The span is base64 (a Kubernetes Secret's `data:`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub base64_decode: bool,
 }
 
 /// A secret that must be rotated: every migrated one, and those only in history.

@@ -107,6 +107,7 @@ fn source_of(a: &Analysis<'_>, path: &str) -> ValueSource {
         end: a.value.span.end,
         prefix: a.value.prefix.clone(),
         percent_decode: a.value.percent,
+        base64_decode: a.value.base64,
     }
 }
 

@@ -163,6 +163,37 @@ fn percent_encode(data: &[u8]) -> String {
     out
 }
 
+/// Standard base64 (padding optional, surrounding whitespace ignored); `None` when the
+/// text is not base64.
+pub(crate) fn base64_decode(data: &[u8]) -> Option<Vec<u8>> {
+    let text: Vec<u8> = data
+        .trim_ascii()
+        .iter()
+        .copied()
+        .take_while(|b| *b != b'=')
+        .collect();
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for b in text {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    (bits < 6).then_some(out)
+}
+
 /// Decode `%XX` escapes (URI userinfo and query values); invalid escapes stay as written.
 pub(crate) fn percent_decode(data: &[u8]) -> Vec<u8> {
     let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
@@ -341,6 +372,23 @@ mod tests {
         let hay = format!("x: {b64}\n");
         assert_eq!(find_form(hay.as_bytes(), &forms).map(|(at, _)| at), Some(3));
         assert!(value_forms(b"short").is_empty());
+    }
+
+    #[test]
+    fn base64_round_trips_and_rejects_other_text() {
+        for v in [
+            &b""[..],
+            b"a",
+            b"ab",
+            b"abc",
+            b"J4vQz9Rt2Lw7Kp5Xm8Nb3Vc1",
+            b"\xff\x00",
+        ] {
+            assert_eq!(base64_decode(base64(v).as_bytes()).as_deref(), Some(v));
+        }
+        assert_eq!(base64_decode(b"not base64!"), None);
+        assert_eq!(base64_decode(b"QQ"), Some(b"A".to_vec()));
+        assert_eq!(base64_decode(b"Q"), None);
     }
 
     #[test]
