@@ -1353,7 +1353,7 @@ fn references_carry_the_vault_namespace_and_resolve_without_a_header() {
         &[("VAULT_TOKEN", &bao.token), ("VAULT_NAMESPACE", "team-a")],
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    assert_no_value(&[value.clone()], "stderr", &r.stderr);
+    assert_no_value(std::slice::from_ref(&value), "stderr", &r.stderr);
     let batch =
         std::fs::read_to_string(dir.path().join(".unleak/migrate/hoop/connections.yaml")).unwrap();
     let plan = plan_json(dir.path());
@@ -1476,4 +1476,49 @@ fn secret_manifest_data_is_seeded_decoded_behind_an_external_secret() {
         std::fs::read_to_string(dir.path().join("k8s/secret.yaml")).unwrap(),
         manifest
     );
+}
+
+/// A namespace hoop could not read back is refused before anything happens: one with `:`
+/// (the agent splits references on it), or one that differs from the plan's.
+#[test]
+fn a_namespace_hoop_cannot_resolve_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let value = unleak_rules::generate::generate(
+        "b64url:40",
+        &mut unleak_rules::generate::Rng::new(0x6e73_7265_6675),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(".env"), format!("JWT_SECRET={value}\n")).unwrap();
+    let r = run(dir.path(), &["migrate"], &[("VAULT_NAMESPACE", "team:a")]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("VAULT_NAMESPACE `team:a`"),
+        "{}",
+        r.stderr
+    );
+
+    let r = run(dir.path(), &["migrate"], &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let before = std::fs::read(dir.path().join(".env")).unwrap();
+    let r = run(
+        dir.path(),
+        &[
+            "migrate",
+            "apply",
+            ".unleak/migrate/plan.json",
+            "--seed",
+            "vault",
+            "--vault-addr",
+            "http://127.0.0.1:9",
+        ],
+        &[("VAULT_TOKEN", "x"), ("VAULT_NAMESPACE", "team-a")],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("VAULT_NAMESPACE is `team-a`") && r.stderr.contains("no namespace"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read(dir.path().join(".env")).unwrap(), before);
+    assert_no_value(&[value], "stderr", &r.stderr);
 }
