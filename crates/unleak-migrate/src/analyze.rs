@@ -9,7 +9,7 @@
 use crate::connstr::{self, ConnString};
 use crate::dockerfile::{self, Instruction, Pair};
 use crate::dotenv::{self, Assignment};
-use crate::model::{FileKind, Strategy};
+use crate::model::{FileKind, PlatformRef, Strategy};
 use crate::naming::{env_key, slug};
 use crate::text::Lines;
 use crate::yaml::{Entry, Quote, Yaml};
@@ -134,6 +134,8 @@ pub(crate) struct ValueSpec {
     pub span: Span,
     pub prefix: String,
     pub percent: bool,
+    /// The span is base64 (a Kubernetes Secret's `data:`): the vault gets it decoded.
+    pub base64: bool,
 }
 
 pub(crate) struct Analysis<'a> {
@@ -149,6 +151,9 @@ pub(crate) struct Analysis<'a> {
     /// Identity and wanted name of the value's own vault location (platform-ref, manual).
     pub platform_identity: String,
     pub platform_base: String,
+    /// A key of a Kubernetes Secret manifest: the Secret an `ExternalSecret` of the same
+    /// name and key fills from the vault instead.
+    pub secret_manifest: Option<PlatformRef>,
 }
 
 /// `values` are every secret value found (in memory only): a name from the file that holds
@@ -187,11 +192,19 @@ pub(crate) fn analyze<'a>(
             span: whole_value,
             prefix: String::new(),
             percent: false,
+            base64: false,
         },
         manual_reason: None,
         platform_identity: format!("var|{}", env_key(&platform_key)),
         platform_base: slug(&platform_key),
+        secret_manifest: None,
     };
+    if let (FileKind::Kubernetes, Site::Yaml(e)) = (ctx.kind, &site) {
+        if let Some((secret, encoded)) = secret_manifest_key(ctx, e) {
+            a.value.base64 = encoded;
+            a.secret_manifest = Some(secret);
+        }
+    }
 
     let plain_fields = |c: &connstr::ConnString| {
         ![Some(&c.host), c.user.as_ref(), c.db.as_ref()]
@@ -206,6 +219,7 @@ pub(crate) fn analyze<'a>(
                 span: if mongo { conn.span } else { span },
                 prefix: String::new(),
                 percent: conn.percent_encoded && !mongo,
+                base64: false,
             };
             a.strategy = Strategy::GatewayTunnel;
             a.target = Target::Db(Box::new(conn));
@@ -258,6 +272,7 @@ pub(crate) fn analyze<'a>(
                     format!("{scheme} ")
                 },
                 percent: false,
+                base64: a.value.base64,
             };
             a.strategy = Strategy::GatewayNative;
             a.target = Target::Http {
@@ -591,6 +606,36 @@ fn namespace_of(y: &Yaml<'_>, line: usize) -> Option<String> {
     let meta = y.top_level(line, "metadata")?;
     let ns = y.child(meta, "namespace")?;
     y.scalar_text(ns).map(str::to_string)
+}
+
+/// The Secret and key an entry of a Secret manifest's `data:` (base64: `true`) or
+/// `stringData:` fills; `None` for any other entry, or a Secret with no plain name.
+fn secret_manifest_key(ctx: &FileCtx<'_>, e: &Entry) -> Option<(PlatformRef, bool)> {
+    let y = ctx.yaml();
+    let kind = y.top_level(e.line, "kind").and_then(|k| y.scalar_text(k));
+    if kind != Some("Secret") {
+        return None;
+    }
+    let owner = y.owner(e.line)?;
+    let encoded = match y.key(owner)? {
+        "data" => true,
+        "stringData" => false,
+        _ => return None,
+    };
+    if y.owner(owner).is_some() {
+        return None;
+    }
+    let meta = y.top_level(e.line, "metadata")?;
+    let name = y.scalar_text(y.child(meta, "name")?)?.to_string();
+    let key = y.key(e.line)?.to_string();
+    Some((
+        PlatformRef::K8sSecret {
+            namespace: namespace_of(y, e.line),
+            name,
+            key,
+        },
+        encoded,
+    ))
 }
 
 fn k8s_slot(ctx: &FileCtx<'_>, e: &Entry) -> Result<Slot, String> {

@@ -16,7 +16,7 @@
 
 use crate::model::{Edit, Plan, PlannedFile, ValueSource, VaultPointer};
 use crate::planner::{checksum, PlanOptions, SourceFile};
-use crate::text::{percent_decode, Lines};
+use crate::text::{base64_decode, percent_decode, Lines};
 use crate::MigrateError;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -36,13 +36,15 @@ pub(crate) fn apply_edits(data: &[u8], edits: &[Edit]) -> Vec<u8> {
     out
 }
 
-/// The stored value a source describes: its prefix, then the span (percent-decoded when
-/// marked so).
+/// The stored value a source describes: its prefix, then the span (percent- or
+/// base64-decoded when marked so; text that is not base64 is kept as written).
 pub(crate) fn extract_value(data: &[u8], src: &ValueSource) -> Vec<u8> {
     let raw = &data[src.start.min(data.len())..src.end.min(data.len())];
     let mut out = src.prefix.as_bytes().to_vec();
     if src.percent_decode {
         out.extend_from_slice(&percent_decode(raw));
+    } else if src.base64_decode {
+        out.extend_from_slice(&base64_decode(raw).unwrap_or_else(|| raw.to_vec()));
     } else {
         out.extend_from_slice(raw);
     }
@@ -207,6 +209,8 @@ fn same_as_replanned(
         connection_prefix: s.connection_prefix.clone(),
         platform_prefix: s.platform_prefix.clone(),
         name_prefix: s.name_prefix.clone(),
+        repo: s.repo.clone(),
+        vault_namespace: s.vault_namespace.clone(),
     };
     let again = crate::planner::plan(&sources, &[], rules, &opts);
     if again.files == plan.files && again.vault_writes == plan.vault_writes {
@@ -279,8 +283,24 @@ mod tests {
             end: 8,
             prefix: "Bearer ".into(),
             percent_decode: true,
+            base64_decode: false,
         };
         assert_eq!(extract_value(data, &src), b"Bearer p@ss");
+    }
+
+    /// Audit B2: a Secret's `data:` value was stored still base64-encoded.
+    #[test]
+    fn base64_values_are_stored_decoded() {
+        let data = b"  db-password: SjR2UXo5UnQyTHc3S3A1WG04TmIzVmMx\n";
+        let src = ValueSource {
+            file: "f".into(),
+            start: 15,
+            end: 47,
+            prefix: String::new(),
+            percent_decode: false,
+            base64_decode: true,
+        };
+        assert_eq!(extract_value(data, &src), b"J4vQz9Rt2Lw7Kp5Xm8Nb3Vc1");
     }
 
     #[test]

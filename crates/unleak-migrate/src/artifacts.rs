@@ -9,7 +9,9 @@
 //! through serde_json. Does not own: the plan's content (`planner`).
 
 use crate::model::{Connection, Plan, PlatformRef, Strategy, VaultPointer};
-use crate::text::{base64, markdown_cell, printable, shell_word, yaml_scalar};
+use crate::text::{
+    base64, find_form, markdown_cell, printable, shell_word, value_forms, yaml_scalar,
+};
 use crate::MigrateError;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -25,7 +27,8 @@ const MIN_GUARDED_VALUE: usize = 8;
 /// Write every artifact under `root/out` (`out` relative to `root`, no directory below
 /// `root` a symbolic link); returns the files written, relative to `out`. Every directory
 /// is checked (and created) before the first file is written. `never` are the values of
-/// every finding of the run: if a name carried one into an artifact, nothing is written.
+/// every finding of the run: if a name carried one (as is, URL-encoded or base64) into an
+/// artifact, nothing is written.
 pub fn write_artifacts(
     plan: &Plan,
     root: &Path,
@@ -46,7 +49,7 @@ pub fn write_artifacts(
     }
     for (rel, text) in &files {
         let holds = never.iter().any(|v| {
-            v.len() >= MIN_GUARDED_VALUE && text.as_bytes().windows(v.len()).any(|w| w == *v)
+            v.len() >= MIN_GUARDED_VALUE && find_form(text.as_bytes(), &value_forms(v)).is_some()
         });
         if holds {
             return Err(MigrateError::WouldLeak {
@@ -203,7 +206,9 @@ fn kv_get(p: &VaultPointer) -> String {
 }
 
 /// `hoop/register.sh`: register, verify that hoop holds only references, mint gateway
-/// credentials, and feed platform secrets from the vault.
+/// credentials, and feed platform secrets from the vault. It fails closed: every answer's
+/// HTTP status is checked, an empty or `null` credential is never stored, and any
+/// failure exits non-zero naming the connection.
 pub fn register_sh(plan: &Plan) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "#!/bin/sh");
@@ -221,6 +226,10 @@ pub fn register_sh(plan: &Plan) -> String {
         s,
         "# for the vault steps, vault or bao (VAULT_CLI=bao) with VAULT_ADDR and VAULT_TOKEN."
     );
+    let _ = writeln!(
+        s,
+        "# Fails closed: every HTTP status is checked, and nothing empty is ever stored."
+    );
     let _ = writeln!(s, "set -eu");
     let _ = writeln!(s, "cd \"$(dirname \"$0\")\"");
     let _ = writeln!(
@@ -229,32 +238,84 @@ pub fn register_sh(plan: &Plan) -> String {
     );
     let _ = writeln!(s, ": \"${{HOOP_TOKEN:?set HOOP_TOKEN to a hoop API key}}\"");
     let _ = writeln!(s, "VAULT=\"${{VAULT_CLI:-vault}}\"");
+    if plan.settings.vault_namespace.is_some() {
+        let _ = writeln!(
+            s,
+            "# The namespace is part of every path below, as in hoop's references."
+        );
+        let _ = writeln!(s, "unset VAULT_NAMESPACE");
+    }
     let _ = writeln!(s, "API=\"${{HOOP_APIURL%/}}/api\"");
+    let _ = writeln!(s, "fail() {{ echo \"register.sh: $*\" >&2; exit 1; }}");
     let _ = writeln!(
         s,
-        "api() {{ curl -fsS -H \"Authorization: Bearer ${{HOOP_TOKEN}}\" -H 'Content-Type: application/json' \"$@\"; }}"
+        "# api WHAT CURL-ARGS...: sets API_STATUS and API_BODY; fails naming WHAT when curl does."
     );
+    let _ = writeln!(s, "api() {{");
+    let _ = writeln!(s, "  _what=$1; shift");
+    let _ = writeln!(
+        s,
+        "  _resp=$(curl -sS -w '\\n%{{http_code}}' -H \"Authorization: Bearer ${{HOOP_TOKEN}}\" -H 'Content-Type: application/json' \"$@\") \\"
+    );
+    let _ = writeln!(
+        s,
+        "    || fail \"$_what: the request to $HOOP_APIURL failed\""
+    );
+    let _ = writeln!(s, "  API_STATUS=${{_resp##*\"\n\"}}");
+    let _ = writeln!(s, "  API_BODY=${{_resp%\"\n\"*}}");
+    let _ = writeln!(s, "}}");
+    let _ = writeln!(
+        s,
+        "# want WHAT STATUS...: the last answer must have one of these statuses."
+    );
+    let _ = writeln!(s, "want() {{");
+    let _ = writeln!(s, "  _what=$1; shift");
+    let _ = writeln!(
+        s,
+        "  for _s in \"$@\"; do [ \"$API_STATUS\" = \"$_s\" ] && return 0; done"
+    );
+    let _ = writeln!(
+        s,
+        "  fail \"$_what: the gateway answered HTTP $API_STATUS\""
+    );
+    let _ = writeln!(s, "}}");
     let _ = writeln!(s);
     let _ = writeln!(s, "# Connections.");
     if plan.connections.iter().any(|c| c.batch) {
         let _ = writeln!(
             s,
-            "hoop admin create connections --from-file connections.yaml"
+            "hoop admin create connections --from-file connections.yaml \\"
+        );
+        let _ = writeln!(
+            s,
+            "  || fail \"hoop admin create connections --from-file connections.yaml failed\""
         );
     }
     let rest: Vec<&Connection> = plan.connections.iter().filter(|c| !c.batch).collect();
     if !rest.is_empty() {
+        let agent = shell_word(&plan.settings.agent);
+        let _ = writeln!(s, "api \"listing agents\" \"$API/agents\"");
+        let _ = writeln!(s, "want \"listing agents\" 200");
         let _ = writeln!(
             s,
-            "HOOP_AGENT_ID=$(api \"$API/agents\" | jq -r --arg n {} '.[] | select(.name == $n) | .id')",
-            shell_word(&plan.settings.agent)
+            "HOOP_AGENT_ID=$(printf '%s' \"$API_BODY\" | jq -r --arg n {agent} '.[] | select(.name == $n) | .id')"
+        );
+        let _ = writeln!(
+            s,
+            "[ -n \"$HOOP_AGENT_ID\" ] || fail \"no hoop agent is named \"{agent}"
         );
         for c in rest {
+            let what = shell_word(&format!("connection {}: creating it", c.name));
             let _ = writeln!(
                 s,
-                "sed \"s/\\${{HOOP_AGENT_ID}}/$HOOP_AGENT_ID/\" {} | api -X POST --data-binary @- \"$API/connections\" >/dev/null",
+                "_body=$(sed \"s/\\${{HOOP_AGENT_ID}}/$HOOP_AGENT_ID/\" {})",
                 shell_word(&format!("api/{}.json", c.name))
             );
+            let _ = writeln!(
+                s,
+                "api {what} -X POST --data-binary \"$_body\" \"$API/connections\""
+            );
+            let _ = writeln!(s, "want {what} 200 201");
         }
     }
     let _ = writeln!(s);
@@ -263,13 +324,15 @@ pub fn register_sh(plan: &Plan) -> String {
         "# Every secret-bearing key must be a reference, never an inline value."
     );
     let _ = writeln!(s, "check() {{");
+    let _ = writeln!(s, "  api \"connection $1\" \"$API/connections/$1\"");
+    let _ = writeln!(s, "  want \"connection $1\" 200");
     let _ = writeln!(
         s,
-        "  api \"$API/connections/$1\" | jq -e --arg k \"envvar:$2\" '.secret[$k] | @base64d | test(\"^_(vaultkv2|aws):\")' >/dev/null \\"
+        "  printf '%s' \"$API_BODY\" | jq -e --arg k \"envvar:$2\" '.secret[$k] | strings | @base64d | test(\"^_(vaultkv2|aws):\")' >/dev/null \\"
     );
     let _ = writeln!(
         s,
-        "    || {{ echo \"connection $1: $2 is not a secret reference\" >&2; exit 1; }}"
+        "    || fail \"connection $1: $2 is not a secret reference\""
     );
     let _ = writeln!(s, "}}");
     for c in &plan.connections {
@@ -288,16 +351,55 @@ pub fn register_sh(plan: &Plan) -> String {
             s,
             "# gateway-native: mint each workload's gateway credential and keep it in the vault."
         );
+        let _ = writeln!(
+            s,
+            "# A connection under review answers 202 without a credential: nothing is stored for it,"
+        );
+        let _ = writeln!(
+            s,
+            "# the others go on, and the script exits 1 naming it; approve the request in hoop, then run it again."
+        );
+        let _ = writeln!(s, "PENDING=");
+        let _ = writeln!(s, "mint() {{");
+        let _ = writeln!(
+            s,
+            "  api \"connection $1: minting its gateway credential\" -X POST --data '{{}}' \"$API/connections/$1/credentials\""
+        );
+        let _ = writeln!(s, "  case $API_STATUS in");
+        let _ = writeln!(s, "    200|201) ;;");
+        let _ = writeln!(
+            s,
+            "    202) echo \"register.sh: connection $1: the credential awaits review in hoop; nothing was stored\" >&2"
+        );
+        let _ = writeln!(s, "      PENDING=\"$PENDING $1\"; return 0 ;;");
+        let _ = writeln!(
+            s,
+            "    *) fail \"connection $1: minting its gateway credential failed with HTTP $API_STATUS; nothing was stored\" ;;"
+        );
+        let _ = writeln!(s, "  esac");
+        let _ = writeln!(
+            s,
+            "  printf '%s' \"$API_BODY\" | jq -e '.connection_credentials.proxy_token | strings | select(length > 0 and . != \"null\")' >/dev/null \\"
+        );
+        let _ = writeln!(
+            s,
+            "    || fail \"connection $1: the gateway answered without a proxy_token; nothing was stored\""
+        );
+        let _ = writeln!(
+            s,
+            "  printf '%s' \"$API_BODY\" | jq -j '.connection_credentials.proxy_token' | \"$VAULT\" kv put -mount=\"$2\" \"$3\" \"$4=-\" >/dev/null \\"
+        );
+        let _ = writeln!(
+            s,
+            "    || fail \"connection $1: storing its gateway credential in the vault failed\""
+        );
+        let _ = writeln!(s, "}}");
         for c in natives {
             let p = c.credential.as_ref().expect("filtered");
             let _ = writeln!(
                 s,
-                "api -X POST --data '{{}}' \"$API/connections/\"{}\"/credentials\" | jq -j '.connection_credentials.proxy_token' \\",
-                shell_word(&c.name)
-            );
-            let _ = writeln!(
-                s,
-                "  | \"$VAULT\" kv put -mount={} {} {}=- >/dev/null",
+                "mint {} {} {} {}",
+                shell_word(&c.name),
                 shell_word(&p.mount),
                 shell_word(&p.path),
                 shell_word(&p.key)
@@ -344,8 +446,18 @@ pub fn register_sh(plan: &Plan) -> String {
             "# GitHub Actions secrets, from the vault (gh reads the value on stdin)."
         );
         for (name, get) in github {
-            let _ = writeln!(s, "{get} | gh secret set {}", shell_word(&name));
+            let what = shell_word(&format!("GitHub secret {name}"));
+            let _ = writeln!(
+                s,
+                "_v=$({get}) && [ -n \"$_v\" ] || fail {what}\": the vault gave no value\""
+            );
+            let _ = writeln!(
+                s,
+                "printf '%s' \"$_v\" | gh secret set {} || fail {what}\": gh secret set failed\"",
+                shell_word(&name)
+            );
         }
+        let _ = writeln!(s, "_v=");
     }
     if !notes.is_empty() {
         notes.sort();
@@ -364,6 +476,13 @@ pub fn register_sh(plan: &Plan) -> String {
         let _ = writeln!(
             s,
             "# Kubernetes: kubectl apply -f ../k8s/external-secrets.yaml"
+        );
+    }
+    if plan.connections.iter().any(|c| c.credential.is_some()) {
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "[ -z \"$PENDING\" ] || fail \"awaiting review in hoop:$PENDING; approve the requests, then run register.sh again\""
         );
     }
     s
@@ -401,9 +520,13 @@ pub fn external_secrets(plan: &Plan) -> Option<String> {
     );
     let _ = writeln!(
         s,
-        "# unleak-vault for the Vault KV v2 mount `{}` (spec.provider.vault: path: {}, version: v2).",
+        "# unleak-vault for the Vault KV v2 mount `{}` (spec.provider.vault: path: {}, version: v2{}).",
         printable(&plan.settings.vault_mount),
-        printable(&plan.settings.vault_mount)
+        printable(&plan.settings.vault_mount),
+        plan.settings
+            .vault_namespace
+            .as_deref()
+            .map_or_else(String::new, |ns| format!(", namespace: {}", printable(ns)))
     );
     let mut first = true;
     for ((namespace, name), keys) in by_secret {

@@ -40,8 +40,9 @@ pub use model::{
     Connection, Edit, FileKind, MaskedSpan, Plan, PlannedFile, PlannedFinding, PlatformRef,
     RotationItem, Settings, Strategy, ValueSource, VaultPointer, VaultWrite, PLAN_SCHEMA,
 };
+pub use naming::slug;
 pub use planner::{plan, PlanOptions, SourceFile};
-pub use text::printable;
+pub use text::{printable, value_forms};
 pub use vault::{SeedReport, VaultClient, VaultConfig};
 
 #[cfg(test)]

@@ -127,6 +127,13 @@ pub struct Settings {
     /// Prepended to every connection name (`--name-prefix`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_prefix: Option<String>,
+    /// The repository slug vault paths are scoped by (`<prefix>/<repo>/<name>`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub repo: String,
+    /// The vault namespace, written into every path and reference (hoop's agent sends no
+    /// namespace header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault_namespace: Option<String>,
 }
 
 /// A file the plan edits or reads values from.
@@ -189,7 +196,7 @@ pub struct PlannedFinding {
 /// A KV v2 location and the reference string hoop resolves.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct VaultPointer {
-    /// The mount, e.g. `secret`.
+    /// The mount, e.g. `secret`, after the namespace when there is one (`ns1/secret`).
     pub mount: String,
     /// The path inside the mount, e.g. `hoop/pg-orders-db-prod-internal-orders`.
     pub path: String,
@@ -281,6 +288,9 @@ pub struct ValueSource {
     /// The span is percent-encoded (a URI password).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub percent_decode: bool,
+    /// The span is base64 (a Kubernetes Secret's `data:`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub base64_decode: bool,
 }
 
 /// A secret that must be rotated: every migrated one, and those only in history.

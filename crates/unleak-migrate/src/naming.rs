@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Lower-case, `.`/`_`/`:`/`/`/blank → `-`, everything outside `[a-z0-9-]` dropped, runs of
 /// `-` collapsed, no leading or trailing `-`.
-pub(crate) fn slug(s: &str) -> String {
+pub fn slug(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         let c = c.to_ascii_lowercase();

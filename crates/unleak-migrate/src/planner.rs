@@ -2,12 +2,13 @@
 //!
 //! Owns: ordering and identifying findings, de-duplicating connections by target and
 //! vault entries by name and value (values are compared in memory only), resolving names
-//! and tunnel ports, collecting each file's edits and settling overlaps, masked file
+//! and tunnel ports, collecting each file's edits and settling overlaps, turning a finding
+//! whose value would survive the rewrite somewhere (in any encoding) into `manual`, masked file
 //! checksums, the vault writes and the rotation list. Does not own: per-finding analysis
 //! (`analyze`), edit text (`rewrite`) or carrying the plan out (`apply`).
 
 use crate::analyze::{analyze, Analysis, FileCtx, Target};
-use crate::apply::extract_value;
+use crate::apply::{apply_edits, extract_value};
 use crate::kind::environment;
 use crate::model::{
     Connection, Edit, MaskedSpan, Plan, PlannedFile, PlannedFinding, RotationItem, Settings,
@@ -15,7 +16,7 @@ use crate::model::{
 };
 use crate::naming::{env_key, resolve_connection_names, slug, NameBook};
 use crate::rewrite::{rewrite, RawEdit, Resolved};
-use crate::text::sha256_hex;
+use crate::text::{find_form, sha256_hex, value_forms, Lines};
 use std::collections::{BTreeMap, BTreeSet};
 use unleak_core::{Finding, Secret, Span};
 use unleak_rules::RuleSet;
@@ -33,6 +34,12 @@ pub struct PlanOptions {
     pub platform_prefix: String,
     /// Prepended to every connection name (a team or environment prefix).
     pub name_prefix: Option<String>,
+    /// The repository the values come from: vault paths sit below its slug, so two
+    /// repositories never share a path by accident. Empty: unscoped paths.
+    pub repo: String,
+    /// The vault namespace (Vault Enterprise, OpenBao). hoop's agent sends no namespace
+    /// header, so the namespace goes into every path and reference instead.
+    pub vault_namespace: Option<String>,
 }
 
 impl Default for PlanOptions {
@@ -43,6 +50,8 @@ impl Default for PlanOptions {
             connection_prefix: "hoop".into(),
             platform_prefix: "apps".into(),
             name_prefix: None,
+            repo: String::new(),
+            vault_namespace: None,
         }
     }
 }
@@ -98,6 +107,7 @@ fn source_of(a: &Analysis<'_>, path: &str) -> ValueSource {
         end: a.value.span.end,
         prefix: a.value.prefix.clone(),
         percent_decode: a.value.percent,
+        base64_decode: a.value.base64,
     }
 }
 
@@ -255,22 +265,33 @@ pub fn plan(
         })
         .collect();
 
-    let mount = opts.vault_mount.as_str();
+    let namespace = opts
+        .vault_namespace
+        .as_deref()
+        .map(|n| n.trim_matches('/'))
+        .filter(|n| !n.is_empty());
+    let mount = match namespace {
+        Some(ns) => format!("{ns}/{}", opts.vault_mount),
+        None => opts.vault_mount.clone(),
+    };
+    let mount = mount.as_str();
+    let repo = slug(&opts.repo);
+    let scoped = |prefix: &str, name: &str| match repo.as_str() {
+        "" => format!("{prefix}/{name}"),
+        r => format!("{prefix}/{r}/{name}"),
+    };
     let value_pointers: Vec<VaultPointer> = analyses
         .iter()
         .enumerate()
         .map(|(i, a)| match &conn_use[i] {
             Some(c) => VaultPointer::new(
                 mount,
-                &format!("{}/{}", opts.connection_prefix, conn_names[&c.identity]),
+                &scoped(&opts.connection_prefix, &conn_names[&c.identity]),
                 &c.key,
             ),
             None => VaultPointer::new(
                 mount,
-                &format!(
-                    "{}/{}",
-                    opts.platform_prefix, platform_names[&identities[i]]
-                ),
+                &scoped(&opts.platform_prefix, &platform_names[&identities[i]]),
                 &env_key(a.key_name.as_deref().unwrap_or(&a.finding.rule_id)),
             ),
         })
@@ -281,7 +302,7 @@ pub fn plan(
         .map(|(i, a)| match (&conn_use[i], a.strategy) {
             (Some(c), Strategy::GatewayNative) => VaultPointer::new(
                 mount,
-                &format!("{}/{}", opts.platform_prefix, conn_names[&c.identity]),
+                &scoped(&opts.platform_prefix, &conn_names[&c.identity]),
                 "PROXY_TOKEN",
             ),
             _ => value_pointers[i].clone(),
@@ -333,6 +354,19 @@ pub fn plan(
             value_pointers[loser.0].display()
         );
         strategies[loser.0] = Strategy::Manual;
+    }
+
+    // A rewritten file must hold no value of the run in any form: a copy the rewrite does
+    // not reach (a healthcheck repeating a password) means the value has not left it.
+    while let Some((i, fi, line)) = leftover(files, &analyses, &rewrites, &ids) {
+        rewrites[i].edits.clear();
+        rewrites[i].platform = None;
+        rewrites[i].instruction = format!(
+            "A copy of this value (as written, URL-encoded or base64) is on line {line} of {}, where the rewrite does not reach, so nothing is rewritten for it. Replace every copy by hand (the value is kept in vault at {} once seeded, --seed vault), then run unleak migrate again; rotate it.",
+            files[fi].path,
+            value_pointers[i].display()
+        );
+        strategies[i] = Strategy::Manual;
     }
 
     let mut planned_findings = Vec::new();
@@ -491,6 +525,8 @@ pub fn plan(
             connection_prefix: opts.connection_prefix.clone(),
             platform_prefix: opts.platform_prefix.clone(),
             name_prefix: opts.name_prefix.clone(),
+            repo,
+            vault_namespace: namespace.map(str::to_string),
         },
         files: planned_files,
         findings: planned_findings,
@@ -614,6 +650,66 @@ fn connection_env(
     }
     env.insert(secret_key.clone(), pointer.reference.clone());
     (env, vec![secret_key])
+}
+
+/// The first finding whose value (as found, or as stored without its prefix) survives,
+/// in any of its [`value_forms`], in a file the plan rewrites. Returns (finding, file,
+/// line of the copy in the file as it is now).
+fn leftover(
+    files: &[SourceFile<'_>],
+    analyses: &[Analysis<'_>],
+    rewrites: &[crate::rewrite::Rewrite],
+    ids: &[String],
+) -> Option<(usize, usize, usize)> {
+    let mut rewritten: BTreeMap<usize, (Vec<Edit>, Vec<u8>)> = BTreeMap::new();
+    for (fi, f) in files.iter().enumerate() {
+        let raw: Vec<(usize, RawEdit)> = (0..analyses.len())
+            .filter(|&i| analyses[i].file == fi)
+            .flat_map(|i| rewrites[i].edits.iter().map(move |e| (i, e.clone())))
+            .collect();
+        if !raw.is_empty() {
+            let edits = merge_edits(raw, ids);
+            let new = apply_edits(f.data, &edits);
+            rewritten.insert(fi, (edits, new));
+        }
+    }
+    for (i, a) in analyses.iter().enumerate() {
+        if rewrites[i].edits.is_empty() {
+            continue;
+        }
+        let mut bare = source_of(a, files[a.file].path);
+        bare.prefix.clear();
+        let mut forms = value_forms(a.finding.secret.expose());
+        for f in value_forms(&extract_value(files[a.file].data, &bare)) {
+            if !forms.contains(&f) {
+                forms.push(f);
+            }
+        }
+        for (&fi, (edits, new)) in &rewritten {
+            if let Some((at, _)) = find_form(new, &forms) {
+                let old = old_offset(at, edits);
+                return Some((i, fi, Lines::new(files[fi].data).line_of(old) + 1));
+            }
+        }
+    }
+    None
+}
+
+/// The offset in the original file of byte `at` of the rewritten one (the start of an
+/// edit for a byte inside its replacement).
+fn old_offset(at: usize, edits: &[Edit]) -> usize {
+    let mut delta: isize = 0;
+    for e in edits {
+        let new_start = (e.start as isize + delta) as usize;
+        if at < new_start {
+            break;
+        }
+        if at < new_start + e.replacement.len() {
+            return e.start;
+        }
+        delta += e.replacement.len() as isize - (e.end - e.start) as isize;
+    }
+    (at as isize - delta) as usize
 }
 
 /// The first pair of overlapping edits from different findings: (later, earlier).
@@ -778,6 +874,10 @@ mod plan_tests {
     type Input<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>);
 
     fn run(files: &[Input<'_>]) -> Plan {
+        run_with(files, &PlanOptions::default())
+    }
+
+    fn run_with(files: &[Input<'_>], opts: &PlanOptions) -> Plan {
         let findings: Vec<Vec<Finding>> = files
             .iter()
             .map(|(p, d, fs)| {
@@ -795,7 +895,7 @@ mod plan_tests {
                 findings: fs,
             })
             .collect();
-        plan(&sources, &[], &RuleSet::default(), &PlanOptions::default())
+        plan(&sources, &[], &RuleSet::default(), opts)
     }
 
     /// Found by fuzzing (migrate_rewriters): a key, a database name or a user that holds
@@ -887,6 +987,82 @@ mod plan_tests {
         assert_eq!(a_path, c_path, "the same value shares its entry");
         assert_eq!(p.vault_writes.len(), 3);
         assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    }
+
+    /// Audit B1: a password repeated where no rewrite reaches (a compose healthcheck) stayed
+    /// in the "migrated" file. Copies as written, URL-encoded and base64 all count.
+    #[test]
+    fn a_value_left_in_a_rewritten_file_makes_its_finding_manual() {
+        let value = "p@ss-Zq8rLm2Tv0Xk";
+        let copies = [
+            value.to_string(),
+            "p%40ss-Zq8rLm2Tv0Xk".to_string(),
+            crate::text::base64(value.as_bytes()),
+        ];
+        for copy in copies {
+            let d =
+                format!("JWT_SECRET={value}\nOTHER=x\n# check: curl -u admin:{copy} localhost\n");
+            let p = run(&[(".env", &d, vec![(value, "generic-secret")])]);
+            let f = &p.findings[0];
+            assert_eq!(f.strategy, Strategy::Manual, "copy {copy}");
+            assert!(
+                f.instruction.contains("line 3 of .env"),
+                "{}",
+                f.instruction
+            );
+            assert!(!f.instruction.contains(&copy));
+            assert!(p.files[0].edits.is_empty(), "nothing is rewritten for it");
+            assert!(f.platform.is_none());
+        }
+        // Every copy found and rewritten: nothing is left, nothing turns manual.
+        let a = format!("JWT_SECRET={value}\n");
+        let b = format!("API_SECRET={value}\n");
+        let p = run(&[
+            ("a.env", &a, vec![(value, "generic-secret")]),
+            ("b.env", &b, vec![(value, "generic-secret")]),
+        ]);
+        assert!(p
+            .findings
+            .iter()
+            .all(|f| f.strategy == Strategy::PlatformRef));
+    }
+
+    #[test]
+    fn vault_paths_sit_below_the_repository_and_carry_the_namespace() {
+        let d = "JWT_SECRET=first-value-0123456789\nDATABASE_URL=postgres://app:Pw1x9Qa@db.internal/app\n";
+        let opts = PlanOptions {
+            repo: "Acme/Shop.Web".into(),
+            vault_namespace: Some("/team-a/".into()),
+            ..PlanOptions::default()
+        };
+        let p = run_with(
+            &[(
+                ".env",
+                d,
+                vec![
+                    ("first-value-0123456789", "generic-secret"),
+                    ("Pw1x9Qa", "pg"),
+                ],
+            )],
+            &opts,
+        );
+        let refs: Vec<&str> = p
+            .findings
+            .iter()
+            .map(|f| f.vault.as_ref().unwrap().reference.as_str())
+            .collect();
+        assert!(
+            refs.contains(&"_vaultkv2:team-a/secret/data/apps/acme-shop-web/jwt-secret:JWT_SECRET"),
+            "{refs:?}"
+        );
+        assert!(
+            refs.contains(
+                &"_vaultkv2:team-a/secret/data/hoop/acme-shop-web/pg-db-internal-app:PASS"
+            ),
+            "{refs:?}"
+        );
+        assert_eq!(p.settings.repo, "acme-shop-web");
+        assert_eq!(p.settings.vault_namespace.as_deref(), Some("team-a"));
     }
 
     #[test]

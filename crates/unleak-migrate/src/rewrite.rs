@@ -50,14 +50,27 @@ pub(crate) fn rewrite(ctx: &FileCtx<'_>, a: &Analysis<'_>, names: &Resolved<'_>)
     match a.strategy {
         Strategy::GatewayTunnel => tunnel(ctx, a, names),
         Strategy::GatewayNative | Strategy::PlatformRef => slot(ctx, a, names),
-        Strategy::Manual => Rewrite {
-            edits: Vec::new(),
-            platform: None,
-            instruction: format!(
-                "{} The value is kept in vault at {} once seeded (--seed vault); rotate it once the code no longer holds it.",
-                capitalise(a.manual_reason.as_deref().unwrap_or("change this by hand.")),
-                names.value_pointer.display()
-            ),
+        Strategy::Manual => match &a.secret_manifest {
+            // The manifest stays as it is (its other keys may not be secrets); the
+            // ExternalSecret that replaces it is in the artifacts.
+            Some(secret @ PlatformRef::K8sSecret { name, key, .. }) => Rewrite {
+                edits: Vec::new(),
+                platform: Some(secret.clone()),
+                instruction: format!(
+                    "This is a Secret manifest: stop applying it and apply k8s/external-secrets.yaml instead, whose ExternalSecret fills the Secret `{name}` with the same keys from the vault (`{key}` from {}{}, once seeded with --seed vault). Move any key not listed there into the vault first; rotate it.",
+                    names.value_pointer.display(),
+                    if a.value.base64 { ", stored decoded" } else { "" }
+                ),
+            },
+            _ => Rewrite {
+                edits: Vec::new(),
+                platform: None,
+                instruction: format!(
+                    "{} The value is kept in vault at {} once seeded (--seed vault); rotate it once the code no longer holds it.",
+                    capitalise(a.manual_reason.as_deref().unwrap_or("change this by hand.")),
+                    names.value_pointer.display()
+                ),
+            },
         },
     }
 }

@@ -106,6 +106,94 @@ pub(crate) fn base64(data: &[u8]) -> String {
     out
 }
 
+/// Values shorter than this are not looked for by [`value_forms`] users: a short word
+/// would match ordinary text, and no rule reports a secret this short.
+pub const MIN_SWEPT_VALUE: usize = 6;
+
+/// The forms a value can take in a file or a printed line: as is, percent-encoded (a URI
+/// userinfo or query), and base64 (a Kubernetes Secret, an `Authorization: Basic`
+/// header), standard and URL-safe, without padding so an embedded copy matches too.
+/// Empty for values shorter than [`MIN_SWEPT_VALUE`].
+pub fn value_forms(value: &[u8]) -> Vec<Vec<u8>> {
+    if value.len() < MIN_SWEPT_VALUE {
+        return Vec::new();
+    }
+    let mut forms = vec![value.to_vec()];
+    let encoded = percent_encode(value);
+    let b64 = base64(value).trim_end_matches('=').to_string();
+    let url_safe = b64.replace('+', "-").replace('/', "_");
+    for f in [
+        encoded.into_bytes(),
+        b64.into_bytes(),
+        url_safe.into_bytes(),
+    ] {
+        if !forms.contains(&f) {
+            forms.push(f);
+        }
+    }
+    forms
+}
+
+/// Where the first copy of any of `forms` starts in `hay`, and which form it is.
+pub(crate) fn find_form(hay: &[u8], forms: &[Vec<u8>]) -> Option<(usize, usize)> {
+    forms
+        .iter()
+        .enumerate()
+        .filter_map(|(k, f)| find(hay, f).map(|at| (at, k)))
+        .min()
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || needle.len() > hay.len() {
+        return None;
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Percent-encode every byte outside RFC 3986's unreserved set.
+fn percent_encode(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len());
+    for &b in data {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Standard base64 (padding optional, surrounding whitespace ignored); `None` when the
+/// text is not base64.
+pub(crate) fn base64_decode(data: &[u8]) -> Option<Vec<u8>> {
+    let text: Vec<u8> = data
+        .trim_ascii()
+        .iter()
+        .copied()
+        .take_while(|b| *b != b'=')
+        .collect();
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for b in text {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    (bits < 6).then_some(out)
+}
+
 /// Decode `%XX` escapes (URI userinfo and query values); invalid escapes stay as written.
 pub(crate) fn percent_decode(data: &[u8]) -> Vec<u8> {
     let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
@@ -265,6 +353,42 @@ mod tests {
         ] {
             assert_eq!(base64(raw.as_bytes()), enc);
         }
+    }
+
+    #[test]
+    fn value_forms_cover_raw_encoded_and_base64_copies() {
+        let forms = value_forms(b"p@ss/w+rd?1");
+        let text = |f: &[u8]| String::from_utf8(f.to_vec()).unwrap();
+        let all: Vec<String> = forms.iter().map(|f| text(f)).collect();
+        assert!(all.contains(&"p@ss/w+rd?1".to_string()), "{all:?}");
+        assert!(all.contains(&"p%40ss%2Fw%2Brd%3F1".to_string()), "{all:?}");
+        let b64 = base64(b"p@ss/w+rd?1");
+        assert!(
+            all.contains(&b64.trim_end_matches('=').to_string()),
+            "{all:?}"
+        );
+        let url_safe = value_forms(b"p?ss/w>rd?~~1");
+        assert!(url_safe.contains(&b"cD9zcy93PnJkP35-MQ".to_vec()));
+        let hay = format!("x: {b64}\n");
+        assert_eq!(find_form(hay.as_bytes(), &forms).map(|(at, _)| at), Some(3));
+        assert!(value_forms(b"short").is_empty());
+    }
+
+    #[test]
+    fn base64_round_trips_and_rejects_other_text() {
+        for v in [
+            &b""[..],
+            b"a",
+            b"ab",
+            b"abc",
+            b"J4vQz9Rt2Lw7Kp5Xm8Nb3Vc1",
+            b"\xff\x00",
+        ] {
+            assert_eq!(base64_decode(base64(v).as_bytes()).as_deref(), Some(v));
+        }
+        assert_eq!(base64_decode(b"not base64!"), None);
+        assert_eq!(base64_decode(b"QQ"), Some(b"A".to_vec()));
+        assert_eq!(base64_decode(b"Q"), None);
     }
 
     #[test]

@@ -2,11 +2,15 @@
 //! HTTP API.
 //!
 //! Owns: checking the address (plain `http://` only to a loopback address unless the
-//! caller allows it), one `POST /v1/<mount>/data/<path>` per path with all of its keys,
-//! and confirming afterwards that every pointer resolves. A value exists only in memory
-//! (inside [`Secret`]) and in the request body; it is never logged, and error messages
-//! carry the server's status and error strings with any value scrubbed out. Does not own:
-//! where values come from (`apply`) or the token (the caller reads `VAULT_TOKEN`).
+//! caller allows it), check-and-set writes (one `POST /v1/<mount>/data/<path>` per path
+//! with `options.cas`, keys already there kept, the owning repository recorded in the
+//! path's custom metadata), refusing a path that holds a different value unless told to
+//! overwrite, and confirming afterwards that every reference resolves the way hoop's agent
+//! reads it (`GET /v1/<id>` with no namespace header: a namespace is part of the mount).
+//! A value exists only in memory (inside [`Secret`]) and in the request body; it is never
+//! logged, and error messages carry the server's status and error strings with any value
+//! scrubbed out. Does not own: where values come from (`apply`) or the token (the caller
+//! reads `VAULT_TOKEN`).
 
 use crate::model::VaultPointer;
 use crate::MigrateError;
@@ -19,8 +23,6 @@ pub struct VaultConfig {
     /// e.g. `https://vault.example.com:8200`.
     pub addr: String,
     pub token: Secret,
-    /// `X-Vault-Namespace` (Vault Enterprise / HCP namespaces).
-    pub namespace: Option<String>,
     /// Allow plain `http://` to a non-loopback address.
     pub insecure: bool,
     /// PEM CA certificates to trust instead of the built-in roots (`VAULT_CACERT`).
@@ -30,7 +32,6 @@ pub struct VaultConfig {
 pub struct VaultClient {
     addr: String,
     token: Secret,
-    namespace: Option<String>,
     agent: ureq::Agent,
 }
 
@@ -96,7 +97,6 @@ impl VaultClient {
         Ok(VaultClient {
             addr,
             token: config.token,
-            namespace: config.namespace,
             agent: builder.build().into(),
         })
     }
@@ -117,9 +117,9 @@ impl VaultClient {
             .map_err(|_| self.err("VAULT_TOKEN is not UTF-8".into()))
     }
 
-    fn url(&self, mount: &str, path: &str) -> String {
+    fn url(&self, mount: &str, kind: &str, path: &str) -> String {
         format!(
-            "{}/v1/{}/data/{}",
+            "{}/v1/{}/{kind}/{}",
             self.addr,
             mount.trim_matches('/'),
             path.trim_matches('/')
@@ -136,24 +136,13 @@ impl VaultClient {
     ) -> Result<(u16, String), MigrateError> {
         let token = self.token()?;
         let result = match (method, body) {
-            ("POST", Some(b)) => {
-                let mut req = self
-                    .agent
-                    .post(url)
-                    .header("X-Vault-Token", token)
-                    .header("Content-Type", "application/json");
-                if let Some(ns) = &self.namespace {
-                    req = req.header("X-Vault-Namespace", ns);
-                }
-                req.send(b)
-            }
-            _ => {
-                let mut req = self.agent.get(url).header("X-Vault-Token", token);
-                if let Some(ns) = &self.namespace {
-                    req = req.header("X-Vault-Namespace", ns);
-                }
-                req.call()
-            }
+            ("POST", Some(b)) => self
+                .agent
+                .post(url)
+                .header("X-Vault-Token", token)
+                .header("Content-Type", "application/json")
+                .send(b),
+            _ => self.agent.get(url).header("X-Vault-Token", token).call(),
         };
         let resp = result.map_err(|e| self.err(format!("request failed: {e}")))?;
         let status = resp.status().as_u16();
@@ -166,8 +155,51 @@ impl VaultClient {
         Ok((status, text))
     }
 
-    /// Write `values` (grouped by path, one KV v2 version per path).
-    pub fn write_all(&self, values: &[(VaultPointer, Secret)]) -> Result<SeedReport, MigrateError> {
+    /// What is at `mount/path` now: its current version (0: never written) and owner
+    /// (the repository unleak recorded), and its keys.
+    fn current(&self, mount: &str, path: &str) -> Result<Existing, MigrateError> {
+        let (status, mut text) = self.send("GET", &self.url(mount, "metadata", path), None)?;
+        let mut existing = Existing::default();
+        match status {
+            200 => {
+                let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                existing.version = v["data"]["current_version"].as_u64().unwrap_or(0);
+                existing.owner = v["data"]["custom_metadata"][OWNER_KEY]
+                    .as_str()
+                    .map(str::to_string);
+            }
+            404 => return Ok(existing),
+            other => {
+                return Err(self.err(format!(
+                    "reading the metadata of {mount}/{path} failed with HTTP {other}: {}",
+                    vault_errors(&text)
+                )))
+            }
+        }
+        scrub_string(&mut text);
+        let (status, mut text) = self.send("GET", &self.url(mount, "data", path), None)?;
+        if status == 200 {
+            if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&text) {
+                if let Some(map) = v["data"]["data"].as_object_mut() {
+                    existing.data = std::mem::take(map);
+                }
+            }
+        }
+        scrub_string(&mut text);
+        Ok(existing)
+    }
+
+    /// Write `values` (grouped by path, one KV v2 version per path) with check-and-set,
+    /// for the repository `owner`. Every path is read first: one that holds a different
+    /// value for a key is refused (nothing is written at all) unless `overwrite`; one
+    /// that holds the same values already is left alone; keys of a path that are not
+    /// ours are kept.
+    pub fn write_all(
+        &self,
+        values: &[(VaultPointer, Secret)],
+        owner: &str,
+        overwrite: bool,
+    ) -> Result<SeedReport, MigrateError> {
         let mut by_path: BTreeMap<(String, String), Vec<(&str, &Secret)>> = BTreeMap::new();
         for (p, v) in values {
             by_path
@@ -175,46 +207,104 @@ impl VaultClient {
                 .or_default()
                 .push((p.key.as_str(), v));
         }
+        let mut pending = Vec::new();
         let mut report = SeedReport::default();
-        for ((mount, path), keys) in by_path {
-            let mut data = serde_json::Map::new();
-            for (k, v) in &keys {
+        for ((mount, path), keys) in &by_path {
+            let mut existing = self.current(mount, path)?;
+            let mut data = std::mem::take(&mut existing.data);
+            let mut changed = false;
+            for (k, v) in keys {
                 let text = std::str::from_utf8(v.expose()).map_err(|_| {
-                    self.err(format!("the value for {mount}/{path}:{k} is not UTF-8 text, which KV v2 cannot store"))
+                    self.err(format!("the value for {mount}/{path}#{k} is not UTF-8 text, which KV v2 cannot store"))
                 })?;
-                data.insert(k.to_string(), serde_json::Value::String(text.to_string()));
-            }
-            let mut body = serde_json::to_vec(&serde_json::json!({ "data": data })).expect("JSON");
-            // The map held copies of the values: overwrite them before they are freed.
-            for v in data.values_mut() {
-                if let serde_json::Value::String(s) = v {
-                    scrub_string(s);
+                match data.get(*k).and_then(|old| old.as_str()) {
+                    Some(old) if old == text => {}
+                    Some(_) if !overwrite => {
+                        scrub_map(&mut data);
+                        return Err(self.err(format!(
+                            "{mount}/{path} already holds a different {k}, {}; nothing was written to the vault. Pass --overwrite-vault to replace it, or --repo-slug / --platform-prefix / --vault-prefix to write elsewhere",
+                            match existing.owner.as_deref() {
+                                Some(o) if o == owner => format!("written by this repository ({o}) earlier"),
+                                Some(o) => format!("owned by repository `{o}`"),
+                                None => "with no owner recorded by unleak migrate".to_string(),
+                            }
+                        )));
+                    }
+                    _ => {
+                        data.insert(k.to_string(), serde_json::Value::String(text.to_string()));
+                        changed = true;
+                    }
                 }
             }
-            let url = self.url(&mount, &path);
-            let sent = self.send("POST", &url, Some(&body));
-            body.iter_mut().for_each(|b| *b = 0);
-            let (status, text) = sent?;
+            if changed || existing.owner.as_deref() != Some(owner) {
+                pending.push((mount, path, keys.len(), existing.version, changed, data));
+            } else {
+                scrub_map(&mut data);
+                report.unchanged += keys.len();
+            }
+        }
+        for (mount, path, n, version, changed, mut data) in pending {
+            if changed {
+                let mut body = serde_json::to_vec(
+                    &serde_json::json!({ "options": { "cas": version }, "data": data }),
+                )
+                .expect("JSON");
+                let sent = self.send("POST", &self.url(mount, "data", path), Some(&body));
+                body.iter_mut().for_each(|b| *b = 0);
+                let (status, text) = sent?;
+                if !(200..300).contains(&status) {
+                    let detail = scrub(
+                        &vault_errors(&text),
+                        &by_path[&(mount.clone(), path.clone())],
+                    );
+                    scrub_map(&mut data);
+                    return Err(self.err(format!(
+                        "writing {mount}/{path} failed with HTTP {status}: {detail}{}",
+                        if detail.contains("check-and-set") {
+                            " (it changed while unleak was writing; run again)"
+                        } else {
+                            ""
+                        }
+                    )));
+                }
+                report.paths += 1;
+                report.keys += n;
+            } else {
+                report.unchanged += n;
+            }
+            scrub_map(&mut data);
+            let meta =
+                serde_json::to_vec(&serde_json::json!({ "custom_metadata": { OWNER_KEY: owner } }))
+                    .expect("JSON");
+            let (status, text) =
+                self.send("POST", &self.url(mount, "metadata", path), Some(&meta))?;
             if !(200..300).contains(&status) {
-                let detail = scrub(&vault_errors(&text), &keys);
                 return Err(self.err(format!(
-                    "writing {mount}/{path} failed with HTTP {status}: {detail}"
+                    "recording the owner of {mount}/{path} failed with HTTP {status}: {}",
+                    vault_errors(&text)
                 )));
             }
-            report.paths += 1;
-            report.keys += keys.len();
         }
         Ok(report)
     }
 
-    /// Whether `pointer`'s key exists at its path (the value is read and dropped).
+    /// Whether `pointer` resolves as hoop's agent reads it: the reference split on `:`
+    /// into exactly three parts, `GET /v1/<id>` (`secret/data/<id>` when the id has no
+    /// `/`), no namespace header, and the key a string in `data.data`. The value is
+    /// read and dropped.
     pub fn resolves(&self, pointer: &VaultPointer) -> Result<bool, MigrateError> {
-        let (status, mut text) =
-            self.send("GET", &self.url(&pointer.mount, &pointer.path), None)?;
+        let Some((id, key)) = agent_reference(&pointer.reference) else {
+            return Ok(false);
+        };
+        let url = match id.contains('/') {
+            true => format!("{}/v1/{id}", self.addr),
+            false => format!("{}/v1/secret/data/{id}", self.addr),
+        };
+        let (status, mut text) = self.send("GET", &url, None)?;
         let found = match status {
             200 => serde_json::from_str::<serde_json::Value>(&text)
                 .ok()
-                .is_some_and(|v| v["data"]["data"].get(&pointer.key).is_some()),
+                .is_some_and(|v| v["data"]["data"][key].is_string()),
             404 => false,
             other => {
                 scrub_string(&mut text);
@@ -226,6 +316,34 @@ impl VaultClient {
         };
         scrub_string(&mut text);
         Ok(found)
+    }
+}
+
+/// The custom-metadata key that names the repository a path was seeded from.
+const OWNER_KEY: &str = "unleak-repo";
+
+#[derive(Default)]
+struct Existing {
+    version: u64,
+    owner: Option<String>,
+    data: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `(id, key)` of a `_vaultkv2:` reference as hoop's agent splits it (exactly three
+/// `:`-separated parts, else it is a literal and resolves to nothing).
+fn agent_reference(reference: &str) -> Option<(&str, &str)> {
+    let parts: Vec<&str> = reference.split(':').collect();
+    match parts.as_slice() {
+        ["_vaultkv2", id, key] if !id.is_empty() && !key.is_empty() => Some((id, key)),
+        _ => None,
+    }
+}
+
+fn scrub_map(data: &mut serde_json::Map<String, serde_json::Value>) {
+    for v in data.values_mut() {
+        if let serde_json::Value::String(s) = v {
+            scrub_string(s);
+        }
     }
 }
 
@@ -266,8 +384,11 @@ fn scrub(message: &str, keys: &[(&str, &Secret)]) -> String {
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct SeedReport {
+    /// Paths written (a new version each).
     pub paths: usize,
     pub keys: usize,
+    /// Keys that already held the same value.
+    pub unchanged: usize,
 }
 
 #[cfg(test)]
@@ -278,7 +399,6 @@ mod tests {
         VaultClient::new(VaultConfig {
             addr: addr.into(),
             token: Secret::new(b"t".to_vec(), 0),
-            namespace: None,
             insecure,
             ca_pem: None,
         })
@@ -302,6 +422,17 @@ mod tests {
         assert!(client("ftp://x", false).is_err());
         assert!(client("vault:8200", false).is_err());
         assert!(client("http://127.0.0.1.evil.com", false).is_err());
+    }
+
+    #[test]
+    fn references_split_as_hoops_agent_splits_them() {
+        assert_eq!(
+            agent_reference("_vaultkv2:ns1/secret/data/hoop/r/pg-x:PASS"),
+            Some(("ns1/secret/data/hoop/r/pg-x", "PASS"))
+        );
+        // A `:` in the path makes four parts: the agent takes the value as a literal.
+        assert_eq!(agent_reference("_vaultkv2:secret/data/a:b:PASS"), None);
+        assert_eq!(agent_reference("_vaultkv1:secret/a:PASS"), None);
     }
 
     #[test]

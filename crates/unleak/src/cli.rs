@@ -405,6 +405,12 @@ pub struct MigratePlanArgs {
     /// Path prefix (inside the mount) of the secrets workloads read through their platform.
     #[arg(long, value_name = "PATH", default_value = "apps")]
     pub platform_prefix: String,
+    /// Vault paths go below this repository slug (`<prefix>/<slug>/<name>`), so two
+    /// repositories never write one path. Default: the name of the repository's top
+    /// directory (the nearest one at or above PATH that holds `.git`, else PATH),
+    /// lower-cased, other characters turned into `-`.
+    #[arg(long, value_name = "SLUG")]
+    pub repo_slug: Option<String>,
     /// Migrate only findings at or above this confidence.
     #[arg(long, value_enum, default_value_t = ConfidenceArg::Low)]
     pub min_confidence: ConfidenceArg,
@@ -430,7 +436,9 @@ pub struct MigrateApplyArgs {
 #[derive(Args, Debug)]
 pub struct SeedArgs {
     /// Write every value into a Vault-compatible KV v2 store before rewriting files (token
-    /// from VAULT_TOKEN; VAULT_NAMESPACE and VAULT_CACERT are honoured).
+    /// from VAULT_TOKEN; VAULT_CACERT is honoured). Writes are check-and-set: a path that
+    /// holds a different value is refused. VAULT_NAMESPACE (read while planning) goes into
+    /// every path and reference, since hoop's agent sends no namespace header.
     #[arg(long, value_enum, value_name = "STORE")]
     pub seed: Option<SeedStore>,
     /// The vault's address. Default: VAULT_ADDR.
@@ -439,6 +447,11 @@ pub struct SeedArgs {
     /// Allow plain http:// to a vault that is not on a loopback address.
     #[arg(long, requires = "seed")]
     pub insecure: bool,
+    /// Replace a vault value that differs from the one being migrated (another
+    /// repository's, or an older one). Without it such a path is refused and nothing is
+    /// written.
+    #[arg(long, requires = "seed")]
+    pub overwrite_vault: bool,
     /// Rewrite the files without storing the values anywhere (no --seed): confirms you
     /// keep them elsewhere or rotate them. Without it, rewriting without --seed is refused.
     #[arg(long, conflicts_with = "seed")]

@@ -17,7 +17,8 @@ use std::time::Instant;
 use unleak_core::{Blob, Confidence, Finding, Origin, Secret};
 use unleak_matcher::{Matcher, MatcherOptions};
 use unleak_migrate::{
-    printable, Plan, PlanOptions, Prepared, SourceFile, Strategy, VaultClient, VaultConfig,
+    printable, value_forms, Plan, PlanOptions, Prepared, SourceFile, Strategy, VaultClient,
+    VaultConfig,
 };
 
 pub fn run(args: MigrateArgs) -> anyhow::Result<Outcome> {
@@ -158,7 +159,28 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
         connection_prefix: args.vault_prefix.trim_matches('/').to_string(),
         platform_prefix: args.platform_prefix.trim_matches('/').to_string(),
         name_prefix: args.name_prefix.clone(),
+        repo: match &args.repo_slug {
+            Some(s) => s.clone(),
+            None => repo_name(&config_root),
+        },
+        vault_namespace: vault_namespace()?,
     };
+    for (flag, value) in [
+        ("--vault-mount", args.vault_mount.as_str()),
+        ("--vault-prefix", args.vault_prefix.as_str()),
+        ("--platform-prefix", args.platform_prefix.as_str()),
+    ] {
+        if value.contains(':') || value.trim_matches('/').is_empty() {
+            bail!("{flag} `{}`: must be a non-empty path without `:` (hoop's agent splits a reference on `:`)", printable(value));
+        }
+    }
+    if args
+        .repo_slug
+        .as_deref()
+        .is_some_and(|s| unleak_migrate::slug(s).is_empty())
+    {
+        bail!("--repo-slug: needs at least one letter or digit");
+    }
     let plan = unleak_migrate::plan(&sources, &history, matcher.rules(), &opts);
     if plan.is_empty() {
         eprintln!("unleak: nothing to migrate");
@@ -192,7 +214,7 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
     }
     let prepared =
         unleak_migrate::prepare(&plan, Path::new("."), matcher.rules(), &rescanner(&matcher))?;
-    carry_out(&plan, prepared, vault.as_ref())?;
+    carry_out(&plan, prepared, vault.as_ref(), args.seed.overwrite_vault)?;
     finish(Outcome::Clean, unread)
 }
 
@@ -264,20 +286,60 @@ fn artifact_root(out: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     Ok((out.to_path_buf(), PathBuf::new()))
 }
 
-/// `text` (already escaped) with any value of a finding of the run, raw or escaped the
-/// same way, replaced by its redacted form. Values under 6 bytes would match ordinary words.
+/// `text` (already escaped) with any value of a finding of the run, as is, URL-encoded or
+/// base64 ([`value_forms`]), raw or escaped the same way, replaced by its redacted form.
+/// Values under 6 bytes would match ordinary words.
 fn scrub(text: &str, known: &[Finding]) -> String {
     let mut out = text.to_string();
     for f in known {
-        if let Ok(raw) = std::str::from_utf8(f.secret.expose()) {
-            for form in [raw.to_string(), printable(raw)] {
-                if form.len() >= 6 && out.contains(&form) {
+        for form in value_forms(f.secret.expose()) {
+            let Ok(raw) = String::from_utf8(form) else {
+                continue;
+            };
+            for form in [printable(&raw), raw] {
+                if out.contains(&form) {
                     out = out.replace(&form, &printable(&f.redacted));
                 }
             }
         }
     }
     out
+}
+
+/// The name vault paths are scoped by when --repo-slug is not given: the repository's top
+/// directory (the nearest at or above `root` holding `.git`), else `root` itself.
+fn repo_name(root: &Path) -> String {
+    let Ok(abs) = root.canonicalize() else {
+        return String::new();
+    };
+    let dir = if abs.is_file() {
+        abs.parent().map(Path::to_path_buf).unwrap_or_default()
+    } else {
+        abs
+    };
+    let top = dir
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(&dir);
+    top.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// `VAULT_NAMESPACE`, checked: hoop's agent sends no namespace header, so the namespace
+/// becomes part of every path and reference, where a `:` would split the reference.
+fn vault_namespace() -> anyhow::Result<Option<String>> {
+    let Some(ns) = std::env::var_os("VAULT_NAMESPACE") else {
+        return Ok(None);
+    };
+    let ns = ns
+        .into_string()
+        .map_err(|_| anyhow::anyhow!("VAULT_NAMESPACE is not UTF-8"))?;
+    let ns = ns.trim_matches('/');
+    if ns.contains(':') || ns.chars().any(char::is_whitespace) {
+        bail!("VAULT_NAMESPACE `{}`: a namespace with `:` or spaces cannot be written into a hoop reference (`_vaultkv2:<namespace>/<mount>/data/<path>:<key>`)", printable(ns));
+    }
+    Ok((!ns.is_empty()).then(|| ns.to_string()))
 }
 
 /// Rewriting without `--seed` removes values and stores them nowhere: only on request.
@@ -308,20 +370,36 @@ fn apply(args: MigrateApplyArgs) -> anyhow::Result<Outcome> {
         refuse_unstored(&args.seed, "migrate apply")?;
     }
     let vault = seed_client(&args.seed)?;
+    if vault.is_some() {
+        let ns = vault_namespace()?;
+        if ns != plan.settings.vault_namespace {
+            bail!(
+                "VAULT_NAMESPACE is {} but {} was planned for {}; its paths and references carry the namespace: plan again with the namespace you mean",
+                ns.as_deref().map_or_else(|| "not set".to_string(), |n| format!("`{}`", printable(n))),
+                args.plan.display(),
+                plan.settings.vault_namespace.as_deref().map_or_else(|| "no namespace".to_string(), |n| format!("namespace `{}`", printable(n))),
+            );
+        }
+    }
     let root = args.root.clone().unwrap_or_else(|| PathBuf::from("."));
     // The rules planning used: the built-ins, --rules and the root's .unleak.toml.
     let setup = setup(&root, &args.rules, &FilterArgs::default())?;
     let matcher = Matcher::new(setup.rules, MatcherOptions::default());
     let prepared = unleak_migrate::prepare(&plan, &root, matcher.rules(), &rescanner(&matcher))?;
-    carry_out(&plan, prepared, vault.as_ref())?;
+    carry_out(&plan, prepared, vault.as_ref(), args.seed.overwrite_vault)?;
     Ok(Outcome::Clean)
 }
 
 /// Seed (when asked), then write the files: values reach the vault before they leave
 /// the files.
-fn carry_out(plan: &Plan, prepared: Prepared, vault: Option<&VaultClient>) -> anyhow::Result<()> {
+fn carry_out(
+    plan: &Plan,
+    prepared: Prepared,
+    vault: Option<&VaultClient>,
+    overwrite: bool,
+) -> anyhow::Result<()> {
     match vault {
-        Some(client) => seed_vault(client, &prepared)?,
+        Some(client) => seed_vault(client, &prepared, &plan.settings.repo, overwrite)?,
         None if plan.has_edits() => eprintln!(
             "unleak: warning: --discard-values: the values are not stored anywhere; keep them until you have rotated them"
         ),
@@ -369,9 +447,6 @@ fn seed_client(args: &SeedArgs) -> anyhow::Result<Option<VaultClient>> {
     let client = VaultClient::new(VaultConfig {
         addr,
         token: Secret::new(token.into_encoded_bytes(), 0),
-        namespace: std::env::var("VAULT_NAMESPACE")
-            .ok()
-            .filter(|n| !n.is_empty()),
         insecure: args.insecure,
         ca_pem,
     })?;
@@ -380,8 +455,13 @@ fn seed_client(args: &SeedArgs) -> anyhow::Result<Option<VaultClient>> {
 
 /// Write every value, then read each pointer back: files change only when every
 /// reference resolves.
-fn seed_vault(client: &VaultClient, prepared: &Prepared) -> anyhow::Result<()> {
-    let report = client.write_all(&prepared.values)?;
+fn seed_vault(
+    client: &VaultClient,
+    prepared: &Prepared,
+    repo: &str,
+    overwrite: bool,
+) -> anyhow::Result<()> {
+    let report = client.write_all(&prepared.values, repo, overwrite)?;
     for (pointer, _) in &prepared.values {
         if !client.resolves(pointer)? {
             bail!(
@@ -392,10 +472,15 @@ fn seed_vault(client: &VaultClient, prepared: &Prepared) -> anyhow::Result<()> {
         }
     }
     eprintln!(
-        "unleak: seeded {} value(s) at {} path(s) in {}; every reference resolves",
+        "unleak: seeded {} value(s) at {} path(s) in {}{}; every reference resolves as hoop's agent reads it",
         report.keys,
         report.paths,
-        client.addr()
+        client.addr(),
+        if report.unchanged > 0 {
+            format!(" ({} already held the same value)", report.unchanged)
+        } else {
+            String::new()
+        }
     );
     Ok(())
 }
