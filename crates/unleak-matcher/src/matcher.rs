@@ -122,12 +122,16 @@ struct Group {
     /// How far past a keyword occurrence's start a match may reach: the keyword's length
     /// plus the rule's window.
     reach: usize,
+    /// Lines above the keyword's line a match may start on: a two-part rule's
+    /// `within_lines`, since its secret may stand above the companion its keyword names.
+    lines_before: usize,
 }
 
 /// A window growing while the occurrences of its group's keyword keep overlapping it. An
-/// occurrence's window runs from its line start (at most [`MAX_LOOKBEHIND`] back) to the
-/// line end after its reach (at most [`LINE_TAIL`] on); occurrences must come in order of
-/// their starts, and only bytes after what was read before are searched for line ends.
+/// occurrence's window runs from its line start, or the start of the group's
+/// `lines_before`-th line above (at most [`MAX_LOOKBEHIND`] back per line), to the line end
+/// after its reach (at most [`LINE_TAIL`] on); occurrences must come in order of their
+/// starts, and only bytes after what was read before are searched for line ends.
 #[derive(Clone, Copy, Debug)]
 struct Growing {
     lo: usize,
@@ -135,9 +139,9 @@ struct Growing {
 }
 
 impl Growing {
-    fn new(data: &[u8], at: usize, reach: usize) -> Self {
+    fn new(data: &[u8], at: usize, reach: usize, lines_before: usize) -> Self {
         Growing {
-            lo: line_start_near(data, at),
+            lo: line_start_near(data, at, lines_before),
             hi: line_end_near(data, reach),
         }
     }
@@ -145,12 +149,14 @@ impl Growing {
     /// Take in the occurrence at `at` whose match may reach `reach`. Returns the window
     /// it closes when the occurrence's window does not overlap this one (this one then
     /// becomes the occurrence's).
-    fn add(&mut self, data: &[u8], at: usize, reach: usize) -> Option<Window> {
+    fn add(&mut self, data: &[u8], at: usize, reach: usize, lines_before: usize) -> Option<Window> {
         if at > self.hi {
-            // The occurrence's line start, looked for only after this window's end.
-            let from = at.saturating_sub(MAX_LOOKBEHIND).max(self.hi);
+            // The occurrence's window start, looked for only after this window's end.
+            let from = at
+                .saturating_sub(MAX_LOOKBEHIND * (lines_before + 1))
+                .max(self.hi);
             count_line_bytes(at - from);
-            let lo = match memchr::memrchr(b'\n', &data[from..at]) {
+            let lo = match nth_line_feed_back(&data[from..at], lines_before) {
                 Some(i) => Some(from + i + 1),
                 None if from == self.hi => None,
                 None => Some(from),
@@ -312,21 +318,26 @@ impl Matcher {
             Some(_) => KEY_FRAGMENTS.iter().map(|f| pattern_id(f)).collect(),
             None => Vec::new(),
         };
-        let mut group_ids: HashMap<(usize, usize), u32> = HashMap::new();
+        let mut group_ids: HashMap<(usize, usize, usize), u32> = HashMap::new();
         let mut groups: Vec<Group> = Vec::new();
         let mut group_rules: Vec<Vec<u32>> = Vec::new();
         let mut rule_groups: Vec<Vec<u32>> = vec![Vec::new(); rules.len()];
         for (id, ri) in triggers {
-            let reach = patterns[id].literal.len() + rules.rules()[ri as usize].window;
-            let g = *group_ids.entry((id, reach)).or_insert_with(|| {
-                groups.push(Group {
-                    pattern: id as u32,
-                    reach,
+            let rule = &rules.rules()[ri as usize];
+            let reach = patterns[id].literal.len() + rule.window;
+            let lines_before = lines_before(rule);
+            let g = *group_ids
+                .entry((id, reach, lines_before))
+                .or_insert_with(|| {
+                    groups.push(Group {
+                        pattern: id as u32,
+                        reach,
+                        lines_before,
+                    });
+                    group_rules.push(Vec::new());
+                    patterns[id].groups.push(groups.len() as u32 - 1);
+                    groups.len() as u32 - 1
                 });
-                group_rules.push(Vec::new());
-                patterns[id].groups.push(groups.len() as u32 - 1);
-                groups.len() as u32 - 1
-            });
             if !group_rules[g as usize].contains(&ri) {
                 group_rules[g as usize].push(ri);
                 rule_groups[ri as usize].push(g);
@@ -521,9 +532,9 @@ impl Matcher {
             };
             let reach = (at + group.reach).min(data.len());
             match &mut open {
-                None => open = Some(Growing::new(data, at, reach)),
+                None => open = Some(Growing::new(data, at, reach, group.lines_before)),
                 Some(w) => {
-                    if let Some(closed) = w.add(data, at, reach) {
+                    if let Some(closed) = w.add(data, at, reach, group.lines_before) {
                         return Some(closed);
                     }
                 }
@@ -642,13 +653,15 @@ impl Matcher {
                 if hits.dropped[g as usize] {
                     continue;
                 }
-                let reach = (at + self.groups[g as usize].reach).min(data.len());
+                let group = &self.groups[g as usize];
+                let reach = (at + group.reach).min(data.len());
+                let before = group.lines_before;
                 let closed = match &mut hits.open[lane][g as usize] {
                     slot @ None => {
-                        *slot = Some(Growing::new(data, at, reach));
+                        *slot = Some(Growing::new(data, at, reach, before));
                         None
                     }
-                    Some(open) => open.add(data, at, reach),
+                    Some(open) => open.add(data, at, reach, before),
                 };
                 if let Some(window) = closed {
                     hits.hold(g, window);
@@ -1004,8 +1017,9 @@ impl<'a> AllowLines<'a> {
 }
 
 /// Whether a keyword of `rule` stands in `data` where the window the matcher confirms the
-/// rule in covers `span` (from the keyword's line start, at most [`MAX_LOOKBEHIND`] back,
-/// to the line end after the keyword and the rule's window, at most [`LINE_TAIL`] on).
+/// rule in covers `span` (from the keyword's line start, or the start of the line
+/// `within_lines` above for a two-part rule, at most [`MAX_LOOKBEHIND`] back per line, to the
+/// line end after the keyword and the rule's window, at most [`LINE_TAIL`] on).
 /// A match of the rule's regex that no window covers is one the windowed path cannot see
 /// by design; the prefilter's property test and fuzzer use this to tell those apart from a
 /// real miss.
@@ -1014,20 +1028,34 @@ pub fn keyword_window_covers(data: &[u8], rule: &Rule, span: Span) -> bool {
     rule.keywords.iter().any(|k| {
         let k = k.to_ascii_lowercase();
         memchr::memmem::find_iter(&lower, k.as_bytes()).any(|at| {
-            let start = line_start_near(data, at);
+            let start = line_start_near(data, at, lines_before(rule));
             let end = line_end_near(data, (at + k.len() + rule.window).min(data.len()));
             start <= span.start && span.end <= end
         })
     })
 }
 
-fn line_start_near(data: &[u8], at: usize) -> usize {
-    let lo = at.saturating_sub(MAX_LOOKBEHIND);
+/// Lines above its keyword's line a match of `rule` may start on. A two-part rule may be
+/// keyed on its companion (`akia` for the AWS secret key beside its id), and the secret may
+/// stand above it by as many lines as the companion may stand from the secret.
+fn lines_before(rule: &Rule) -> usize {
+    rule.companion.as_ref().map_or(0, |c| c.within_lines)
+}
+
+/// The start of the line `lines` above the one holding `at` (its own line for 0), at most
+/// [`MAX_LOOKBEHIND`] bytes back per line.
+fn line_start_near(data: &[u8], at: usize, lines: usize) -> usize {
+    let lo = at.saturating_sub(MAX_LOOKBEHIND * (lines + 1));
     count_line_bytes(at - lo);
-    match memchr::memrchr(b'\n', &data[lo..at]) {
+    match nth_line_feed_back(&data[lo..at], lines) {
         Some(i) => lo + i + 1,
         None => lo,
     }
+}
+
+/// The offset of the `n`-th line feed (from 0) counting back from the end of `bytes`.
+fn nth_line_feed_back(bytes: &[u8], n: usize) -> Option<usize> {
+    memchr::memrchr_iter(b'\n', bytes).nth(n)
 }
 
 fn line_end_near(data: &[u8], at: usize) -> usize {
@@ -1320,6 +1348,31 @@ within_lines = 2
     }
 
     #[test]
+    fn a_secret_above_the_companion_its_keyword_names_is_one_finding() {
+        // Keyed on the id, the secret stands lines above it: the window looks behind
+        // `within_lines` lines, as the whole-blob path sees the pair.
+        let secret = "q8Zr2LmT0vXw9Ka1/b7Nc3Pd6Rf+Sg4Th5Uj2Vk0";
+        let m = pair_matcher();
+        for text in [
+            format!("key_secret = {secret}\nkey_id = DKIDAB12CD34EF56\n"),
+            format!("x\nkey_secret = {secret}\n# id\nkey_id = DKIDAB12CD34EF56\n"),
+        ] {
+            let blob = Blob::new(Origin::Stdin, text.as_bytes());
+            let f = m.scan(&blob);
+            assert_eq!(f.len(), 1, "{f:?}");
+            assert_eq!(&*f[0].rule_id, "demo-key-secret");
+            assert_eq!(f[0].secret.expose(), secret.as_bytes());
+            let slow = m.scan_reference(&blob);
+            assert_eq!(slow.iter().map(|f| f.span).collect::<Vec<_>>(), [f[0].span]);
+        }
+        // Three lines above is past `within_lines`: the id alone.
+        let far = format!("key_secret = {secret}\n\n\nkey_id = DKIDAB12CD34EF56\n");
+        let f = m.scan(&Blob::new(Origin::Stdin, far.as_bytes()));
+        assert_eq!(f.len(), 1);
+        assert_eq!(&*f[0].rule_id, "demo-key-id");
+    }
+
+    #[test]
     fn secrets_inside_encoded_runs_are_found_at_the_encoded_bytes() {
         // base64 of "export DEMO=demo_ab12cd34ef56\n" in a neutral field.
         let text = "blob: ZXhwb3J0IERFTU89ZGVtb19hYjEyY2QzNGVmNTYK\n";
@@ -1361,7 +1414,8 @@ within_lines = 2
                     for at in 0..lower.len() {
                         if lower[at..].starts_with(k.as_bytes()) {
                             let reach = (at + k.len() + rule.window).min(data.len());
-                            all.push((line_start_near(data, at), line_end_near(data, reach)));
+                            let lo = line_start_near(data, at, lines_before(rule));
+                            all.push((lo, line_end_near(data, reach)));
                         }
                     }
                 }
