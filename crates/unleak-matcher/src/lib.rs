@@ -4,7 +4,8 @@
 //! confirmation in windows around keyword hits, the entropy floor, token checks, the
 //! placeholder filter, config-aware key/value detection (filed under the generic rules) judged
 //! by the syntax of the file it is in (a bare value in source code is code),
-//! decoding base64 / URL-encoded / hex-escaped runs and scanning what they hold, and
+//! decoding base64 / URL-encoded / hex-escaped runs and every `data:` value of a Kubernetes
+//! Secret, and scanning what they hold, and
 //! collapsing overlapping matches to the most specific rule. It also runs rule examples
 //! (`rules check`) through that same path.
 //!
@@ -14,6 +15,7 @@
 mod decode;
 mod entropy;
 mod examples;
+mod k8s;
 mod keyvalue;
 mod literals;
 mod matcher;

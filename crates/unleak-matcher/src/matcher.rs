@@ -10,7 +10,10 @@
 //! widening around cut edges), and each is searched for line ends a bounded number of
 //! times, so a scan is linear in its input on any input.
 
-use crate::decode::{decode_runs, Encoding, MAX_DECODED_PER_BLOB};
+use crate::decode::{
+    decode_base64_pieces, decode_runs, overlaps_any, DecodedRun, Encoding, MAX_DECODED_PER_BLOB,
+};
+use crate::k8s::secret_entries;
 use crate::keyvalue::{judge_match, read_line, sort_pairs, KeyClass, Pair, KEY_FRAGMENTS};
 use crate::literals::{Literals, LANES};
 use crate::syntax::FileKind;
@@ -102,6 +105,8 @@ struct KeywordHits {
     pairs: Vec<Pair>,
     /// The syntax of the file the lines come from, for the key/value reader.
     kind: FileKind,
+    /// Ranges of live settings inside the file (a Secret's `stringData:`), sorted.
+    live: Vec<Span>,
 }
 
 /// One literal of the keyword automaton.
@@ -236,7 +241,17 @@ impl KeywordHits {
         let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
         count_line_bytes(end - at);
         self.last_line[lane] = Some((start, end));
-        read_line(data, start, end, self.kind, &mut self.pairs);
+        let kind = kind_at(self.kind, &self.live, start);
+        read_line(data, start, end, kind, &mut self.pairs);
+    }
+}
+
+/// `kind`, made live at `at` when a range of `live` (sorted, without overlaps) holds it.
+fn kind_at(kind: FileKind, live: &[Span], at: usize) -> FileKind {
+    let i = live.partition_point(|s| s.end <= at);
+    match live.get(i) {
+        Some(s) if s.start <= at => FileKind { live: true, ..kind },
+        _ => kind,
     }
 }
 
@@ -253,6 +268,28 @@ fn merge_by_start<'a>(
             .min()?;
         streams[next.1].next()
     })
+}
+
+/// A candidate found in the decoded bytes of `run`, placed on the encoded bytes: `local`
+/// turns a span of the text scanned into one of `run`'s bytes, and `value` is the secret.
+fn lift(
+    run: &DecodedRun,
+    inner: Candidate,
+    local: impl Fn(Span) -> Span,
+    value: Vec<u8>,
+) -> Candidate {
+    let mut decoded = vec![run.encoding];
+    decoded.extend(inner.decoded);
+    Candidate {
+        rule: inner.rule,
+        secret: run.map_span(local(inner.secret)),
+        entropy: inner.entropy,
+        value: Some(value),
+        decoded,
+        from_pair: inner.from_pair,
+        companion: inner.companion.map(|s| run.map_span(local(s))),
+        demoted: inner.demoted,
+    }
 }
 
 /// A regex match that passed every per-rule check, before overlap collapse.
@@ -408,13 +445,15 @@ impl Matcher {
         reference: bool,
         budget: &mut usize,
     ) -> Vec<Candidate> {
+        let secrets = secret_entries(data);
         let mut hits = self.keyword_hits(data, kind);
+        hits.live = secrets.string_data;
         let mut found = if reference {
             self.rule_candidates_reference(data)
         } else {
             self.rule_candidates(data, &mut hits)
         };
-        self.judge_generic_matches(data, kind, &mut found);
+        self.judge_generic_matches(data, kind, &hits.live, &mut found);
         self.keyvalue_candidates(data, hits.pairs, &mut found);
         if self.options.min_confidence > Confidence::Low {
             found.retain(|c| !c.demoted);
@@ -424,26 +463,70 @@ impl Matcher {
             return kept;
         }
         // A rule's match (a PEM block, a JWT, a token) is not decoded again.
-        let covered: Vec<Span> = kept.iter().map(|c| c.secret).collect();
+        let mut covered: Vec<Span> = kept.iter().map(|c| c.secret).collect();
         let mut inner_found = Vec::new();
+        // A Secret's `data:` values are base64 whatever their key: each is read as the
+        // settings it holds, a one-line value under its key (`extra: <password>`), a longer
+        // one as a file named by its key (`config.yaml`), live either way.
+        let mut entries_read = Vec::new();
+        for entry in &secrets.data {
+            let first = entry.pieces.first().map_or(0, |p| p.start);
+            let last = entry.pieces.last().map_or(0, |p| p.end);
+            if overlaps_any(Span::new(first, last), &covered) {
+                continue;
+            }
+            let Some(run) = decode_base64_pieces(data, &entry.pieces, budget) else {
+                continue;
+            };
+            let key = &data[entry.key.start..entry.key.end];
+            let (text, prefix, inner_kind) = if run.bytes.contains(&b'\n') {
+                let name = String::from_utf8_lossy(key);
+                let kind = FileKind::of_path(std::path::Path::new(&*name));
+                (run.bytes.clone(), 0, kind)
+            } else {
+                let line = [key, b": ", &run.bytes].concat();
+                (line, key.len() + 2, FileKind::DATA)
+            };
+            let inner_kind = FileKind {
+                live: true,
+                ..inner_kind
+            };
+            let inner = self.candidates(&text, inner_kind, depth + 1, reference, budget);
+            for c in inner {
+                // What lies in the key alone is not in the value.
+                if c.secret.end <= prefix {
+                    continue;
+                }
+                let value = c
+                    .value
+                    .clone()
+                    .unwrap_or_else(|| text[c.secret.start..c.secret.end].to_vec());
+                let unprefix = |s: Span| {
+                    Span::new(s.start.saturating_sub(prefix), s.end.saturating_sub(prefix))
+                };
+                inner_found.push(lift(&run, c, unprefix, value));
+            }
+            entries_read.push(run.span);
+        }
+        if !entries_read.is_empty() {
+            covered.extend(entries_read);
+            covered.sort_by_key(|s| s.start);
+            covered.dedup_by(|b, a| {
+                let merge = b.start < a.end;
+                if merge {
+                    *a = Span::new(a.start, a.end.max(b.end));
+                }
+                merge
+            });
+        }
         for run in decode_runs(data, &covered, budget) {
             // Decoded bytes have no file name: they are read as data.
             for inner in self.candidates(&run.bytes, FileKind::DATA, depth + 1, reference, budget) {
                 let value = inner
                     .value
+                    .clone()
                     .unwrap_or_else(|| run.bytes[inner.secret.start..inner.secret.end].to_vec());
-                let mut decoded = vec![run.encoding];
-                decoded.extend(inner.decoded);
-                inner_found.push(Candidate {
-                    rule: inner.rule,
-                    secret: run.map_span(inner.secret),
-                    entropy: inner.entropy,
-                    value: Some(value),
-                    decoded,
-                    from_pair: inner.from_pair,
-                    companion: inner.companion.map(|s| run.map_span(s)),
-                    demoted: inner.demoted,
-                });
+                inner_found.push(lift(&run, inner, |s| s, value));
             }
         }
         if !inner_found.is_empty() {
@@ -574,12 +657,19 @@ impl Matcher {
     /// The matches of the generic rules that read a value under a secret-like name, judged
     /// as the key/value reader judges its own: dropped when the file's syntax says the value
     /// is code or a template, demoted when it is trivially fake.
-    fn judge_generic_matches(&self, data: &[u8], kind: FileKind, found: &mut Vec<Candidate>) {
+    fn judge_generic_matches(
+        &self,
+        data: &[u8],
+        kind: FileKind,
+        live: &[Span],
+        found: &mut Vec<Candidate>,
+    ) {
         let rules = self.rules.rules();
         found.retain_mut(|c| {
             if !is_name_value_rule(&rules[c.rule as usize].id) {
                 return true;
             }
+            let kind = kind_at(kind, live, c.secret.start);
             match judge_match(kind, data, c.secret.start, c.secret.end) {
                 Some(trivial) => {
                     c.demoted = trivial;
@@ -633,6 +723,7 @@ impl Matcher {
             last_line: [None; LANES],
             pairs: Vec::new(),
             kind,
+            live: Vec::new(),
         };
         self.keywords.for_each_lane(data, |lane, id, at| {
             let pattern = &self.patterns[id];
@@ -1639,6 +1730,120 @@ confidence = "high"
         assert_eq!(f.len(), 4000);
         assert!(f.iter().all(|f| f.inline_allow));
         assert!(work.line_bytes <= 24 * line.len(), "{work:?}");
+    }
+
+    /// Standard base64 of `text`, for manifests.
+    fn b64(text: &str) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for c in text.as_bytes().chunks(3) {
+            let n = c
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+            for k in 0..4 {
+                out.push(if k <= c.len() {
+                    A[(n >> (18 - 6 * k) & 63) as usize] as char
+                } else {
+                    '='
+                });
+            }
+        }
+        out
+    }
+
+    fn scan_file(m: &Matcher, path: &str, text: &str) -> Vec<Finding> {
+        let blob = Blob::new(Origin::File(path.into()), text.as_bytes());
+        let fast = m.scan(&blob);
+        let key = |f: &Finding| (f.rule_id.to_string(), f.span);
+        let slow = m.scan_reference(&blob);
+        assert_eq!(
+            fast.iter().map(key).collect::<Vec<_>>(),
+            slow.iter().map(key).collect::<Vec<_>>()
+        );
+        fast
+    }
+
+    #[test]
+    fn a_secrets_data_values_are_decoded_whatever_their_key() {
+        let m = builtin_matcher();
+        let password = "Zq8r!Lm2Tv0Xk9wQ";
+        let config = format!("db:\n  host: db.internal\n  password: {password}\n");
+        // A block scalar cut into lines too short for the run decoder to take alone.
+        let block: Vec<String> = b64(&config)
+            .as_bytes()
+            .chunks(16)
+            .map(|c| String::from_utf8(c.to_vec()).unwrap())
+            .collect();
+        let auth = b64("deploy:Zq8r2LmT0vXw9Ka1");
+        let docker = b64(&format!(
+            r#"{{"auths":{{"registry.example.com":{{"auth":"{auth}"}}}}}}"#
+        ));
+        let manifest = |kind: &str| {
+            format!(
+                "apiVersion: v1\nkind: {kind}\nmetadata:\n  name: app\ndata:\n  .dockerconfigjson: {docker}\n  extra: {}\n  config.yaml: |\n    {}\n",
+                b64(password),
+                block.join("\n    ")
+            )
+        };
+        let text = manifest("Secret");
+        let f = scan_file(&m, "secret.yaml", &text);
+        let found: Vec<(&str, &[u8], usize)> = f
+            .iter()
+            .map(|f| (&*f.rule_id, f.secret.expose(), f.location.line))
+            .collect();
+        assert!(
+            found.contains(&("docker-config-auth", auth.as_bytes(), 6)),
+            "{found:?}"
+        );
+        // `extra` names nothing secret: its decoded value is read under that name and, alone,
+        // is not a credential; the password is the one inside `config.yaml`.
+        let pw: Vec<_> = f
+            .iter()
+            .filter(|f| f.secret.expose() == password.as_bytes())
+            .collect();
+        assert_eq!(pw.len(), 1, "{found:?}");
+        // Reported on the line of the block that holds the password's encoding.
+        let at = config.find(password).unwrap() * 4 / 3 / 16;
+        assert_eq!(pw[0].location.line, 9 + at, "{found:?}");
+        assert_eq!(pw[0].decoded, ["base64"]);
+        for f in &f {
+            assert!(!f.redacted.contains("Lm2Tv0X"));
+        }
+        // A ConfigMap's data is plain text: nothing there is read as base64 by its place.
+        let f = scan_file(&m, "configmap.yaml", &manifest("ConfigMap"));
+        assert!(
+            f.iter().all(|f| f.secret.expose() != password.as_bytes()),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn secret_data_in_kubectl_json_and_string_data_are_read() {
+        let m = builtin_matcher();
+        let token = "Zq8r2LmT0vXw9Ka1b7Nc";
+        let json = format!(
+            "{{\n  \"apiVersion\": \"v1\",\n  \"data\": {{\n    \"api_token\": \"{}\"\n  }},\n  \"kind\": \"Secret\"\n}}\n",
+            b64(token)
+        );
+        let f = scan_file(&m, "out.json", &json);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].secret.expose(), token.as_bytes());
+        assert_eq!(f[0].location.line, 4);
+        // stringData is plain and live: a weak value there is a leak, not a stand-in.
+        let weak = "kind: Secret\nstringData:\n  DB_PASSWORD: nextcloud\n";
+        let low = "kind: ConfigMap\ndata:\n  DB_PASSWORD: nextcloud\n";
+        let conf = |t| {
+            scan_file(&m, "s.yaml", t)
+                .iter()
+                .map(|f| f.confidence)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(conf(low), [Confidence::Low]);
+        assert_eq!(conf(weak), [Confidence::Medium]);
+        // Templates and binary values are skipped without a word.
+        let helm = "kind: Secret\ndata:\n  password: {{ .Values.password | b64enc }}\n  bin: AAECAwQFBgc=\n";
+        assert!(scan_file(&m, "t.yaml", helm).is_empty());
     }
 
     #[test]
