@@ -19,6 +19,8 @@ pub enum Encoding {
     Base64,
     Url,
     HexEscape,
+    /// String literals joined in code (a PEM block one quoted line at a time).
+    Joined,
 }
 
 impl Encoding {
@@ -27,6 +29,7 @@ impl Encoding {
             Encoding::Base64 => "base64",
             Encoding::Url => "url",
             Encoding::HexEscape => "hex",
+            Encoding::Joined => "joined-literals",
         }
     }
 }
@@ -62,6 +65,23 @@ enum PositionMap {
 }
 
 impl DecodedRun {
+    /// A run rebuilt byte by byte elsewhere: `table` holds the offset (relative to
+    /// `span.start`) of each byte of `bytes`, plus one entry for the end.
+    pub(crate) fn from_table(
+        encoding: Encoding,
+        span: Span,
+        bytes: Vec<u8>,
+        table: Vec<u32>,
+    ) -> Self {
+        debug_assert_eq!(table.len(), bytes.len() + 1);
+        DecodedRun {
+            encoding,
+            span,
+            bytes,
+            map: PositionMap::Table(table),
+        }
+    }
+
     /// The encoded range, in the outer data, that decodes to `inner` (a range of `bytes`).
     pub fn map_span(&self, inner: Span) -> Span {
         let base = self.span.start;

@@ -12,6 +12,7 @@
 //! Does not own: reading files or git objects (sources do), allowlists, inline ignores or
 //! baselines (filters do), or printing.
 
+mod concat;
 mod decode;
 mod entropy;
 mod examples;

@@ -1,6 +1,6 @@
 //! The scanning path: prefilter → windows → regex → checks, plus key/value pairs under
-//! secret-like names → collapse → decoded runs scanned the same way (depth-bounded) →
-//! findings.
+//! secret-like names → collapse → decoded runs (encoded text, a Kubernetes Secret's values,
+//! PEM blocks joined from string literals) scanned the same way (depth-bounded) → findings.
 //!
 //! Owns the keyword windows and what bounds them: the windows of rules that share a
 //! keyword and a window length are one group's, merged as the keyword's occurrences come
@@ -10,6 +10,7 @@
 //! widening around cut edges), and each is searched for line ends a bounded number of
 //! times, so a scan is linear in its input on any input.
 
+use crate::concat::joined_pem_blocks;
 use crate::decode::{
     decode_base64_pieces, decode_runs, overlaps_any, DecodedRun, Encoding, MAX_DECODED_PER_BLOB,
 };
@@ -519,7 +520,16 @@ impl Matcher {
                 merge
             });
         }
-        for run in decode_runs(data, &covered, budget) {
+        let mut runs = decode_runs(data, &covered, budget);
+        if memchr::memmem::find(data, b"-----BEGIN ").is_some() {
+            for run in joined_pem_blocks(data) {
+                if !overlaps_any(run.span, &covered) && run.bytes.len() <= *budget {
+                    *budget -= run.bytes.len();
+                    runs.push(run);
+                }
+            }
+        }
+        for run in runs {
             // Decoded bytes have no file name: they are read as data.
             for inner in self.candidates(&run.bytes, FileKind::DATA, depth + 1, reference, budget) {
                 let value = inner
@@ -1844,6 +1854,57 @@ confidence = "high"
         // Templates and binary values are skipped without a word.
         let helm = "kind: Secret\ndata:\n  password: {{ .Values.password | b64enc }}\n  bin: AAECAwQFBgc=\n";
         assert!(scan_file(&m, "t.yaml", helm).is_empty());
+    }
+
+    /// `pem`'s lines as Java string concatenation, one literal per line.
+    fn as_java(pem: &str) -> String {
+        let lines: Vec<String> = pem.lines().map(|l| format!("    \"{l}\\n\"")).collect();
+        format!("String key =\n{};\n", lines.join(" +\n"))
+    }
+
+    #[test]
+    fn a_private_key_in_joined_literals_is_one_finding_over_its_lines() {
+        let m = builtin_matcher();
+        let (pem, _) = unleak_rules::generate::expand("{{gen:pem:RSA PRIVATE KEY}}", 7).unwrap();
+        let code = as_java(&pem);
+        let f = scan_file(&m, "Keys.java", &code);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(&*f[0].rule_id, "private-key-rsa");
+        assert_eq!(f[0].confidence, Confidence::High);
+        assert_eq!(f[0].decoded, ["joined-literals"]);
+        assert_eq!(
+            (f[0].location.line, f[0].location.end_line),
+            (2, 1 + pem.lines().count())
+        );
+        assert!(f[0]
+            .secret
+            .expose()
+            .starts_with(b"-----BEGIN RSA PRIVATE KEY-----\n"));
+        // Public keys, certificates and bodies of placeholders are not private keys.
+        let body: String = pem
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for label in ["PUBLIC KEY", "CERTIFICATE"] {
+            let other = format!("-----BEGIN {label}-----\n{body}\n-----END {label}-----\n");
+            assert!(
+                scan_file(&m, "Keys.java", &as_java(&other)).is_empty(),
+                "{label}"
+            );
+        }
+        for filler in [
+            "...",
+            "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+        ] {
+            let fake = format!("-----BEGIN RSA PRIVATE KEY-----\n{filler}\n{filler}\n-----END RSA PRIVATE KEY-----\n");
+            assert!(
+                scan_file(&m, "Keys.java", &as_java(&fake)).is_empty(),
+                "{filler}"
+            );
+        }
+        let header = "String h = \"-----BEGIN RSA PRIVATE KEY-----\\n\" +\n    name;\n";
+        assert!(scan_file(&m, "Keys.java", header).is_empty());
     }
 
     #[test]
