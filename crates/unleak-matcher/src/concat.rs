@@ -15,6 +15,8 @@ use unleak_core::Span;
 
 /// Most bytes rebuilt from one block: the largest private-key window (OpenPGP's).
 const MAX_JOINED: usize = 64 * 1024;
+/// How far before a header its literal's opening quote is looked for.
+const MAX_QUOTE_BEFORE: usize = 256;
 
 /// Bytes that may stand between two joined literals.
 fn is_joiner(b: u8) -> bool {
@@ -28,7 +30,9 @@ fn is_quote(b: u8) -> bool {
     matches!(b, b'"' | b'\'' | b'`')
 }
 
-/// Every PEM block in `data` written as two or more joined literals, rebuilt.
+/// Every PEM block in `data` written as two or more joined literals, rebuilt. Each byte
+/// is read about once: a header inside what an earlier one read is not read again, and the
+/// quote opening a header's literal is looked for a bounded distance back.
 pub fn joined_pem_blocks(data: &[u8]) -> Vec<DecodedRun> {
     let mut out = Vec::new();
     let mut next = 0;
@@ -36,32 +40,36 @@ pub fn joined_pem_blocks(data: &[u8]) -> Vec<DecodedRun> {
         if at < next {
             continue;
         }
-        let line_start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+        let from = at.saturating_sub(MAX_QUOTE_BEFORE).max(next);
+        let from = memchr::memrchr(b'\n', &data[from..at]).map_or(from, |i| from + i + 1);
         // The literal the header stands in opens at the last quote before it on its line.
-        let Some(open) = data[line_start..at].iter().rposition(|&b| is_quote(b)) else {
+        let Some(open) = data[from..at].iter().rposition(|&b| is_quote(b)) else {
             continue;
         };
-        if let Some(run) = join_from(data, line_start + open) {
-            next = run.span.end;
-            out.push(run);
-        }
+        let (run, read) = join_from(data, from + open);
+        next = read;
+        out.extend(run);
     }
     out
 }
 
-/// The literals joined from the one opening at `open`, when there are two or more.
-fn join_from(data: &[u8], open: usize) -> Option<DecodedRun> {
+/// The literals joined from the one opening at `open`, when there are two or more, and
+/// the offset up to which `data` was read.
+fn join_from(data: &[u8], open: usize) -> (Option<DecodedRun>, usize) {
     let start = open + 1;
     let mut bytes = Vec::new();
     let mut table: Vec<u32> = Vec::new();
     let mut at = open;
     let mut literals = 0;
     loop {
-        let end = read_literal(data, at, start, &mut bytes, &mut table)?;
+        let end = match read_literal(data, at, start, &mut bytes, &mut table) {
+            Ok(end) => end,
+            Err(stop) => return (None, stop),
+        };
         literals += 1;
         let last_end = end;
         if bytes.len() > MAX_JOINED || memchr::memmem::find(&bytes, b"-----END ").is_some() {
-            return finish(start, last_end, literals, bytes, table);
+            return (finish(start, last_end, literals, bytes, table), last_end);
         }
         // What joins this literal to the next: operators, commas, blanks and line breaks.
         let mut i = end + 1;
@@ -76,7 +84,7 @@ fn join_from(data: &[u8], open: usize) -> Option<DecodedRun> {
             q += 1;
         }
         if q >= data.len() || !is_quote(data[q]) || i == end + 1 {
-            return finish(start, last_end, literals, bytes, table);
+            return (finish(start, last_end, literals, bytes, table), last_end);
         }
         // Array elements are lines; concatenated literals carry their own `\n`.
         if comma && !bytes.ends_with(b"\n") {
@@ -107,24 +115,25 @@ fn finish(
 }
 
 /// Read the one-line literal whose quote is at `open`, appending its unescaped content and
-/// each byte's offset from `base`; returns the closing quote's offset (`None` when the line
-/// ends first: a raw multi-line string is matched where it stands).
+/// each byte's offset from `base`; returns the closing quote's offset, or where reading
+/// stopped when the line ends first (a raw multi-line string is matched where it stands)
+/// or the literal is too long to be a key's line.
 fn read_literal(
     data: &[u8],
     open: usize,
     base: usize,
     bytes: &mut Vec<u8>,
     table: &mut Vec<u32>,
-) -> Option<usize> {
+) -> Result<usize, usize> {
     let q = data[open];
     let mut i = open + 1;
     while i < data.len() {
         let b = data[i];
         if b == q {
-            return Some(i);
+            return Ok(i);
         }
-        if b == b'\n' {
-            return None;
+        if b == b'\n' || bytes.len() > MAX_JOINED {
+            return Err(i);
         }
         table.push((i - base) as u32);
         if b == b'\\' && i + 1 < data.len() {
@@ -144,7 +153,7 @@ fn read_literal(
         bytes.push(b);
         i += 1;
     }
-    None
+    Err(i)
 }
 
 #[cfg(test)]
@@ -200,6 +209,19 @@ mod tests {
         let at = text.find(b).unwrap();
         let span = run.map_span(Span::new(at, at + b.len()));
         assert_eq!(&code[span.start..span.end], b);
+    }
+
+    #[test]
+    fn many_headers_on_one_long_line_are_read_in_linear_time() {
+        // Unclosed literals, and closed ones joined to nothing, each a header: every byte is
+        // looked at a bounded number of times, not once per header.
+        for unit in ["'-----BEGIN X ", "\"-----BEGIN X\" ; "] {
+            let line = unit.repeat(20_000);
+            assert!(rebuilt(&line).is_empty());
+        }
+        let [a, _] = BODY;
+        let many = format!("k = \"-----BEGIN X-----\\n\" +\n \"{a}\"\n").repeat(2000);
+        assert_eq!(rebuilt(&many).len(), 2000);
     }
 
     #[test]

@@ -31,11 +31,18 @@ pub struct SecretEntries {
 
 /// Most nested brackets followed in JSON: a Secret sits a few levels deep (in a `List`).
 const MAX_JSON_DEPTH: usize = 64;
+/// Largest blob read for Secrets. The API server stores objects of at most 1.5 MiB, so a
+/// file of manifests past this is data, and reading it line by line would cost memory in
+/// proportion to its lines.
+const MAX_MANIFEST: usize = 8 * 1024 * 1024;
+/// Lines looked at, per line of the blob, when telling which mappings are Secrets: a blob
+/// of many `data:` keys in one mapping must not cost a pass over the mapping for each.
+const SIBLING_WORK_PER_LINE: usize = 8;
 
 /// The entries of every Secret in `data`, in order.
 pub fn secret_entries(data: &[u8]) -> SecretEntries {
     let mut out = SecretEntries::default();
-    if !names_secret_kind(data) {
+    if data.len() > MAX_MANIFEST || !names_secret_kind(data) {
         return out;
     }
     let first = data.iter().find(|b| !b.is_ascii_whitespace());
@@ -155,8 +162,9 @@ fn bytes(data: &[u8], s: Span) -> &[u8] {
     &data[s.start..s.end]
 }
 
-/// Whether the mapping holding line `at` (whose keys start at its `col`) has `kind: Secret`.
-fn mapping_is_secret(data: &[u8], lines: &[Line], at: usize) -> bool {
+/// Whether the mapping holding line `at` (whose keys start at its `col`) has `kind: Secret`,
+/// looking at no more lines than `work` allows (which is decreased).
+fn mapping_is_secret(data: &[u8], lines: &[Line], at: usize, work: &mut usize) -> bool {
     let col = lines[at].col;
     let is_kind_secret = |l: &Line| {
         l.col == col
@@ -167,6 +175,10 @@ fn mapping_is_secret(data: &[u8], lines: &[Line], at: usize) -> bool {
     // Back to the line that opens the mapping (its list item's dash, or a parent key).
     if !lines[at].dash {
         for l in lines[..at].iter().rev() {
+            *work = work.saturating_sub(1);
+            if *work == 0 {
+                return false;
+            }
             if l.empty {
                 continue;
             }
@@ -182,6 +194,10 @@ fn mapping_is_secret(data: &[u8], lines: &[Line], at: usize) -> bool {
         }
     }
     for l in &lines[at + 1..] {
+        *work = work.saturating_sub(1);
+        if *work == 0 {
+            return false;
+        }
         if l.empty {
             continue;
         }
@@ -209,6 +225,7 @@ fn unquote(v: &[u8]) -> &[u8] {
 
 fn yaml_entries(data: &[u8], out: &mut SecretEntries) {
     let lines = read_lines(data);
+    let mut work = SIBLING_WORK_PER_LINE * lines.len();
     for (i, line) in lines.iter().enumerate() {
         let Some((k, v)) = line.key else { continue };
         let section = bytes(data, k);
@@ -218,7 +235,8 @@ fn yaml_entries(data: &[u8], out: &mut SecretEntries) {
             _ => continue,
         };
         let after = bytes(data, v);
-        if !(after.is_empty() || after[0] == b'#') || !mapping_is_secret(data, &lines, i) {
+        if !(after.is_empty() || after[0] == b'#') || !mapping_is_secret(data, &lines, i, &mut work)
+        {
             continue;
         }
         // The section's entries: the lines indented past it, up to the first that is not.
@@ -509,6 +527,20 @@ data:
         assert!(data.iter().all(|(_, p)| p[0].contains("{{")), "{data:?}");
         assert!(keys("kind: Secret\ndata: {a: QUJD}\n").is_empty());
         assert!(keys("kind: ConfigMap\nmetadata:\n  name: Secret\n").is_empty());
+    }
+
+    #[test]
+    fn many_data_keys_in_one_mapping_cost_bounded_work() {
+        // A hostile blob: every line a `data:` key of one mapping, the kind at the end.
+        let text = format!("{}kind: Secret\n", "data:\n".repeat(200_000));
+        let e = secret_entries(text.as_bytes());
+        assert!(e.data.is_empty());
+        // Past the size bound nothing is read.
+        let big = format!(
+            "kind: Secret\ndata:\n  a: QUJD\n{}",
+            " ".repeat(MAX_MANIFEST)
+        );
+        assert!(keys(&big).is_empty());
     }
 
     #[test]
