@@ -229,3 +229,24 @@ fn a_private_key_in_joined_string_literals_is_one_finding_per_language() {
         );
     }
 }
+
+#[test]
+fn a_file_whose_encoded_text_exceeds_the_decoding_cap_is_listed_as_partially_decoded() {
+    // Eight runs of base64 text of 200 KiB each: more than the 1 MiB decoded per file.
+    let dir = tempfile::tempdir().unwrap();
+    let line = "export SETTING=value-of-the-setting ".repeat(200 * 1024 / 36);
+    let run = b64(line.as_bytes());
+    let big = format!("{}\n", vec![run.as_str(); 8].join("\n"));
+    std::fs::write(dir.path().join("blobs.txt"), &big).unwrap();
+    std::fs::write(dir.path().join("small.txt"), format!("{run}\n")).unwrap();
+    let r = run_in(dir.path(), &["scan", ".", "--format", "json"], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let skipped = json(&r.stdout)["summary"]["skipped"].clone();
+    let skipped = skipped.as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0]["path"], "blobs.txt");
+    assert!(skipped[0]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("partially decoded"));
+}

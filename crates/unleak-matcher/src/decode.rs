@@ -101,7 +101,8 @@ impl DecodedRun {
 }
 
 /// Every run in `data` that decodes to text, in order, using at most `budget` decoded
-/// bytes (which is decreased). Runs inside `skip` (spans a rule already matched, sorted and
+/// bytes (which is decreased; set to 0 when a run of text did not fit, so that a budget of
+/// 0 after a scan says what was decoded is not all there was). Runs inside `skip` (spans a rule already matched, sorted and
 /// without overlaps) are left alone.
 pub fn decode_runs(data: &[u8], skip: &[Span], budget: &mut usize) -> Vec<DecodedRun> {
     let mut out = Vec::new();
@@ -287,10 +288,9 @@ pub fn decode_base64_pieces(
         return None;
     }
     let bytes = base64_decode(&chars)?;
-    if bytes.is_empty() || bytes.len() > *budget || !is_text(&bytes) {
+    if bytes.is_empty() || !is_text(&bytes) || !spend(budget, bytes.len()) {
         return None;
     }
-    *budget -= bytes.len();
     Some(DecodedRun {
         encoding: Encoding::Base64,
         span,
@@ -451,10 +451,9 @@ fn base64_run_at(
     let Some(bytes) = base64_decode(&data[start..end]) else {
         return after;
     };
-    if bytes.len() > *budget || !is_text(&bytes) {
+    if !is_text(&bytes) || !spend(budget, bytes.len()) {
         return after;
     }
-    *budget -= bytes.len();
     out.push(DecodedRun {
         encoding: Encoding::Base64,
         span,
@@ -462,6 +461,20 @@ fn base64_run_at(
         map: PositionMap::Base64,
     });
     after
+}
+
+/// Take `n` decoded bytes from `budget`; when they do not fit, the budget is spent (0).
+pub(crate) fn spend(budget: &mut usize, n: usize) -> bool {
+    match budget.checked_sub(n) {
+        Some(left) => {
+            *budget = left;
+            true
+        }
+        None => {
+            *budget = 0;
+            false
+        }
+    }
 }
 
 fn hex_digit(b: u8) -> Option<u8> {
@@ -504,10 +517,9 @@ fn url_runs(data: &[u8], skip: &[Span], budget: &mut usize, out: &mut Vec<Decode
                 .flatten()
                 .map(|b| (b, 3))
         });
-        if bytes.len() > *budget || !is_text(&bytes) {
+        if !is_text(&bytes) || !spend(budget, bytes.len()) {
             continue;
         }
-        *budget -= bytes.len();
         out.push(DecodedRun {
             encoding: Encoding::Url,
             span,
@@ -546,10 +558,9 @@ fn hex_runs(data: &[u8], skip: &[Span], budget: &mut usize, out: &mut Vec<Decode
             continue;
         }
         let (bytes, table) = unescape(&data[start..end], escape);
-        if bytes.len() > *budget || !is_text(&bytes) {
+        if !is_text(&bytes) || !spend(budget, bytes.len()) {
             continue;
         }
-        *budget -= bytes.len();
         out.push(DecodedRun {
             encoding: Encoding::HexEscape,
             span,
@@ -770,6 +781,11 @@ mod tests {
         let data = format!("{enc} {enc}\n");
         let mut budget = 40;
         assert_eq!(decode_runs(data.as_bytes(), &[], &mut budget).len(), 1);
+        // The second run did not fit: the budget says so by being spent.
+        assert_eq!(budget, 0);
+        let mut budget = 80;
+        assert_eq!(decode_runs(data.as_bytes(), &[], &mut budget).len(), 2);
+        assert_eq!(budget, 80 - 66);
         let mut budget = MAX_DECODED_PER_BLOB;
         let skip = [Span::new(0, 3)];
         assert_eq!(decode_runs(data.as_bytes(), &skip, &mut budget).len(), 1);

@@ -30,5 +30,5 @@ pub use entropy::shannon_entropy;
 pub use examples::{check_rule, ExampleFailure};
 pub use keyvalue::{classify_key, KeyClass};
 pub use literals::Literals;
-pub use matcher::{keyword_window_covers, Matcher, MatcherOptions, ALLOW_MARKER};
+pub use matcher::{keyword_window_covers, BlobScan, Matcher, MatcherOptions, ALLOW_MARKER};
 pub use placeholder::{is_non_secret_value, is_placeholder};

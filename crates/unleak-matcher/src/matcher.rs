@@ -12,7 +12,8 @@
 
 use crate::concat::joined_pem_blocks;
 use crate::decode::{
-    decode_base64_pieces, decode_runs, overlaps_any, DecodedRun, Encoding, MAX_DECODED_PER_BLOB,
+    decode_base64_pieces, decode_runs, overlaps_any, spend, DecodedRun, Encoding,
+    MAX_DECODED_PER_BLOB,
 };
 use crate::k8s::secret_entries;
 use crate::keyvalue::{judge_match, read_line, sort_pairs, KeyClass, Pair, KEY_FRAGMENTS};
@@ -59,6 +60,14 @@ impl Default for MatcherOptions {
             max_decoded_per_blob: MAX_DECODED_PER_BLOB,
         }
     }
+}
+
+/// What [`Matcher::scan_blob`] found in one blob.
+#[derive(Debug)]
+pub struct BlobScan {
+    pub findings: Vec<Finding>,
+    /// The decoded-bytes cap stopped decoding: some encoded text was not looked into.
+    pub partially_decoded: bool,
 }
 
 /// A compiled rule set plus its keyword automaton. Cheap to share between threads.
@@ -421,10 +430,21 @@ impl Matcher {
 
     /// Every finding in `blob`, sorted by position.
     pub fn scan(&self, blob: &Blob) -> Vec<Finding> {
+        self.scan_blob(blob).findings
+    }
+
+    /// Every finding in `blob`, and whether the decoded-bytes cap
+    /// ([`MatcherOptions::max_decoded_per_blob`]) left encoded text in it unread.
+    pub fn scan_blob(&self, blob: &Blob) -> BlobScan {
         let mut budget = self.options.max_decoded_per_blob;
         let kind = FileKind::of(&blob.origin);
         let candidates = self.candidates(blob.data, kind, 0, false, &mut budget);
-        self.finish(blob, candidates)
+        BlobScan {
+            findings: self.finish(blob, candidates),
+            // Decoders spend the budget to 0 when a run does not fit (or exactly fills it,
+            // which is rare enough to report the same way).
+            partially_decoded: budget == 0,
+        }
     }
 
     /// The plain path the prefilter must agree with: every rule any of whose keywords
@@ -523,8 +543,7 @@ impl Matcher {
         let mut runs = decode_runs(data, &covered, budget);
         if memchr::memmem::find(data, b"-----BEGIN ").is_some() {
             for run in joined_pem_blocks(data) {
-                if !overlaps_any(run.span, &covered) && run.bytes.len() <= *budget {
-                    *budget -= run.bytes.len();
+                if !overlaps_any(run.span, &covered) && spend(budget, run.bytes.len()) {
                     runs.push(run);
                 }
             }
@@ -1348,6 +1367,19 @@ confidence = "high"
         };
         assert_eq!(with(MAX_DECODED_PER_BLOB).len(), 1);
         assert!(with(8).is_empty(), "a run over the cap is not decoded");
+        // A scan says when the cap left text unread, and only then.
+        let partial = |cap, text: &str| {
+            let options = MatcherOptions {
+                max_decoded_per_blob: cap,
+                ..MatcherOptions::default()
+            };
+            let m = Matcher::new(matcher().rules().clone(), options);
+            m.scan_blob(&Blob::new(Origin::Stdin, text.as_bytes()))
+                .partially_decoded
+        };
+        assert!(partial(8, text));
+        assert!(!partial(MAX_DECODED_PER_BLOB, text));
+        assert!(!partial(8, "plain text, nothing encoded\n"));
     }
 
     #[test]
