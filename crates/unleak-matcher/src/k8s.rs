@@ -35,6 +35,9 @@ const MAX_JSON_DEPTH: usize = 64;
 /// file of manifests past this is data, and reading it line by line would cost memory in
 /// proportion to its lines.
 const MAX_MANIFEST: usize = 8 * 1024 * 1024;
+/// Most lines of YAML read for Secrets: each costs a record of its shape while the blob is
+/// read (about 5 MiB at this bound), and a file of manifests holding a Secret is far shorter.
+const MAX_MANIFEST_LINES: usize = 65_536;
 /// Lines looked at, per line of the blob, when telling which mappings are Secrets: a blob
 /// of many `data:` keys in one mapping must not cost a pass over the mapping for each.
 const SIBLING_WORK_PER_LINE: usize = 8;
@@ -48,7 +51,7 @@ pub fn secret_entries(data: &[u8]) -> SecretEntries {
     let first = data.iter().find(|b| !b.is_ascii_whitespace());
     if matches!(first, Some(b'{' | b'[')) {
         json_entries(data, &mut out);
-    } else {
+    } else if memchr::memchr_iter(b'\n', data).count() < MAX_MANIFEST_LINES {
         yaml_entries(data, &mut out);
     }
     out
@@ -532,15 +535,21 @@ data:
     #[test]
     fn many_data_keys_in_one_mapping_cost_bounded_work() {
         // A hostile blob: every line a `data:` key of one mapping, the kind at the end.
-        let text = format!("{}kind: Secret\n", "data:\n".repeat(200_000));
+        let text = format!("{}kind: Secret\n", "data:\n".repeat(MAX_MANIFEST_LINES - 2));
         let e = secret_entries(text.as_bytes());
         assert!(e.data.is_empty());
-        // Past the size bound nothing is read.
+        // Past the size bounds nothing is read.
         let big = format!(
             "kind: Secret\ndata:\n  a: QUJD\n{}",
             " ".repeat(MAX_MANIFEST)
         );
         assert!(keys(&big).is_empty());
+        let long = format!(
+            "kind: Secret\ndata:\n  a: QUJD\n{}",
+            "#\n".repeat(MAX_MANIFEST_LINES)
+        );
+        assert!(keys(&long).is_empty());
+        assert_eq!(keys(&long[..long.len() / 2]), ["a"]);
     }
 
     #[test]
