@@ -236,7 +236,7 @@ fn a_file_whose_encoded_text_exceeds_the_decoding_cap_is_listed_as_partially_dec
     let dir = tempfile::tempdir().unwrap();
     let line = "export SETTING=value-of-the-setting ".repeat(200 * 1024 / 36);
     let run = b64(line.as_bytes());
-    let big = format!("{}\n", vec![run.as_str(); 8].join("\n"));
+    let big = format!("{}\n", [run.as_str(); 8].join("\n"));
     std::fs::write(dir.path().join("blobs.txt"), &big).unwrap();
     std::fs::write(dir.path().join("small.txt"), format!("{run}\n")).unwrap();
     let r = run_in(dir.path(), &["scan", ".", "--format", "json"], None);
