@@ -19,6 +19,8 @@ pub enum Encoding {
     Base64,
     Url,
     HexEscape,
+    /// String literals joined in code (a PEM block one quoted line at a time).
+    Joined,
 }
 
 impl Encoding {
@@ -27,6 +29,7 @@ impl Encoding {
             Encoding::Base64 => "base64",
             Encoding::Url => "url",
             Encoding::HexEscape => "hex",
+            Encoding::Joined => "joined-literals",
         }
     }
 }
@@ -53,25 +56,53 @@ pub struct DecodedRun {
 enum PositionMap {
     /// Base64: every 3 decoded bytes come from 4 encoded ones, from `span.start`.
     Base64,
+    /// Base64 spread over pieces (a block scalar's lines): the offset (relative to
+    /// `span.start`) of each base64 character, in order.
+    Base64Chars(Vec<u32>),
     /// Byte-wise decoders: the encoded offset (relative to `span.start`) of each decoded
     /// byte, plus one entry for the end.
     Table(Vec<u32>),
 }
 
 impl DecodedRun {
+    /// A run rebuilt byte by byte elsewhere: `table` holds the offset (relative to
+    /// `span.start`) of each byte of `bytes`, plus one entry for the end.
+    pub(crate) fn from_table(
+        encoding: Encoding,
+        span: Span,
+        bytes: Vec<u8>,
+        table: Vec<u32>,
+    ) -> Self {
+        debug_assert_eq!(table.len(), bytes.len() + 1);
+        DecodedRun {
+            encoding,
+            span,
+            bytes,
+            map: PositionMap::Table(table),
+        }
+    }
+
     /// The encoded range, in the outer data, that decodes to `inner` (a range of `bytes`).
     pub fn map_span(&self, inner: Span) -> Span {
         let base = self.span.start;
         let (s, e) = match &self.map {
             PositionMap::Base64 => (inner.start / 3 * 4, inner.end.div_ceil(3) * 4),
             PositionMap::Table(t) => (t[inner.start] as usize, t[inner.end] as usize),
+            PositionMap::Base64Chars(c) => {
+                // Byte `i` starts in character `8i / 6`; bytes to `e` end in `8e / 6`, rounded up.
+                let last = c.len().saturating_sub(1);
+                let s = c[(inner.start * 4 / 3).min(last)] as usize;
+                let e = c[((inner.end * 4).div_ceil(3)).clamp(1, c.len()) - 1] as usize + 1;
+                (s, e)
+            }
         };
         Span::new(base + s, (base + e).min(self.span.end).max(base + s))
     }
 }
 
 /// Every run in `data` that decodes to text, in order, using at most `budget` decoded
-/// bytes (which is decreased). Runs inside `skip` (spans a rule already matched, sorted and
+/// bytes (which is decreased; set to 0 when a run of text did not fit, so that a budget of
+/// 0 after a scan says what was decoded is not all there was). Runs inside `skip` (spans a rule already matched, sorted and
 /// without overlaps) are left alone.
 pub fn decode_runs(data: &[u8], skip: &[Span], budget: &mut usize) -> Vec<DecodedRun> {
     let mut out = Vec::new();
@@ -100,7 +131,7 @@ pub fn encoded_text_runs(data: &[u8]) -> Vec<Span> {
 /// Whether `span` overlaps a span of `skip`: a binary search, since `skip` is sorted and
 /// without overlaps (so its ends are sorted too), where a linear one would cost a pass over
 /// every match for each encoded run.
-fn overlaps_any(span: Span, skip: &[Span]) -> bool {
+pub(crate) fn overlaps_any(span: Span, skip: &[Span]) -> bool {
     debug_assert!(skip.windows(2).all(|w| w[0].end <= w[1].start));
     let first = skip.partition_point(|s| s.end <= span.start);
     skip.get(first).is_some_and(|s| s.overlaps(&span))
@@ -216,6 +247,56 @@ pub fn decode_base64_text(value: &[u8]) -> Option<Vec<u8>> {
     }
     let decoded = base64_decode(value)?;
     (decoded.len() >= 6 && is_text(&decoded) && !decoded.contains(&b'\n')).then_some(decoded)
+}
+
+/// A value known to be base64 (a Kubernetes Secret's `data:` entry), written in `pieces`
+/// of `data` (a block scalar's lines; in JSON, `\/` and `\n` escapes), decoded when it is
+/// text, using at most `budget` decoded bytes (which is decreased). `None` when it is not
+/// base64 of text (a template expression, binary data) or is over the bounds.
+pub fn decode_base64_pieces(
+    data: &[u8],
+    pieces: &[Span],
+    budget: &mut usize,
+) -> Option<DecodedRun> {
+    let (first, last) = (pieces.first()?, pieces.last()?);
+    let span = Span::new(first.start, last.end);
+    if span.len() / 4 * 3 > MAX_DECODED_RUN {
+        return None;
+    }
+    let mut chars = Vec::new();
+    let mut offsets = Vec::new();
+    let mut padding = 0;
+    for piece in pieces {
+        let mut i = piece.start;
+        while i < piece.end {
+            let b = data[i];
+            match b {
+                b'\\' if matches!(data.get(i + 1), Some(b'n' | b'r')) => i += 1,
+                b'\\' | b' ' | b'\t' | b'\r' => {}
+                b'=' => padding += 1,
+                // Nothing but padding may follow padding.
+                _ if padding > 0 => return None,
+                _ => {
+                    chars.push(b);
+                    offsets.push((i - span.start) as u32);
+                }
+            }
+            i += 1;
+        }
+    }
+    if padding > 2 || chars.is_empty() {
+        return None;
+    }
+    let bytes = base64_decode(&chars)?;
+    if bytes.is_empty() || !is_text(&bytes) || !spend(budget, bytes.len()) {
+        return None;
+    }
+    Some(DecodedRun {
+        encoding: Encoding::Base64,
+        span,
+        bytes,
+        map: PositionMap::Base64Chars(offsets),
+    })
 }
 
 /// Bit `j` set when `data[at + j]` is in the base64 alphabet (bytes past the end are not).
@@ -370,10 +451,9 @@ fn base64_run_at(
     let Some(bytes) = base64_decode(&data[start..end]) else {
         return after;
     };
-    if bytes.len() > *budget || !is_text(&bytes) {
+    if !is_text(&bytes) || !spend(budget, bytes.len()) {
         return after;
     }
-    *budget -= bytes.len();
     out.push(DecodedRun {
         encoding: Encoding::Base64,
         span,
@@ -381,6 +461,20 @@ fn base64_run_at(
         map: PositionMap::Base64,
     });
     after
+}
+
+/// Take `n` decoded bytes from `budget`; when they do not fit, the budget is spent (0).
+pub(crate) fn spend(budget: &mut usize, n: usize) -> bool {
+    match budget.checked_sub(n) {
+        Some(left) => {
+            *budget = left;
+            true
+        }
+        None => {
+            *budget = 0;
+            false
+        }
+    }
 }
 
 fn hex_digit(b: u8) -> Option<u8> {
@@ -423,10 +517,9 @@ fn url_runs(data: &[u8], skip: &[Span], budget: &mut usize, out: &mut Vec<Decode
                 .flatten()
                 .map(|b| (b, 3))
         });
-        if bytes.len() > *budget || !is_text(&bytes) {
+        if !is_text(&bytes) || !spend(budget, bytes.len()) {
             continue;
         }
-        *budget -= bytes.len();
         out.push(DecodedRun {
             encoding: Encoding::Url,
             span,
@@ -465,10 +558,9 @@ fn hex_runs(data: &[u8], skip: &[Span], budget: &mut usize, out: &mut Vec<Decode
             continue;
         }
         let (bytes, table) = unescape(&data[start..end], escape);
-        if bytes.len() > *budget || !is_text(&bytes) {
+        if !is_text(&bytes) || !spend(budget, bytes.len()) {
             continue;
         }
-        *budget -= bytes.len();
         out.push(DecodedRun {
             encoding: Encoding::HexEscape,
             span,
@@ -689,6 +781,11 @@ mod tests {
         let data = format!("{enc} {enc}\n");
         let mut budget = 40;
         assert_eq!(decode_runs(data.as_bytes(), &[], &mut budget).len(), 1);
+        // The second run did not fit: the budget says so by being spent.
+        assert_eq!(budget, 0);
+        let mut budget = 80;
+        assert_eq!(decode_runs(data.as_bytes(), &[], &mut budget).len(), 2);
+        assert_eq!(budget, 80 - 66);
         let mut budget = MAX_DECODED_PER_BLOB;
         let skip = [Span::new(0, 3)];
         assert_eq!(decode_runs(data.as_bytes(), &skip, &mut budget).len(), 1);
@@ -704,6 +801,57 @@ mod tests {
                 assert_eq!(overlaps_any(span, &skip), linear, "{span:?}");
             }
         }
+    }
+
+    #[test]
+    fn values_in_pieces_decode_across_lines_and_map_back() {
+        let text = "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcN\n";
+        let enc = b64(text);
+        // A block scalar: the encoding cut into lines of 16 under an indentation.
+        let lines: Vec<&str> = enc
+            .as_bytes()
+            .chunks(16)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        let data = format!("  k: |\n    {}\n", lines.join("\n    "));
+        let mut pieces = Vec::new();
+        let mut at = data.find("    ").unwrap() + 4;
+        for l in &lines {
+            pieces.push(Span::new(at, at + l.len()));
+            at += l.len() + 5;
+        }
+        let mut budget = MAX_DECODED_PER_BLOB;
+        let run = decode_base64_pieces(data.as_bytes(), &pieces, &mut budget).unwrap();
+        assert_eq!(run.bytes, text.as_bytes());
+        assert_eq!(budget, MAX_DECODED_PER_BLOB - text.len());
+        // The decoded body maps onto the encoded lines holding it, from its first character.
+        let body = text.find("MIIB").unwrap();
+        let span = run.map_span(Span::new(body, text.len()));
+        // (Its padding, `==`, holds nothing.)
+        assert_eq!(span.end, pieces.last().unwrap().end - 2);
+        assert_eq!(span.start, pieces[2].start + (body * 4 / 3 - 32));
+        // JSON escapes, and values that are not base64 of text.
+        let json = r"Pz8\/Pz8\/";
+        let whole = [Span::new(0, json.len())];
+        let run = decode_base64_pieces(json.as_bytes(), &whole, &mut budget).unwrap();
+        assert_eq!(run.bytes, b"??????");
+        for bad in [
+            "{{ .Values.password | b64enc }}",
+            "AAECAwQF",
+            "QU=JD",
+            "QUJD===",
+            "",
+        ] {
+            let whole = [Span::new(0, bad.len())];
+            assert!(
+                decode_base64_pieces(bad.as_bytes(), &whole, &mut budget).is_none(),
+                "{bad}"
+            );
+        }
+        let mut none = 2;
+        assert!(
+            decode_base64_pieces(enc.as_bytes(), &[Span::new(0, enc.len())], &mut none).is_none()
+        );
     }
 
     #[test]

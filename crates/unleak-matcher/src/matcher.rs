@@ -1,6 +1,6 @@
 //! The scanning path: prefilter → windows → regex → checks, plus key/value pairs under
-//! secret-like names → collapse → decoded runs scanned the same way (depth-bounded) →
-//! findings.
+//! secret-like names → collapse → decoded runs (encoded text, a Kubernetes Secret's values,
+//! PEM blocks joined from string literals) scanned the same way (depth-bounded) → findings.
 //!
 //! Owns the keyword windows and what bounds them: the windows of rules that share a
 //! keyword and a window length are one group's, merged as the keyword's occurrences come
@@ -14,7 +14,12 @@
 //! keyword search: a blob's path is matched once against all their globs, and each rule
 //! it selects reads the whole blob (when the rule has keywords, only if one occurs).
 
-use crate::decode::{decode_runs, Encoding, MAX_DECODED_PER_BLOB};
+use crate::concat::joined_pem_blocks;
+use crate::decode::{
+    decode_base64_pieces, decode_runs, overlaps_any, spend, DecodedRun, Encoding,
+    MAX_DECODED_PER_BLOB,
+};
+use crate::k8s::secret_entries;
 use crate::keyvalue::{judge_match, read_line, sort_pairs, KeyClass, Pair, KEY_FRAGMENTS};
 use crate::literals::{Literals, LANES};
 use crate::syntax::FileKind;
@@ -61,6 +66,14 @@ impl Default for MatcherOptions {
             max_decoded_per_blob: MAX_DECODED_PER_BLOB,
         }
     }
+}
+
+/// What [`Matcher::scan_blob`] found in one blob.
+#[derive(Debug)]
+pub struct BlobScan {
+    pub findings: Vec<Finding>,
+    /// The decoded-bytes cap stopped decoding: some encoded text was not looked into.
+    pub partially_decoded: bool,
 }
 
 /// A compiled rule set plus its keyword automaton. Cheap to share between threads.
@@ -111,6 +124,8 @@ struct KeywordHits {
     pairs: Vec<Pair>,
     /// The syntax of the file the lines come from, for the key/value reader.
     kind: FileKind,
+    /// Ranges of live settings inside the file (a Secret's `stringData:`), sorted.
+    live: Vec<Span>,
 }
 
 /// One literal of the keyword automaton.
@@ -131,12 +146,16 @@ struct Group {
     /// How far past a keyword occurrence's start a match may reach: the keyword's length
     /// plus the rule's window.
     reach: usize,
+    /// Lines above the keyword's line a match may start on: a two-part rule's
+    /// `within_lines`, since its secret may stand above the companion its keyword names.
+    lines_before: usize,
 }
 
 /// A window growing while the occurrences of its group's keyword keep overlapping it. An
-/// occurrence's window runs from its line start (at most [`MAX_LOOKBEHIND`] back) to the
-/// line end after its reach (at most [`LINE_TAIL`] on); occurrences must come in order of
-/// their starts, and only bytes after what was read before are searched for line ends.
+/// occurrence's window runs from its line start, or the start of the group's
+/// `lines_before`-th line above (at most [`MAX_LOOKBEHIND`] back per line), to the line end
+/// after its reach (at most [`LINE_TAIL`] on); occurrences must come in order of their
+/// starts, and only bytes after what was read before are searched for line ends.
 #[derive(Clone, Copy, Debug)]
 struct Growing {
     lo: usize,
@@ -144,9 +163,9 @@ struct Growing {
 }
 
 impl Growing {
-    fn new(data: &[u8], at: usize, reach: usize) -> Self {
+    fn new(data: &[u8], at: usize, reach: usize, lines_before: usize) -> Self {
         Growing {
-            lo: line_start_near(data, at),
+            lo: line_start_near(data, at, lines_before),
             hi: line_end_near(data, reach),
         }
     }
@@ -154,12 +173,14 @@ impl Growing {
     /// Take in the occurrence at `at` whose match may reach `reach`. Returns the window
     /// it closes when the occurrence's window does not overlap this one (this one then
     /// becomes the occurrence's).
-    fn add(&mut self, data: &[u8], at: usize, reach: usize) -> Option<Window> {
+    fn add(&mut self, data: &[u8], at: usize, reach: usize, lines_before: usize) -> Option<Window> {
         if at > self.hi {
-            // The occurrence's line start, looked for only after this window's end.
-            let from = at.saturating_sub(MAX_LOOKBEHIND).max(self.hi);
+            // The occurrence's window start, looked for only after this window's end.
+            let from = at
+                .saturating_sub(MAX_LOOKBEHIND * (lines_before + 1))
+                .max(self.hi);
             count_line_bytes(at - from);
-            let lo = match memchr::memrchr(b'\n', &data[from..at]) {
+            let lo = match nth_line_feed_back(&data[from..at], lines_before) {
                 Some(i) => Some(from + i + 1),
                 None if from == self.hi => None,
                 None => Some(from),
@@ -239,7 +260,17 @@ impl KeywordHits {
         let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
         count_line_bytes(end - at);
         self.last_line[lane] = Some((start, end));
-        read_line(data, start, end, self.kind, &mut self.pairs);
+        let kind = kind_at(self.kind, &self.live, start);
+        read_line(data, start, end, kind, &mut self.pairs);
+    }
+}
+
+/// `kind`, made live at `at` when a range of `live` (sorted, without overlaps) holds it.
+fn kind_at(kind: FileKind, live: &[Span], at: usize) -> FileKind {
+    let i = live.partition_point(|s| s.end <= at);
+    match live.get(i) {
+        Some(s) if s.start <= at => FileKind { live: true, ..kind },
+        _ => kind,
     }
 }
 
@@ -256,6 +287,28 @@ fn merge_by_start<'a>(
             .min()?;
         streams[next.1].next()
     })
+}
+
+/// A candidate found in the decoded bytes of `run`, placed on the encoded bytes: `local`
+/// turns a span of the text scanned into one of `run`'s bytes, and `value` is the secret.
+fn lift(
+    run: &DecodedRun,
+    inner: Candidate,
+    local: impl Fn(Span) -> Span,
+    value: Vec<u8>,
+) -> Candidate {
+    let mut decoded = vec![run.encoding];
+    decoded.extend(inner.decoded);
+    Candidate {
+        rule: inner.rule,
+        secret: run.map_span(local(inner.secret)),
+        entropy: inner.entropy,
+        value: Some(value),
+        decoded,
+        from_pair: inner.from_pair,
+        companion: inner.companion.map(|s| run.map_span(local(s))),
+        demoted: inner.demoted,
+    }
 }
 
 /// A regex match that passed every per-rule check, before overlap collapse.
@@ -321,21 +374,26 @@ impl Matcher {
             Some(_) => KEY_FRAGMENTS.iter().map(|f| pattern_id(f)).collect(),
             None => Vec::new(),
         };
-        let mut group_ids: HashMap<(usize, usize), u32> = HashMap::new();
+        let mut group_ids: HashMap<(usize, usize, usize), u32> = HashMap::new();
         let mut groups: Vec<Group> = Vec::new();
         let mut group_rules: Vec<Vec<u32>> = Vec::new();
         let mut rule_groups: Vec<Vec<u32>> = vec![Vec::new(); rules.len()];
         for (id, ri) in triggers {
-            let reach = patterns[id].literal.len() + rules.rules()[ri as usize].window;
-            let g = *group_ids.entry((id, reach)).or_insert_with(|| {
-                groups.push(Group {
-                    pattern: id as u32,
-                    reach,
+            let rule = &rules.rules()[ri as usize];
+            let reach = patterns[id].literal.len() + rule.window;
+            let lines_before = lines_before(rule);
+            let g = *group_ids
+                .entry((id, reach, lines_before))
+                .or_insert_with(|| {
+                    groups.push(Group {
+                        pattern: id as u32,
+                        reach,
+                        lines_before,
+                    });
+                    group_rules.push(Vec::new());
+                    patterns[id].groups.push(groups.len() as u32 - 1);
+                    groups.len() as u32 - 1
                 });
-                group_rules.push(Vec::new());
-                patterns[id].groups.push(groups.len() as u32 - 1);
-                groups.len() as u32 - 1
-            });
             if !group_rules[g as usize].contains(&ri) {
                 group_rules[g as usize].push(ri);
                 rule_groups[ri as usize].push(g);
@@ -396,11 +454,22 @@ impl Matcher {
 
     /// Every finding in `blob`, sorted by position.
     pub fn scan(&self, blob: &Blob) -> Vec<Finding> {
+        self.scan_blob(blob).findings
+    }
+
+    /// Every finding in `blob`, and whether the decoded-bytes cap
+    /// ([`MatcherOptions::max_decoded_per_blob`]) left encoded text in it unread.
+    pub fn scan_blob(&self, blob: &Blob) -> BlobScan {
         let mut budget = self.options.max_decoded_per_blob;
         let kind = FileKind::of(&blob.origin);
         let scoped = self.scoped_rules(&blob.origin);
         let candidates = self.candidates(blob.data, kind, &scoped, 0, false, &mut budget);
-        self.finish(blob, candidates)
+        BlobScan {
+            findings: self.finish(blob, candidates),
+            // Decoders spend the budget to 0 when a run does not fit (or exactly fills it,
+            // which is rare enough to report the same way).
+            partially_decoded: budget == 0,
+        }
     }
 
     /// The active path-scoped rules that run on a blob from `origin`: decided once per
@@ -440,14 +509,16 @@ impl Matcher {
         reference: bool,
         budget: &mut usize,
     ) -> Vec<Candidate> {
+        let secrets = secret_entries(data);
         let mut hits = self.keyword_hits(data, kind);
+        hits.live = secrets.string_data;
         let mut found = if reference {
             self.rule_candidates_reference(data)
         } else {
             self.rule_candidates(data, &mut hits)
         };
         self.scoped_candidates(data, scoped, &mut found);
-        self.judge_generic_matches(data, kind, &mut found);
+        self.judge_generic_matches(data, kind, &hits.live, &mut found);
         self.keyvalue_candidates(data, hits.pairs, &mut found);
         if self.options.min_confidence > Confidence::Low {
             found.retain(|c| !c.demoted);
@@ -457,35 +528,82 @@ impl Matcher {
             return kept;
         }
         // A rule's match (a PEM block, a JWT, a token) is not decoded again.
-        let covered: Vec<Span> = kept.iter().map(|c| c.secret).collect();
+        let mut covered: Vec<Span> = kept.iter().map(|c| c.secret).collect();
         let mut inner_found = Vec::new();
-        for run in decode_runs(data, &covered, budget) {
+        // A Secret's `data:` values are base64 whatever their key: each is read as the
+        // settings it holds, a one-line value under its key (`extra: <password>`), a longer
+        // one as a file named by its key (`config.yaml`), live either way.
+        let mut entries_read = Vec::new();
+        for entry in &secrets.data {
+            let first = entry.pieces.first().map_or(0, |p| p.start);
+            let last = entry.pieces.last().map_or(0, |p| p.end);
+            if overlaps_any(Span::new(first, last), &covered) {
+                continue;
+            }
+            let Some(run) = decode_base64_pieces(data, &entry.pieces, budget) else {
+                continue;
+            };
+            let key = &data[entry.key.start..entry.key.end];
+            let (text, prefix, inner_kind) = if run.bytes.contains(&b'\n') {
+                let name = String::from_utf8_lossy(key);
+                let kind = FileKind::of_path(std::path::Path::new(&*name));
+                (run.bytes.clone(), 0, kind)
+            } else {
+                let line = [key, b": ", &run.bytes].concat();
+                (line, key.len() + 2, FileKind::DATA)
+            };
+            let inner_kind = FileKind {
+                live: true,
+                ..inner_kind
+            };
+            // Decoded bytes have no file name: no path-scoped rule runs on them.
+            let inner = self.candidates(&text, inner_kind, &[], depth + 1, reference, budget);
+            for c in inner {
+                // What lies in the key alone is not in the value.
+                if c.secret.end <= prefix {
+                    continue;
+                }
+                let value = c
+                    .value
+                    .clone()
+                    .unwrap_or_else(|| text[c.secret.start..c.secret.end].to_vec());
+                let unprefix = |s: Span| {
+                    Span::new(s.start.saturating_sub(prefix), s.end.saturating_sub(prefix))
+                };
+                inner_found.push(lift(&run, c, unprefix, value));
+            }
+            entries_read.push(run.span);
+        }
+        if !entries_read.is_empty() {
+            covered.extend(entries_read);
+            covered.sort_by_key(|s| s.start);
+            covered.dedup_by(|b, a| {
+                let merge = b.start < a.end;
+                if merge {
+                    *a = Span::new(a.start, a.end.max(b.end));
+                }
+                merge
+            });
+        }
+        let mut runs = decode_runs(data, &covered, budget);
+        if memchr::memmem::find(data, b"-----BEGIN ").is_some() {
+            for run in joined_pem_blocks(data) {
+                if !overlaps_any(run.span, &covered) && spend(budget, run.bytes.len()) {
+                    runs.push(run);
+                }
+            }
+        }
+        for run in runs {
             // Decoded bytes have no file name: they are read as data, and no path-scoped
             // rule runs on them.
-            let inner_candidates = self.candidates(
-                &run.bytes,
-                FileKind::DATA,
-                &[],
-                depth + 1,
-                reference,
-                budget,
-            );
+            let inner_candidates =
+                self.candidates(&run.bytes, FileKind::DATA, &[], depth + 1, reference, budget);
             for inner in inner_candidates {
                 let value = inner
                     .value
+                    .clone()
                     .unwrap_or_else(|| run.bytes[inner.secret.start..inner.secret.end].to_vec());
-                let mut decoded = vec![run.encoding];
-                decoded.extend(inner.decoded);
-                inner_found.push(Candidate {
-                    rule: inner.rule,
-                    secret: run.map_span(inner.secret),
-                    entropy: inner.entropy,
-                    value: Some(value),
-                    decoded,
-                    from_pair: inner.from_pair,
-                    companion: inner.companion.map(|s| run.map_span(s)),
-                    demoted: inner.demoted,
-                });
+                inner_found.push(lift(&run, inner, |s| s, value));
             }
         }
         if !inner_found.is_empty() {
@@ -574,9 +692,9 @@ impl Matcher {
             };
             let reach = (at + group.reach).min(data.len());
             match &mut open {
-                None => open = Some(Growing::new(data, at, reach)),
+                None => open = Some(Growing::new(data, at, reach, group.lines_before)),
                 Some(w) => {
-                    if let Some(closed) = w.add(data, at, reach) {
+                    if let Some(closed) = w.add(data, at, reach, group.lines_before) {
                         return Some(closed);
                     }
                 }
@@ -630,12 +748,19 @@ impl Matcher {
     /// The matches of the generic rules that read a value under a secret-like name, judged
     /// as the key/value reader judges its own: dropped when the file's syntax says the value
     /// is code or a template, demoted when it is trivially fake.
-    fn judge_generic_matches(&self, data: &[u8], kind: FileKind, found: &mut Vec<Candidate>) {
+    fn judge_generic_matches(
+        &self,
+        data: &[u8],
+        kind: FileKind,
+        live: &[Span],
+        found: &mut Vec<Candidate>,
+    ) {
         let rules = self.rules.rules();
         found.retain_mut(|c| {
             if !is_name_value_rule(&rules[c.rule as usize].id) {
                 return true;
             }
+            let kind = kind_at(kind, live, c.secret.start);
             match judge_match(kind, data, c.secret.start, c.secret.end) {
                 Some(trivial) => {
                     c.demoted = trivial;
@@ -689,6 +814,7 @@ impl Matcher {
             last_line: [None; LANES],
             pairs: Vec::new(),
             kind,
+            live: Vec::new(),
         };
         self.keywords.for_each_lane(data, |lane, id, at| {
             let pattern = &self.patterns[id];
@@ -709,13 +835,15 @@ impl Matcher {
                 if hits.dropped[g as usize] {
                     continue;
                 }
-                let reach = (at + self.groups[g as usize].reach).min(data.len());
+                let group = &self.groups[g as usize];
+                let reach = (at + group.reach).min(data.len());
+                let before = group.lines_before;
                 let closed = match &mut hits.open[lane][g as usize] {
                     slot @ None => {
-                        *slot = Some(Growing::new(data, at, reach));
+                        *slot = Some(Growing::new(data, at, reach, before));
                         None
                     }
-                    Some(open) => open.add(data, at, reach),
+                    Some(open) => open.add(data, at, reach, before),
                 };
                 if let Some(window) = closed {
                     hits.hold(g, window);
@@ -1071,8 +1199,9 @@ impl<'a> AllowLines<'a> {
 }
 
 /// Whether a keyword of `rule` stands in `data` where the window the matcher confirms the
-/// rule in covers `span` (from the keyword's line start, at most [`MAX_LOOKBEHIND`] back,
-/// to the line end after the keyword and the rule's window, at most [`LINE_TAIL`] on).
+/// rule in covers `span` (from the keyword's line start, or the start of the line
+/// `within_lines` above for a two-part rule, at most [`MAX_LOOKBEHIND`] back per line, to the
+/// line end after the keyword and the rule's window, at most [`LINE_TAIL`] on).
 /// A match of the rule's regex that no window covers is one the windowed path cannot see
 /// by design; the prefilter's property test and fuzzer use this to tell those apart from a
 /// real miss.
@@ -1081,20 +1210,34 @@ pub fn keyword_window_covers(data: &[u8], rule: &Rule, span: Span) -> bool {
     rule.keywords.iter().any(|k| {
         let k = k.to_ascii_lowercase();
         memchr::memmem::find_iter(&lower, k.as_bytes()).any(|at| {
-            let start = line_start_near(data, at);
+            let start = line_start_near(data, at, lines_before(rule));
             let end = line_end_near(data, (at + k.len() + rule.window).min(data.len()));
             start <= span.start && span.end <= end
         })
     })
 }
 
-fn line_start_near(data: &[u8], at: usize) -> usize {
-    let lo = at.saturating_sub(MAX_LOOKBEHIND);
+/// Lines above its keyword's line a match of `rule` may start on. A two-part rule may be
+/// keyed on its companion (`akia` for the AWS secret key beside its id), and the secret may
+/// stand above it by as many lines as the companion may stand from the secret.
+fn lines_before(rule: &Rule) -> usize {
+    rule.companion.as_ref().map_or(0, |c| c.within_lines)
+}
+
+/// The start of the line `lines` above the one holding `at` (its own line for 0), at most
+/// [`MAX_LOOKBEHIND`] bytes back per line.
+fn line_start_near(data: &[u8], at: usize, lines: usize) -> usize {
+    let lo = at.saturating_sub(MAX_LOOKBEHIND * (lines + 1));
     count_line_bytes(at - lo);
-    match memchr::memrchr(b'\n', &data[lo..at]) {
+    match nth_line_feed_back(&data[lo..at], lines) {
         Some(i) => lo + i + 1,
         None => lo,
     }
+}
+
+/// The offset of the `n`-th line feed (from 0) counting back from the end of `bytes`.
+fn nth_line_feed_back(bytes: &[u8], n: usize) -> Option<usize> {
+    memchr::memrchr_iter(b'\n', bytes).nth(n)
 }
 
 fn line_end_near(data: &[u8], at: usize) -> usize {
@@ -1286,6 +1429,19 @@ confidence = "high"
         };
         assert_eq!(with(MAX_DECODED_PER_BLOB).len(), 1);
         assert!(with(8).is_empty(), "a run over the cap is not decoded");
+        // A scan says when the cap left text unread, and only then.
+        let partial = |cap, text: &str| {
+            let options = MatcherOptions {
+                max_decoded_per_blob: cap,
+                ..MatcherOptions::default()
+            };
+            let m = Matcher::new(matcher().rules().clone(), options);
+            m.scan_blob(&Blob::new(Origin::Stdin, text.as_bytes()))
+                .partially_decoded
+        };
+        assert!(partial(8, text));
+        assert!(!partial(MAX_DECODED_PER_BLOB, text));
+        assert!(!partial(8, "plain text, nothing encoded\n"));
     }
 
     #[test]
@@ -1387,6 +1543,31 @@ within_lines = 2
     }
 
     #[test]
+    fn a_secret_above_the_companion_its_keyword_names_is_one_finding() {
+        // Keyed on the id, the secret stands lines above it: the window looks behind
+        // `within_lines` lines, as the whole-blob path sees the pair.
+        let secret = "q8Zr2LmT0vXw9Ka1/b7Nc3Pd6Rf+Sg4Th5Uj2Vk0";
+        let m = pair_matcher();
+        for text in [
+            format!("key_secret = {secret}\nkey_id = DKIDAB12CD34EF56\n"),
+            format!("x\nkey_secret = {secret}\n# id\nkey_id = DKIDAB12CD34EF56\n"),
+        ] {
+            let blob = Blob::new(Origin::Stdin, text.as_bytes());
+            let f = m.scan(&blob);
+            assert_eq!(f.len(), 1, "{f:?}");
+            assert_eq!(&*f[0].rule_id, "demo-key-secret");
+            assert_eq!(f[0].secret.expose(), secret.as_bytes());
+            let slow = m.scan_reference(&blob);
+            assert_eq!(slow.iter().map(|f| f.span).collect::<Vec<_>>(), [f[0].span]);
+        }
+        // Three lines above is past `within_lines`: the id alone.
+        let far = format!("key_secret = {secret}\n\n\nkey_id = DKIDAB12CD34EF56\n");
+        let f = m.scan(&Blob::new(Origin::Stdin, far.as_bytes()));
+        assert_eq!(f.len(), 1);
+        assert_eq!(&*f[0].rule_id, "demo-key-id");
+    }
+
+    #[test]
     fn secrets_inside_encoded_runs_are_found_at_the_encoded_bytes() {
         // base64 of "export DEMO=demo_ab12cd34ef56\n" in a neutral field.
         let text = "blob: ZXhwb3J0IERFTU89ZGVtb19hYjEyY2QzNGVmNTYK\n";
@@ -1428,7 +1609,8 @@ within_lines = 2
                     for at in 0..lower.len() {
                         if lower[at..].starts_with(k.as_bytes()) {
                             let reach = (at + k.len() + rule.window).min(data.len());
-                            all.push((line_start_near(data, at), line_end_near(data, reach)));
+                            let lo = line_start_near(data, at, lines_before(rule));
+                            all.push((lo, line_end_near(data, reach)));
                         }
                     }
                 }
@@ -1722,6 +1904,171 @@ confidence = "high"
         assert_eq!(f.len(), 4000);
         assert!(f.iter().all(|f| f.inline_allow));
         assert!(work.line_bytes <= 24 * line.len(), "{work:?}");
+    }
+
+    /// Standard base64 of `text`, for manifests.
+    fn b64(text: &str) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for c in text.as_bytes().chunks(3) {
+            let n = c
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+            for k in 0..4 {
+                out.push(if k <= c.len() {
+                    A[(n >> (18 - 6 * k) & 63) as usize] as char
+                } else {
+                    '='
+                });
+            }
+        }
+        out
+    }
+
+    fn scan_file(m: &Matcher, path: &str, text: &str) -> Vec<Finding> {
+        let blob = Blob::new(Origin::File(path.into()), text.as_bytes());
+        let fast = m.scan(&blob);
+        let key = |f: &Finding| (f.rule_id.to_string(), f.span);
+        let slow = m.scan_reference(&blob);
+        assert_eq!(
+            fast.iter().map(key).collect::<Vec<_>>(),
+            slow.iter().map(key).collect::<Vec<_>>()
+        );
+        fast
+    }
+
+    #[test]
+    fn a_secrets_data_values_are_decoded_whatever_their_key() {
+        let m = builtin_matcher();
+        let password = "Zq8r!Lm2Tv0Xk9wQ";
+        let config = format!("db:\n  host: db.internal\n  password: {password}\n");
+        // A block scalar cut into lines too short for the run decoder to take alone.
+        let block: Vec<String> = b64(&config)
+            .as_bytes()
+            .chunks(16)
+            .map(|c| String::from_utf8(c.to_vec()).unwrap())
+            .collect();
+        let auth = b64("deploy:Zq8r2LmT0vXw9Ka1");
+        let docker = b64(&format!(
+            r#"{{"auths":{{"registry.example.com":{{"auth":"{auth}"}}}}}}"#
+        ));
+        let manifest = |kind: &str| {
+            format!(
+                "apiVersion: v1\nkind: {kind}\nmetadata:\n  name: app\ndata:\n  .dockerconfigjson: {docker}\n  extra: {}\n  config.yaml: |\n    {}\n",
+                b64(password),
+                block.join("\n    ")
+            )
+        };
+        let text = manifest("Secret");
+        let f = scan_file(&m, "secret.yaml", &text);
+        let found: Vec<(&str, &[u8], usize)> = f
+            .iter()
+            .map(|f| (&*f.rule_id, f.secret.expose(), f.location.line))
+            .collect();
+        assert!(
+            found.contains(&("docker-config-auth", auth.as_bytes(), 6)),
+            "{found:?}"
+        );
+        // `extra` names nothing secret: its decoded value is read under that name and, alone,
+        // is not a credential; the password is the one inside `config.yaml`.
+        let pw: Vec<_> = f
+            .iter()
+            .filter(|f| f.secret.expose() == password.as_bytes())
+            .collect();
+        assert_eq!(pw.len(), 1, "{found:?}");
+        // Reported on the line of the block that holds the password's encoding.
+        let at = config.find(password).unwrap() * 4 / 3 / 16;
+        assert_eq!(pw[0].location.line, 9 + at, "{found:?}");
+        assert_eq!(pw[0].decoded, ["base64"]);
+        for f in &f {
+            assert!(!f.redacted.contains("Lm2Tv0X"));
+        }
+        // A ConfigMap's data is plain text: nothing there is read as base64 by its place.
+        let f = scan_file(&m, "configmap.yaml", &manifest("ConfigMap"));
+        assert!(
+            f.iter().all(|f| f.secret.expose() != password.as_bytes()),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn secret_data_in_kubectl_json_and_string_data_are_read() {
+        let m = builtin_matcher();
+        let token = "Zq8r2LmT0vXw9Ka1b7Nc";
+        let json = format!(
+            "{{\n  \"apiVersion\": \"v1\",\n  \"data\": {{\n    \"api_token\": \"{}\"\n  }},\n  \"kind\": \"Secret\"\n}}\n",
+            b64(token)
+        );
+        let f = scan_file(&m, "out.json", &json);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].secret.expose(), token.as_bytes());
+        assert_eq!(f[0].location.line, 4);
+        // stringData is plain and live: a weak value there is a leak, not a stand-in.
+        let weak = "kind: Secret\nstringData:\n  DB_PASSWORD: nextcloud\n";
+        let low = "kind: ConfigMap\ndata:\n  DB_PASSWORD: nextcloud\n";
+        let conf = |t| {
+            scan_file(&m, "s.yaml", t)
+                .iter()
+                .map(|f| f.confidence)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(conf(low), [Confidence::Low]);
+        assert_eq!(conf(weak), [Confidence::Medium]);
+        // Templates and binary values are skipped without a word.
+        let helm = "kind: Secret\ndata:\n  password: {{ .Values.password | b64enc }}\n  bin: AAECAwQFBgc=\n";
+        assert!(scan_file(&m, "t.yaml", helm).is_empty());
+    }
+
+    /// `pem`'s lines as Java string concatenation, one literal per line.
+    fn as_java(pem: &str) -> String {
+        let lines: Vec<String> = pem.lines().map(|l| format!("    \"{l}\\n\"")).collect();
+        format!("String key =\n{};\n", lines.join(" +\n"))
+    }
+
+    #[test]
+    fn a_private_key_in_joined_literals_is_one_finding_over_its_lines() {
+        let m = builtin_matcher();
+        let (pem, _) = unleak_rules::generate::expand("{{gen:pem:RSA PRIVATE KEY}}", 7).unwrap();
+        let code = as_java(&pem);
+        let f = scan_file(&m, "Keys.java", &code);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(&*f[0].rule_id, "private-key-rsa");
+        assert_eq!(f[0].confidence, Confidence::High);
+        assert_eq!(f[0].decoded, ["joined-literals"]);
+        assert_eq!(
+            (f[0].location.line, f[0].location.end_line),
+            (2, 1 + pem.lines().count())
+        );
+        assert!(f[0]
+            .secret
+            .expose()
+            .starts_with(b"-----BEGIN RSA PRIVATE KEY-----\n"));
+        // Public keys, certificates and bodies of placeholders are not private keys.
+        let body: String = pem
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for label in ["PUBLIC KEY", "CERTIFICATE"] {
+            let other = format!("-----BEGIN {label}-----\n{body}\n-----END {label}-----\n");
+            assert!(
+                scan_file(&m, "Keys.java", &as_java(&other)).is_empty(),
+                "{label}"
+            );
+        }
+        for filler in [
+            "...",
+            "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+        ] {
+            let fake = format!("-----BEGIN RSA PRIVATE KEY-----\n{filler}\n{filler}\n-----END RSA PRIVATE KEY-----\n");
+            assert!(
+                scan_file(&m, "Keys.java", &as_java(&fake)).is_empty(),
+                "{filler}"
+            );
+        }
+        let header = "String h = \"-----BEGIN RSA PRIVATE KEY-----\\n\" +\n    name;\n";
+        assert!(scan_file(&m, "Keys.java", header).is_empty());
     }
 
     #[test]

@@ -17,9 +17,8 @@ use unleak_rules::{generate, RuleSet};
 /// The built-in catalog without the generic rules that key/value findings are filed
 /// under: with them, the key/value pass also runs, and it reads whole lines, not keyword
 /// windows, so it is not part of the prefilter this property is about (its own tests are
-/// in keyvalue.rs). Companion rules are left out too: a pair folds the finding on its
-/// companion, so which findings survive depends on which candidates each path saw, not on
-/// the prefilter (their examples test them).
+/// in keyvalue.rs). Two-part rules take part: a rule keyed on its companion looks
+/// `within_lines` lines behind its keyword, so both paths see the same pairs.
 fn rules() -> &'static RuleSet {
     static R: OnceLock<RuleSet> = OnceLock::new();
     R.get_or_init(|| {
@@ -33,7 +32,6 @@ fn rules() -> &'static RuleSet {
                 "generic-api-key",
                 "generic-access-key",
                 "generic-credential",
-                "aws-access-key-pair",
             ]
             .map(String::from),
         );

@@ -79,6 +79,15 @@ pub struct TreeScan {
     pub summary: ScanSummary,
 }
 
+/// The skip reason of a file whose encoded text was not all decoded: the scan went on, but
+/// what the cap left encoded was not looked into.
+pub fn partially_decoded(matcher: &Matcher) -> String {
+    format!(
+        "partially decoded: its encoded text holds more than the {} decoded bytes looked into per file (raise --memory-budget)",
+        matcher.options().max_decoded_per_blob
+    )
+}
+
 /// Scan the files under `root` as a commit would see them: `.gitignore`d files are left
 /// out (they are not committed), `.git/` is never read. Threads, buffers and held findings
 /// stay within `memory`.
@@ -116,7 +125,18 @@ pub fn scan_tree(
                 files.fetch_add(1, Relaxed);
             }
             bytes.fetch_add((blob.data.len() - overlap) as u64, Relaxed);
-            let mut found = matcher.scan(&blob);
+            let scanned = matcher.scan_blob(&blob);
+            if scanned.partially_decoded {
+                let path = match &blob.origin {
+                    Origin::File(p) => relative(root, p),
+                    other => other.display_path().into_owned(),
+                };
+                skipped.lock().unwrap().push(Skipped {
+                    path,
+                    reason: partially_decoded(matcher),
+                });
+            }
+            let mut found = scanned.findings;
             found.retain(|f| f.span.end > overlap);
             for f in &mut found {
                 f.shift(base_offset, base_line, base_column);
@@ -139,6 +159,8 @@ pub fn scan_tree(
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let mut skipped = skipped.into_inner().expect("no panics while collecting");
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    // A file read in chunks is listed once however many of its chunks were cut short.
+    skipped.dedup();
     let mut errors = errors.into_inner().expect("no panics while collecting");
     errors.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(TreeScan {

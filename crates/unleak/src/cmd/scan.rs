@@ -1,7 +1,7 @@
 //! `unleak scan`: files, directories and standard input.
 
 use crate::cli::{ColorArg, FormatArg, ScanArgs};
-use crate::cmd::filtering::{load_baseline, relative, setup};
+use crate::cmd::filtering::{load_baseline, partially_decoded, relative, setup};
 use crate::cmd::memory::{worker_plan, HeldFindings};
 use crate::cmd::{git, with_output};
 use crate::Outcome;
@@ -147,6 +147,8 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         let mut skipped = skipped.into_inner().expect("no panics while collecting");
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        // A file read in chunks is listed once however many of its chunks were cut short.
+        skipped.dedup();
         let mut errors = errors.into_inner().expect("no panics while collecting");
         errors.sort_by(|a, b| a.path.cmp(&b.path));
         let summary = ScanSummary {
@@ -264,7 +266,18 @@ impl Collector<'_, '_, '_> {
         }
         self.bytes
             .fetch_add((blob.data.len() - overlap) as u64, Ordering::Relaxed);
-        let mut found = self.matcher.scan(blob);
+        let scanned = self.matcher.scan_blob(blob);
+        if scanned.partially_decoded {
+            let path = match &blob.origin {
+                Origin::File(p) => display(p),
+                other => other.display_path().into_owned(),
+            };
+            self.skipped.lock().unwrap().push(Skipped {
+                path,
+                reason: partially_decoded(self.matcher),
+            });
+        }
+        let mut found = scanned.findings;
         // Findings wholly inside the overlap were reported with the previous chunk.
         found.retain(|f| f.span.end > overlap);
         if found.is_empty() {
