@@ -133,7 +133,6 @@ const KEY_QUALIFIERS: &[&str] = &[
     "application",
     "account",
     "shared",
-    "session",
     "storage",
     "admin",
     "webhook",
@@ -173,7 +172,21 @@ const NON_SECRET_WORDS: &[&str] = &[
     "from",
     // Rails' per-form anti-forgery `authenticity_token`.
     "authenticity",
+    // Stored one-way hashes and ciphertext (`encrypted_password`, `password_hash`).
+    "encrypted",
+    "hashed",
+    "hash",
+    "digest",
+    // A value a test means to be rejected (`wrong_token`, `invalid_password`).
+    "wrong",
+    "invalid",
+    "incorrect",
+    "bogus",
 ];
+
+/// Words in a key that make its value a test's stand-in (`TEST_PASSWORD`, `testToken`):
+/// reported at low confidence, like other trivially fake values, outside live settings.
+const TEST_WORDS: &[&str] = &["test", "tests", "testing"];
 
 /// Split a key into lower-case words at `_ . - [ ] $ '` and camelCase humps; a trailing
 /// number (`aws_secret_access_key_2`) is dropped.
@@ -214,10 +227,18 @@ pub fn classify_key(key: &[u8]) -> Option<KeyClass> {
 
 fn classify(key: &[u8]) -> Option<(KeyClass, Strength)> {
     let words = key_words(key);
-    if words.iter().any(|w| NON_SECRET_WORDS.contains(&w.as_str())) {
+    if names_no_secret(&words) {
         return None;
     }
     last_word_class(&words)
+}
+
+/// Whether a key's words say its value is not a credential: a [`NON_SECRET_WORDS`] word,
+/// or `…session_key` (`LOGIN_SESSION_KEY = 'auth-login'`), the name of an entry in a
+/// session store.
+fn names_no_secret(words: &[String]) -> bool {
+    words.iter().any(|w| NON_SECRET_WORDS.contains(&w.as_str()))
+        || words.ends_with(&["session".to_string(), "key".to_string()])
 }
 
 /// Bytes a key name may hold (flags keep their leading dashes; `.` joins property paths).
@@ -356,6 +377,16 @@ fn scan_line(data: &[u8], start: usize, line_end: usize, kind: FileKind, out: &m
         let sep_start = skip_blanks(line, j);
         let (sep_len, flag_style) = separator(&line[sep_start..]);
         if sep_len == 0 {
+            // `env('APP_KEY', 'default')`: the default of an environment lookup is a literal.
+            if closers == 1 && line.get(sep_start) == Some(&b',') && is_env_lookup(line, ks) {
+                let v = skip_blanks(line, sep_start + 1);
+                if matches!(line.get(v), Some(b'"' | b'\'')) {
+                    if let Some((vs, ve)) = value_at(line, v, false) {
+                        push(data, start, vs, ve, class, strength, false, kind, out);
+                    }
+                }
+                continue;
+            }
             // A flag takes its value after blanks: `--password 'x'`.
             if dashes > 0 && closers == 0 && sep_start > j {
                 if let Some((vs, ve)) = value_at(line, sep_start, true) {
@@ -400,6 +431,25 @@ fn after_type_annotation(line: &[u8], at: usize) -> Option<usize> {
     let eq = skip_blanks(line, at + n);
     (n > 0 && line.get(eq) == Some(&b'=') && line.get(eq + 1) != Some(&b'='))
         .then(|| skip_blanks(line, eq + 1))
+}
+
+/// Whether the key at `ks` is the quoted first argument of a call that reads the
+/// environment (`env('X'`, `os.getenv("X"`, `ENV.fetch("X"`, `os.environ.get("X"`).
+fn is_env_lookup(line: &[u8], ks: usize) -> bool {
+    let Some(open) = ks.checked_sub(2) else {
+        return false;
+    };
+    if !matches!(line[ks - 1], b'"' | b'\'') || line[open] != b'(' {
+        return false;
+    }
+    let callee = &line[..open];
+    let n = callee
+        .iter()
+        .rev()
+        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':'))
+        .count();
+    let name = callee[callee.len() - n..].to_ascii_lowercase();
+    memchr::memmem::find(&name, b"env").is_some()
 }
 
 /// Whether only blanks, quotes, brackets, commas and list dashes precede a key.
@@ -693,7 +743,10 @@ fn judge(kind: FileKind, data: &[u8], line_start: usize, s: usize, e: usize) -> 
     if is_non_secret_value(value) {
         return None;
     }
-    Some(!kind.live && is_trivial_value(value, &line[..vs]))
+    let test_key = key_words(key_before(&line[..vs]))
+        .iter()
+        .any(|w| TEST_WORDS.contains(&w.as_str()));
+    Some(!kind.live && (test_key || is_trivial_value(value, &line[..vs])))
 }
 
 /// The judgement of [`judge`] for a match a generic rule's own pattern made at
@@ -706,14 +759,33 @@ pub fn judge_match(kind: FileKind, data: &[u8], s: usize, e: usize) -> Option<bo
     if is_link_reference(trim_start(&data[line_start..e])) {
         return None;
     }
+    // A quoted value the pattern cut at a blank is a word of a sentence (a message or a
+    // translation), not a credential, which holds no blank.
+    let quote = s.checked_sub(1).map(|i| data[i]);
+    if let Some(q @ (b'"' | b'\'' | b'`')) = quote {
+        if data.get(e).is_some_and(|&b| b == b' ' || b == b'\t')
+            && data[e..]
+                .iter()
+                .take_while(|&&b| b != b'\n')
+                .any(|&b| b == q)
+        {
+            return None;
+        }
+    }
     // The pattern found the key by a fragment of its name; the whole name may say the
     // value is not a credential (`csrf_token`, `existingSecret`).
     let key = key_before(&data[line_start..s]);
-    let words = key_words(key);
-    if words.iter().any(|w| NON_SECRET_WORDS.contains(&w.as_str())) {
+    if names_no_secret(&key_words(key)) {
         return None;
     }
-    judge(kind, data, line_start, s, e)
+    let trivial = judge(kind, data, line_start, s, e)?;
+    // A base64 value (a Kubernetes Secret's `data:`) is judged by what it encodes, as the
+    // key/value reader judges it.
+    match decode_base64_text(&data[s..e]) {
+        Some(text) if is_placeholder(&text) || is_non_secret_value(&text) => None,
+        Some(text) => Some(trivial || (!kind.live && is_trivial_value(&text, b""))),
+        None => Some(trivial),
+    }
 }
 
 /// The key name that ends before a value: back over an opening quote, blanks, the
