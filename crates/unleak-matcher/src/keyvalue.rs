@@ -955,6 +955,11 @@ mod tests {
             ("image_digest", None),
             ("integrity", None),
             ("NOPASSWD", None),
+            ("encrypted_password", None),
+            ("wrong_api_token", None),
+            ("invalidToken", None),
+            ("LOGIN_SESSION_KEY", None),
+            ("PENDING_SECRET_SESSION_KEY", None),
         ] {
             assert_eq!(classify_key(k.as_bytes()), c, "{k}");
         }
@@ -1139,10 +1144,39 @@ mod tests {
         assert_eq!(found_in("compose.yaml", line), [("nextcloud".into(), true)]);
         assert_eq!(found_in(".env", line), [("nextcloud".into(), false)]);
         assert_eq!(found_in(".env.example", line), [("nextcloud".into(), true)]);
+        // A key that says its value is for tests.
+        let test_key = format!("  SECURE_TEST_PASSWORD = \"{PW}\"\n");
+        assert_eq!(found_in("helpers.rb", &test_key), [(PW.into(), true)]);
+        assert_eq!(found_in(".env", &test_key), [(PW.into(), false)]);
         let test = "\t\tactiveToken:  \"inactive-user-token\",";
         assert_eq!(
             found_in("switch_test.go", test),
             [("inactive-user-token".into(), true)]
         );
+    }
+
+    #[test]
+    fn an_environment_lookups_default_is_a_literal() {
+        for (path, text) in [
+            ("app.php", format!("    'key' => env('APP_KEY', '{PW}'),")),
+            (
+                "settings.py",
+                format!("TOKEN = os.getenv(\"API_TOKEN\", \"{PW}\")"),
+            ),
+            (
+                "config.rb",
+                format!("  secret = ENV.fetch(\"CLIENT_SECRET\", \"{PW}\")"),
+            ),
+        ] {
+            assert_eq!(found_in(path, &text), [(PW.to_string(), false)], "{text}");
+        }
+        // Other calls with a secret-like first argument pass a name and a rule, not a value.
+        for text in [
+            format!("$rules = validate('password', '{PW}');"),
+            format!("os.getenv(\"API_TOKEN\", default)"),
+            "$request->input('password', '')".to_string(),
+        ] {
+            assert_eq!(found_in("a.php", &text), [], "{text}");
+        }
     }
 }

@@ -427,11 +427,13 @@ pub fn is_trivial_value(value: &[u8], before: &[u8]) -> bool {
 
 /// Whether `value` holds a run of 20 or more letters and digits of two or more kinds
 /// (lower case, upper case, digits) that is not a camelCase phrase: randomness a person
-/// does not type as a name.
+/// does not type as a name (digits at its ends aside: `everythingIsFineHere7`).
 fn has_random_part(value: &[u8]) -> bool {
-    value
-        .split(|b| !b.is_ascii_alphanumeric())
-        .any(|run| run.len() >= 20 && char_kinds(run) >= 2 && camel_words(run).is_none())
+    value.split(|b| !b.is_ascii_alphanumeric()).any(|run| {
+        let s = run.iter().take_while(|b| b.is_ascii_digit()).count();
+        let e = run.len() - run.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+        run.len() >= 20 && char_kinds(run) >= 2 && camel_words(&run[s..e.max(s)]).is_none()
+    })
 }
 
 /// `barryIsTheBestBot`, `MySuperStrongPassword!`, `someThingComplicated1`: three or more
@@ -656,6 +658,22 @@ mod tests {
             assert!(!is_non_secret_value(v.as_bytes()), "{v}");
         }
         assert!(is_non_secret_value(b"v2.14.0"));
+        // EJSON ciphertext, PostgreSQL's stored md5 and SCRAM hashes, a relative file path.
+        for v in [
+            "EJ[1:Qx7+Lm2/Tv0Xw9Ka=:Zk3q9TmX2vLp8RwN:4yBc7Hd+q8Zr2LmT]",
+            "md50a1b2c3d4e5f60718293a4b5c6d7e8f9",
+            "SCRAM-SHA-256$4096:Zk3q9TmX2vLp8RwN==$q8Zr2LmT0vXw9Ka1=:4yBc7Hd+Qx7Lm2Tv=",
+            "archives/release-tool-2.3.1.gem",
+        ] {
+            assert!(is_non_secret_value(v.as_bytes()), "{v}");
+        }
+        for v in [
+            "md50a1b2c3d4e5f60718293a4b5c6d7e8",
+            "Zq8r/Lm2Tv0Xw9Ka1+",
+            "ab/cd.Xy9z",
+        ] {
+            assert!(!is_non_secret_value(v.as_bytes()), "{v}");
+        }
         let sealed = format!("Ag{}", "Qx7+Lm2/Tv0Xw9Ka".repeat(20));
         assert!(is_non_secret_value(sealed.as_bytes()));
     }
@@ -712,6 +730,24 @@ mod tests {
             ("gho_abc123", ""),
             ("0123456789abcdef", ""),
             ("ghp_Ab3dEf6hIj9kLm2nOp", ""),
+            // Self-describing through punctuation and digits for letters.
+            ("Pass@word1", ""),
+            ("Adm1n@Passw0rd", ""),
+            ("not_valid_9876", ""),
+            ("some-path-to-credentials", ""),
+            ("shared-storage-account-key", ""),
+            // camelCase phrases, however long.
+            ("aliceLovesTheGardenBot", ""),
+            ("SigningKeyForTheDemoThatIsLongEnough", ""),
+            ("@everythingIsFineHere7", ""),
+            ("MyVeryStrongPassword!", ""),
+            // Natural-language text: a translation, a long natural word.
+            ("Motdepasse", ""),
+            ("Réinitialiser", ""),
+            ("パスワードを再設定", ""),
+            ("Anmeldeinformationen", ""),
+            // The key's word and then plain words.
+            ("API-Schluessel", "'api_token' => '"),
         ] {
             assert!(is_trivial_value(v.as_bytes(), before.as_bytes()), "{v}");
         }
@@ -722,6 +758,11 @@ mod tests {
             "9f3c1e7a52b84d60e1f7a3c95b2d8e04f17a6c3b",
             "Zk3q9TmX2vLp8RwN4yBc7Hd",
             "k3.secret.q8Zr2LmT0vXw9Ka1Zk3q9TmX2vLp8RwN4yBc7Hd",
+            // Random letters are neither a camelCase phrase nor a natural word.
+            "qZrTmLxVbNwKpYdHsGfJ",
+            "kxqzvmplwrtnbhgfdsaq",
+            "QxLmTvXwKaZkTmXvLpRw",
+            "tok-q8Zr2LmT0vXw",
         ] {
             assert!(!is_trivial_value(v.as_bytes(), b"password = "), "{v}");
         }
