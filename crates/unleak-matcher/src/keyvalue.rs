@@ -1173,7 +1173,7 @@ mod tests {
         // Other calls with a secret-like first argument pass a name and a rule, not a value.
         for text in [
             format!("$rules = validate('password', '{PW}');"),
-            format!("os.getenv(\"API_TOKEN\", default)"),
+            "os.getenv(\"API_TOKEN\", default)".to_string(),
             "$request->input('password', '')".to_string(),
         ] {
             assert_eq!(found_in("a.php", &text), [], "{text}");
