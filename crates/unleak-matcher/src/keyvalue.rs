@@ -56,11 +56,16 @@ impl KeyClass {
     }
 }
 
-/// How strongly a key name asks for a secret: a bare `key` or `auth` needs a stronger value.
+/// How strongly a key name asks for a secret: a bare `key` or `auth`, and a name that is
+/// a credential only sometimes, need a stronger value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Strength {
     Named,
+    /// `key`, `auth`: also only as the first name on a line.
     Bland,
+    /// `…session_key`: most often the name of an entry in a session store
+    /// (`LOGIN_SESSION_KEY = 'auth-login'`), sometimes an API's session credential.
+    Ambiguous,
 }
 
 /// A value found under a secret-like key.
@@ -103,6 +108,7 @@ fn last_word_class(words: &[String]) -> Option<(KeyClass, Strength)> {
         "auth" if prev.is_none() => (KeyClass::Credential, Strength::Bland),
         "key" => match prev {
             None => (KeyClass::Credential, Strength::Bland),
+            Some("session") => (KeyClass::Credential, Strength::Ambiguous),
             Some("api") => (KeyClass::ApiKey, Strength::Named),
             _ if has("secret") => (KeyClass::Secret, Strength::Named),
             Some("access") => (KeyClass::AccessKey, Strength::Named),
@@ -172,11 +178,9 @@ const NON_SECRET_WORDS: &[&str] = &[
     "from",
     // Rails' per-form anti-forgery `authenticity_token`.
     "authenticity",
-    // Stored one-way hashes and ciphertext (`encrypted_password`, `password_hash`).
+    // Stored one-way hashes and ciphertext (`encrypted_password`, `hashed_token`).
     "encrypted",
     "hashed",
-    "hash",
-    "digest",
     // A value a test means to be rejected (`wrong_token`, `invalid_password`).
     "wrong",
     "invalid",
@@ -233,12 +237,9 @@ fn classify(key: &[u8]) -> Option<(KeyClass, Strength)> {
     last_word_class(&words)
 }
 
-/// Whether a key's words say its value is not a credential: a [`NON_SECRET_WORDS`] word,
-/// or `…session_key` (`LOGIN_SESSION_KEY = 'auth-login'`), the name of an entry in a
-/// session store.
+/// Whether a key's words say its value is not a credential.
 fn names_no_secret(words: &[String]) -> bool {
     words.iter().any(|w| NON_SECRET_WORDS.contains(&w.as_str()))
-        || words.ends_with(&["session".to_string(), "key".to_string()])
 }
 
 /// Bytes a key name may hold (flags keep their leading dashes; `.` joins property paths).
@@ -775,7 +776,15 @@ pub fn judge_match(kind: FileKind, data: &[u8], s: usize, e: usize) -> Option<bo
     // The pattern found the key by a fragment of its name; the whole name may say the
     // value is not a credential (`csrf_token`, `existingSecret`).
     let key = key_before(&data[line_start..s]);
-    if names_no_secret(&key_words(key)) {
+    let words = key_words(key);
+    if names_no_secret(&words) {
+        return None;
+    }
+    // The pattern knows a key by a fragment of its name; an ambiguous whole name needs the
+    // value the key/value reader would ask of it.
+    if last_word_class(&words).is_some_and(|(_, strength)| strength == Strength::Ambiguous)
+        && !looks_like_credential(&data[s..e], KeyClass::Credential, Strength::Ambiguous)
+    {
         return None;
     }
     let trivial = judge(kind, data, line_start, s, e)?;
@@ -833,7 +842,7 @@ fn looks_like_credential(value: &[u8], class: KeyClass, strength: Strength) -> b
     let classes = char_classes(value);
     let entropy = shannon_entropy(value);
     match (class, strength) {
-        (_, Strength::Bland) => {
+        (_, Strength::Bland | Strength::Ambiguous) => {
             !is_named_hash(value)
                 && value.len() >= 20
                 && entropy >= 3.5
@@ -958,8 +967,6 @@ mod tests {
             ("encrypted_password", None),
             ("wrong_api_token", None),
             ("invalidToken", None),
-            ("LOGIN_SESSION_KEY", None),
-            ("PENDING_SECRET_SESSION_KEY", None),
         ] {
             assert_eq!(classify_key(k.as_bytes()), c, "{k}");
         }
@@ -1152,6 +1159,17 @@ mod tests {
         assert_eq!(
             found_in("switch_test.go", test),
             [("inactive-user-token".into(), true)]
+        );
+    }
+
+    #[test]
+    fn a_session_key_needs_a_strong_value() {
+        let slug = "    protected const LOGIN_SESSION_KEY = 'auth-login-last-attempted';";
+        assert_eq!(found_in("Login.php", slug), []);
+        let key = "LASTFM_SESSION_KEY=Zk3q9TmX2vLp8RwN4yBc7Hd1\n";
+        assert_eq!(
+            found_in("deploy.sh", key),
+            [("Zk3q9TmX2vLp8RwN4yBc7Hd1".to_string(), false)]
         );
     }
 

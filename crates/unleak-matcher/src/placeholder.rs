@@ -349,10 +349,11 @@ const SELF_DESCRIBING: &[&str] = &[
     "wrong",
     "unimportant",
     "foobar",
-    "cred",
-    "-key",
-    "_key",
 ];
+
+/// Endings that make a value name what it stands for (`psql-backup-creds`,
+/// `some-storage-account-key`).
+const SELF_DESCRIBING_ENDINGS: &[&str] = &["creds", "credential", "credentials", "-key", "_key"];
 
 /// Whether a value that passed every other check is still trivially fake: it names itself
 /// (`testpassword`, `"inactive-user-token"`, `Pass@word1`, `some-path-to-credentials`), it
@@ -383,6 +384,7 @@ pub fn is_trivial_value(value: &[u8], before: &[u8]) -> bool {
         if SELF_DESCRIBING
             .iter()
             .any(|w| v.contains(w) || letters.contains(w) || unleet.contains(w))
+            || SELF_DESCRIBING_ENDINGS.iter().any(|w| v.ends_with(w))
         {
             return true;
         }
