@@ -797,6 +797,15 @@ pub fn judge_match(kind: FileKind, data: &[u8], s: usize, e: usize) -> Option<bo
     }
 }
 
+/// Whether the password a rule's pattern found at `data[s..e]` (in a URI, a connection
+/// string) is trivially fake, judged with the text before it on its line: a password equal
+/// to the user name, a phrase, a self-describing word. Never in a file of live settings.
+pub fn is_trivial_password(kind: FileKind, data: &[u8], s: usize, e: usize) -> bool {
+    let from = s.saturating_sub(MAX_LINE);
+    let line_start = memchr::memrchr(b'\n', &data[from..s]).map_or(from, |i| from + i + 1);
+    !kind.live && is_trivial_value(&data[s..e], &data[line_start..s])
+}
+
 /// The key name that ends before a value: back over an opening quote, blanks, the
 /// separator, blanks and closing quotes or brackets.
 fn key_before(before: &[u8]) -> &[u8] {

@@ -11,7 +11,9 @@
 //! times, so a scan is linear in its input on any input.
 
 use crate::decode::{decode_runs, Encoding, MAX_DECODED_PER_BLOB};
-use crate::keyvalue::{judge_match, read_line, sort_pairs, KeyClass, Pair, KEY_FRAGMENTS};
+use crate::keyvalue::{
+    is_trivial_password, judge_match, read_line, sort_pairs, KeyClass, Pair, KEY_FRAGMENTS,
+};
 use crate::literals::{Literals, LANES};
 use crate::syntax::FileKind;
 use crate::{entropy::shannon_entropy, placeholder::is_placeholder};
@@ -566,7 +568,13 @@ impl Matcher {
     fn judge_generic_matches(&self, data: &[u8], kind: FileKind, found: &mut Vec<Candidate>) {
         let rules = self.rules.rules();
         found.retain_mut(|c| {
-            if !is_name_value_rule(&rules[c.rule as usize].id) {
+            let id = &rules[c.rule as usize].id;
+            if !is_name_value_rule(id) {
+                // A password someone chose, in a URI or a connection string, is trivially
+                // fake as a generic one is (`mysql://app-test:app-test@db`).
+                if id.contains("password") {
+                    c.demoted |= is_trivial_password(kind, data, c.secret.start, c.secret.end);
+                }
                 return true;
             }
             match judge_match(kind, data, c.secret.start, c.secret.end) {

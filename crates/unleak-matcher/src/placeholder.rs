@@ -393,10 +393,12 @@ pub fn is_trivial_value(value: &[u8], before: &[u8]) -> bool {
         }
     }
     let b = v.as_bytes();
-    // One word: any up to 16 letters; a longer one when a third of its letters are vowels,
-    // as in a natural word (`Brugeradgangskode`) and seldom in random letters.
+    // One word: any up to 16 letters; a longer one when it is capitalised with vowels, as
+    // a natural word is (`Brugeradgangskode`) and random letters seldom are.
     let vowels = b.iter().filter(|c| b"aeiouy".contains(c)).count();
-    if (b.len() <= 16 || (b.len() <= 32 && vowels * 3 >= b.len()))
+    let capitalised = value.first().is_some_and(u8::is_ascii_uppercase)
+        && value[1..].iter().all(u8::is_ascii_lowercase);
+    if (b.len() <= 16 || (b.len() <= 32 && capitalised && vowels * 4 >= b.len()))
         && is_plain_word(&String::from_utf8_lossy(value))
     {
         return true;
@@ -456,8 +458,9 @@ fn is_camel_phrase(value: &[u8]) -> bool {
 }
 
 /// How many words a run of letters splits into when it is written in camelCase: each word
-/// a capital (or not, for the first) and lower-case letters with a vowel, or an acronym of
-/// at most four capitals (`API`, `DB`, the `A` of `BeAMinimum`). `None` when it is not.
+/// a capital (or not, for the first) and lower-case letters with a vowel, or the one-letter
+/// words `A` and `I` (`BeAMinimum`). `None` when it is not: random letters, which put
+/// capitals side by side or words without vowels.
 fn camel_words(run: &[u8]) -> Option<usize> {
     if run.is_empty() || !run.iter().all(u8::is_ascii_alphabetic) {
         return None;
@@ -475,16 +478,16 @@ fn camel_words(run: &[u8]) -> Option<usize> {
             .take_while(|b| b.is_ascii_lowercase())
             .count();
         if caps > 1 && lower > 0 {
-            // `AMinimum`: the last capital starts the next word; the rest is an acronym.
-            if caps - 1 > 4 {
+            // `AMinimum`: the last capital starts the next word.
+            if caps != 2 || !matches!(run[i], b'A' | b'I') {
                 return None;
             }
             words += 1;
-            i += caps - 1;
+            i += 1;
             continue;
         }
         let word = &run[i..i + caps + lower];
-        if (caps > 0 && lower == 0 && caps > 4) || (lower > 0 && !word.iter().any(vowel)) {
+        if lower == 0 || !word.iter().any(vowel) {
             return None;
         }
         words += 1;
@@ -764,6 +767,8 @@ mod tests {
             "qZrTmLxVbNwKpYdHsGfJ",
             "kxqzvmplwrtnbhgfdsaq",
             "QxLmTvXwKaZkTmXvLpRw",
+            "KaQWPTEinoRtyb",
+            "Qwhtzkpvrnemdlsoax",
             "tok-q8Zr2LmT0vXw",
         ] {
             assert!(!is_trivial_value(v.as_bytes(), b"password = "), "{v}");
