@@ -768,6 +768,8 @@ mod tests {
             "kxqzvmplwrtnbhgfdsaq",
             "QxLmTvXwKaZkTmXvLpRw",
             "KaQWPTEinoRtyb",
+            // A random value keeps its randomness next to a letter outside ASCII.
+            "q8Zr2LmT0vXw9Ka1Zk3qé",
             "Qwhtzkpvrnemdlsoax",
             "tok-q8Zr2LmT0vXw",
         ] {
