@@ -106,6 +106,15 @@ fn trivially_fake_values_are_low_and_shown_on_request() {
         "fixtures/negative-code/ci/workflow.yml",
         "fixtures/negative-code/go/status_test.go",
         "fixtures/negative-code/docs/registries.md",
+        // Translations, camelCase phrases and self-describing values in demo code, and a
+        // password under a test's key.
+        "fixtures/negative-code/i18n/auth.php",
+        "fixtures/negative-code/i18n/fr.yml",
+        "fixtures/negative-code/csharp/DemoDefaults.cs",
+        "fixtures/negative-code/docs/upgrading.md",
+        // A self-describing password inside a connection string.
+        "fixtures/negative-code/compose/appsettings.Docker.json",
+        "fixtures/negative-code/compose/test-stack.yaml",
     ] {
         assert!(files.contains(file), "{file}: {:#?}", where_(&doc));
     }
@@ -159,4 +168,34 @@ fn guard_does_not_fail_on_trivially_fake_values() {
     .unwrap();
     let r = run_in(dir.path(), &["guard", "."], None);
     assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+}
+
+#[test]
+fn a_trivial_password_in_a_connection_string_is_low_except_in_live_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = "CACHE_URL=redis://:cachepassword@cache:6379/0\n";
+    std::fs::write(dir.path().join(".env"), line).unwrap();
+    std::fs::write(dir.path().join("compose.yaml"), line).unwrap();
+    let r = run_in(
+        dir.path(),
+        &["scan", ".", "--format", "json", "--min-confidence", "low"],
+        None,
+    );
+    let doc = json(&r.stdout);
+    let mut got: Vec<(&str, &str)> = findings(&doc)
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap(),
+                f["confidence"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [(".env", "high"), ("compose.yaml", "low")],
+        "{:#?}",
+        where_(&doc)
+    );
 }

@@ -56,11 +56,16 @@ impl KeyClass {
     }
 }
 
-/// How strongly a key name asks for a secret: a bare `key` or `auth` needs a stronger value.
+/// How strongly a key name asks for a secret: a bare `key` or `auth`, and a name that is
+/// a credential only sometimes, need a stronger value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Strength {
     Named,
+    /// `key`, `auth`: also only as the first name on a line.
     Bland,
+    /// `…session_key`: most often the name of an entry in a session store
+    /// (`LOGIN_SESSION_KEY = 'auth-login'`), sometimes an API's session credential.
+    Ambiguous,
 }
 
 /// A value found under a secret-like key.
@@ -103,6 +108,7 @@ fn last_word_class(words: &[String]) -> Option<(KeyClass, Strength)> {
         "auth" if prev.is_none() => (KeyClass::Credential, Strength::Bland),
         "key" => match prev {
             None => (KeyClass::Credential, Strength::Bland),
+            Some("session") => (KeyClass::Credential, Strength::Ambiguous),
             Some("api") => (KeyClass::ApiKey, Strength::Named),
             _ if has("secret") => (KeyClass::Secret, Strength::Named),
             Some("access") => (KeyClass::AccessKey, Strength::Named),
@@ -133,7 +139,6 @@ const KEY_QUALIFIERS: &[&str] = &[
     "application",
     "account",
     "shared",
-    "session",
     "storage",
     "admin",
     "webhook",
@@ -173,7 +178,19 @@ const NON_SECRET_WORDS: &[&str] = &[
     "from",
     // Rails' per-form anti-forgery `authenticity_token`.
     "authenticity",
+    // Stored one-way hashes and ciphertext (`encrypted_password`, `hashed_token`).
+    "encrypted",
+    "hashed",
+    // A value a test means to be rejected (`wrong_token`, `invalid_password`).
+    "wrong",
+    "invalid",
+    "incorrect",
+    "bogus",
 ];
+
+/// Words in a key that make its value a test's stand-in (`TEST_PASSWORD`, `testToken`):
+/// reported at low confidence, like other trivially fake values, outside live settings.
+const TEST_WORDS: &[&str] = &["test", "tests", "testing"];
 
 /// Split a key into lower-case words at `_ . - [ ] $ '` and camelCase humps; a trailing
 /// number (`aws_secret_access_key_2`) is dropped.
@@ -214,10 +231,15 @@ pub fn classify_key(key: &[u8]) -> Option<KeyClass> {
 
 fn classify(key: &[u8]) -> Option<(KeyClass, Strength)> {
     let words = key_words(key);
-    if words.iter().any(|w| NON_SECRET_WORDS.contains(&w.as_str())) {
+    if names_no_secret(&words) {
         return None;
     }
     last_word_class(&words)
+}
+
+/// Whether a key's words say its value is not a credential.
+fn names_no_secret(words: &[String]) -> bool {
+    words.iter().any(|w| NON_SECRET_WORDS.contains(&w.as_str()))
 }
 
 /// Bytes a key name may hold (flags keep their leading dashes; `.` joins property paths).
@@ -356,6 +378,16 @@ fn scan_line(data: &[u8], start: usize, line_end: usize, kind: FileKind, out: &m
         let sep_start = skip_blanks(line, j);
         let (sep_len, flag_style) = separator(&line[sep_start..]);
         if sep_len == 0 {
+            // `env('APP_KEY', 'default')`: the default of an environment lookup is a literal.
+            if closers == 1 && line.get(sep_start) == Some(&b',') && is_env_lookup(line, ks) {
+                let v = skip_blanks(line, sep_start + 1);
+                if matches!(line.get(v), Some(b'"' | b'\'')) {
+                    if let Some((vs, ve)) = value_at(line, v, false) {
+                        push(data, start, vs, ve, class, strength, false, kind, out);
+                    }
+                }
+                continue;
+            }
             // A flag takes its value after blanks: `--password 'x'`.
             if dashes > 0 && closers == 0 && sep_start > j {
                 if let Some((vs, ve)) = value_at(line, sep_start, true) {
@@ -400,6 +432,25 @@ fn after_type_annotation(line: &[u8], at: usize) -> Option<usize> {
     let eq = skip_blanks(line, at + n);
     (n > 0 && line.get(eq) == Some(&b'=') && line.get(eq + 1) != Some(&b'='))
         .then(|| skip_blanks(line, eq + 1))
+}
+
+/// Whether the key at `ks` is the quoted first argument of a call that reads the
+/// environment (`env('X'`, `os.getenv("X"`, `ENV.fetch("X"`, `os.environ.get("X"`).
+fn is_env_lookup(line: &[u8], ks: usize) -> bool {
+    let Some(open) = ks.checked_sub(2) else {
+        return false;
+    };
+    if !matches!(line[ks - 1], b'"' | b'\'') || line[open] != b'(' {
+        return false;
+    }
+    let callee = &line[..open];
+    let n = callee
+        .iter()
+        .rev()
+        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':'))
+        .count();
+    let name = callee[callee.len() - n..].to_ascii_lowercase();
+    memchr::memmem::find(&name, b"env").is_some()
 }
 
 /// Whether only blanks, quotes, brackets, commas and list dashes precede a key.
@@ -693,7 +744,10 @@ fn judge(kind: FileKind, data: &[u8], line_start: usize, s: usize, e: usize) -> 
     if is_non_secret_value(value) {
         return None;
     }
-    Some(!kind.live && is_trivial_value(value, &line[..vs]))
+    let test_key = key_words(key_before(&line[..vs]))
+        .iter()
+        .any(|w| TEST_WORDS.contains(&w.as_str()));
+    Some(!kind.live && (test_key || is_trivial_value(value, &line[..vs])))
 }
 
 /// The judgement of [`judge`] for a match a generic rule's own pattern made at
@@ -706,14 +760,50 @@ pub fn judge_match(kind: FileKind, data: &[u8], s: usize, e: usize) -> Option<bo
     if is_link_reference(trim_start(&data[line_start..e])) {
         return None;
     }
+    // A quoted value the pattern cut at a blank is a word of a sentence (a message or a
+    // translation), not a credential, which holds no blank.
+    let quote = s.checked_sub(1).map(|i| data[i]);
+    if let Some(q @ (b'"' | b'\'' | b'`')) = quote {
+        if data.get(e).is_some_and(|&b| b == b' ' || b == b'\t')
+            && data[e..]
+                .iter()
+                .take_while(|&&b| b != b'\n')
+                .any(|&b| b == q)
+        {
+            return None;
+        }
+    }
     // The pattern found the key by a fragment of its name; the whole name may say the
     // value is not a credential (`csrf_token`, `existingSecret`).
     let key = key_before(&data[line_start..s]);
     let words = key_words(key);
-    if words.iter().any(|w| NON_SECRET_WORDS.contains(&w.as_str())) {
+    if names_no_secret(&words) {
         return None;
     }
-    judge(kind, data, line_start, s, e)
+    // The pattern knows a key by a fragment of its name; an ambiguous whole name needs the
+    // value the key/value reader would ask of it.
+    if last_word_class(&words).is_some_and(|(_, strength)| strength == Strength::Ambiguous)
+        && !looks_like_credential(&data[s..e], KeyClass::Credential, Strength::Ambiguous)
+    {
+        return None;
+    }
+    let trivial = judge(kind, data, line_start, s, e)?;
+    // A base64 value (a Kubernetes Secret's `data:`) is judged by what it encodes, as the
+    // key/value reader judges it.
+    match decode_base64_text(&data[s..e]) {
+        Some(text) if is_placeholder(&text) || is_non_secret_value(&text) => None,
+        Some(text) => Some(trivial || (!kind.live && is_trivial_value(&text, b""))),
+        None => Some(trivial),
+    }
+}
+
+/// Whether the password a rule's pattern found at `data[s..e]` (in a URI, a connection
+/// string) is trivially fake, judged with the text before it on its line: a password equal
+/// to the user name, a phrase, a self-describing word. Never in a file of live settings.
+pub fn is_trivial_password(kind: FileKind, data: &[u8], s: usize, e: usize) -> bool {
+    let from = s.saturating_sub(MAX_LINE);
+    let line_start = memchr::memrchr(b'\n', &data[from..s]).map_or(from, |i| from + i + 1);
+    !kind.live && is_trivial_value(&data[s..e], &data[line_start..s])
 }
 
 /// The key name that ends before a value: back over an opening quote, blanks, the
@@ -761,7 +851,7 @@ fn looks_like_credential(value: &[u8], class: KeyClass, strength: Strength) -> b
     let classes = char_classes(value);
     let entropy = shannon_entropy(value);
     match (class, strength) {
-        (_, Strength::Bland) => {
+        (_, Strength::Bland | Strength::Ambiguous) => {
             !is_named_hash(value)
                 && value.len() >= 20
                 && entropy >= 3.5
@@ -883,6 +973,9 @@ mod tests {
             ("image_digest", None),
             ("integrity", None),
             ("NOPASSWD", None),
+            ("encrypted_password", None),
+            ("wrong_api_token", None),
+            ("invalidToken", None),
         ] {
             assert_eq!(classify_key(k.as_bytes()), c, "{k}");
         }
@@ -1067,10 +1160,50 @@ mod tests {
         assert_eq!(found_in("compose.yaml", line), [("nextcloud".into(), true)]);
         assert_eq!(found_in(".env", line), [("nextcloud".into(), false)]);
         assert_eq!(found_in(".env.example", line), [("nextcloud".into(), true)]);
+        // A key that says its value is for tests.
+        let test_key = format!("  SECURE_TEST_PASSWORD = \"{PW}\"\n");
+        assert_eq!(found_in("helpers.rb", &test_key), [(PW.into(), true)]);
+        assert_eq!(found_in(".env", &test_key), [(PW.into(), false)]);
         let test = "\t\tactiveToken:  \"inactive-user-token\",";
         assert_eq!(
             found_in("switch_test.go", test),
             [("inactive-user-token".into(), true)]
         );
+    }
+
+    #[test]
+    fn a_session_key_needs_a_strong_value() {
+        let slug = "    protected const LOGIN_SESSION_KEY = 'auth-login-last-attempted';";
+        assert_eq!(found_in("Login.php", slug), []);
+        let key = "LASTFM_SESSION_KEY=Zk3q9TmX2vLp8RwN4yBc7Hd1\n";
+        assert_eq!(
+            found_in("deploy.sh", key),
+            [("Zk3q9TmX2vLp8RwN4yBc7Hd1".to_string(), false)]
+        );
+    }
+
+    #[test]
+    fn an_environment_lookups_default_is_a_literal() {
+        for (path, text) in [
+            ("app.php", format!("    'key' => env('APP_KEY', '{PW}'),")),
+            (
+                "settings.py",
+                format!("TOKEN = os.getenv(\"API_TOKEN\", \"{PW}\")"),
+            ),
+            (
+                "config.rb",
+                format!("  secret = ENV.fetch(\"CLIENT_SECRET\", \"{PW}\")"),
+            ),
+        ] {
+            assert_eq!(found_in(path, &text), [(PW.to_string(), false)], "{text}");
+        }
+        // Other calls with a secret-like first argument pass a name and a rule, not a value.
+        for text in [
+            format!("$rules = validate('password', '{PW}');"),
+            "os.getenv(\"API_TOKEN\", default)".to_string(),
+            "$request->input('password', '')".to_string(),
+        ] {
+            assert_eq!(found_in("a.php", &text), [], "{text}");
+        }
     }
 }

@@ -20,7 +20,9 @@ use crate::decode::{
     MAX_DECODED_PER_BLOB,
 };
 use crate::k8s::secret_entries;
-use crate::keyvalue::{judge_match, read_line, sort_pairs, KeyClass, Pair, KEY_FRAGMENTS};
+use crate::keyvalue::{
+    is_trivial_password, judge_match, read_line, sort_pairs, KeyClass, Pair, KEY_FRAGMENTS,
+};
 use crate::literals::{Literals, LANES};
 use crate::syntax::FileKind;
 use crate::{entropy::shannon_entropy, placeholder::is_placeholder};
@@ -757,7 +759,13 @@ impl Matcher {
     ) {
         let rules = self.rules.rules();
         found.retain_mut(|c| {
-            if !is_name_value_rule(&rules[c.rule as usize].id) {
+            let id = &rules[c.rule as usize].id;
+            if !is_name_value_rule(id) {
+                // A password someone chose, in a URI or a connection string, is trivially
+                // fake as a generic one is (`mysql://app-test:app-test@db`).
+                if id.contains("password") {
+                    c.demoted |= is_trivial_password(kind, data, c.secret.start, c.secret.end);
+                }
                 return true;
             }
             let kind = kind_at(kind, live, c.secret.start);

@@ -197,12 +197,16 @@ const DIGEST_PREFIXES: &[&str] = &[
     "$2b$",
     "$2y$",
     "$argon2",
+    // PostgreSQL's stored SCRAM verifier (`SCRAM-SHA-256$<iterations>:<salt>$<keys>`).
+    "scram-sha-256$",
     "$6$",
     "$5$",
     "$1$",
     "$pbkdf2",
     "$scrypt$",
     "enc[",
+    // EJSON's encrypted values: `EJ[<version>:<public key>:<nonce>:<box>]`.
+    "ej[",
     "!vault",
     "$ansible_vault",
     "vault:",
@@ -238,6 +242,10 @@ pub fn is_non_secret_value(value: &[u8]) -> bool {
     if SECRET_REFERENCE_PREFIXES.iter().any(|p| v.starts_with(p)) {
         return true;
     }
+    // PostgreSQL's stored MD5 password hash: `md5` and 32 hexadecimal digits.
+    if v.len() == 35 && v.starts_with("md5") && v[3..].bytes().all(|b| b.is_ascii_hexdigit()) {
+        return true;
+    }
     // File references: absolute, relative, home, `file:` and curl's `@file`.
     if v.starts_with('/')
         || v.starts_with("./")
@@ -246,6 +254,7 @@ pub fn is_non_secret_value(value: &[u8]) -> bool {
         || v.starts_with("file:")
         || v.starts_with('@')
         || FILE_SUFFIXES.iter().any(|s| v.ends_with(s))
+        || is_relative_path(v)
     {
         return true;
     }
@@ -336,31 +345,79 @@ const SELF_DESCRIBING: &[&str] = &[
     "demo",
     "fake",
     "mock",
-    "invalid",
+    "valid",
+    "wrong",
     "unimportant",
     "foobar",
 ];
 
+/// Endings that make a value name what it stands for (`psql-backup-creds`,
+/// `some-storage-account-key`).
+const SELF_DESCRIBING_ENDINGS: &[&str] = &["creds", "credential", "credentials", "-key", "_key"];
+
 /// Whether a value that passed every other check is still trivially fake: it names itself
-/// (`testpassword`, `"inactive-user-token"`), it is one plain word (`nextcloud`), it
-/// repeats a name on its line before it (`POSTGRES_PASSWORD: postgres1`), it is mostly
-/// a sequential run (`abc123`, `gho_abc123`, `12345678abc`), or it carries a vendor's
-/// prefix but is shorter than that vendor's tokens (a GitHub `gho_` token is 40
-/// characters). `before` is the text before the value on its line.
+/// (`testpassword`, `"inactive-user-token"`, `Pass@word1`, `some-path-to-credentials`), it
+/// is one plain word (`nextcloud`), a phrase in camelCase (`barryIsTheBestBot`), or
+/// natural-language text (`Contraseña`, a translation), it repeats a name on its line
+/// before it (`POSTGRES_PASSWORD: postgres1`, `api_token => 'API-nyckel'`), it is mostly a
+/// sequential run (`abc123`, `gho_abc123`, `12345678abc`), or it carries a vendor's prefix
+/// but is shorter than that vendor's tokens (a GitHub `gho_` token is 40 characters).
+/// `before` is the text before the value on its line.
 pub fn is_trivial_value(value: &[u8], before: &[u8]) -> bool {
     let v = String::from_utf8_lossy(value).to_ascii_lowercase();
     // A random part makes the words a format's label (a PASETO `k3.secret.…` key).
-    if SELF_DESCRIBING.iter().any(|w| v.contains(w)) && !has_random_part(value) {
-        return true;
+    if !has_random_part(value) {
+        // `Pass@word1`, `P@ssw0rd`: the words survive punctuation and digits for letters.
+        let letters: String = v.chars().filter(char::is_ascii_alphanumeric).collect();
+        let unleet: String = v
+            .chars()
+            .filter_map(|c| match c {
+                '0' => Some('o'),
+                '1' => Some('i'),
+                '3' => Some('e'),
+                '4' | '@' => Some('a'),
+                '5' | '$' => Some('s'),
+                c if c.is_ascii_alphanumeric() => Some(c),
+                _ => None,
+            })
+            .collect();
+        if SELF_DESCRIBING
+            .iter()
+            .any(|w| v.contains(w) || letters.contains(w) || unleet.contains(w))
+            || SELF_DESCRIBING_ENDINGS.iter().any(|w| v.ends_with(w))
+        {
+            return true;
+        }
+        if is_camel_phrase(value) || is_prose(value) {
+            return true;
+        }
     }
     let b = v.as_bytes();
-    if b.len() <= 16 && is_plain_word(&String::from_utf8_lossy(value)) {
+    // One word: any up to 16 letters; a longer one when it is capitalised with vowels, as
+    // a natural word is (`Brugeradgangskode`) and random letters seldom are.
+    let vowels = b.iter().filter(|c| b"aeiouy".contains(c)).count();
+    let capitalised = value.first().is_some_and(u8::is_ascii_uppercase)
+        && value[1..].iter().all(u8::is_ascii_lowercase);
+    if (b.len() <= 16 || (b.len() <= 32 && capitalised && vowels * 4 >= b.len()))
+        && is_plain_word(&String::from_utf8_lossy(value))
+    {
         return true;
     }
+    let before = before.to_ascii_lowercase();
     let name = v.trim_end_matches(|c: char| c.is_ascii_digit());
-    if name.len() >= 4 && name.bytes().all(|c| c.is_ascii_lowercase()) {
-        let before = before.to_ascii_lowercase();
-        if memchr::memmem::find(&before, name.as_bytes()).is_some() {
+    if name.len() >= 4
+        && name.bytes().all(|c| c.is_ascii_lowercase())
+        && memchr::memmem::find(&before, name.as_bytes()).is_some()
+    {
+        return true;
+    }
+    // The key's own word and then plain words, no digits: a label, not a key.
+    if let Some((first, rest)) = v.split_once(['-', ' ']) {
+        if first.len() >= 3
+            && first.bytes().all(|c| c.is_ascii_lowercase())
+            && rest.bytes().all(|c| c.is_ascii_lowercase() || c == b'-')
+            && memchr::memmem::find(&before, first.as_bytes()).is_some()
+        {
             return true;
         }
     }
@@ -373,11 +430,76 @@ pub fn is_trivial_value(value: &[u8], before: &[u8]) -> bool {
 }
 
 /// Whether `value` holds a run of 20 or more letters and digits of two or more kinds
-/// (lower case, upper case, digits): randomness a person does not type as a name.
+/// (lower case, upper case, digits) that is not a camelCase phrase: randomness a person
+/// does not type as a name (digits at its ends aside: `everythingIsFineHere7`).
 fn has_random_part(value: &[u8]) -> bool {
-    value
-        .split(|b| !b.is_ascii_alphanumeric())
-        .any(|run| run.len() >= 20 && char_kinds(run) >= 2)
+    value.split(|b| !b.is_ascii_alphanumeric()).any(|run| {
+        let s = run.iter().take_while(|b| b.is_ascii_digit()).count();
+        let e = run.len() - run.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+        run.len() >= 20 && char_kinds(run) >= 2 && camel_words(&run[s..e.max(s)]).is_none()
+    })
+}
+
+/// `barryIsTheBestBot`, `MySuperStrongPassword!`, `someThingComplicated1`: three or more
+/// words in camelCase, perhaps with digits and punctuation at the ends.
+fn is_camel_phrase(value: &[u8]) -> bool {
+    let core = value
+        .iter()
+        .position(u8::is_ascii_alphabetic)
+        .map_or(&[][..], |s| &value[s..]);
+    let end = core
+        .iter()
+        .rposition(u8::is_ascii_alphabetic)
+        .map_or(0, |e| e + 1);
+    let (core, tail) = core.split_at(end);
+    let lead = &value[..value.len() - core.len() - tail.len()];
+    let edge = |s: &[u8]| s.iter().all(|b| !b.is_ascii_alphabetic());
+    edge(lead) && edge(tail) && camel_words(core).is_some_and(|n| n >= 3)
+}
+
+/// How many words a run of letters splits into when it is written in camelCase: each word
+/// a capital (or not, for the first) and lower-case letters with a vowel, or the one-letter
+/// words `A` and `I` (`BeAMinimum`). `None` when it is not: random letters, which put
+/// capitals side by side or words without vowels.
+fn camel_words(run: &[u8]) -> Option<usize> {
+    if run.is_empty() || !run.iter().all(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    let vowel = |b: &u8| b"aeiouy".contains(&b.to_ascii_lowercase());
+    let mut words = 0;
+    let mut i = 0;
+    while i < run.len() {
+        let caps = run[i..]
+            .iter()
+            .take_while(|b| b.is_ascii_uppercase())
+            .count();
+        let lower = run[i + caps..]
+            .iter()
+            .take_while(|b| b.is_ascii_lowercase())
+            .count();
+        if caps > 1 && lower > 0 {
+            // `AMinimum`: the last capital starts the next word.
+            if caps != 2 || !matches!(run[i], b'A' | b'I') {
+                return None;
+            }
+            words += 1;
+            i += 1;
+            continue;
+        }
+        let word = &run[i..i + caps + lower];
+        if lower == 0 || !word.iter().any(vowel) {
+            return None;
+        }
+        words += 1;
+        i += caps + lower;
+    }
+    Some(words)
+}
+
+/// Natural-language text: a value with letters outside ASCII (a translation such as
+/// `Contraseña` or `パスワード`). Tokens and keys are ASCII.
+fn is_prose(value: &[u8]) -> bool {
+    std::str::from_utf8(value).is_ok_and(|s| s.chars().any(|c| !c.is_ascii() && c.is_alphabetic()))
 }
 
 fn char_kinds(run: &[u8]) -> usize {
@@ -423,6 +545,22 @@ fn sequential_share(b: &[u8]) -> usize {
         }
     }
     total
+}
+
+/// `dir/name.ext`: a relative path to a file (an object key such as `gems/x-1.0.gem`). Base64
+/// has `/` but never `.`, so a random value is not read as a path.
+fn is_relative_path(v: &str) -> bool {
+    let Some((dir, name)) = v.rsplit_once('/') else {
+        return false;
+    };
+    let Some((stem, ext)) = name.rsplit_once('.') else {
+        return false;
+    };
+    !dir.is_empty()
+        && !stem.is_empty()
+        && (1..=4).contains(&ext.len())
+        && ext.bytes().all(|b| b.is_ascii_lowercase())
+        && !v.contains(['+', '='])
 }
 
 /// `8-4-4-4-12` hexadecimal, with or without braces.
@@ -525,6 +663,22 @@ mod tests {
             assert!(!is_non_secret_value(v.as_bytes()), "{v}");
         }
         assert!(is_non_secret_value(b"v2.14.0"));
+        // EJSON ciphertext, PostgreSQL's stored md5 and SCRAM hashes, a relative file path.
+        for v in [
+            "EJ[1:Qx7+Lm2/Tv0Xw9Ka=:Zk3q9TmX2vLp8RwN:4yBc7Hd+q8Zr2LmT]",
+            "md50a1b2c3d4e5f60718293a4b5c6d7e8f9",
+            "SCRAM-SHA-256$4096:Zk3q9TmX2vLp8RwN==$q8Zr2LmT0vXw9Ka1=:4yBc7Hd+Qx7Lm2Tv=",
+            "archives/release-tool-2.3.1.gem",
+        ] {
+            assert!(is_non_secret_value(v.as_bytes()), "{v}");
+        }
+        for v in [
+            "md50a1b2c3d4e5f60718293a4b5c6d7e8",
+            "Zq8r/Lm2Tv0Xw9Ka1+",
+            "ab/cd.Xy9z",
+        ] {
+            assert!(!is_non_secret_value(v.as_bytes()), "{v}");
+        }
         let sealed = format!("Ag{}", "Qx7+Lm2/Tv0Xw9Ka".repeat(20));
         assert!(is_non_secret_value(sealed.as_bytes()));
     }
@@ -581,6 +735,24 @@ mod tests {
             ("gho_abc123", ""),
             ("0123456789abcdef", ""),
             ("ghp_Ab3dEf6hIj9kLm2nOp", ""),
+            // Self-describing through punctuation and digits for letters.
+            ("Pass@word1", ""),
+            ("Adm1n@Passw0rd", ""),
+            ("not_valid_9876", ""),
+            ("some-path-to-credentials", ""),
+            ("shared-storage-account-key", ""),
+            // camelCase phrases, however long.
+            ("aliceLovesTheGardenBot", ""),
+            ("SigningKeyForTheDemoThatIsLongEnough", ""),
+            ("@everythingIsFineHere7", ""),
+            ("MyVeryStrongPassword!", ""),
+            // Natural-language text: a translation, a long natural word.
+            ("Motdepasse", ""),
+            ("Réinitialiser", ""),
+            ("パスワードを再設定", ""),
+            ("Anmeldeinformationen", ""),
+            // The key's word and then plain words.
+            ("API-Schluessel", "'api_token' => '"),
         ] {
             assert!(is_trivial_value(v.as_bytes(), before.as_bytes()), "{v}");
         }
@@ -591,6 +763,15 @@ mod tests {
             "9f3c1e7a52b84d60e1f7a3c95b2d8e04f17a6c3b",
             "Zk3q9TmX2vLp8RwN4yBc7Hd",
             "k3.secret.q8Zr2LmT0vXw9Ka1Zk3q9TmX2vLp8RwN4yBc7Hd",
+            // Random letters are neither a camelCase phrase nor a natural word.
+            "qZrTmLxVbNwKpYdHsGfJ",
+            "kxqzvmplwrtnbhgfdsaq",
+            "QxLmTvXwKaZkTmXvLpRw",
+            "KaQWPTEinoRtyb",
+            // A random value keeps its randomness next to a letter outside ASCII.
+            "q8Zr2LmT0vXw9Ka1Zk3qé",
+            "Qwhtzkpvrnemdlsoax",
+            "tok-q8Zr2LmT0vXw",
         ] {
             assert!(!is_trivial_value(v.as_bytes(), b"password = "), "{v}");
         }
