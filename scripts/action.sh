@@ -199,14 +199,14 @@ guard() {
         need_commit "${PR_BASE_SHA:?}" "pull request base" "${PR_BASE_REF:+refs/heads/$PR_BASE_REF}"
         need_commit "${PR_HEAD_SHA:?}" "pull request head" "+refs/pull/$number/head:refs/unleak/pull/$number/head"
         range="$PR_BASE_SHA..$PR_HEAD_SHA"
-        kind=pr
+        kind="pr"
         ;;
       merge_group)
         full_history
         need_commit "${MERGE_GROUP_BASE_SHA:?}" "merge group base"
         need_commit "${MERGE_GROUP_HEAD_SHA:?}" "merge group head"
         range="$MERGE_GROUP_BASE_SHA..$MERGE_GROUP_HEAD_SHA"
-        kind=pr
+        kind="pr"
         ;;
       push)
         push_range
@@ -215,7 +215,7 @@ guard() {
       *) mode=tree ;;
     esac
   elif [[ "$mode" == range && "$event" =~ ^(pull_request|pull_request_target|merge_group)$ ]]; then
-    kind=pr
+    kind="pr"
   fi
   case "$mode" in
     range)
