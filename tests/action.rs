@@ -953,3 +953,61 @@ fn args_over_several_lines_are_all_passed() {
         run.log
     );
 }
+
+#[test]
+fn a_force_push_that_rewrote_the_default_branch_guards_the_tree_not_an_error() {
+    let secrets = [token(85)];
+    let (repo, _) = adopted(&secrets[0]);
+    repo.write("src/app.py", "print(1)\n");
+    let old_tip = repo.commit("work");
+    let (_, url) = origin(&repo);
+    publish(&repo, &url, "main", "refs/heads/main");
+    repo.write("src/app.py", "print(2)\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&[
+        "commit",
+        "-q",
+        "--amend",
+        "--no-verify",
+        "-m",
+        "work (rewritten)",
+    ]);
+    let new_tip = repo.git(&["rev-parse", "HEAD"]);
+    publish(&repo, &url, "main", "refs/heads/main");
+    let ws = checkout(
+        &repo,
+        &url,
+        "+refs/heads/main:refs/remotes/origin/main",
+        true,
+    );
+    let sarif = repo.scratch.join("main-force.sarif");
+    let run = Runner {
+        action: action(),
+        inputs: prebuilt(&sarif),
+        event_name: "push",
+        event: serde_json::json!({
+            "ref": "refs/heads/main",
+            "before": old_tip,
+            "after": new_tip,
+            "forced": true,
+            "repository": repository(),
+        }),
+        sha: new_tip,
+        repo: &repo,
+        workspace: ws,
+    }
+    .run();
+    // The merge-base with main is the pushed commit itself: nothing to diff against, so
+    // the tree is guarded against the baseline, and the run says why.
+    assert_eq!(run.code, 0, "{}", run.log);
+    assert!(!run.log.contains("--range"), "{}", run.log);
+    let notices: Vec<&str> = run
+        .log
+        .lines()
+        .filter(|l| l.starts_with("::notice"))
+        .collect();
+    assert_eq!(notices.len(), 1, "{}", run.log);
+    assert!(notices[0].contains("a force-push"), "{}", notices[0]);
+    assert_eq!(run.outputs["sarif-category"], "unleak/tree");
+    assert_eq!(sarif_uris(&read_sarif(&sarif)), ["config/app.env"]);
+}
