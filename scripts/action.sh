@@ -3,16 +3,63 @@
 #
 #   action.sh install   find or build unleak; writes `unleak=PATH` to $GITHUB_OUTPUT
 #   action.sh guard     run `unleak guard` for the triggering event; writes `findings`,
-#                       `sarif-file` and `exit-code` to $GITHUB_OUTPUT and exits with
-#                       unleak's code (0 clean, 1 new findings, 2 error)
+#                       `sarif-file`, `sarif-category` and `exit-code` to $GITHUB_OUTPUT
+#                       and exits with unleak's code (0 clean, 1 new findings, 2 error)
+#
+# Which commits an event covers:
+#   pull_request, pull_request_target   base.sha..head.sha; the head is fetched from
+#                                       refs/pull/N/head when the checkout lacks it (a
+#                                       fork's head on pull_request_target). Nothing of
+#                                       the pull request is checked out or run.
+#   merge_group                         merge_group.base_sha..head_sha
+#   push                                before..sha; when `before` is all zeros (a new
+#                                       branch) or gone (a force-push), the merge-base
+#                                       with the default branch..sha, else the tree
+#   anything else                       the tree (mode: history scans all of git history)
+# A shallow checkout is deepened with `git fetch --unshallow` before a range is scanned.
+#
+# SARIF: a pull request or merge queue run writes the new findings of its diff (category
+# unleak/pr); every other run writes the state of the whole tree (unleak/tree) or of the
+# history (unleak/history), so an alert stays open for as long as its secret is there.
+# A run that fails (exit 2) names no SARIF file: a partial result would close alerts.
 #
 # Inputs arrive as environment variables (the action maps `${{ inputs.* }}` and the event's
-# shas onto them), never spliced into the script text, so a branch name or a file name
+# fields onto them), never spliced into the script text, so a branch name or a file name
 # cannot become shell code.
 set -euo pipefail
 
 output() { printf '%s=%s\n' "$1" "$2" >>"${GITHUB_OUTPUT:-/dev/null}"; }
-die() { echo "::error title=unleak action::$*"; exit 2; }
+
+# Text as the data of a workflow command: one line, `%` and line breaks encoded, no other
+# control characters (which could hide what follows from the log reader).
+workflow_data() {
+  local s
+  s=$(printf '%s' "$1" | tr -d '\000-\011\013\014\016-\037\177')
+  s=${s//'%'/%25}
+  s=${s//$'\r'/%0D}
+  s=${s//$'\n'/%0A}
+  printf '%s' "$s"
+}
+
+# Text as inert Markdown: HTML entity-escaped and punctuation backslash-escaped (as
+# unleak-report's markdown_cell does), so an error naming a crafted file cannot add
+# links, mentions or markup to the job summary.
+markdown_text() {
+  printf '%s' "$1" | tr -d '\000-\011\013-\037\177' |
+    sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' \
+      -e 's/[][\\`*_()!|~#@]/\\&/g'
+}
+
+# The action cannot go on: an annotation, a job summary naming the cause, exit 2.
+die() {
+  echo "::error title=unleak action::$(workflow_data "$*")"
+  if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then
+    printf '## unleak guard: ⚠️ error\n\n%s\n\nNothing was scanned, and no SARIF file was written.\n' \
+      "$(markdown_text "$*")" >>"$GITHUB_STEP_SUMMARY"
+  fi
+  output exit-code 2
+  exit 2
+}
 
 install() {
   if [[ -n "${UNLEAK_BINARY:-}" ]]; then
@@ -28,27 +75,147 @@ install() {
 
 is_zero_sha() { [[ -z "$1" || "$1" =~ ^0+$ ]]; }
 
+repo_git() { git -C "${INPUT_PATH:-.}" "$@"; }
+
+has_commit() { [[ -n "$1" ]] && repo_git cat-file -e "$1^{commit}" 2>/dev/null; }
+
+# A range needs both ends and their merge-base: deepen a shallow checkout first.
+full_history() {
+  [[ "$(repo_git rev-parse --is-shallow-repository 2>/dev/null)" == true ]] || return 0
+  echo "unleak: the checkout is shallow; fetching its history (git fetch --unshallow origin)"
+  repo_git fetch --quiet --no-tags --unshallow origin ||
+    die "this checkout is shallow and 'git fetch --unshallow origin' failed, so the range cannot be scanned; check out with actions/checkout fetch-depth: 0"
+}
+
+# Make sure commit $1 ($2 says which) is here, fetching refspec $3 from origin if not.
+need_commit() {
+  local sha="$1" what="$2" refspec="${3:-}"
+  has_commit "$sha" && return 0
+  if [[ -n "$refspec" ]]; then
+    echo "unleak: fetching the $what ($refspec) from origin"
+    repo_git fetch --quiet --no-tags origin "$refspec" || true
+  fi
+  has_commit "$sha" ||
+    die "the $what commit $sha is not in this checkout${refspec:+ and fetching $refspec from origin did not bring it}; check out with actions/checkout fetch-depth: 0"
+}
+
+# The merge-base of $1 with the default branch, or nothing when there is none to use.
+default_branch_base() {
+  local sha="$1" branch="${DEFAULT_BRANCH:-}"
+  [[ -n "$branch" ]] || return 0
+  local ref="refs/remotes/origin/$branch"
+  if ! repo_git rev-parse --verify --quiet "$ref" >/dev/null; then
+    repo_git fetch --quiet --no-tags origin "+refs/heads/$branch:$ref" 2>/dev/null || return 0
+  fi
+  repo_git merge-base "$ref" "$sha" 2>/dev/null || true
+}
+
+# The range of a push: before..sha, or from the default branch when `before` cannot be
+# used. Sets `range`, or leaves it empty for a tree scan.
+push_range() {
+  local before="${PUSH_BEFORE:-}" sha="${SHA:?}"
+  full_history
+  if ! is_zero_sha "$before" && has_commit "$before"; then
+    range="$before..$sha"
+    return
+  fi
+  local why="this push created the branch"
+  is_zero_sha "$before" || why="the previous tip ${before:0:12} is gone (a force-push)"
+  local base
+  base=$(default_branch_base "$sha")
+  if [[ -n "$base" && "$base" != "$(repo_git rev-parse "$sha")" ]]; then
+    echo "unleak: $why; scanning from the merge-base with ${DEFAULT_BRANCH} ($base)"
+    range="$base..$sha"
+  else
+    echo "::notice title=unleak guard::$(workflow_data "$why and it has no merge-base with the default branch to start from; the whole tree is guarded against the baseline")"
+  fi
+}
+
+# The arguments in INPUT_ARGS: each line split on white space, so `args: |` over several
+# lines keeps every line.
+extra_args() {
+  local line
+  local -a words
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    read -r -a words <<<"$line"
+    extra+=("${words[@]}")
+  done <<<"${INPUT_ARGS:-}"
+}
+
+# The flags of INPUT_ARGS that `unleak scan` shares with the guard (rules and the
+# inline-ignore policy), so tree-state SARIF sees what the guard saw.
+shared_scan_args() {
+  local i=0
+  while ((i < ${#extra[@]})); do
+    case "${extra[i]}" in
+      --rules) scan_args+=(--rules "${extra[i + 1]:-}"); ((i += 1)) ;;
+      --rules=* | --no-builtin-rules | --no-inline-ignore | --no-inline-ignore=*) scan_args+=("${extra[i]}") ;;
+    esac
+    ((i += 1))
+  done
+}
+
+# Run unleak with its stderr kept in $errlog as well as shown; sets `code`.
+run_unleak() {
+  echo "unleak $*"
+  code=0
+  "$unleak" "$@" 2>"$errlog" || code=$?
+  cat "$errlog" >&2
+}
+
+# The cause of a failed run, from unleak's `unleak: error: …` line.
+cause() {
+  local line
+  line=$(grep -m1 '^unleak: error: ' "$errlog" | sed 's/^unleak: error: //' || true)
+  [[ -n "$line" ]] || line=$(grep -v '^[[:space:]]*$' "$errlog" | tail -n1 || true)
+  printf '%s' "${line:-unleak exited with code $code}"
+}
+
+failed() {
+  local why
+  why=$(cause)
+  echo "::error title=unleak guard failed::$(workflow_data "$why")"
+  if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then
+    printf '## unleak guard: ⚠️ error (exit %s)\n\n%s\n\nThe scan did not finish, so no SARIF file is named for upload. The log of this step has the details.\n' \
+      "$code" "$(markdown_text "$why")" >>"$GITHUB_STEP_SUMMARY"
+  fi
+}
+
 guard() {
-  local unleak="${UNLEAK:?the install step did not name a binary}"
-  local mode="${INPUT_MODE:-auto}" range="${INPUT_RANGE:-}"
-  local -a args=(guard "${INPUT_PATH:-.}" --format github --fail-on "${INPUT_FAIL_ON:-low}")
+  unleak="${UNLEAK:?the install step did not name a binary}"
+  local mode="${INPUT_MODE:-auto}" path="${INPUT_PATH:-.}" kind=tree
+  range="${INPUT_RANGE:-}"
+  local event="${EVENT_NAME:-}"
+  local -a args=(guard "$path" --format github --fail-on "${INPUT_FAIL_ON:-low}")
+  extra=()
+  extra_args
 
   if [[ "$mode" == auto ]]; then
-    case "${EVENT_NAME:-}" in
+    mode=range
+    case "$event" in
       pull_request | pull_request_target)
-        mode=range
-        range="${PR_BASE_SHA:?}..${PR_HEAD_SHA:?}"
+        local number="${PR_NUMBER:?the event has no pull_request.number}"
+        full_history
+        need_commit "${PR_BASE_SHA:?}" "pull request base" "${PR_BASE_REF:+refs/heads/$PR_BASE_REF}"
+        need_commit "${PR_HEAD_SHA:?}" "pull request head" "+refs/pull/$number/head:refs/unleak/pull/$number/head"
+        range="$PR_BASE_SHA..$PR_HEAD_SHA"
+        kind="pr"
+        ;;
+      merge_group)
+        full_history
+        need_commit "${MERGE_GROUP_BASE_SHA:?}" "merge group base"
+        need_commit "${MERGE_GROUP_HEAD_SHA:?}" "merge group head"
+        range="$MERGE_GROUP_BASE_SHA..$MERGE_GROUP_HEAD_SHA"
+        kind="pr"
         ;;
       push)
-        # A new branch has no `before`; the tree against the baseline still catches
-        # anything new.
-        if is_zero_sha "${PUSH_BEFORE:-}"; then mode=tree; else
-          mode=range
-          range="$PUSH_BEFORE..${SHA:?}"
-        fi
+        push_range
+        [[ -n "$range" ]] || mode=tree
         ;;
       *) mode=tree ;;
     esac
+  elif [[ "$mode" == range && "$event" =~ ^(pull_request|pull_request_target|merge_group)$ ]]; then
+    kind="pr"
   fi
   case "$mode" in
     range)
@@ -57,29 +224,70 @@ guard() {
       ;;
     staged) args+=(--staged) ;;
     tree) ;;
-    *) die "unknown mode '$mode' (expected auto, range, staged or tree)" ;;
+    history) kind=history ;;
+    *) die "unknown mode '$mode' (expected auto, range, tree, history or staged)" ;;
   esac
-  [[ -z "${INPUT_CONFIG:-}" ]] || args+=(--config "$INPUT_CONFIG")
-  [[ -z "${INPUT_BASELINE:-}" ]] || args+=(--baseline "$INPUT_BASELINE")
-  [[ -z "${INPUT_SARIF_FILE:-}" ]] || args+=(--sarif "$INPUT_SARIF_FILE")
-  local report="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/unleak-guard-$$.json"
-  args+=(--json "$report")
-  if [[ -n "${INPUT_ARGS:-}" ]]; then
-    local -a extra
-    read -r -a extra <<<"$INPUT_ARGS"
-    args+=("${extra[@]}")
+
+  local sarif="${INPUT_SARIF_FILE:-}" category="unleak/$kind"
+  local tmp="${RUNNER_TEMP:-${TMPDIR:-/tmp}}"
+  local report="$tmp/unleak-guard-$$.json"
+  errlog="$tmp/unleak-stderr-$$.log"
+  # A file left at the SARIF path from before must not pass for this run's.
+  [[ -z "$sarif" ]] || rm -f -- "$sarif"
+  # The baseline gives tree-state SARIF the guard's fingerprint key; it filters nothing.
+  local -a scan_args=()
+  [[ -z "${INPUT_CONFIG:-}" ]] || scan_args+=(--config "$INPUT_CONFIG")
+  [[ -z "${INPUT_BASELINE:-}" ]] || scan_args+=(--baseline "$INPUT_BASELINE")
+  shared_scan_args
+
+  local findings=0
+  if [[ "$kind" == history ]]; then
+    # Every finding anywhere in git history: a report, failing unless fail-on is none.
+    local out="${sarif:-$tmp/unleak-history-$$.sarif}"
+    run_unleak scan --git "$path" "${scan_args[@]}" \
+      --format sarif --output "$out" --sarif-category "$category"
+    if ((code <= 1)) && [[ -f "$out" ]]; then
+      findings=$(grep -c '"ruleId"' "$out" || true)
+      [[ "${INPUT_FAIL_ON:-low}" != none ]] || code=0
+      if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then
+        printf '## unleak history scan: %s finding(s) in git history\n\nRotate each one: a secret in history stays readable in every clone.\n' \
+          "$findings" >>"$GITHUB_STEP_SUMMARY"
+      fi
+    fi
+    [[ -n "$sarif" ]] || rm -f -- "$out"
+  else
+    [[ -z "${INPUT_CONFIG:-}" ]] || args+=(--config "$INPUT_CONFIG")
+    [[ -z "${INPUT_BASELINE:-}" ]] || args+=(--baseline "$INPUT_BASELINE")
+    [[ -z "$sarif" || "$kind" != pr ]] || args+=(--sarif "$sarif")
+    args+=(--json "$report" "${extra[@]}")
+    run_unleak "${args[@]}"
+    if [[ -f "$report" ]]; then
+      findings=$(grep -m1 -oE '"new": [0-9]+' "$report" | grep -oE '[0-9]+' || echo 0)
+      rm -f "$report"
+    fi
+    if ((code <= 1)) && [[ -n "$sarif" && "$kind" == tree ]]; then
+      # The tree's state, known secrets included: code scanning closes an alert that an
+      # upload no longer lists, so only a secret that is gone may drop out.
+      local verdict=$code
+      run_unleak scan "$path" --respect-gitignore "${scan_args[@]}" \
+        --format sarif --output "$sarif" --sarif-category "$category"
+      ((code > 1)) || code=$verdict
+    fi
   fi
 
-  echo "unleak ${args[*]}"
-  local code=0
-  "$unleak" "${args[@]}" || code=$?
-  local findings=0
-  if [[ -f "$report" ]]; then
-    findings=$(grep -m1 -oE '"new": [0-9]+' "$report" | grep -oE '[0-9]+' || echo 0)
-    rm -f "$report"
+  if ((code > 1)); then
+    failed
+  elif [[ -n "$sarif" && -f "$sarif" ]]; then
+    local omitted
+    omitted=$(grep -m1 -oE '"resultsOmitted": [0-9]+' "$sarif" | grep -oE '[0-9]+' || true)
+    if [[ -n "$omitted" ]]; then
+      echo "::warning title=unleak SARIF::$(workflow_data "$omitted results were left out of $sarif: GitHub code scanning accepts at most 25000 per run; the most severe are kept")"
+    fi
+    output sarif-file "$sarif"
+    output sarif-category "$category"
   fi
+  rm -f "$errlog"
   output findings "$findings"
-  output sarif-file "${INPUT_SARIF_FILE:-}"
   output exit-code "$code"
   exit "$code"
 }

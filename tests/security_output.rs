@@ -303,11 +303,15 @@ fn repo_url_credentials_go_nowhere() {
         sarif_run["versionControlProvenance"][0]["repositoryUri"],
         "https://github.com/a/b"
     );
-    let uri = sarif_run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
-        ["uri"]
+    // The commit link is in the properties; the location stays a repository path, which
+    // is all code scanning accepts.
+    let result = &sarif_run["results"][0];
+    let link = result["properties"]["commitUrl"].as_str().unwrap();
+    assert!(link.starts_with("https://github.com/a/b/blob/"), "{link}");
+    let uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         .as_str()
         .unwrap();
-    assert!(uri.starts_with("https://github.com/a/b/blob/"), "{uri}");
+    assert!(uri.starts_with("cfg-"), "{uri}");
     // A URL without a credential passes as it is, without a warning.
     let clean = repo.unleak(&["scan", "--git", ".", "--repo-url", "https://github.com/a/b"]);
     assert!(!clean.stderr.contains("--repo-url"), "{}", clean.stderr);

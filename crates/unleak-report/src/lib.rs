@@ -23,6 +23,7 @@ use unleak_core::Finding;
 use unleak_rules::RuleSet;
 
 pub use json::write_jsonl_finding;
+pub use sarif::MAX_RESULTS as SARIF_MAX_RESULTS;
 pub use url::public_url;
 
 /// A report format, as named on the command line.
@@ -135,9 +136,24 @@ pub fn write_report(
         Format::Text => text::write(w, findings, summary, opts),
         Format::Json => json::write_document(w, findings, summary, opts),
         Format::Jsonl => json::write_lines(w, findings),
-        Format::Sarif => sarif::write(w, findings, rules, opts),
+        Format::Sarif => sarif::write(w, findings, rules, opts, None),
         Format::Github => github::write(w, findings, summary, opts),
     }?;
+    w.flush()
+}
+
+/// Write SARIF whose run carries a code-scanning category (`automationDetails.id`), so
+/// uploads of different kinds (a tree's state, a pull request's diff) keep separate
+/// alerts: code scanning treats each upload as the whole result of its category and
+/// closes the alerts it no longer lists.
+pub fn write_sarif(
+    w: &mut dyn Write,
+    findings: &[Finding],
+    rules: &RuleSet,
+    opts: &ReportOptions,
+    category: Option<&str>,
+) -> io::Result<()> {
+    sarif::write(w, findings, rules, opts, category)?;
     w.flush()
 }
 

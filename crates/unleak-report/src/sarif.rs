@@ -2,28 +2,36 @@
 //!
 //! Owns: one run with the rule descriptors of the rules that have findings (GitHub limits
 //! rules and tags per run, so unused rules are left out), one result per finding with a
-//! content-based partial fingerprint, repo-relative percent-encoded URIs, and commit-pinned
-//! locations for secrets that only exist in git history. Does not own: redaction (results
-//! carry `Finding::redacted`, never a snippet of content) or deciding whether findings fail
-//! a build.
+//! content-based partial fingerprint, repo-relative percent-encoded URIs against
+//! `%SRCROOT%`, the code-scanning category (`automationDetails.id`), and GitHub's cap of
+//! [`MAX_RESULTS`] results per run (the most severe are kept, and the run says how many
+//! were left out). A secret that only exists in git history keeps its repository path as
+//! its location; the commit (and its web link, with `--repo-url`) goes into the message and
+//! the properties, because code scanning rejects a whole file whose locations hold a
+//! non-`file` URI. Does not own: redaction (results carry `Finding::redacted`, never a
+//! snippet of content) or deciding whether findings fail a build.
 
 use crate::escape::{self, sarif_text};
 use crate::url::public_url;
 use crate::ReportOptions;
 use serde_json::{json, Value};
 use serde_sarif::sarif::{
-    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
-    Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run,
-    Sarif, Tool, ToolComponent, VersionControlDetails,
+    ArtifactLocation, Invocation, Location, Message, MultiformatMessageString, Notification,
+    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor,
+    Result as SarifResult, ResultLevel, Run, RunAutomationDetails, Sarif, Tool, ToolComponent,
+    VersionControlDetails,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{self, Write};
 use unleak_core::{Confidence, Finding};
 use unleak_rules::RuleSet;
 
-/// The OASIS schema's own id, which GitHub's documentation uses too.
-const SCHEMA_URI: &str =
-    "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json";
+/// The schema URI GitHub's SARIF documentation uses (the OASIS repository moved its copy).
+const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// GitHub code scanning rejects a run with more results than this.
+pub const MAX_RESULTS: usize = 25_000;
+/// The base every relative location is resolved against: the repository root.
+const SRCROOT: &str = "%SRCROOT%";
 /// The key of unleak's partial fingerprint; bump the suffix if the fingerprint changes.
 const FINGERPRINT_KEY: &str = "unleakFingerprint/v2";
 /// GitHub code scanning rejects more tags than this on one rule.
@@ -36,19 +44,57 @@ pub(crate) fn write(
     findings: &[Finding],
     rules: &RuleSet,
     opts: &ReportOptions,
+    category: Option<&str>,
 ) -> io::Result<()> {
-    escape::write_json(w, &build(findings, rules, opts), true)?;
+    escape::write_json(
+        w,
+        &build(findings, rules, opts, category, MAX_RESULTS),
+        true,
+    )?;
     writeln!(w)
 }
 
-fn build(findings: &[Finding], rules: &RuleSet, opts: &ReportOptions) -> Sarif {
-    let descriptors = descriptors(findings, rules);
+/// `automationDetails.id` for `category`. GitHub reads the id up to its last `/` as the
+/// category (what follows names one run), so the id ends in `/`, as upload-sarif writes it.
+fn automation_id(category: &str) -> String {
+    let category = sarif_text(category);
+    if category.ends_with('/') {
+        category
+    } else {
+        format!("{category}/")
+    }
+}
+
+/// The findings a run keeps under a cap of `max`: the most severe first (high, medium,
+/// low; ties in the caller's order), shown in the caller's order.
+fn capped(findings: &[Finding], max: usize) -> Vec<&Finding> {
+    if findings.len() <= max {
+        return findings.iter().collect();
+    }
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(findings[i].confidence));
+    order.truncate(max);
+    order.sort_unstable();
+    order.into_iter().map(|i| &findings[i]).collect()
+}
+
+fn build(
+    findings: &[Finding],
+    rules: &RuleSet,
+    opts: &ReportOptions,
+    category: Option<&str>,
+    max_results: usize,
+) -> Sarif {
+    let total = findings.len();
+    let kept = capped(findings, max_results);
+    let omitted = total - kept.len();
+    let descriptors = descriptors(&kept, rules);
     let index: HashMap<&str, usize> = descriptors
         .iter()
         .enumerate()
         .map(|(i, d)| (d.id.as_str(), i))
         .collect();
-    let results: Vec<SarifResult> = findings
+    let results: Vec<SarifResult> = kept
         .iter()
         .map(|f| result(f, index[&*f.rule_id], opts))
         .collect();
@@ -58,18 +104,53 @@ fn build(findings: &[Finding], rules: &RuleSet, opts: &ReportOptions) -> Sarif {
         .information_uri(env!("CARGO_PKG_REPOSITORY"))
         .rules(descriptors)
         .build();
-    let run = Run::builder()
+    let root = ArtifactLocation::builder()
+        .description(
+            Message::builder()
+                .text("The root of the scanned repository: every relative location is relative to it.")
+                .build(),
+        )
+        .build();
+    let mut run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .results(results)
-        .column_kind(json!("unicodeCodePoints"));
-    let run = match opts.repo_url {
-        Some(url) => run
-            .version_control_provenance(vec![VersionControlDetails::builder()
-                .repository_uri(sarif_text(&public_url(url).0))
+        .column_kind(json!("unicodeCodePoints"))
+        .original_uri_base_ids(BTreeMap::from([(SRCROOT.to_string(), root)]))
+        .build();
+    if let Some(url) = opts.repo_url {
+        run.version_control_provenance = Some(vec![VersionControlDetails::builder()
+            .repository_uri(sarif_text(&public_url(url).0))
+            .build()]);
+    }
+    if let Some(category) = category {
+        run.automation_details = Some(
+            RunAutomationDetails::builder()
+                .id(automation_id(category))
+                .build(),
+        );
+    }
+    if omitted > 0 {
+        let text = format!(
+            "{omitted} of {total} results were left out: GitHub code scanning accepts at most \
+             {max_results} results per run, so the most severe were kept. The JSON report \
+             lists every finding."
+        );
+        run.invocations = Some(vec![Invocation::builder()
+            .execution_successful(true)
+            .tool_execution_notifications(vec![Notification::builder()
+                .level(json!("warning"))
+                .message(Message::builder().text(text).build())
                 .build()])
-            .build(),
-        None => run.build(),
-    };
+            .build()]);
+        run.properties = Some(
+            PropertyBag::builder()
+                .additional_properties(BTreeMap::from([
+                    ("resultsTotal".to_string(), json!(total)),
+                    ("resultsOmitted".to_string(), json!(omitted)),
+                ]))
+                .build(),
+        );
+    }
     Sarif::builder()
         .schema(SCHEMA_URI)
         .version(json!("2.1.0"))
@@ -80,7 +161,7 @@ fn build(findings: &[Finding], rules: &RuleSet, opts: &ReportOptions) -> Sarif {
 /// Descriptors for the rules that have findings, in catalog order; a finding whose rule is
 /// not in `rules` (a rule file changed since) still gets a minimal descriptor, so every
 /// `ruleIndex` resolves.
-fn descriptors(findings: &[Finding], rules: &RuleSet) -> Vec<ReportingDescriptor> {
+fn descriptors(findings: &[&Finding], rules: &RuleSet) -> Vec<ReportingDescriptor> {
     let used: BTreeSet<&str> = findings.iter().map(|f| &*f.rule_id).collect();
     let mut out: Vec<ReportingDescriptor> = rules
         .rules()
@@ -98,7 +179,7 @@ fn descriptors(findings: &[Finding], rules: &RuleSet) -> Vec<ReportingDescriptor
         })
         .collect();
     let mut unknown: BTreeMap<&str, &Finding> = BTreeMap::new();
-    for f in findings.iter().filter(|f| rules.get(&f.rule_id).is_none()) {
+    for &f in findings.iter().filter(|f| rules.get(&f.rule_id).is_none()) {
         unknown.entry(&f.rule_id).or_insert(f);
     }
     out.extend(unknown.into_values().map(|f| {
@@ -216,14 +297,23 @@ fn is_plain_url(u: &str) -> bool {
 fn result(f: &Finding, rule_index: usize, opts: &ReportOptions) -> SarifResult {
     let path = f.display_path();
     let history_only = f.git.as_ref().filter(|g| !g.in_head);
-    let uri = match (history_only, opts.repo_url) {
-        (Some(git), Some(repo)) => format!(
+    // The web link of a history-only secret: kept out of the location (see the module doc).
+    let commit_url = history_only.zip(opts.repo_url).map(|(git, repo)| {
+        format!(
             "{}/blob/{}/{}",
             sarif_text(&public_url(repo).0).trim_end_matches('/'),
             percent_encode(&git.commit),
             percent_encode(&repo_path(&path)),
-        ),
-        _ => path_uri(&path),
+        )
+    });
+    let uri = path_uri(&path);
+    let artifact = if uri.starts_with("file:") {
+        ArtifactLocation::builder().uri(uri).build()
+    } else {
+        ArtifactLocation::builder()
+            .uri(uri)
+            .uri_base_id(SRCROOT)
+            .build()
     };
     let region = Region::builder()
         .start_line(f.location.line.max(1) as i64)
@@ -234,7 +324,7 @@ fn result(f: &Finding, rule_index: usize, opts: &ReportOptions) -> SarifResult {
     let location = Location::builder()
         .physical_location(
             PhysicalLocation::builder()
-                .artifact_location(ArtifactLocation::builder().uri(uri).build())
+                .artifact_location(artifact)
                 .region(region)
                 .build(),
         )
@@ -253,6 +343,9 @@ fn result(f: &Finding, rule_index: usize, opts: &ReportOptions) -> SarifResult {
              history if needed.",
             sarif_text(&short)
         ));
+        if let Some(url) = &commit_url {
+            message.push_str(&format!(" {url}"));
+        }
     } else {
         message.push_str(" Rotate it, then move it to a secret store (`unleak migrate`).");
     }
@@ -271,6 +364,9 @@ fn result(f: &Finding, rule_index: usize, opts: &ReportOptions) -> SarifResult {
         properties.insert("commit".to_string(), Value::String(sarif_text(&git.commit)));
         properties.insert("inHead".to_string(), json!(git.in_head));
         properties.insert("commits".to_string(), json!(git.commits));
+    }
+    if let Some(url) = commit_url {
+        properties.insert("commitUrl".to_string(), Value::String(url));
     }
 
     SarifResult::builder()
@@ -465,19 +561,26 @@ mod tests {
         assert!(!out.contains(RANDOM_PART) && !out.contains("snippet"));
         let run = &doc["runs"][0];
         let r = &run["results"][0];
-        assert_eq!(
-            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-            "https://github.com/o/r/blob/89abcdef0123456789abcdef0123456789abcdef/conf/app.env"
-        );
+        // GitHub rejects the whole file when a location's URI is not a checkout path, so
+        // the location stays the repository path and the link goes to message and properties.
+        let link =
+            "https://github.com/o/r/blob/89abcdef0123456789abcdef0123456789abcdef/conf/app.env";
+        let artifact = &r["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!(artifact["uri"], "conf/app.env");
+        assert_eq!(artifact["uriBaseId"], "%SRCROOT%");
+        assert!(!out.contains("\"uri\": \"https"), "{out}");
+        assert_eq!(r["properties"]["commitUrl"], link);
         assert_eq!(
             r["properties"]["commit"],
             "89abcdef0123456789abcdef0123456789abcdef"
         );
         assert_eq!(r["properties"]["inHead"], false);
-        assert!(r["message"]["text"]
-            .as_str()
-            .unwrap()
-            .contains("only in git history (introduced in commit 89abcdef01)"));
+        let text = r["message"]["text"].as_str().unwrap();
+        assert!(
+            text.contains("only in git history (introduced in commit 89abcdef01)"),
+            "{text}"
+        );
+        assert!(text.ends_with(&format!(" {link}")), "{text}");
         assert_eq!(
             run["versionControlProvenance"][0]["repositoryUri"],
             "https://github.com/o/r/"
@@ -495,6 +598,7 @@ mod tests {
             r["properties"]["commit"],
             "89abcdef0123456789abcdef0123456789abcdef"
         );
+        assert!(r["properties"]["commitUrl"].is_null());
 
         // A secret still at HEAD is reported at its path.
         let (_, doc) = sarif(&[git_finding("conf/app.env", true)], &o);
@@ -504,6 +608,94 @@ mod tests {
                 ["uri"],
             "conf/app.env"
         );
+    }
+
+    #[test]
+    fn relative_locations_name_the_repository_root_as_their_base() {
+        let findings = vec![
+            finding("src/a.env", "demo-token", Confidence::High, 1),
+            finding("/abs/b.env", "demo-token", Confidence::High, 1),
+        ];
+        let (_, doc) = sarif(&findings, &opts());
+        validate(&doc);
+        let run = &doc["runs"][0];
+        assert!(run["originalUriBaseIds"]["%SRCROOT%"]["description"]["text"].is_string());
+        // No machine path: upload-sarif resolves relative URIs against the checkout.
+        assert!(run["originalUriBaseIds"]["%SRCROOT%"]["uri"].is_null());
+        let rel = &run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!(rel["uriBaseId"], "%SRCROOT%");
+        let abs = &run["results"][1]["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!(abs["uri"], "file:///abs/b.env");
+        assert!(abs["uriBaseId"].is_null(), "an absolute URI takes no base");
+        assert_eq!(
+            doc["$schema"],
+            "https://json.schemastore.org/sarif-2.1.0.json"
+        );
+    }
+
+    #[test]
+    fn a_category_becomes_the_automation_id() {
+        let findings = vec![finding("a.env", "demo-token", Confidence::High, 1)];
+        let mut out = Vec::new();
+        crate::write_sarif(&mut out, &findings, &rules(), &opts(), Some("unleak/tree")).unwrap();
+        let doc: Value = serde_json::from_slice(&out).unwrap();
+        validate(&doc);
+        // The trailing `/` makes all of `unleak/tree` the category, as upload-sarif writes it.
+        assert_eq!(doc["runs"][0]["automationDetails"]["id"], "unleak/tree/");
+        let (_, doc) = sarif(&findings, &opts());
+        assert!(doc["runs"][0]["automationDetails"].is_null());
+        assert_eq!(automation_id("x/"), "x/");
+        assert_eq!(automation_id("a\nb"), "a b/");
+    }
+
+    #[test]
+    fn a_run_over_the_results_cap_keeps_the_most_severe_and_says_so() {
+        assert_eq!(MAX_RESULTS, 25_000, "GitHub's documented limit");
+        let findings = vec![
+            finding("a.env", "demo-entropy", Confidence::Low, 1),
+            finding("b.env", "demo-token", Confidence::High, 1),
+            finding("c.env", "demo-password", Confidence::Medium, 1),
+            finding("d.env", "demo-token", Confidence::High, 2),
+        ];
+        let doc = serde_json::to_value(build(&findings, &rules(), &opts(), None, 3)).unwrap();
+        validate(&doc);
+        let run = &doc["runs"][0];
+        let uris: Vec<&str> = run["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(uris, ["b.env", "c.env", "d.env"], "the low one is left out");
+        let ids: Vec<&str> = run["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            ["demo-token", "demo-password"],
+            "no rule without a result"
+        );
+        assert_eq!(run["properties"]["resultsTotal"], 4);
+        assert_eq!(run["properties"]["resultsOmitted"], 1);
+        let note = &run["invocations"][0]["toolExecutionNotifications"][0];
+        assert_eq!(note["level"], "warning");
+        assert!(note["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 of 4 results were left out"));
+
+        // At the cap nothing is left out and nothing is said.
+        let doc = serde_json::to_value(build(&findings, &rules(), &opts(), None, 4)).unwrap();
+        assert_eq!(doc["runs"][0]["results"].as_array().unwrap().len(), 4);
+        assert!(doc["runs"][0]["invocations"].is_null());
+        assert!(doc["runs"][0]["properties"].is_null());
     }
 
     #[test]

@@ -79,6 +79,11 @@ pub struct ScanArgs {
     /// Write the report to FILE (atomically) instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// With --format sarif: the code-scanning category of the run (`automationDetails.id`),
+    /// e.g. `unleak/tree`. Uploads of one category replace each other's alerts, so a tree
+    /// scan and a pull request's diff need different ones.
+    #[arg(long, value_name = "ID")]
+    pub sarif_category: Option<String>,
     /// Print raw secret values. Without it every output is redacted.
     #[arg(long)]
     pub show_secrets: bool,

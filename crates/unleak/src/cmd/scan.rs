@@ -52,6 +52,9 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         },
     );
     let format = report_format(args.format);
+    if args.sarif_category.is_some() && format != Format::Sarif {
+        bail!("--sarif-category names the category of a SARIF run; it needs --format sarif");
+    }
     let color = match args.color {
         ColorArg::Always => true,
         ColorArg::Never => false,
@@ -85,14 +88,15 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         }
         let (n, errors) = (findings.len(), summary.errors.len());
         with_output(args.output.as_deref(), |out| {
-            Ok(unleak_report::write_report(
+            write_report(
                 out,
                 format,
                 &findings,
                 matcher.rules(),
                 &summary,
                 &report_opts,
-            )?)
+                args.sarif_category.as_deref(),
+            )
         })?;
         return outcome(n, errors);
     }
@@ -163,11 +167,48 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         } else {
             &findings
         };
-        unleak_report::write_report(out, format, shown, matcher.rules(), &summary, &report_opts)?;
+        write_report(
+            out,
+            format,
+            shown,
+            matcher.rules(),
+            &summary,
+            &report_opts,
+            args.sarif_category.as_deref(),
+        )?;
         let found = findings.len() + streamed.into_inner() as usize;
         Ok((found, summary.errors.len()))
     })?;
     outcome(outcome_counts.0, outcome_counts.1)
+}
+
+/// The report, with SARIF's category when one was given, and a warning when SARIF must
+/// leave findings out (GitHub's per-run cap; the run itself records how many).
+fn write_report(
+    out: &mut dyn Write,
+    format: Format,
+    findings: &[Finding],
+    rules: &unleak_rules::RuleSet,
+    summary: &ScanSummary,
+    opts: &ReportOptions,
+    category: Option<&str>,
+) -> anyhow::Result<()> {
+    if format != Format::Sarif {
+        return Ok(unleak_report::write_report(
+            out, format, findings, rules, summary, opts,
+        )?);
+    }
+    let cap = unleak_report::SARIF_MAX_RESULTS;
+    if findings.len() > cap {
+        tracing::warn!(
+            "SARIF keeps the {cap} most severe of {} findings: GitHub code scanning accepts at \
+             most {cap} results per run (--format json lists them all)",
+            findings.len()
+        );
+    }
+    Ok(unleak_report::write_sarif(
+        out, findings, rules, opts, category,
+    )?)
 }
 
 /// `--repo-url` without what can carry a credential (user name, password, query,
