@@ -12,15 +12,17 @@
 //! a 64-bit hash, so memory stays small on large changes.
 //!
 //! Each new file version is scanned whole, so multi-line secrets and line/column positions
-//! are those of the real file; a finding is kept when any line of its secret is new.
+//! are those of the real file; a finding is new when any line of its secret is new, and
+//! moved otherwise ([`DiffScan::moved`], with the old paths that held the line: whether a
+//! move keeps its old verdict is the caller's question, since allowlists are not ours).
 //!
 //! Does not own: choosing the two sides (range, staged) or provenance.
 
 use crate::repo::{read_blob, RawBlob, ShallowInfo, Skipped};
 use crate::GitError;
-use git2::{Oid, Repository, Tree};
+use git2::{Odb, Oid, Repository, Tree};
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use unleak_core::{Blob, Finding, Origin};
@@ -35,7 +37,8 @@ pub struct DiffScan {
     /// file. Range findings carry `git: Some(..)` naming the commit of the range that
     /// introduced the secret at that path; staged findings carry `git: None`.
     pub findings: Vec<Finding>,
-    /// New file versions read and scanned (those with at least one new line).
+    /// New file versions read and scanned (every changed text file: a moved line is
+    /// scanned too, see `moved`).
     pub files_scanned: u64,
     pub bytes_scanned: u64,
     /// Lines that count as new under the moved-line rule, over all changed files.
@@ -55,6 +58,20 @@ pub struct DiffScan {
     pub commits: u64,
     /// Set when the repository is a shallow clone.
     pub shallow: Option<ShallowInfo>,
+    /// Secrets on lines the moved-line rule calls moved (every line of the secret was
+    /// already in an old version of a changed or deleted file). Not new by themselves: the
+    /// caller decides whether the move kept the secret's verdict (a move out of an
+    /// allowlisted path did not) and uses them to tell a renamed known secret from a fixed
+    /// one.
+    pub moved: Vec<MovedLine>,
+}
+
+/// A secret on a moved line, and the paths whose old versions held that line.
+#[derive(Debug)]
+pub struct MovedLine {
+    pub finding: Finding,
+    /// Sorted; never empty.
+    pub from: Vec<String>,
 }
 
 /// One changed path: its blob before and after (`None` where absent).
@@ -157,7 +174,71 @@ pub(crate) fn submodule(path: &str) -> Skipped {
     }
 }
 
-/// Scan the new versions of `changes` for secrets on new lines (see the module docs).
+/// Lines of old file versions, by content hash, with the paths that held each: what the
+/// moved-line rule compares new lines with.
+#[derive(Default)]
+pub(crate) struct Pool {
+    paths: Vec<String>,
+    lines: HashMap<u64, Vec<u32>>,
+}
+
+impl Pool {
+    fn add(&mut self, path: &str, data: &[u8]) {
+        let index = match self.paths.iter().position(|p| p == path) {
+            Some(i) => i,
+            None => {
+                self.paths.push(path.to_string());
+                self.paths.len() - 1
+            }
+        } as u32;
+        for line in lines(data) {
+            let holders = self.lines.entry(line_hash(line)).or_default();
+            if !holders.contains(&index) {
+                holders.push(index);
+            }
+        }
+    }
+
+    fn holders(&self, hash: u64) -> Option<&[u32]> {
+        self.lines.get(&hash).map(Vec::as_slice)
+    }
+
+    /// Read the old side of each of `changes` into a pool, plus `extra` old versions
+    /// (path, blob).
+    pub(crate) fn of_old_sides(
+        odb: &Odb,
+        shown: &Path,
+        changes: &[Change],
+        extra: &[(String, Oid)],
+        max_size: u64,
+        out: &mut DiffScan,
+    ) -> Pool {
+        let mut pool = Pool::default();
+        let sides = changes
+            .iter()
+            .filter_map(|c| c.old.map(|oid| (c.path.as_str(), oid)))
+            .chain(extra.iter().map(|(p, oid)| (p.as_str(), *oid)));
+        for (path, oid) in sides {
+            match read_blob(odb, oid, max_size) {
+                Ok(RawBlob::Text(object)) => pool.add(path, object.data()),
+                // Old versions only narrow what counts as new; one that cannot be read leaves
+                // more lines new, never fewer.
+                Ok(RawBlob::Binary | RawBlob::TooLarge(_)) => {}
+                Err(e) => out.errors.push(GitError::object(
+                    shown,
+                    "blob",
+                    oid,
+                    Some(path.to_string()),
+                    &e,
+                )),
+            }
+        }
+        pool
+    }
+}
+
+/// Scan the new versions of `changes` for secrets on new lines (see the module docs), with
+/// the old sides of `changes` as the pool.
 pub(crate) fn scan_changes(
     repo: &Repository,
     shown: &Path,
@@ -174,26 +255,25 @@ pub(crate) fn scan_changes(
             return;
         }
     };
-    let mut pool: HashSet<u64> = HashSet::new();
-    for change in changes {
-        let Some(oid) = change.old else { continue };
-        match read_blob(&odb, oid, max_size) {
-            Ok(RawBlob::Text(object)) => pool.extend(lines(object.data()).map(line_hash)),
-            // Old versions only narrow what counts as new; one that cannot be read leaves
-            // more lines new, never fewer.
-            Ok(RawBlob::Binary | RawBlob::TooLarge(_)) => {}
-            Err(e) => out.errors.push(GitError::object(
-                shown,
-                "blob",
-                oid,
-                Some(change.path.clone()),
-                &e,
-            )),
-        }
-    }
+    let pool = Pool::of_old_sides(&odb, shown, changes, &[], max_size, out);
+    scan_new_sides(&odb, shown, changes, matcher, max_size, &[&pool], out);
+}
+
+/// Scan the new versions of `changes`: a finding with a line that no pool holds goes to
+/// `out.findings`; one whose every line some pool holds goes to `out.moved`, with the paths
+/// that held its first line.
+pub(crate) fn scan_new_sides(
+    odb: &Odb,
+    shown: &Path,
+    changes: &[Change],
+    matcher: &Matcher,
+    max_size: u64,
+    pools: &[&Pool],
+    out: &mut DiffScan,
+) {
     for change in changes {
         let Some(oid) = change.new else { continue };
-        let object = match read_blob(&odb, oid, max_size) {
+        let object = match read_blob(odb, oid, max_size) {
             Ok(RawBlob::Text(object)) => object,
             Ok(RawBlob::Binary) => {
                 out.binary_skipped += 1;
@@ -218,22 +298,40 @@ pub(crate) fn scan_changes(
             }
         };
         let data = object.data();
-        let is_new: Vec<bool> = lines(data).map(|l| !pool.contains(&line_hash(l))).collect();
-        let added = is_new.iter().filter(|n| **n).count();
-        if added == 0 {
-            continue;
-        }
-        out.lines_added += added as u64;
+        let hashes: Vec<u64> = lines(data).map(line_hash).collect();
+        let is_new: Vec<bool> = hashes
+            .iter()
+            .map(|h| pools.iter().all(|p| p.holders(*h).is_none()))
+            .collect();
+        out.lines_added += is_new.iter().filter(|n| **n).count() as u64;
         out.files_scanned += 1;
         out.bytes_scanned += data.len() as u64;
         let blob = Blob::new(Origin::File(PathBuf::from(&change.path)), data);
-        out.findings
-            .extend(matcher.scan(&blob).into_iter().filter(|f| {
-                (f.location.line..=f.location.end_line)
-                    .any(|l| is_new.get(l - 1).copied().unwrap_or(false))
-            }));
+        for f in matcher.scan(&blob) {
+            let new = (f.location.line..=f.location.end_line)
+                .any(|l| is_new.get(l - 1).copied().unwrap_or(false));
+            if new {
+                out.findings.push(f);
+                continue;
+            }
+            let mut from: Vec<String> = Vec::new();
+            if let Some(h) = hashes.get(f.location.line - 1) {
+                for pool in pools {
+                    for &i in pool.holders(*h).unwrap_or_default() {
+                        let path = &pool.paths[i as usize];
+                        if !from.contains(path) {
+                            from.push(path.clone());
+                        }
+                    }
+                }
+            }
+            from.sort();
+            out.moved.push(MovedLine { finding: f, from });
+        }
     }
     out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    out.moved
+        .sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
 }
 
 /// The lines of `data` without their `\n` or `\r\n`, numbered from 1 by position. A final

@@ -7,15 +7,17 @@
 //! The change set is the merge-base's tree against HEAD's tree, so the result is the same
 //! whether the branch was merged, rebased or squashed, and commits that BASE's branch
 //! gained after the fork do not count. Which lines are new is decided by the moved-line
-//! rule in `changes`.
+//! rule in `changes`. Then every commit of the range is read against its parent, each new
+//! blob once, for secrets that one commit added and a later one removed: HEAD does not
+//! hold them, but the pull request's refs and any non-squash merge do.
 //!
 //! Does not own: the diff and scan (changes), staged scans (staged).
 
-use crate::changes::{scan_changes, tree_changes, DiffScan};
+use crate::changes::{scan_new_sides, tree_changes, Change, DiffScan, MovedLine, Pool};
 use crate::repo::{self, read_blob, RawBlob};
 use crate::{GitError, DEFAULT_MAX_BLOB_SIZE};
-use git2::{Commit, ErrorCode, ObjectType, Oid, Repository, Sort};
-use std::collections::{BTreeMap, HashMap};
+use git2::{Commit, ErrorCode, ObjectType, Odb, Oid, Repository, Sort, Tree};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use unleak_core::{CommitFacts, Finding, GitProvenance};
 use unleak_matcher::Matcher;
@@ -41,6 +43,10 @@ pub fn parse_range(spec: &str) -> Option<(String, String)> {
 /// Findings are at `Origin::File(path)` with lines and columns of `head`'s version of the
 /// file, and `git` names the earliest commit of the range whose version of that file holds
 /// the secret (`commits` counts the commits of the range that hold it; `in_head` is true).
+/// A secret that a commit of the range added and HEAD no longer holds is a finding too,
+/// at that commit's version of the file, with `git.commit` naming it and `in_head` false
+/// (one finding per rule and secret, at its earliest commit). Secrets on moved lines are
+/// in `moved`, both at HEAD and in the range's commits.
 ///
 /// Errors: either end unresolvable ([`GitError::Revision`]); in a shallow clone, an end or
 /// the merge-base missing ([`GitError::MissingHistory`], which tells the user to fetch
@@ -58,24 +64,7 @@ pub fn scan_range(
         return Err(bad);
     }
     let shallow = repo::shallow_info(&repo);
-    let resolve = |spec: &str| -> Result<Commit<'_>, GitError> {
-        repo.revparse_single(spec)
-            .and_then(|o| o.peel_to_commit())
-            .map_err(|e| {
-                if shallow.is_some() && e.code() == ErrorCode::NotFound {
-                    GitError::MissingHistory {
-                        repo: repo_path.to_path_buf(),
-                        what: format!("`{spec}`"),
-                    }
-                } else {
-                    GitError::Revision {
-                        repo: repo_path.to_path_buf(),
-                        spec: spec.to_string(),
-                        message: e.message().to_string(),
-                    }
-                }
-            })
-    };
+    let resolve = |spec: &str| resolve_commit(&repo, repo_path, spec);
     let head_commit = resolve(head)?;
     let base_commit = resolve(base)?;
     let merge_base = match repo.merge_base(base_commit.id(), head_commit.id()) {
@@ -120,20 +109,226 @@ pub fn scan_range(
         &mut changes,
         &mut out,
     );
-    scan_changes(
-        &repo,
+    let odb = repo
+        .odb()
+        .map_err(|e| GitError::git(repo_path, "opening the object database", &e))?;
+    let net_pool = Pool::of_old_sides(
+        &odb,
+        repo_path,
+        &changes,
+        &[],
+        DEFAULT_MAX_BLOB_SIZE,
+        &mut out,
+    );
+    scan_new_sides(
+        &odb,
         repo_path,
         &changes,
         matcher,
         DEFAULT_MAX_BLOB_SIZE,
+        &[&net_pool],
         &mut out,
     );
     let range = range_commits(&repo, repo_path, merge_base, head_commit.id(), &mut out)?;
     out.commits = range.len() as u64;
     attribute(&repo, &range, &mut out.findings);
+    for m in &mut out.moved {
+        attribute(&repo, &range, std::slice::from_mut(&mut m.finding));
+    }
+    let history = Walk {
+        repo: &repo,
+        odb: &odb,
+        shown: repo_path,
+        matcher,
+        base_tree: &old_tree,
+        net_pool: &net_pool,
+    }
+    .scan(&range, &changes, &mut out);
+    // What HEAD still holds is reported at HEAD; the history adds only what it no longer does.
+    let at_head: HashSet<(&str, &[u8])> = out
+        .findings
+        .iter()
+        .chain(out.moved.iter().map(|m| &m.finding))
+        .map(|f| (&*f.rule_id, f.secret.expose()))
+        .collect();
+    let mut reported: HashSet<(String, Vec<u8>)> = HashSet::new();
+    let mut keep = |f: &Finding| {
+        let key = (&*f.rule_id, f.secret.expose());
+        !at_head.contains(&key) && reported.insert((key.0.to_string(), key.1.to_vec()))
+    };
+    let (gone, gone_moved): (Vec<Finding>, Vec<MovedLine>) = (
+        history.findings.into_iter().filter(|f| keep(f)).collect(),
+        history
+            .moved
+            .into_iter()
+            .filter(|m| keep(&m.finding))
+            .collect(),
+    );
+    out.findings.extend(gone);
+    out.moved.extend(gone_moved);
+    out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     // The secrets of one file or one commit are masked in each other's paths and texts.
     unleak_core::hide_shared(&mut out.findings);
     Ok(out)
+}
+
+/// The walk over every commit of a range, for secrets that a commit added and a later one
+/// took away again: they stay in the pull request's refs and in any merge that is not a
+/// squash, so they must be rotated all the same.
+struct Walk<'a> {
+    repo: &'a Repository,
+    odb: &'a Odb<'a>,
+    shown: &'a Path,
+    matcher: &'a Matcher,
+    /// The merge-base's tree: a line a commit re-adds at the path that held it there is
+    /// not new.
+    base_tree: &'a Tree<'a>,
+    /// The old sides of the range's net change: a line moved in two steps is not new.
+    net_pool: &'a Pool,
+}
+
+impl Walk<'_> {
+    /// Each commit against its first parent (a merge: only the blobs that differ from every
+    /// parent's), each blob once; blobs HEAD holds at a changed path were scanned already.
+    /// Findings carry `git` with the commit and `in_head: false`; read errors, skips and
+    /// counts go to `out`.
+    fn scan(&self, range: &[Oid], net: &[Change], out: &mut DiffScan) -> DiffScan {
+        let mut seen: HashSet<Oid> = net.iter().filter_map(|c| c.new).collect();
+        let mut found = DiffScan::default();
+        for &oid in range {
+            let Ok(commit) = self.repo.find_commit(oid) else {
+                continue; // range_commits already read every one of them
+            };
+            let tree = match commit.tree() {
+                Ok(t) => t,
+                Err(e) => {
+                    out.errors.push(GitError::object(
+                        self.shown,
+                        "tree",
+                        commit.tree_id(),
+                        None,
+                        &e,
+                    ));
+                    continue;
+                }
+            };
+            let mut parents = Vec::new();
+            for p in commit.parents() {
+                match p.tree() {
+                    Ok(t) => parents.push(t),
+                    Err(e) => {
+                        out.errors
+                            .push(GitError::object(self.shown, "tree", p.tree_id(), None, &e))
+                    }
+                }
+            }
+            let mut changes = Vec::new();
+            tree_changes(
+                self.repo,
+                self.shown,
+                parents.first(),
+                Some(&tree),
+                b"",
+                &mut changes,
+                out,
+            );
+            let blob_at = |t: &Tree, path: &str| {
+                t.get_path(Path::new(path))
+                    .ok()
+                    .filter(|e| e.kind() == Some(ObjectType::Blob))
+                    .map(|e| e.id())
+            };
+            changes.retain(|c| parents.iter().skip(1).all(|p| blob_at(p, &c.path) != c.new));
+            let mut pool_extra: Vec<(String, Oid)> = Vec::new();
+            for c in &changes {
+                if let Some(at_base) = blob_at(self.base_tree, &c.path) {
+                    if Some(at_base) != c.old {
+                        pool_extra.push((c.path.clone(), at_base));
+                    }
+                }
+            }
+            let fresh: Vec<Change> = changes
+                .iter()
+                .filter(|c| c.new.is_some_and(|n| seen.insert(n)))
+                .map(|c| Change {
+                    path: c.path.clone(),
+                    old: c.old,
+                    new: c.new,
+                })
+                .collect();
+            if fresh.is_empty() {
+                continue;
+            }
+            let pool = Pool::of_old_sides(
+                self.odb,
+                self.shown,
+                &changes,
+                &pool_extra,
+                DEFAULT_MAX_BLOB_SIZE,
+                out,
+            );
+            let mut step = DiffScan::default();
+            scan_new_sides(
+                self.odb,
+                self.shown,
+                &fresh,
+                self.matcher,
+                DEFAULT_MAX_BLOB_SIZE,
+                &[self.net_pool, &pool],
+                &mut step,
+            );
+            out.files_scanned += step.files_scanned;
+            out.bytes_scanned += step.bytes_scanned;
+            out.binary_skipped += step.binary_skipped;
+            out.skipped.append(&mut step.skipped);
+            out.errors.append(&mut step.errors);
+            let facts = repo::commit_facts(self.repo, oid);
+            let mark = |f: &mut Finding| {
+                let path = f.path.display_path().into_owned();
+                f.git = Some(GitProvenance::new(
+                    facts.clone(),
+                    vec![path],
+                    1,
+                    false,
+                    &[&f.secret],
+                ));
+            };
+            for mut f in step.findings {
+                mark(&mut f);
+                found.findings.push(f);
+            }
+            for mut m in step.moved {
+                mark(&mut m.finding);
+                found.moved.push(m);
+            }
+        }
+        found
+    }
+}
+
+/// The commit `spec` names. In a shallow clone a revision that is not found is missing
+/// history ([`GitError::MissingHistory`]); otherwise [`GitError::Revision`].
+pub(crate) fn resolve_commit<'r>(
+    repo: &'r Repository,
+    repo_path: &Path,
+    spec: &str,
+) -> Result<Commit<'r>, GitError> {
+    repo.revparse_single(spec)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| {
+            if repo.is_shallow() && e.code() == ErrorCode::NotFound {
+                GitError::MissingHistory {
+                    repo: repo_path.to_path_buf(),
+                    what: format!("`{spec}`"),
+                }
+            } else {
+                GitError::Revision {
+                    repo: repo_path.to_path_buf(),
+                    spec: spec.to_string(),
+                    message: e.message().to_string(),
+                }
+            }
+        })
 }
 
 /// The commits reachable from `head` and not from `merge_base`, oldest first.

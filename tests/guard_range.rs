@@ -1,0 +1,279 @@
+//! End-to-end tests of the range and staged guards against a hurried or hostile
+//! contributor: every commit of a range counts, a move out of an allowlisted path is new,
+//! and a pull request cannot allow or baseline its own secret (the configuration and
+//! baseline come from the base of the range).
+
+mod guard_support;
+
+use guard_support::{assert_no_secret, token, Repo, Run};
+
+/// A repository whose `main` has one harmless commit, checked out on a new branch `pr`.
+fn on_branch() -> Repo {
+    let repo = Repo::init();
+    repo.write("README.md", "hello\n");
+    repo.commit("base");
+    repo.git(&["checkout", "-q", "-b", "pr"]);
+    repo
+}
+
+fn guard(repo: &Repo, extra: &[&str]) -> Run {
+    let mut args = vec!["guard", "--range", "main..pr"];
+    args.extend_from_slice(extra);
+    repo.unleak(&args)
+}
+
+/// Every report format of the same run, checked for the raw value.
+fn assert_no_secret_anywhere(repo: &Repo, extra: &[&str], secrets: &[String]) {
+    for format in ["text", "json", "sarif", "github"] {
+        let mut args = vec!["--format", format];
+        args.extend_from_slice(extra);
+        let run = guard(repo, &args);
+        assert_no_secret(&format!("guard --format {format}"), &run.all(), secrets);
+    }
+}
+
+#[test]
+fn a_secret_added_and_removed_within_the_range_fails_and_names_its_commit() {
+    let secrets = vec![token(1)];
+    let repo = on_branch();
+    repo.write("tmp.py", format!("KEY = \"{}\"\n", secrets[0]));
+    let added = repo.commit("add tmp");
+    repo.git(&["rm", "-q", "tmp.py"]);
+    repo.commit("remove tmp");
+
+    let run = guard(&repo, &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("NEW    tmp.py:1:"))
+        .unwrap_or_else(|| panic!("no NEW line for tmp.py:\n{}", run.stdout));
+    assert!(
+        line.contains("in this range's history: rotate it"),
+        "{line}"
+    );
+    assert!(line.contains(&added[..7]), "{line}");
+    let json = guard(&repo, &["--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["new"][0]["git"]["commit"], added.as_str());
+    assert_eq!(doc["new"][0]["git"]["in_head"], false);
+    assert_no_secret_anywhere(&repo, &[], &secrets);
+}
+
+#[test]
+fn a_secret_changed_twice_within_the_range_is_reported_once_per_value() {
+    let secrets = vec![token(2), token(3)];
+    let repo = on_branch();
+    repo.write("app.env", format!("TOKEN={}\n", secrets[0]));
+    repo.commit("first");
+    repo.write("app.env", format!("TOKEN={}\n", secrets[1]));
+    repo.commit("second");
+    // Moved to another file afterwards: still the same secret, reported at HEAD only.
+    repo.git(&["mv", "app.env", "prod.env"]);
+    repo.commit("rename");
+    let run = guard(&repo, &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let new: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("NEW"))
+        .collect();
+    assert_eq!(new.len(), 2, "{}", run.stdout);
+    assert!(new
+        .iter()
+        .any(|l| l.starts_with("NEW    prod.env:1:") && !l.contains("history")));
+    assert!(new
+        .iter()
+        .any(|l| l.starts_with("NEW    app.env:1:") && l.contains("in this range's history")));
+}
+
+#[test]
+fn a_line_moved_out_of_an_allowlisted_path_is_new_in_a_range_and_when_staged() {
+    let secrets = vec![token(4)];
+    let repo = Repo::init();
+    repo.write(".unleak.toml", "[allow]\npaths = [\"tests/fixtures/\"]\n");
+    repo.write(
+        "tests/fixtures/sample.env",
+        format!("GITHUB_TOKEN={}\n", secrets[0]),
+    );
+    repo.write("src/app.py", "print('hi')\n");
+    repo.commit("base");
+    repo.git(&["checkout", "-q", "-b", "pr"]);
+    repo.write("tests/fixtures/sample.env", "");
+    repo.write(
+        "src/app.py",
+        format!("print('hi')\nGITHUB_TOKEN={}\n", secrets[0]),
+    );
+    repo.git(&["add", "-A"]);
+
+    let staged = repo.unleak(&["guard", "--staged"]);
+    assert_eq!(staged.code, 1, "{}{}", staged.stdout, staged.stderr);
+    assert!(
+        staged.stdout.contains("NEW    src/app.py:2:"),
+        "{}",
+        staged.stdout
+    );
+
+    repo.commit("move it");
+    let run = guard(&repo, &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("NEW    src/app.py:2:"),
+        "{}",
+        run.stdout
+    );
+    assert_no_secret_anywhere(&repo, &[], &secrets);
+}
+
+#[test]
+fn line_moves_between_unallowed_paths_still_pass() {
+    let secrets = vec![token(5)];
+    let repo = Repo::init();
+    repo.write("a.py", format!("KEY = \"{}\"\n", secrets[0]));
+    repo.commit("base (a secret from before unleak, not in any baseline)");
+    repo.git(&["checkout", "-q", "-b", "pr"]);
+    repo.write("a.py", "");
+    repo.write("b.py", format!("x = 1\nKEY = \"{}\"\n", secrets[0]));
+    repo.git(&["add", "-A"]);
+    assert_eq!(repo.unleak(&["guard", "--staged"]).code, 0);
+    repo.commit("move");
+    // Moved in two steps within the range: still a move.
+    repo.git(&["mv", "b.py", "c.py"]);
+    repo.commit("rename");
+    let run = guard(&repo, &[]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
+
+#[test]
+fn a_renamed_known_secret_is_moved_not_fixed_in_range_mode() {
+    let secrets = vec![token(6)];
+    let repo = Repo::init();
+    repo.write("pay.py", format!("KEY = \"{}\"\n", secrets[0]));
+    repo.commit("base");
+    assert_eq!(repo.unleak(&["baseline", "create"]).code, 0);
+    repo.commit("adopt");
+    repo.git(&["checkout", "-q", "-b", "pr"]);
+    repo.git(&["mv", "pay.py", "payments.py"]);
+    repo.commit("rename");
+    let run = guard(&repo, &[]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("MOVED  payments.py:1:") && run.stdout.contains("from pay.py"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("FIXED"), "{}", run.stdout);
+    assert!(run.stdout.contains("1 moved · 0 fixed"), "{}", run.stdout);
+}
+
+#[test]
+fn a_pull_request_cannot_allowlist_its_own_secret() {
+    let secrets = vec![token(7)];
+    let repo = on_branch();
+    repo.write("deploy.env", format!("GITHUB_TOKEN={}\n", secrets[0]));
+    repo.write(".unleak.toml", "[allow]\npaths = [\"**\"]\n");
+    repo.commit("deploy, and allow everything");
+
+    let run = guard(&repo, &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("NEW    deploy.env:1:"),
+        "{}",
+        run.stdout
+    );
+    for text in [&run.stdout, &run.stderr] {
+        assert!(
+            text.contains("adds `.unleak.toml`") && text.contains("once it is merged"),
+            "{text}"
+        );
+    }
+    // The same file named with --config, inside the repository, is read from BASE too.
+    let named = guard(&repo, &["--config", ".unleak.toml"]);
+    assert_eq!(named.code, 2, "{}", named.stderr);
+    assert!(
+        named.stderr.contains("--config .unleak.toml"),
+        "{}",
+        named.stderr
+    );
+
+    let trusting = guard(&repo, &["--trust-worktree-config"]);
+    assert_eq!(trusting.code, 0, "{}{}", trusting.stdout, trusting.stderr);
+    assert!(!trusting.all().contains("notice"), "{}", trusting.all());
+    assert_no_secret_anywhere(&repo, &[], &secrets);
+}
+
+#[test]
+fn a_pull_request_cannot_baseline_its_own_secret() {
+    let secrets = vec![token(8), token(9)];
+    let repo = Repo::init();
+    repo.write("old.env", format!("GITHUB_TOKEN={}\n", secrets[0]));
+    repo.commit("base");
+    assert_eq!(repo.unleak(&["baseline", "create"]).code, 0);
+    repo.commit("adopt");
+    repo.git(&["checkout", "-q", "-b", "pr"]);
+    repo.write("new.env", format!("GITHUB_TOKEN={}\n", secrets[1]));
+    assert_eq!(repo.unleak(&["baseline", "update"]).code, 0);
+    repo.commit("new secret, baselined by its author");
+
+    let run = guard(&repo, &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("NEW    new.env:1:"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("changes `.unleak-baseline.json`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("main:.unleak-baseline.json"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("merge it first"), "{}", run.stdout);
+
+    let trusting = guard(&repo, &["--trust-worktree-config"]);
+    assert_eq!(trusting.code, 0, "{}{}", trusting.stdout, trusting.stderr);
+    assert_no_secret_anywhere(&repo, &[], &secrets);
+}
+
+#[test]
+fn a_broken_base_configuration_is_an_error_naming_the_commit_and_file() {
+    let repo = Repo::init();
+    repo.write(".unleak.toml", "[allow]\npaths = 3\n");
+    repo.commit("base");
+    repo.git(&["checkout", "-q", "-b", "pr"]);
+    // The pull request fixes it; the base's copy is still what counts.
+    repo.write(".unleak.toml", "[allow]\npaths = []\n");
+    repo.commit("fix config");
+    let run = guard(&repo, &[]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("main:.unleak.toml"), "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+#[test]
+fn a_symlinked_base_baseline_is_refused() {
+    let repo = Repo::init();
+    repo.write("elsewhere.json", "{}\n");
+    std::os::unix::fs::symlink("elsewhere.json", repo.dir.join(".unleak-baseline.json")).unwrap();
+    repo.commit("base");
+    repo.git(&["checkout", "-q", "-b", "pr"]);
+    repo.write("x.txt", "x\n");
+    repo.commit("x");
+    let run = guard(&repo, &[]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("main:.unleak-baseline.json") && run.stderr.contains("symbolic link"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_missing_base_is_an_error_naming_it() {
+    let repo = on_branch();
+    repo.write("x.txt", "x\n");
+    repo.commit("x");
+    let run = repo.unleak(&["guard", "--range", "nosuch..pr"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("`nosuch`"), "{}", run.stderr);
+}
