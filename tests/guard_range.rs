@@ -277,3 +277,67 @@ fn a_missing_base_is_an_error_naming_it() {
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("`nosuch`"), "{}", run.stderr);
 }
+
+#[test]
+fn a_shallow_clone_says_what_is_missing_and_a_wrong_name_is_not_missing_history() {
+    let repo = on_branch();
+    repo.write("x.txt", "x\n");
+    let first = repo.commit("x");
+    repo.write("y.txt", "y\n");
+    repo.commit("y");
+    let url = format!("file://{}", repo.dir.display());
+    let mut clone = std::process::Command::new("git");
+    repo.env(&mut clone);
+    clone
+        .current_dir(&repo.scratch)
+        .args(["clone", "-q", "--depth", "1", "-b", "pr", &url, "c"]);
+    assert!(clone.status().unwrap().success());
+    let c = repo.scratch.join("c");
+    let c = c.to_str().unwrap();
+
+    let missing = repo.unleak(&["guard", c, "--range", &format!("{first}..HEAD")]);
+    assert_eq!(missing.code, 2, "{}{}", missing.stdout, missing.stderr);
+    assert!(
+        missing
+            .stderr
+            .contains(&format!("`{first}` is not in its history"))
+            && missing.stderr.contains("fetch-depth: 0"),
+        "{}",
+        missing.stderr
+    );
+    let behind = repo.unleak(&["guard", c, "--range", "HEAD~1..HEAD"]);
+    assert_eq!(behind.code, 2, "{}", behind.stderr);
+    assert!(
+        behind.stderr.contains("fetch-depth: 0"),
+        "{}",
+        behind.stderr
+    );
+
+    let typo = repo.unleak(&["guard", c, "--range", "nosuch..HEAD"]);
+    assert_eq!(typo.code, 2, "{}", typo.stderr);
+    assert!(
+        typo.stderr.contains("cannot resolve `nosuch`") && !typo.stderr.contains("fetch-depth"),
+        "{}",
+        typo.stderr
+    );
+}
+
+#[test]
+fn a_base_that_moved_on_is_not_the_pull_requests_change() {
+    let secrets = vec![token(10)];
+    let repo = on_branch();
+    repo.write("feature.txt", "f\n");
+    repo.commit("feature");
+    // main adopts a configuration after the branch forked.
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(".unleak.toml", "[allow]\npaths = [\"fixtures/\"]\n");
+    repo.commit("config on main");
+    repo.git(&["checkout", "-q", "pr"]);
+    repo.write("fixtures/t.env", format!("GITHUB_TOKEN={}\n", secrets[0]));
+    repo.commit("fixture");
+    let run = guard(&repo, &[]);
+    // main's allowlist applies, and the branch, which never touched it, gets no notice.
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(!run.all().contains("notice"), "{}", run.all());
+    assert!(run.stdout.contains("1 allowed"), "{}", run.stdout);
+}

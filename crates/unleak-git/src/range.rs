@@ -67,24 +67,7 @@ pub fn scan_range(
     let resolve = |spec: &str| resolve_commit(&repo, repo_path, spec);
     let head_commit = resolve(head)?;
     let base_commit = resolve(base)?;
-    let merge_base = match repo.merge_base(base_commit.id(), head_commit.id()) {
-        Ok(oid) => oid,
-        Err(e) if e.code() == ErrorCode::NotFound => {
-            return Err(if shallow.is_some() {
-                GitError::MissingHistory {
-                    repo: repo_path.to_path_buf(),
-                    what: format!("the common ancestor of `{base}` and `{head}`"),
-                }
-            } else {
-                GitError::NoMergeBase {
-                    repo: repo_path.to_path_buf(),
-                    base: base.to_string(),
-                    head: head.to_string(),
-                }
-            });
-        }
-        Err(e) => return Err(GitError::git(repo_path, "computing the merge-base", &e)),
-    };
+    let merge_base = find_merge_base(&repo, repo_path, &base_commit, &head_commit, base, head)?;
     let tree_of = |oid: Oid| {
         repo.find_commit(oid)
             .and_then(|c| c.tree())
@@ -306,6 +289,41 @@ impl Walk<'_> {
     }
 }
 
+/// The merge-base of `base` and `head` as a full commit id: the commit a pull request
+/// branched from. Errors as [`scan_range`].
+pub fn merge_base(repo_path: &Path, base: &str, head: &str) -> Result<String, GitError> {
+    let repo = repo::open(repo_path)?;
+    let head_commit = resolve_commit(&repo, repo_path, head)?;
+    let base_commit = resolve_commit(&repo, repo_path, base)?;
+    find_merge_base(&repo, repo_path, &base_commit, &head_commit, base, head).map(|o| o.to_string())
+}
+
+fn find_merge_base(
+    repo: &Repository,
+    repo_path: &Path,
+    base_commit: &Commit,
+    head_commit: &Commit,
+    base: &str,
+    head: &str,
+) -> Result<Oid, GitError> {
+    match repo.merge_base(base_commit.id(), head_commit.id()) {
+        Ok(oid) => Ok(oid),
+        Err(e) if e.code() == ErrorCode::NotFound => Err(if repo.is_shallow() {
+            GitError::MissingHistory {
+                repo: repo_path.to_path_buf(),
+                what: format!("the common ancestor of `{base}` and `{head}`"),
+            }
+        } else {
+            GitError::NoMergeBase {
+                repo: repo_path.to_path_buf(),
+                base: base.to_string(),
+                head: head.to_string(),
+            }
+        }),
+        Err(e) => Err(GitError::git(repo_path, "computing the merge-base", &e)),
+    }
+}
+
 /// The commit `spec` names. In a shallow clone a revision that is not found is missing
 /// history ([`GitError::MissingHistory`]); otherwise [`GitError::Revision`].
 pub(crate) fn resolve_commit<'r>(
@@ -316,7 +334,17 @@ pub(crate) fn resolve_commit<'r>(
     repo.revparse_single(spec)
         .and_then(|o| o.peel_to_commit())
         .map_err(|e| {
-            if repo.is_shallow() && e.code() == ErrorCode::NotFound {
+            // In a shallow clone a commit id or a ref whose commit was not fetched is
+            // missing history; a name that resolves to nothing is just a wrong name.
+            let missing = repo.is_shallow()
+                && e.code() == ErrorCode::NotFound
+                && (looks_like_an_id(spec)
+                    || repo
+                        .resolve_reference_from_short_name(
+                            spec.split(['^', '~']).next().unwrap_or(spec),
+                        )
+                        .is_ok());
+            if missing {
                 GitError::MissingHistory {
                     repo: repo_path.to_path_buf(),
                     what: format!("`{spec}`"),
@@ -329,6 +357,13 @@ pub(crate) fn resolve_commit<'r>(
                 }
             }
         })
+}
+
+/// Hex of at least 4 digits, with an optional `^`/`~` suffix: an abbreviated or full
+/// commit id.
+fn looks_like_an_id(spec: &str) -> bool {
+    let id = spec.split(['^', '~']).next().unwrap_or(spec);
+    id.len() >= 4 && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The commits reachable from `head` and not from `merge_base`, oldest first.
@@ -427,6 +462,15 @@ mod tests {
 
     fn parsed(s: &str) -> Option<(String, String)> {
         parse_range(s)
+    }
+
+    #[test]
+    fn commit_ids_are_told_from_names() {
+        assert!(looks_like_an_id("a56c0f1"));
+        assert!(looks_like_an_id("a56c0f1~2"));
+        assert!(!looks_like_an_id("nosuch"));
+        assert!(!looks_like_an_id("abc"));
+        assert!(!looks_like_an_id("origin/main"));
     }
 
     #[test]

@@ -156,9 +156,13 @@ fn read_base(
     notices: &mut Vec<String>,
 ) -> anyhow::Result<Option<Vec<u8>>> {
     let at_base = read_committed(root, base, path, cap)?;
+    // What the pull request did is HEAD against the commit it branched from: a base that
+    // moved on since is not the pull request's change.
+    let fork = unleak_git::merge_base(root, base, head)?;
+    let at_fork = read_committed(root, &fork, path, cap)?;
     let at_head = read_committed(root, head, path, cap)?;
-    if at_base.blob() != at_head.blob() {
-        let what = match (&at_base, &at_head) {
+    if at_fork.blob() != at_head.blob() {
+        let what = match (&at_fork, &at_head) {
             (Committed::Absent, _) => "adds",
             (_, Committed::Absent) => "deletes",
             _ => "changes",
