@@ -34,7 +34,7 @@ fn assert_no_secret_anywhere(repo: &Repo, extra: &[&str], secrets: &[String]) {
 
 #[test]
 fn a_secret_added_and_removed_within_the_range_fails_and_names_its_commit() {
-    let secrets = vec![token(1)];
+    let secrets = [token(1)];
     let repo = on_branch();
     repo.write("tmp.py", format!("KEY = \"{}\"\n", secrets[0]));
     let added = repo.commit("add tmp");
@@ -62,7 +62,7 @@ fn a_secret_added_and_removed_within_the_range_fails_and_names_its_commit() {
 
 #[test]
 fn a_secret_changed_twice_within_the_range_is_reported_once_per_value() {
-    let secrets = vec![token(2), token(3)];
+    let secrets = [token(2), token(3)];
     let repo = on_branch();
     repo.write("app.env", format!("TOKEN={}\n", secrets[0]));
     repo.commit("first");
@@ -89,7 +89,7 @@ fn a_secret_changed_twice_within_the_range_is_reported_once_per_value() {
 
 #[test]
 fn a_line_moved_out_of_an_allowlisted_path_is_new_in_a_range_and_when_staged() {
-    let secrets = vec![token(4)];
+    let secrets = [token(4)];
     let repo = Repo::init();
     repo.write(".unleak.toml", "[allow]\npaths = [\"tests/fixtures/\"]\n");
     repo.write(
@@ -127,7 +127,7 @@ fn a_line_moved_out_of_an_allowlisted_path_is_new_in_a_range_and_when_staged() {
 
 #[test]
 fn line_moves_between_unallowed_paths_still_pass() {
-    let secrets = vec![token(5)];
+    let secrets = [token(5)];
     let repo = Repo::init();
     repo.write("a.py", format!("KEY = \"{}\"\n", secrets[0]));
     repo.commit("base (a secret from before unleak, not in any baseline)");
@@ -146,7 +146,7 @@ fn line_moves_between_unallowed_paths_still_pass() {
 
 #[test]
 fn a_renamed_known_secret_is_moved_not_fixed_in_range_mode() {
-    let secrets = vec![token(6)];
+    let secrets = [token(6)];
     let repo = Repo::init();
     repo.write("pay.py", format!("KEY = \"{}\"\n", secrets[0]));
     repo.commit("base");
@@ -168,7 +168,7 @@ fn a_renamed_known_secret_is_moved_not_fixed_in_range_mode() {
 
 #[test]
 fn a_pull_request_cannot_allowlist_its_own_secret() {
-    let secrets = vec![token(7)];
+    let secrets = [token(7)];
     let repo = on_branch();
     repo.write("deploy.env", format!("GITHUB_TOKEN={}\n", secrets[0]));
     repo.write(".unleak.toml", "[allow]\npaths = [\"**\"]\n");
@@ -204,7 +204,7 @@ fn a_pull_request_cannot_allowlist_its_own_secret() {
 
 #[test]
 fn a_pull_request_cannot_baseline_its_own_secret() {
-    let secrets = vec![token(8), token(9)];
+    let secrets = [token(8), token(9)];
     let repo = Repo::init();
     repo.write("old.env", format!("GITHUB_TOKEN={}\n", secrets[0]));
     repo.commit("base");
@@ -324,7 +324,7 @@ fn a_shallow_clone_says_what_is_missing_and_a_wrong_name_is_not_missing_history(
 
 #[test]
 fn a_base_that_moved_on_is_not_the_pull_requests_change() {
-    let secrets = vec![token(10)];
+    let secrets = [token(10)];
     let repo = on_branch();
     repo.write("feature.txt", "f\n");
     repo.commit("feature");
@@ -340,4 +340,106 @@ fn a_base_that_moved_on_is_not_the_pull_requests_change() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(!run.all().contains("notice"), "{}", run.all());
     assert!(run.stdout.contains("1 allowed"), "{}", run.stdout);
+}
+
+/// A rule of the repository's own, for `rules.extra`.
+const DEMO_RULE: &str = r#"[[rules]]
+id = "demo-token"
+name = "Demo token"
+keywords = ["tok_"]
+regex = '''\b(?P<secret>tok_[a-z0-9]{24})\b'''
+prefix = "tok_"
+confidence = "high"
+"#;
+
+#[test]
+fn the_rule_files_a_base_configuration_names_are_read_from_the_base() {
+    let repo = Repo::init();
+    repo.write(".unleak.toml", "[rules]\nextra = [\"ci/rules\"]\n");
+    repo.write("ci/rules/demo.toml", DEMO_RULE);
+    repo.commit("base with an own rule");
+    repo.git(&["checkout", "-q", "-b", "pr"]);
+    // The pull request empties the rule directory and adds a value the rule catches.
+    repo.git(&["rm", "-q", "ci/rules/demo.toml"]);
+    repo.write("ci/rules/other.toml", "[[rules]]\n");
+    let value = format!("tok_{}", "k3j5h7g9f2d4s6a8q1w3e5r7");
+    repo.write("app.cfg", format!("token = {value}\n"));
+    repo.commit("drop the rule");
+    let run = guard(&repo, &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("NEW    app.cfg:1:") && run.stdout.contains("demo-token"),
+        "{}",
+        run.stdout
+    );
+    assert_no_secret("guard", &run.all(), &[value]);
+}
+
+#[test]
+fn a_named_config_inside_the_repository_is_read_from_the_base() {
+    let secrets = [token(11)];
+    let repo = Repo::init();
+    repo.write("ci/unleak.toml", "[allow]\npaths = [\"fixtures/\"]\n");
+    repo.commit("base");
+    repo.git(&["checkout", "-q", "-b", "pr"]);
+    repo.write("ci/unleak.toml", "[allow]\npaths = [\"**\"]\n");
+    repo.write("deploy.env", format!("GITHUB_TOKEN={}\n", secrets[0]));
+    repo.commit("allow everything through the named config");
+    let run = guard(&repo, &["--config", "ci/unleak.toml"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("changes `ci/unleak.toml`"),
+        "{}",
+        run.stderr
+    );
+    let trusting = guard(
+        &repo,
+        &["--config", "ci/unleak.toml", "--trust-worktree-config"],
+    );
+    assert_eq!(trusting.code, 0, "{}{}", trusting.stdout, trusting.stderr);
+}
+
+#[test]
+fn trusting_the_work_tree_needs_a_range() {
+    let repo = on_branch();
+    let run = repo.unleak(&["guard", "--trust-worktree-config"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--range"), "{}", run.stderr);
+}
+
+#[test]
+fn merging_the_base_branch_in_does_not_make_its_secrets_the_pull_requests() {
+    let secrets = [token(12), token(13)];
+    let repo = on_branch();
+    repo.write("feature.txt", "f\n");
+    repo.commit("feature");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("main.env", format!("GITHUB_TOKEN={}\n", secrets[0]));
+    repo.commit("a secret on main, main's own business");
+    repo.git(&["checkout", "-q", "pr"]);
+    repo.git(&["merge", "-q", "--no-edit", "main"]);
+    assert_eq!(guard(&repo, &[]).code, 0);
+    // A merge that resolves with a secret of its own is the pull request's.
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("shared.txt", "main\n");
+    repo.commit("main edits shared");
+    repo.git(&["checkout", "-q", "pr"]);
+    repo.write("shared.txt", "pr\n");
+    repo.commit("pr edits shared");
+    let _ = repo.git_cmd(&["merge", "-q", "main"]).output().unwrap();
+    repo.write("shared.txt", format!("TOKEN={}\n", secrets[1]));
+    repo.git(&["add", "shared.txt"]);
+    repo.git(&["commit", "-q", "--no-edit"]);
+    repo.write("shared.txt", "resolved\n");
+    repo.commit("clean up");
+    let run = guard(&repo, &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let new: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("NEW"))
+        .collect();
+    assert_eq!(new.len(), 1, "{}", run.stdout);
+    assert!(new[0].starts_with("NEW    shared.txt:1:"), "{}", run.stdout);
+    assert!(new[0].contains("in this range's history"), "{}", run.stdout);
 }

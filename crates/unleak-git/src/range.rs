@@ -222,11 +222,13 @@ impl Walk<'_> {
                     .map(|e| e.id())
             };
             changes.retain(|c| parents.iter().skip(1).all(|p| blob_at(p, &c.path) != c.new));
+            // Old lines also come from the merge-base and, for a merge, from every parent.
             let mut pool_extra: Vec<(String, Oid)> = Vec::new();
             for c in &changes {
-                if let Some(at_base) = blob_at(self.base_tree, &c.path) {
-                    if Some(at_base) != c.old {
-                        pool_extra.push((c.path.clone(), at_base));
+                let olds = std::iter::once(self.base_tree).chain(parents.iter().skip(1));
+                for old in olds.filter_map(|t| blob_at(t, &c.path)) {
+                    if Some(old) != c.old && !pool_extra.iter().any(|(_, o)| *o == old) {
+                        pool_extra.push((c.path.clone(), old));
                     }
                 }
             }

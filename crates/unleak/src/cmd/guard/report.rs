@@ -18,6 +18,9 @@ use unleak_report::ScanSummary;
 /// Rows of the new-findings table in the job summary; GitHub caps a step summary at 1 MiB.
 const SUMMARY_ROWS: usize = 50;
 
+/// Said when the baseline looks made with another key (see `foreign_baseline`).
+const FOREIGN_BASELINE: &str = "the baseline's key does not match these secrets: is it a baseline from another repository, or was its key regenerated? `unleak baseline create` in this repository writes a matching one";
+
 /// What the guard scanned.
 pub enum Mode {
     Range { spec: String, commits: u64 },
@@ -189,7 +192,28 @@ impl GuardReport<'_> {
                 "`unleak baseline prune` drops the fixed entries from the baseline."
             )?;
         }
+        if self.foreign_baseline() {
+            writeln!(w, "Hint: {FOREIGN_BASELINE}.")?;
+        }
         Ok(())
+    }
+
+    /// Whether the baseline looks made with another key (from another repository, or
+    /// regenerated): most of its entries are gone and a new finding has the path and rule
+    /// of one of them, which is what the same secret under a different key looks like.
+    fn foreign_baseline(&self) -> bool {
+        let v = self.verdict;
+        let Some((_, entries)) = &self.baseline else {
+            return false;
+        };
+        *entries > 0
+            && v.fixed.len() * 2 > *entries
+            && v.new.iter().any(|n| {
+                let path = n.finding.display_path();
+                v.fixed
+                    .iter()
+                    .any(|e| e.path == path && e.rule == *n.finding.rule_id)
+            })
     }
 
     /// How to accept a new secret as known: `create` when there is no baseline yet, and
@@ -340,6 +364,9 @@ impl GuardReport<'_> {
                 "\n{} baseline entr(y/ies) no longer at their path: `unleak baseline prune` drops them.",
                 v.fixed.len()
             )?;
+        }
+        if self.foreign_baseline() {
+            writeln!(w, "\n**Hint:** {FOREIGN_BASELINE}.")?;
         }
         if !self.summary.errors.is_empty() {
             writeln!(

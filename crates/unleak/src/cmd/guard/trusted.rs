@@ -121,14 +121,27 @@ pub fn from_base(
     })
 }
 
-/// `file` as a path inside the repository at `root`, or a file outside it.
+/// `file` as a path inside the repository at `root`, or a file outside it. Both are
+/// compared as written and with symbolic links resolved, so a link to the repository
+/// (or a file the pull request deleted) is still inside it.
 fn place_of(root: &Path, file: &Path) -> anyhow::Result<Place> {
-    let root = normal(&std::path::absolute(root)?);
-    let full = normal(&std::path::absolute(file)?);
-    Ok(match full.strip_prefix(&root) {
-        Ok(rel) => Place::Committed(rel.to_string_lossy().replace('\\', "/")),
-        Err(_) => Place::Disk(file.to_path_buf()),
-    })
+    let roots = [
+        Some(normal(&std::path::absolute(root)?)),
+        std::fs::canonicalize(root).ok(),
+    ];
+    let resolved = std::fs::canonicalize(file).ok().or_else(|| {
+        let parent = file.parent().filter(|p| !p.as_os_str().is_empty())?;
+        Some(std::fs::canonicalize(parent).ok()?.join(file.file_name()?))
+    });
+    let files = [Some(normal(&std::path::absolute(file)?)), resolved];
+    for root in roots.iter().flatten() {
+        for full in files.iter().flatten() {
+            if let Ok(rel) = full.strip_prefix(root) {
+                return Ok(Place::Committed(rel.to_string_lossy().replace('\\', "/")));
+            }
+        }
+    }
+    Ok(Place::Disk(file.to_path_buf()))
 }
 
 /// `path` with `.` and `..` resolved by name, as git resolves a path in a tree.
