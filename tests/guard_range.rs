@@ -443,3 +443,30 @@ fn merging_the_base_branch_in_does_not_make_its_secrets_the_pull_requests() {
     assert!(new[0].starts_with("NEW    shared.txt:1:"), "{}", run.stdout);
     assert!(new[0].contains("in this range's history"), "{}", run.stdout);
 }
+
+#[test]
+fn a_secret_gone_from_head_is_placed_at_its_line_in_the_commit_that_added_it() {
+    let secrets = [token(14)];
+    let repo = Repo::init();
+    let lines: Vec<String> = (1..=40).map(|i| format!("x{i} = {i}")).collect();
+    repo.write("big.py", lines.join("\n") + "\n");
+    repo.commit("base");
+    repo.git(&["checkout", "-q", "-b", "pr"]);
+    let mut with = lines.clone();
+    with.insert(20, format!("    KEY = \"{}\"", secrets[0]));
+    repo.write("big.py", with.join("\n") + "\n");
+    repo.commit("add a key at line 21");
+    repo.write("big.py", lines.join("\n") + "\n");
+    repo.commit("take it out");
+    let run = guard(&repo, &["--format", "json"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let new = doc["new"].as_array().unwrap();
+    assert_eq!(new.len(), 1, "{}", run.stdout);
+    assert_eq!(new[0]["line"], 21, "{}", run.stdout);
+    assert_eq!(new[0]["column"], 12, "{}", run.stdout);
+    // The byte span is that of the file too, not of an excerpt of it.
+    let offset: usize = with[..20].iter().map(|l| l.len() + 1).sum::<usize>() + 11;
+    assert_eq!(new[0]["span"]["start"], offset, "{}", run.stdout);
+    assert_no_secret("guard json", &run.all(), &secrets);
+}

@@ -22,6 +22,7 @@ use crate::repo::{read_blob, RawBlob, ShallowInfo, Skipped};
 use crate::GitError;
 use git2::{Odb, Oid, Repository, Tree};
 use std::collections::hash_map::DefaultHasher;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -179,7 +180,9 @@ pub(crate) fn submodule(path: &str) -> Skipped {
 #[derive(Default)]
 pub(crate) struct Pool {
     paths: Vec<String>,
-    lines: HashMap<u64, Vec<u32>>,
+    /// The first path holding each line inline, more in `more`: most lines have one
+    /// holder, so most entries allocate nothing.
+    lines: HashMap<u64, (u32, Option<Vec<u32>>)>,
 }
 
 impl Pool {
@@ -192,15 +195,55 @@ impl Pool {
             }
         } as u32;
         for line in lines(data) {
-            let holders = self.lines.entry(line_hash(line)).or_default();
-            if !holders.contains(&index) {
-                holders.push(index);
+            match self.lines.entry(line_hash(line)) {
+                Entry::Vacant(v) => {
+                    v.insert((index, None));
+                }
+                Entry::Occupied(mut o) => {
+                    let (first, more) = o.get_mut();
+                    if *first != index && !more.as_ref().is_some_and(|m| m.contains(&index)) {
+                        more.get_or_insert_with(Vec::new).push(index);
+                    }
+                }
             }
         }
     }
 
-    fn holders(&self, hash: u64) -> Option<&[u32]> {
-        self.lines.get(&hash).map(Vec::as_slice)
+    fn holds(&self, hash: u64) -> bool {
+        self.lines.contains_key(&hash)
+    }
+
+    /// The indices of the paths holding the line, first one first.
+    fn holders(&self, hash: u64) -> impl Iterator<Item = u32> + '_ {
+        self.lines
+            .get(&hash)
+            .into_iter()
+            .flat_map(|(first, more)| std::iter::once(*first).chain(more.iter().flatten().copied()))
+    }
+
+    /// Add the lines of the blob `oid`, an old version of `path`.
+    pub(crate) fn add_blob(
+        &mut self,
+        odb: &Odb,
+        shown: &Path,
+        path: &str,
+        oid: Oid,
+        max_size: u64,
+        out: &mut DiffScan,
+    ) {
+        match read_blob(odb, oid, max_size) {
+            Ok(RawBlob::Text(object)) => self.add(path, object.data()),
+            // Old versions only narrow what counts as new; one that cannot be read leaves
+            // more lines new, never fewer.
+            Ok(RawBlob::Binary | RawBlob::TooLarge(_)) => {}
+            Err(e) => out.errors.push(GitError::object(
+                shown,
+                "blob",
+                oid,
+                Some(path.to_string()),
+                &e,
+            )),
+        }
     }
 
     /// Read the old side of each of `changes` into a pool, plus `extra` old versions
@@ -219,19 +262,7 @@ impl Pool {
             .filter_map(|c| c.old.map(|oid| (c.path.as_str(), oid)))
             .chain(extra.iter().map(|(p, oid)| (p.as_str(), *oid)));
         for (path, oid) in sides {
-            match read_blob(odb, oid, max_size) {
-                Ok(RawBlob::Text(object)) => pool.add(path, object.data()),
-                // Old versions only narrow what counts as new; one that cannot be read leaves
-                // more lines new, never fewer.
-                Ok(RawBlob::Binary | RawBlob::TooLarge(_)) => {}
-                Err(e) => out.errors.push(GitError::object(
-                    shown,
-                    "blob",
-                    oid,
-                    Some(path.to_string()),
-                    &e,
-                )),
-            }
+            pool.add_blob(odb, shown, path, oid, max_size, out);
         }
         pool
     }
@@ -272,36 +303,14 @@ pub(crate) fn scan_new_sides(
     out: &mut DiffScan,
 ) {
     for change in changes {
-        let Some(oid) = change.new else { continue };
-        let object = match read_blob(odb, oid, max_size) {
-            Ok(RawBlob::Text(object)) => object,
-            Ok(RawBlob::Binary) => {
-                out.binary_skipped += 1;
-                continue;
-            }
-            Ok(RawBlob::TooLarge(size)) => {
-                out.skipped.push(Skipped {
-                    what: format!("`{}` (blob {oid})", change.path),
-                    why: format!("{size} bytes, over the blob size limit"),
-                });
-                continue;
-            }
-            Err(e) => {
-                out.errors.push(GitError::object(
-                    shown,
-                    "blob",
-                    oid,
-                    Some(change.path.clone()),
-                    &e,
-                ));
-                continue;
-            }
+        let Some(object) = read_new_side(odb, shown, change, max_size, out) else {
+            continue;
         };
         let data = object.data();
         let hashes: Vec<u64> = lines(data).map(line_hash).collect();
         let is_new: Vec<bool> = hashes
             .iter()
-            .map(|h| pools.iter().all(|p| p.holders(*h).is_none()))
+            .map(|h| pools.iter().all(|p| !p.holds(*h)))
             .collect();
         out.lines_added += is_new.iter().filter(|n| **n).count() as u64;
         out.files_scanned += 1;
@@ -317,7 +326,7 @@ pub(crate) fn scan_new_sides(
             let mut from: Vec<String> = Vec::new();
             if let Some(h) = hashes.get(f.location.line - 1) {
                 for pool in pools {
-                    for &i in pool.holders(*h).unwrap_or_default() {
+                    for i in pool.holders(*h) {
                         let path = &pool.paths[i as usize];
                         if !from.contains(path) {
                             from.push(path.clone());
@@ -332,6 +341,148 @@ pub(crate) fn scan_new_sides(
     out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out.moved
         .sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+}
+
+/// Lines of context kept around each run of new lines in an excerpt: enough for a rule
+/// that reads a neighbouring line (a key id above its secret).
+const EXCERPT_CONTEXT: usize = 3;
+
+/// Like [`scan_new_sides`] for the intermediate commits of a range, where only what is
+/// new matters: a file without a new line is not scanned, and only the runs of new lines
+/// (with [`EXCERPT_CONTEXT`] lines around them) are, so a long range costs about what its
+/// patches hold, not what its files hold. Findings are placed in the whole file; a secret
+/// on old lines only is not reported (`out.moved` stays as it was).
+pub(crate) fn scan_new_lines(
+    odb: &Odb,
+    shown: &Path,
+    changes: &[Change],
+    matcher: &Matcher,
+    max_size: u64,
+    pools: &[&Pool],
+    out: &mut DiffScan,
+) {
+    for change in changes {
+        let Some(object) = read_new_side(odb, shown, change, max_size, out) else {
+            continue;
+        };
+        let data = object.data();
+        let spans: Vec<(usize, usize)> = line_spans(data).collect();
+        let is_new: Vec<bool> = spans
+            .iter()
+            .map(|&(a, b)| {
+                let line = &data[a..b];
+                let h = line_hash(line.strip_suffix(b"\r").unwrap_or(line));
+                pools.iter().all(|p| !p.holds(h))
+            })
+            .collect();
+        let added = is_new.iter().filter(|n| **n).count();
+        if added == 0 {
+            continue;
+        }
+        out.lines_added += added as u64;
+        out.files_scanned += 1;
+        // The excerpt: kept lines in order, a blank line where lines were left out, and
+        // for each excerpt line the 0-based line of the file it came from.
+        let keep: Vec<bool> = (0..spans.len())
+            .map(|i| {
+                let lo = i.saturating_sub(EXCERPT_CONTEXT);
+                let hi = (i + EXCERPT_CONTEXT).min(spans.len() - 1);
+                is_new[lo..=hi].iter().any(|n| *n)
+            })
+            .collect();
+        let mut excerpt = Vec::new();
+        let mut origin: Vec<Option<usize>> = Vec::new();
+        let mut starts: Vec<usize> = Vec::new();
+        for (i, &(a, b)) in spans.iter().enumerate() {
+            if !keep[i] {
+                continue;
+            }
+            if i > 0 && !keep[i - 1] && !origin.is_empty() {
+                starts.push(excerpt.len());
+                origin.push(None);
+                excerpt.push(b'\n');
+            }
+            starts.push(excerpt.len());
+            origin.push(Some(i));
+            excerpt.extend_from_slice(&data[a..b]);
+            excerpt.push(b'\n');
+        }
+        out.bytes_scanned += excerpt.len() as u64;
+        let blob = Blob::new(Origin::File(PathBuf::from(&change.path)), &excerpt);
+        for mut f in matcher.scan(&blob) {
+            let (first, last) = (f.location.line - 1, f.location.end_line - 1);
+            let (Some(Some(from)), Some(Some(to))) = (origin.get(first), origin.get(last)) else {
+                continue;
+            };
+            // One run of the file: the secret does not straddle a left-out stretch.
+            if to - from != last - first || !(*from..=*to).any(|l| is_new[l]) {
+                continue;
+            }
+            f.shift(spans[*from].0 - starts[first], from - first + 1, 1);
+            out.findings.push(f);
+        }
+    }
+    out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
+/// The new side of `change` as text, or `None` (counted, listed or an error) when it is
+/// absent, binary, too large or unreadable.
+fn read_new_side<'o>(
+    odb: &'o Odb,
+    shown: &Path,
+    change: &Change,
+    max_size: u64,
+    out: &mut DiffScan,
+) -> Option<git2::OdbObject<'o>> {
+    let oid = change.new?;
+    match read_blob(odb, oid, max_size) {
+        Ok(RawBlob::Text(object)) => Some(object),
+        Ok(RawBlob::Binary) => {
+            out.binary_skipped += 1;
+            None
+        }
+        Ok(RawBlob::TooLarge(size)) => {
+            out.skipped.push(Skipped {
+                what: format!("`{}` (blob {oid})", change.path),
+                why: format!("{size} bytes, over the blob size limit"),
+            });
+            None
+        }
+        Err(e) => {
+            out.errors.push(GitError::object(
+                shown,
+                "blob",
+                oid,
+                Some(change.path.clone()),
+                &e,
+            ));
+            None
+        }
+    }
+}
+
+/// The byte ranges of the lines of `data`, without their `\n` (a `\r` stays), as
+/// [`lines`] numbers them.
+fn line_spans(data: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let body = data.strip_suffix(b"\n").unwrap_or(data);
+    let mut start = 0;
+    let mut done = data.is_empty();
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        match memchr::memchr(b'\n', &body[start..]) {
+            Some(i) => {
+                let span = (start, start + i);
+                start += i + 1;
+                Some(span)
+            }
+            None => {
+                done = true;
+                Some((start, body.len()))
+            }
+        }
+    })
 }
 
 /// The lines of `data` without their `\n` or `\r\n`, numbered from 1 by position. A final
@@ -353,6 +504,20 @@ fn line_hash(line: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_spans_number_lines_like_lines() {
+        for data in [&b"a\r\nb\n\nc"[..], b"x\n", b"", b"\n\n"] {
+            let by_span: Vec<&[u8]> = line_spans(data)
+                .map(|(a, b)| {
+                    let l = &data[a..b];
+                    l.strip_suffix(b"\r").unwrap_or(l)
+                })
+                .collect();
+            let by_lines: Vec<&[u8]> = lines(data).collect();
+            assert_eq!(by_span, by_lines, "{data:?}");
+        }
+    }
 
     #[test]
     fn lines_ignore_endings_and_number_like_an_editor() {

@@ -13,7 +13,7 @@
 //!
 //! Does not own: the diff and scan (changes), staged scans (staged).
 
-use crate::changes::{scan_new_sides, tree_changes, Change, DiffScan, MovedLine, Pool};
+use crate::changes::{scan_new_lines, scan_new_sides, tree_changes, Change, DiffScan, Pool};
 use crate::repo::{self, read_blob, RawBlob};
 use crate::{GitError, DEFAULT_MAX_BLOB_SIZE};
 use git2::{Commit, ErrorCode, ObjectType, Odb, Oid, Repository, Sort, Tree};
@@ -45,8 +45,8 @@ pub fn parse_range(spec: &str) -> Option<(String, String)> {
 /// the secret (`commits` counts the commits of the range that hold it; `in_head` is true).
 /// A secret that a commit of the range added and HEAD no longer holds is a finding too,
 /// at that commit's version of the file, with `git.commit` naming it and `in_head` false
-/// (one finding per rule and secret, at its earliest commit). Secrets on moved lines are
-/// in `moved`, both at HEAD and in the range's commits.
+/// (one finding per rule and secret, at its earliest commit; only the commit's new lines
+/// and a few around them are read). Secrets on moved lines of HEAD are in `moved`.
 ///
 /// Errors: either end unresolvable ([`GitError::Revision`]); in a shallow clone, an end or
 /// the merge-base missing ([`GitError::MissingHistory`], which tells the user to fetch
@@ -139,16 +139,8 @@ pub fn scan_range(
         let key = (&*f.rule_id, f.secret.expose());
         !at_head.contains(&key) && reported.insert((key.0.to_string(), key.1.to_vec()))
     };
-    let (gone, gone_moved): (Vec<Finding>, Vec<MovedLine>) = (
-        history.findings.into_iter().filter(|f| keep(f)).collect(),
-        history
-            .moved
-            .into_iter()
-            .filter(|m| keep(&m.finding))
-            .collect(),
-    );
+    let gone: Vec<Finding> = history.into_iter().filter(|f| keep(f)).collect();
     out.findings.extend(gone);
-    out.moved.extend(gone_moved);
     out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     // The secrets of one file or one commit are masked in each other's paths and texts.
     unleak_core::hide_shared(&mut out.findings);
@@ -173,11 +165,14 @@ struct Walk<'a> {
 impl Walk<'_> {
     /// Each commit against its first parent (a merge: only the blobs that differ from every
     /// parent's), each blob once; blobs HEAD holds at a changed path were scanned already.
-    /// Findings carry `git` with the commit and `in_head: false`; read errors, skips and
-    /// counts go to `out`.
-    fn scan(&self, range: &[Oid], net: &[Change], out: &mut DiffScan) -> DiffScan {
+    /// Findings on new lines carry `git` with the commit and `in_head: false`; read
+    /// errors, skips and counts go to `out`.
+    fn scan(&self, range: &[Oid], net: &[Change], out: &mut DiffScan) -> Vec<Finding> {
         let mut seen: HashSet<Oid> = net.iter().filter_map(|c| c.new).collect();
-        let mut found = DiffScan::default();
+        let mut found = Vec::new();
+        // The net change's paths have their merge-base version in `net_pool` already.
+        let mut base_read: HashSet<String> = net.iter().map(|c| c.path.clone()).collect();
+        let mut base_pool = Pool::default();
         for &oid in range {
             let Ok(commit) = self.repo.find_commit(oid) else {
                 continue; // range_commits already read every one of them
@@ -222,11 +217,23 @@ impl Walk<'_> {
                     .map(|e| e.id())
             };
             changes.retain(|c| parents.iter().skip(1).all(|p| blob_at(p, &c.path) != c.new));
-            // Old lines also come from the merge-base and, for a merge, from every parent.
+            // Old lines also come from the merge-base's version of each path (read once for
+            // the whole walk) and, for a merge, from every parent.
             let mut pool_extra: Vec<(String, Oid)> = Vec::new();
             for c in &changes {
-                let olds = std::iter::once(self.base_tree).chain(parents.iter().skip(1));
-                for old in olds.filter_map(|t| blob_at(t, &c.path)) {
+                if base_read.insert(c.path.clone()) {
+                    if let Some(old) = blob_at(self.base_tree, &c.path) {
+                        base_pool.add_blob(
+                            self.odb,
+                            self.shown,
+                            &c.path,
+                            old,
+                            DEFAULT_MAX_BLOB_SIZE,
+                            out,
+                        );
+                    }
+                }
+                for old in parents.iter().skip(1).filter_map(|t| blob_at(t, &c.path)) {
                     if Some(old) != c.old && !pool_extra.iter().any(|(_, o)| *o == old) {
                         pool_extra.push((c.path.clone(), old));
                     }
@@ -253,13 +260,13 @@ impl Walk<'_> {
                 out,
             );
             let mut step = DiffScan::default();
-            scan_new_sides(
+            scan_new_lines(
                 self.odb,
                 self.shown,
                 &fresh,
                 self.matcher,
                 DEFAULT_MAX_BLOB_SIZE,
-                &[self.net_pool, &pool],
+                &[self.net_pool, &base_pool, &pool],
                 &mut step,
             );
             out.files_scanned += step.files_scanned;
@@ -280,11 +287,7 @@ impl Walk<'_> {
             };
             for mut f in step.findings {
                 mark(&mut f);
-                found.findings.push(f);
-            }
-            for mut m in step.moved {
-                mark(&mut m.finding);
-                found.moved.push(m);
+                found.push(f);
             }
         }
         found

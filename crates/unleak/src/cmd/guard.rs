@@ -252,8 +252,8 @@ struct Moves {
     /// Allowed at every old place and not at the new one: new (a secret moved out of a
     /// test-fixture path is as new as a pasted one).
     left_allowlist: Vec<Finding>,
-    /// Not allowed at the new place nor at some old one, and still in HEAD or the index:
-    /// judged against the baseline for moves, never new.
+    /// Not allowed at the new place nor at some old one: judged against the baseline for
+    /// moves, never new.
     kept_verdict: Vec<Finding>,
 }
 
@@ -272,7 +272,7 @@ fn sort_moves(filter: &Filter, moved: Vec<MovedLine>) -> Moves {
             .all(|p| filter.reason(&m.finding, p).is_some())
         {
             moves.left_allowlist.push(m.finding);
-        } else if m.finding.git.as_ref().is_none_or(|g| g.in_head) {
+        } else {
             moves.kept_verdict.push(m.finding);
         }
     }
