@@ -1,10 +1,13 @@
 //! `unleak guard`: the CI and pre-commit gate.
 //!
 //! Scans one of three things: a pull-request range (`--range BASE..HEAD`: the lines the
-//! range added), the staged index (`--staged`: what `git commit` would add) or the whole
-//! tree. Then it drops what allowlists and inline comments allow, judges the rest against
-//! the baseline (new, known, moved, fixed) and fails when something new is at or above
-//! `--fail-on`. For a range or staged scan, whether a known secret still stands at its
+//! range added, in every commit of it, so a secret added and removed again still counts),
+//! the staged index (`--staged`: what `git commit` would add) or the whole tree. Then it
+//! drops what allowlists and inline comments allow, judges the rest against the baseline
+//! (new, known, moved, fixed) and fails when something new is at or above `--fail-on`. A
+//! range is judged by the configuration and baseline of BASE (see `trusted`), so a pull
+//! request cannot decide its own verdict. A secret on a moved line is not new unless the
+//! move took it out of an allowlisted path; moved known secrets are MOVED, not FIXED. For a range or staged scan, whether a known secret still stands at its
 //! baseline path is read from HEAD's tree or the index, not from the diff, so a secret
 //! copied to a new file is caught even when its old file was not touched.
 //!
