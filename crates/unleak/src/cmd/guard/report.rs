@@ -74,7 +74,7 @@ fn history_note(f: &Finding) -> Option<String> {
     let git = f.git.as_ref().filter(|g| !g.in_head)?;
     let short: String = git.commit.chars().take(7).collect();
     Some(format!(
-        "in this range's history: rotate it (added in {short}, gone from HEAD)"
+        "in this range's history: rotate it; added in {short}, gone from HEAD"
     ))
 }
 
