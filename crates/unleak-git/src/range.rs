@@ -127,6 +127,9 @@ pub fn scan_range(
         net_pool: &net_pool,
     }
     .scan(&range, &changes, &mut out);
+    // A submodule or an unread blob that several commits touch is listed once.
+    let mut listed = HashSet::new();
+    out.skipped.retain(|s| listed.insert(s.what.clone()));
     // What HEAD still holds is reported at HEAD; the history adds only what it no longer does.
     let at_head: HashSet<(&str, &[u8])> = out
         .findings
