@@ -253,7 +253,7 @@ fn the_action_fails_a_pull_request_that_adds_a_secret_and_passes_a_clean_one() {
         run.summary
     );
     assert!(
-        run.summary.contains("| 1 | 0 | 0 | 0 | 0 | 0 |"),
+        run.summary.contains("| 1 | 1 | 0 | 0 | 0 | 0 |"),
         "{}",
         run.summary
     );

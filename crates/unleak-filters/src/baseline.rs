@@ -162,6 +162,13 @@ impl Baseline {
             key,
             message: json_message(&e),
         };
+        // A merge that both branches' new entries conflicted on: say so, not "expected value".
+        if let Some(line) = conflict_marker_line(bytes) {
+            return Err(malformed(
+                Some(line),
+                "git merge-conflict markers: take either side's file, then run `unleak baseline update`".into(),
+            ));
+        }
         // The version decides how to read the rest, so it is checked before the schema.
         let value: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|e| json_err(e, None))?;
@@ -306,6 +313,18 @@ fn json_message(e: &serde_json::Error) -> String {
     unleak_rules::parse_error::without_input(text.strip_suffix(&suffix).unwrap_or(&text))
 }
 
+/// The 1-based line of the first git conflict marker (`<<<<<<< `, `=======`,
+/// `>>>>>>> ` at a line start), if any.
+fn conflict_marker_line(bytes: &[u8]) -> Option<usize> {
+    bytes
+        .split(|&b| b == b'\n')
+        .position(|l| {
+            let l = l.strip_suffix(b"\r").unwrap_or(l);
+            l.starts_with(b"<<<<<<< ") || l == b"=======" || l.starts_with(b">>>>>>> ")
+        })
+        .map(|i| i + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,6 +346,19 @@ mod tests {
             fingerprint: fp('a'),
         });
         b
+    }
+
+    #[test]
+    fn merge_conflict_markers_are_named_with_their_line() {
+        let text =
+            "{\n  \"version\": 3,\n<<<<<<< HEAD\n  \"entries\": []\n=======\n>>>>>>> topic\n}\n";
+        let err = Baseline::parse(Path::new("b.json"), text.as_bytes()).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("b.json:3") && msg.contains("merge-conflict"),
+            "{msg}"
+        );
+        assert_eq!(conflict_marker_line(b"{\n\"a\": \"=======x\"\n}"), None);
     }
 
     #[test]

@@ -34,7 +34,7 @@ use std::path::{Component, Path, PathBuf};
 use toml::Spanned;
 use unleak_core::Confidence;
 use unleak_rules::parse_error::{toml_problem, Place};
-use unleak_rules::{RuleOverride, RuleSetBuilder};
+use unleak_rules::{RuleError, RuleOverride, RuleSetBuilder};
 
 /// The file name looked for at a repository root.
 pub const CONFIG_FILE: &str = ".unleak.toml";
@@ -136,7 +136,24 @@ impl Config {
         Config::from_bytes(file, &bytes)
     }
 
+    /// Validate a configuration file read from a commit; `label` names it in messages
+    /// (`main:.unleak.toml`). Its `rules.extra` paths stay relative to the repository root,
+    /// for [`Config::configure_rules_with`] to read from the same commit.
+    pub fn from_committed(label: &Path, bytes: &[u8]) -> Result<Config, ConfigError> {
+        Config::from_bytes_in(label, Path::new(""), bytes)
+    }
+
     fn from_bytes(file: &Path, bytes: &[u8]) -> Result<Config, ConfigError> {
+        let dir = file.parent().unwrap_or(Path::new(""));
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        Config::from_bytes_in(file, dir, bytes)
+    }
+
+    fn from_bytes_in(file: &Path, dir: &Path, bytes: &[u8]) -> Result<Config, ConfigError> {
         let text = std::str::from_utf8(bytes).map_err(|e| {
             let valid = e.valid_up_to();
             let prefix = std::str::from_utf8(&bytes[..valid]).expect("valid prefix");
@@ -149,12 +166,6 @@ impl Config {
                 message: "not UTF-8 text".into(),
             }
         })?;
-        let dir = file.parent().unwrap_or(Path::new(""));
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
         Config::parse(file, dir, text)
     }
 
@@ -286,14 +297,25 @@ impl Config {
     /// in a directory, resolved inside this file's directory), disabled rules and
     /// overrides, with this file named in errors about unknown rule ids.
     pub fn configure_rules(&self, builder: &mut RuleSetBuilder) -> Result<(), ConfigError> {
+        let root = self.root.clone();
+        self.configure_rules_with(builder, |b, path| {
+            b.add_path_within(path, &root).map(|_| ())
+        })
+    }
+
+    /// [`Config::configure_rules`] with the extra rule paths loaded by `add` (a
+    /// configuration read from a commit reads its rule files from that commit).
+    pub fn configure_rules_with(
+        &self,
+        builder: &mut RuleSetBuilder,
+        mut add: impl FnMut(&mut RuleSetBuilder, &Path) -> Result<(), RuleError>,
+    ) -> Result<(), ConfigError> {
         for (path, place) in self.extra_rules.iter().zip(&self.extra_places) {
-            builder
-                .add_path_within(path, &self.root)
-                .map_err(|source| ConfigError::Rules {
-                    file: self.file.clone(),
-                    place: place.clone(),
-                    source: Box::new(source),
-                })?;
+            add(builder, path).map_err(|source| ConfigError::Rules {
+                file: self.file.clone(),
+                place: place.clone(),
+                source: Box::new(source),
+            })?;
         }
         builder.configured_by(self.file.display().to_string());
         builder.disable(self.disabled_rules.iter().cloned());

@@ -14,8 +14,8 @@ mod error;
 mod filter;
 mod verdict;
 
-pub use baseline::{Baseline, Entry, BASELINE_FILE, BASELINE_VERSION};
-pub use config::{Allowlist, Config, CONFIG_FILE};
+pub use baseline::{Baseline, Entry, BASELINE_FILE, BASELINE_VERSION, MAX_BASELINE_FILE};
+pub use config::{Allowlist, Config, CONFIG_FILE, MAX_CONFIG_FILE};
 pub use error::{BaselineError, ConfigError};
 pub use filter::{Filter, Filtered, Reason};
 pub use verdict::{judge, MovedFinding, NewFinding, Verdict};

@@ -12,15 +12,18 @@
 //! a 64-bit hash, so memory stays small on large changes.
 //!
 //! Each new file version is scanned whole, so multi-line secrets and line/column positions
-//! are those of the real file; a finding is kept when any line of its secret is new.
+//! are those of the real file; a finding is new when any line of its secret is new, and
+//! moved otherwise ([`DiffScan::moved`], with the old paths that held the line: whether a
+//! move keeps its old verdict is the caller's question, since allowlists are not ours).
 //!
 //! Does not own: choosing the two sides (range, staged) or provenance.
 
 use crate::repo::{read_blob, RawBlob, ShallowInfo, Skipped};
 use crate::GitError;
-use git2::{Oid, Repository, Tree};
+use git2::{Odb, Oid, Repository, Tree};
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use unleak_core::{Blob, Finding, Origin};
@@ -35,7 +38,8 @@ pub struct DiffScan {
     /// file. Range findings carry `git: Some(..)` naming the commit of the range that
     /// introduced the secret at that path; staged findings carry `git: None`.
     pub findings: Vec<Finding>,
-    /// New file versions read and scanned (those with at least one new line).
+    /// New file versions read and scanned (every changed text file: a moved line is
+    /// scanned too, see `moved`).
     pub files_scanned: u64,
     pub bytes_scanned: u64,
     /// Lines that count as new under the moved-line rule, over all changed files.
@@ -55,6 +59,20 @@ pub struct DiffScan {
     pub commits: u64,
     /// Set when the repository is a shallow clone.
     pub shallow: Option<ShallowInfo>,
+    /// Secrets on lines the moved-line rule calls moved (every line of the secret was
+    /// already in an old version of a changed or deleted file). Not new by themselves: the
+    /// caller decides whether the move kept the secret's verdict (a move out of an
+    /// allowlisted path did not) and uses them to tell a renamed known secret from a fixed
+    /// one.
+    pub moved: Vec<MovedLine>,
+}
+
+/// A secret on a moved line, and the paths whose old versions held that line.
+#[derive(Debug)]
+pub struct MovedLine {
+    pub finding: Finding,
+    /// Sorted; never empty.
+    pub from: Vec<String>,
 }
 
 /// One changed path: its blob before and after (`None` where absent).
@@ -157,7 +175,101 @@ pub(crate) fn submodule(path: &str) -> Skipped {
     }
 }
 
-/// Scan the new versions of `changes` for secrets on new lines (see the module docs).
+/// Lines of old file versions, by content hash, with the paths that held each: what the
+/// moved-line rule compares new lines with.
+#[derive(Default)]
+pub(crate) struct Pool {
+    paths: Vec<String>,
+    /// The first path holding each line inline, more in `more`: most lines have one
+    /// holder, so most entries allocate nothing.
+    lines: HashMap<u64, (u32, Option<Vec<u32>>)>,
+}
+
+impl Pool {
+    fn add(&mut self, path: &str, data: &[u8]) {
+        let index = match self.paths.iter().position(|p| p == path) {
+            Some(i) => i,
+            None => {
+                self.paths.push(path.to_string());
+                self.paths.len() - 1
+            }
+        } as u32;
+        for line in lines(data) {
+            match self.lines.entry(line_hash(line)) {
+                Entry::Vacant(v) => {
+                    v.insert((index, None));
+                }
+                Entry::Occupied(mut o) => {
+                    let (first, more) = o.get_mut();
+                    if *first != index && !more.as_ref().is_some_and(|m| m.contains(&index)) {
+                        more.get_or_insert_with(Vec::new).push(index);
+                    }
+                }
+            }
+        }
+    }
+
+    fn holds(&self, hash: u64) -> bool {
+        self.lines.contains_key(&hash)
+    }
+
+    /// The indices of the paths holding the line, first one first.
+    fn holders(&self, hash: u64) -> impl Iterator<Item = u32> + '_ {
+        self.lines
+            .get(&hash)
+            .into_iter()
+            .flat_map(|(first, more)| std::iter::once(*first).chain(more.iter().flatten().copied()))
+    }
+
+    /// Add the lines of the blob `oid`, an old version of `path`.
+    pub(crate) fn add_blob(
+        &mut self,
+        odb: &Odb,
+        shown: &Path,
+        path: &str,
+        oid: Oid,
+        max_size: u64,
+        out: &mut DiffScan,
+    ) {
+        match read_blob(odb, oid, max_size) {
+            Ok(RawBlob::Text(object)) => self.add(path, object.data()),
+            // Old versions only narrow what counts as new; one that cannot be read leaves
+            // more lines new, never fewer.
+            Ok(RawBlob::Binary | RawBlob::TooLarge(_)) => {}
+            Err(e) => out.errors.push(GitError::object(
+                shown,
+                "blob",
+                oid,
+                Some(path.to_string()),
+                &e,
+            )),
+        }
+    }
+
+    /// Read the old side of each of `changes` into a pool, plus `extra` old versions
+    /// (path, blob).
+    pub(crate) fn of_old_sides(
+        odb: &Odb,
+        shown: &Path,
+        changes: &[Change],
+        extra: &[(String, Oid)],
+        max_size: u64,
+        out: &mut DiffScan,
+    ) -> Pool {
+        let mut pool = Pool::default();
+        let sides = changes
+            .iter()
+            .filter_map(|c| c.old.map(|oid| (c.path.as_str(), oid)))
+            .chain(extra.iter().map(|(p, oid)| (p.as_str(), *oid)));
+        for (path, oid) in sides {
+            pool.add_blob(odb, shown, path, oid, max_size, out);
+        }
+        pool
+    }
+}
+
+/// Scan the new versions of `changes` for secrets on new lines (see the module docs), with
+/// the old sides of `changes` as the pool.
 pub(crate) fn scan_changes(
     repo: &Repository,
     shown: &Path,
@@ -174,66 +286,203 @@ pub(crate) fn scan_changes(
             return;
         }
     };
-    let mut pool: HashSet<u64> = HashSet::new();
+    let pool = Pool::of_old_sides(&odb, shown, changes, &[], max_size, out);
+    scan_new_sides(&odb, shown, changes, matcher, max_size, &[&pool], out);
+}
+
+/// Scan the new versions of `changes`: a finding with a line that no pool holds goes to
+/// `out.findings`; one whose every line some pool holds goes to `out.moved`, with the paths
+/// that held its first line.
+pub(crate) fn scan_new_sides(
+    odb: &Odb,
+    shown: &Path,
+    changes: &[Change],
+    matcher: &Matcher,
+    max_size: u64,
+    pools: &[&Pool],
+    out: &mut DiffScan,
+) {
     for change in changes {
-        let Some(oid) = change.old else { continue };
-        match read_blob(&odb, oid, max_size) {
-            Ok(RawBlob::Text(object)) => pool.extend(lines(object.data()).map(line_hash)),
-            // Old versions only narrow what counts as new; one that cannot be read leaves
-            // more lines new, never fewer.
-            Ok(RawBlob::Binary | RawBlob::TooLarge(_)) => {}
-            Err(e) => out.errors.push(GitError::object(
-                shown,
-                "blob",
-                oid,
-                Some(change.path.clone()),
-                &e,
-            )),
-        }
-    }
-    for change in changes {
-        let Some(oid) = change.new else { continue };
-        let object = match read_blob(&odb, oid, max_size) {
-            Ok(RawBlob::Text(object)) => object,
-            Ok(RawBlob::Binary) => {
-                out.binary_skipped += 1;
-                continue;
-            }
-            Ok(RawBlob::TooLarge(size)) => {
-                out.skipped.push(Skipped {
-                    what: format!("`{}` (blob {oid})", change.path),
-                    why: format!("{size} bytes, over the blob size limit"),
-                });
-                continue;
-            }
-            Err(e) => {
-                out.errors.push(GitError::object(
-                    shown,
-                    "blob",
-                    oid,
-                    Some(change.path.clone()),
-                    &e,
-                ));
-                continue;
-            }
+        let Some(object) = read_new_side(odb, shown, change, max_size, out) else {
+            continue;
         };
         let data = object.data();
-        let is_new: Vec<bool> = lines(data).map(|l| !pool.contains(&line_hash(l))).collect();
+        let hashes: Vec<u64> = lines(data).map(line_hash).collect();
+        let is_new: Vec<bool> = hashes
+            .iter()
+            .map(|h| pools.iter().all(|p| !p.holds(*h)))
+            .collect();
+        out.lines_added += is_new.iter().filter(|n| **n).count() as u64;
+        out.files_scanned += 1;
+        out.bytes_scanned += data.len() as u64;
+        let blob = Blob::new(Origin::File(PathBuf::from(&change.path)), data);
+        for f in matcher.scan(&blob) {
+            let new = (f.location.line..=f.location.end_line)
+                .any(|l| is_new.get(l - 1).copied().unwrap_or(false));
+            if new {
+                out.findings.push(f);
+                continue;
+            }
+            let mut from: Vec<String> = Vec::new();
+            if let Some(h) = hashes.get(f.location.line - 1) {
+                for pool in pools {
+                    for i in pool.holders(*h) {
+                        let path = &pool.paths[i as usize];
+                        if !from.contains(path) {
+                            from.push(path.clone());
+                        }
+                    }
+                }
+            }
+            from.sort();
+            out.moved.push(MovedLine { finding: f, from });
+        }
+    }
+    out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    out.moved
+        .sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+}
+
+/// Lines of context kept around each run of new lines in an excerpt: enough for a rule
+/// that reads a neighbouring line (a key id above its secret).
+const EXCERPT_CONTEXT: usize = 3;
+
+/// Like [`scan_new_sides`] for the intermediate commits of a range, where only what is
+/// new matters: a file without a new line is not scanned, and only the runs of new lines
+/// (with [`EXCERPT_CONTEXT`] lines around them) are, so a long range costs about what its
+/// patches hold, not what its files hold. Findings are placed in the whole file; a secret
+/// on old lines only is not reported (`out.moved` stays as it was).
+pub(crate) fn scan_new_lines(
+    odb: &Odb,
+    shown: &Path,
+    changes: &[Change],
+    matcher: &Matcher,
+    max_size: u64,
+    pools: &[&Pool],
+    out: &mut DiffScan,
+) {
+    for change in changes {
+        let Some(object) = read_new_side(odb, shown, change, max_size, out) else {
+            continue;
+        };
+        let data = object.data();
+        let spans: Vec<(usize, usize)> = line_spans(data).collect();
+        let is_new: Vec<bool> = spans
+            .iter()
+            .map(|&(a, b)| {
+                let line = &data[a..b];
+                let h = line_hash(line.strip_suffix(b"\r").unwrap_or(line));
+                pools.iter().all(|p| !p.holds(h))
+            })
+            .collect();
         let added = is_new.iter().filter(|n| **n).count();
         if added == 0 {
             continue;
         }
         out.lines_added += added as u64;
         out.files_scanned += 1;
-        out.bytes_scanned += data.len() as u64;
-        let blob = Blob::new(Origin::File(PathBuf::from(&change.path)), data);
-        out.findings
-            .extend(matcher.scan(&blob).into_iter().filter(|f| {
-                (f.location.line..=f.location.end_line)
-                    .any(|l| is_new.get(l - 1).copied().unwrap_or(false))
-            }));
+        // The excerpt: kept lines in order, a blank line where lines were left out, and
+        // for each excerpt line the 0-based line of the file it came from.
+        let keep: Vec<bool> = (0..spans.len())
+            .map(|i| {
+                let lo = i.saturating_sub(EXCERPT_CONTEXT);
+                let hi = (i + EXCERPT_CONTEXT).min(spans.len() - 1);
+                is_new[lo..=hi].iter().any(|n| *n)
+            })
+            .collect();
+        let mut excerpt = Vec::new();
+        let mut origin: Vec<Option<usize>> = Vec::new();
+        let mut starts: Vec<usize> = Vec::new();
+        for (i, &(a, b)) in spans.iter().enumerate() {
+            if !keep[i] {
+                continue;
+            }
+            if i > 0 && !keep[i - 1] && !origin.is_empty() {
+                starts.push(excerpt.len());
+                origin.push(None);
+                excerpt.push(b'\n');
+            }
+            starts.push(excerpt.len());
+            origin.push(Some(i));
+            excerpt.extend_from_slice(&data[a..b]);
+            excerpt.push(b'\n');
+        }
+        out.bytes_scanned += excerpt.len() as u64;
+        let blob = Blob::new(Origin::File(PathBuf::from(&change.path)), &excerpt);
+        for mut f in matcher.scan(&blob) {
+            let (first, last) = (f.location.line - 1, f.location.end_line - 1);
+            let (Some(Some(from)), Some(Some(to))) = (origin.get(first), origin.get(last)) else {
+                continue;
+            };
+            // One run of the file: the secret does not straddle a left-out stretch.
+            if to - from != last - first || !(*from..=*to).any(|l| is_new[l]) {
+                continue;
+            }
+            f.shift(spans[*from].0 - starts[first], from - first + 1, 1);
+            out.findings.push(f);
+        }
     }
     out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
+/// The new side of `change` as text, or `None` (counted, listed or an error) when it is
+/// absent, binary, too large or unreadable.
+fn read_new_side<'o>(
+    odb: &'o Odb,
+    shown: &Path,
+    change: &Change,
+    max_size: u64,
+    out: &mut DiffScan,
+) -> Option<git2::OdbObject<'o>> {
+    let oid = change.new?;
+    match read_blob(odb, oid, max_size) {
+        Ok(RawBlob::Text(object)) => Some(object),
+        Ok(RawBlob::Binary) => {
+            out.binary_skipped += 1;
+            None
+        }
+        Ok(RawBlob::TooLarge(size)) => {
+            out.skipped.push(Skipped {
+                what: format!("`{}` (blob {oid})", change.path),
+                why: format!("{size} bytes, over the blob size limit"),
+            });
+            None
+        }
+        Err(e) => {
+            out.errors.push(GitError::object(
+                shown,
+                "blob",
+                oid,
+                Some(change.path.clone()),
+                &e,
+            ));
+            None
+        }
+    }
+}
+
+/// The byte ranges of the lines of `data`, without their `\n` (a `\r` stays), as
+/// [`lines`] numbers them.
+fn line_spans(data: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let body = data.strip_suffix(b"\n").unwrap_or(data);
+    let mut start = 0;
+    let mut done = data.is_empty();
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        match memchr::memchr(b'\n', &body[start..]) {
+            Some(i) => {
+                let span = (start, start + i);
+                start += i + 1;
+                Some(span)
+            }
+            None => {
+                done = true;
+                Some((start, body.len()))
+            }
+        }
+    })
 }
 
 /// The lines of `data` without their `\n` or `\r\n`, numbered from 1 by position. A final
@@ -255,6 +504,20 @@ fn line_hash(line: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_spans_number_lines_like_lines() {
+        for data in [&b"a\r\nb\n\nc"[..], b"x\n", b"", b"\n\n"] {
+            let by_span: Vec<&[u8]> = line_spans(data)
+                .map(|(a, b)| {
+                    let l = &data[a..b];
+                    l.strip_suffix(b"\r").unwrap_or(l)
+                })
+                .collect();
+            let by_lines: Vec<&[u8]> = lines(data).collect();
+            assert_eq!(by_span, by_lines, "{data:?}");
+        }
+    }
 
     #[test]
     fn lines_ignore_endings_and_number_like_an_editor() {

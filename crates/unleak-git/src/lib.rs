@@ -23,12 +23,12 @@ mod repo;
 mod snapshot;
 mod staged;
 
-pub use changes::DiffScan;
+pub use changes::{DiffScan, MovedLine};
 pub use error::GitError;
 pub use history::{
     scan_history, HistoryOptions, HistoryScan, DEFAULT_MAX_BLOB_SIZE, UNREACHABLE_PATH,
 };
-pub use range::{parse_range, scan_range};
+pub use range::{merge_base, parse_range, scan_range};
 pub use repo::{BoundaryCommit, ShallowInfo, Skipped};
-pub use snapshot::{read_paths, PathContent, Snapshot};
+pub use snapshot::{list_committed, read_committed, read_paths, Committed, PathContent, Snapshot};
 pub use staged::scan_staged;

@@ -7,15 +7,17 @@
 //! The change set is the merge-base's tree against HEAD's tree, so the result is the same
 //! whether the branch was merged, rebased or squashed, and commits that BASE's branch
 //! gained after the fork do not count. Which lines are new is decided by the moved-line
-//! rule in `changes`.
+//! rule in `changes`. Then every commit of the range is read against its parent, each new
+//! blob once, for secrets that one commit added and a later one removed: HEAD does not
+//! hold them, but the pull request's refs and any non-squash merge do.
 //!
 //! Does not own: the diff and scan (changes), staged scans (staged).
 
-use crate::changes::{scan_changes, tree_changes, DiffScan};
+use crate::changes::{scan_new_lines, scan_new_sides, tree_changes, Change, DiffScan, Pool};
 use crate::repo::{self, read_blob, RawBlob};
 use crate::{GitError, DEFAULT_MAX_BLOB_SIZE};
-use git2::{Commit, ErrorCode, ObjectType, Oid, Repository, Sort};
-use std::collections::{BTreeMap, HashMap};
+use git2::{Commit, ErrorCode, ObjectType, Odb, Oid, Repository, Sort, Tree};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use unleak_core::{CommitFacts, Finding, GitProvenance};
 use unleak_matcher::Matcher;
@@ -41,6 +43,10 @@ pub fn parse_range(spec: &str) -> Option<(String, String)> {
 /// Findings are at `Origin::File(path)` with lines and columns of `head`'s version of the
 /// file, and `git` names the earliest commit of the range whose version of that file holds
 /// the secret (`commits` counts the commits of the range that hold it; `in_head` is true).
+/// A secret that a commit of the range added and HEAD no longer holds is a finding too,
+/// at that commit's version of the file, with `git.commit` naming it and `in_head` false
+/// (one finding per rule and secret, at its earliest commit; only the commit's new lines
+/// and a few around them are read). Secrets on moved lines of HEAD are in `moved`.
 ///
 /// Errors: either end unresolvable ([`GitError::Revision`]); in a shallow clone, an end or
 /// the merge-base missing ([`GitError::MissingHistory`], which tells the user to fetch
@@ -58,44 +64,10 @@ pub fn scan_range(
         return Err(bad);
     }
     let shallow = repo::shallow_info(&repo);
-    let resolve = |spec: &str| -> Result<Commit<'_>, GitError> {
-        repo.revparse_single(spec)
-            .and_then(|o| o.peel_to_commit())
-            .map_err(|e| {
-                if shallow.is_some() && e.code() == ErrorCode::NotFound {
-                    GitError::MissingHistory {
-                        repo: repo_path.to_path_buf(),
-                        what: format!("`{spec}`"),
-                    }
-                } else {
-                    GitError::Revision {
-                        repo: repo_path.to_path_buf(),
-                        spec: spec.to_string(),
-                        message: e.message().to_string(),
-                    }
-                }
-            })
-    };
+    let resolve = |spec: &str| resolve_commit(&repo, repo_path, spec);
     let head_commit = resolve(head)?;
     let base_commit = resolve(base)?;
-    let merge_base = match repo.merge_base(base_commit.id(), head_commit.id()) {
-        Ok(oid) => oid,
-        Err(e) if e.code() == ErrorCode::NotFound => {
-            return Err(if shallow.is_some() {
-                GitError::MissingHistory {
-                    repo: repo_path.to_path_buf(),
-                    what: format!("the common ancestor of `{base}` and `{head}`"),
-                }
-            } else {
-                GitError::NoMergeBase {
-                    repo: repo_path.to_path_buf(),
-                    base: base.to_string(),
-                    head: head.to_string(),
-                }
-            });
-        }
-        Err(e) => return Err(GitError::git(repo_path, "computing the merge-base", &e)),
-    };
+    let merge_base = find_merge_base(&repo, repo_path, &base_commit, &head_commit, base, head)?;
     let tree_of = |oid: Oid| {
         repo.find_commit(oid)
             .and_then(|c| c.tree())
@@ -120,20 +92,286 @@ pub fn scan_range(
         &mut changes,
         &mut out,
     );
-    scan_changes(
-        &repo,
+    let odb = repo
+        .odb()
+        .map_err(|e| GitError::git(repo_path, "opening the object database", &e))?;
+    let net_pool = Pool::of_old_sides(
+        &odb,
+        repo_path,
+        &changes,
+        &[],
+        DEFAULT_MAX_BLOB_SIZE,
+        &mut out,
+    );
+    scan_new_sides(
+        &odb,
         repo_path,
         &changes,
         matcher,
         DEFAULT_MAX_BLOB_SIZE,
+        &[&net_pool],
         &mut out,
     );
     let range = range_commits(&repo, repo_path, merge_base, head_commit.id(), &mut out)?;
     out.commits = range.len() as u64;
     attribute(&repo, &range, &mut out.findings);
+    for m in &mut out.moved {
+        attribute(&repo, &range, std::slice::from_mut(&mut m.finding));
+    }
+    let history = Walk {
+        repo: &repo,
+        odb: &odb,
+        shown: repo_path,
+        matcher,
+        base_tree: &old_tree,
+        net_pool: &net_pool,
+    }
+    .scan(&range, &changes, &mut out);
+    // A submodule or an unread blob that several commits touch is listed once.
+    let mut listed = HashSet::new();
+    out.skipped.retain(|s| listed.insert(s.what.clone()));
+    // What HEAD still holds is reported at HEAD; the history adds only what it no longer does.
+    let at_head: HashSet<(&str, &[u8])> = out
+        .findings
+        .iter()
+        .chain(out.moved.iter().map(|m| &m.finding))
+        .map(|f| (&*f.rule_id, f.secret.expose()))
+        .collect();
+    let mut reported: HashSet<(String, Vec<u8>)> = HashSet::new();
+    let mut keep = |f: &Finding| {
+        let key = (&*f.rule_id, f.secret.expose());
+        !at_head.contains(&key) && reported.insert((key.0.to_string(), key.1.to_vec()))
+    };
+    let gone: Vec<Finding> = history.into_iter().filter(|f| keep(f)).collect();
+    out.findings.extend(gone);
+    out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     // The secrets of one file or one commit are masked in each other's paths and texts.
     unleak_core::hide_shared(&mut out.findings);
     Ok(out)
+}
+
+/// The walk over every commit of a range, for secrets that a commit added and a later one
+/// took away again: they stay in the pull request's refs and in any merge that is not a
+/// squash, so they must be rotated all the same.
+struct Walk<'a> {
+    repo: &'a Repository,
+    odb: &'a Odb<'a>,
+    shown: &'a Path,
+    matcher: &'a Matcher,
+    /// The merge-base's tree: a line a commit re-adds at the path that held it there is
+    /// not new.
+    base_tree: &'a Tree<'a>,
+    /// The old sides of the range's net change: a line moved in two steps is not new.
+    net_pool: &'a Pool,
+}
+
+impl Walk<'_> {
+    /// Each commit against its first parent (a merge: only the blobs that differ from every
+    /// parent's), each blob once; blobs HEAD holds at a changed path were scanned already.
+    /// Findings on new lines carry `git` with the commit and `in_head: false`; read
+    /// errors, skips and counts go to `out`.
+    fn scan(&self, range: &[Oid], net: &[Change], out: &mut DiffScan) -> Vec<Finding> {
+        let mut seen: HashSet<Oid> = net.iter().filter_map(|c| c.new).collect();
+        let mut found = Vec::new();
+        // The net change's paths have their merge-base version in `net_pool` already.
+        let mut base_read: HashSet<String> = net.iter().map(|c| c.path.clone()).collect();
+        let mut base_pool = Pool::default();
+        for &oid in range {
+            let Ok(commit) = self.repo.find_commit(oid) else {
+                continue; // range_commits already read every one of them
+            };
+            let tree = match commit.tree() {
+                Ok(t) => t,
+                Err(e) => {
+                    out.errors.push(GitError::object(
+                        self.shown,
+                        "tree",
+                        commit.tree_id(),
+                        None,
+                        &e,
+                    ));
+                    continue;
+                }
+            };
+            let mut parents = Vec::new();
+            for p in commit.parents() {
+                match p.tree() {
+                    Ok(t) => parents.push(t),
+                    Err(e) => {
+                        out.errors
+                            .push(GitError::object(self.shown, "tree", p.tree_id(), None, &e))
+                    }
+                }
+            }
+            let mut changes = Vec::new();
+            tree_changes(
+                self.repo,
+                self.shown,
+                parents.first(),
+                Some(&tree),
+                b"",
+                &mut changes,
+                out,
+            );
+            let blob_at = |t: &Tree, path: &str| {
+                t.get_path(Path::new(path))
+                    .ok()
+                    .filter(|e| e.kind() == Some(ObjectType::Blob))
+                    .map(|e| e.id())
+            };
+            changes.retain(|c| parents.iter().skip(1).all(|p| blob_at(p, &c.path) != c.new));
+            // Old lines also come from the merge-base's version of each path (read once for
+            // the whole walk) and, for a merge, from every parent.
+            let mut pool_extra: Vec<(String, Oid)> = Vec::new();
+            for c in &changes {
+                if base_read.insert(c.path.clone()) {
+                    if let Some(old) = blob_at(self.base_tree, &c.path) {
+                        base_pool.add_blob(
+                            self.odb,
+                            self.shown,
+                            &c.path,
+                            old,
+                            DEFAULT_MAX_BLOB_SIZE,
+                            out,
+                        );
+                    }
+                }
+                for old in parents.iter().skip(1).filter_map(|t| blob_at(t, &c.path)) {
+                    if Some(old) != c.old && !pool_extra.iter().any(|(_, o)| *o == old) {
+                        pool_extra.push((c.path.clone(), old));
+                    }
+                }
+            }
+            let fresh: Vec<Change> = changes
+                .iter()
+                .filter(|c| c.new.is_some_and(|n| seen.insert(n)))
+                .map(|c| Change {
+                    path: c.path.clone(),
+                    old: c.old,
+                    new: c.new,
+                })
+                .collect();
+            if fresh.is_empty() {
+                continue;
+            }
+            let pool = Pool::of_old_sides(
+                self.odb,
+                self.shown,
+                &changes,
+                &pool_extra,
+                DEFAULT_MAX_BLOB_SIZE,
+                out,
+            );
+            let mut step = DiffScan::default();
+            scan_new_lines(
+                self.odb,
+                self.shown,
+                &fresh,
+                self.matcher,
+                DEFAULT_MAX_BLOB_SIZE,
+                &[self.net_pool, &base_pool, &pool],
+                &mut step,
+            );
+            out.files_scanned += step.files_scanned;
+            out.bytes_scanned += step.bytes_scanned;
+            out.binary_skipped += step.binary_skipped;
+            out.skipped.append(&mut step.skipped);
+            out.errors.append(&mut step.errors);
+            let facts = repo::commit_facts(self.repo, oid);
+            let mark = |f: &mut Finding| {
+                let path = f.path.display_path().into_owned();
+                f.git = Some(GitProvenance::new(
+                    facts.clone(),
+                    vec![path],
+                    1,
+                    false,
+                    &[&f.secret],
+                ));
+            };
+            for mut f in step.findings {
+                mark(&mut f);
+                found.push(f);
+            }
+        }
+        found
+    }
+}
+
+/// The merge-base of `base` and `head` as a full commit id: the commit a pull request
+/// branched from. Errors as [`scan_range`].
+pub fn merge_base(repo_path: &Path, base: &str, head: &str) -> Result<String, GitError> {
+    let repo = repo::open(repo_path)?;
+    let head_commit = resolve_commit(&repo, repo_path, head)?;
+    let base_commit = resolve_commit(&repo, repo_path, base)?;
+    find_merge_base(&repo, repo_path, &base_commit, &head_commit, base, head).map(|o| o.to_string())
+}
+
+fn find_merge_base(
+    repo: &Repository,
+    repo_path: &Path,
+    base_commit: &Commit,
+    head_commit: &Commit,
+    base: &str,
+    head: &str,
+) -> Result<Oid, GitError> {
+    match repo.merge_base(base_commit.id(), head_commit.id()) {
+        Ok(oid) => Ok(oid),
+        Err(e) if e.code() == ErrorCode::NotFound => Err(if repo.is_shallow() {
+            GitError::MissingHistory {
+                repo: repo_path.to_path_buf(),
+                what: format!("the common ancestor of `{base}` and `{head}`"),
+            }
+        } else {
+            GitError::NoMergeBase {
+                repo: repo_path.to_path_buf(),
+                base: base.to_string(),
+                head: head.to_string(),
+            }
+        }),
+        Err(e) => Err(GitError::git(repo_path, "computing the merge-base", &e)),
+    }
+}
+
+/// The commit `spec` names. In a shallow clone a revision that is not found is missing
+/// history ([`GitError::MissingHistory`]); otherwise [`GitError::Revision`].
+pub(crate) fn resolve_commit<'r>(
+    repo: &'r Repository,
+    repo_path: &Path,
+    spec: &str,
+) -> Result<Commit<'r>, GitError> {
+    repo.revparse_single(spec)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| {
+            // In a shallow clone a commit id or a ref whose commit was not fetched is
+            // missing history; a name that resolves to nothing is just a wrong name.
+            let missing = repo.is_shallow()
+                && e.code() == ErrorCode::NotFound
+                && (looks_like_an_id(spec)
+                    || repo
+                        .resolve_reference_from_short_name(
+                            spec.split(['^', '~']).next().unwrap_or(spec),
+                        )
+                        .is_ok());
+            if missing {
+                GitError::MissingHistory {
+                    repo: repo_path.to_path_buf(),
+                    what: format!("`{spec}`"),
+                }
+            } else {
+                GitError::Revision {
+                    repo: repo_path.to_path_buf(),
+                    spec: spec.to_string(),
+                    message: e.message().to_string(),
+                }
+            }
+        })
+}
+
+/// Hex of at least 4 digits, with an optional `^`/`~` suffix: an abbreviated or full
+/// commit id.
+fn looks_like_an_id(spec: &str) -> bool {
+    let id = spec.split(['^', '~']).next().unwrap_or(spec);
+    id.len() >= 4 && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The commits reachable from `head` and not from `merge_base`, oldest first.
@@ -232,6 +470,15 @@ mod tests {
 
     fn parsed(s: &str) -> Option<(String, String)> {
         parse_range(s)
+    }
+
+    #[test]
+    fn commit_ids_are_told_from_names() {
+        assert!(looks_like_an_id("a56c0f1"));
+        assert!(looks_like_an_id("a56c0f1~2"));
+        assert!(!looks_like_an_id("nosuch"));
+        assert!(!looks_like_an_id("abc"));
+        assert!(!looks_like_an_id("origin/main"));
     }
 
     #[test]

@@ -5,6 +5,10 @@
 //! cannot say (a range or staged scan only sees what changed). A guard uses it to tell a
 //! moved secret (gone from its old path) from a spreading one (still at its old path too).
 //!
+//! Also owns reading one committed file as configuration ([`read_committed`]): a range's
+//! guard takes `.unleak.toml` and the baseline from the base side, not from the pull
+//! request, and the same file-size caps apply as on disk.
+//!
 //! Does not own: diffs (changes), matching, or deciding what a path's content means.
 
 use crate::repo::{self, read_blob, RawBlob};
@@ -95,4 +99,111 @@ pub fn read_paths(
         out.insert(path.clone(), content);
     }
     Ok(out)
+}
+
+/// One file of a commit's tree, read as configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Committed {
+    /// No entry at the path.
+    Absent,
+    /// A regular file: its blob id and bytes.
+    File { blob: String, bytes: Vec<u8> },
+    /// An entry that is not read, and why (a symbolic link, a directory, a submodule, a
+    /// blob over the cap). `blob` is its object id, so a caller can still compare sides.
+    Refused { blob: String, why: String },
+}
+
+impl Committed {
+    /// The object at the path, if any: two sides with the same id hold the same thing.
+    pub fn blob(&self) -> Option<&str> {
+        match self {
+            Committed::Absent => None,
+            Committed::File { blob, .. } | Committed::Refused { blob, .. } => Some(blob),
+        }
+    }
+}
+
+/// The file at `path` (repo-relative, `/`-separated) in the tree of the commit `spec`
+/// names, if it is a regular file of at most `cap` bytes.
+///
+/// Errors: `spec` does not resolve ([`GitError::Revision`], or in a shallow clone
+/// [`GitError::MissingHistory`]); the blob cannot be read ([`GitError::Object`]).
+pub fn read_committed(
+    repo_path: &Path,
+    spec: &str,
+    path: &str,
+    cap: u64,
+) -> Result<Committed, GitError> {
+    const LINK: i32 = 0o120000;
+    let repo = repo::open(repo_path)?;
+    let commit = crate::range::resolve_commit(&repo, repo_path, spec)?;
+    let tree = commit
+        .tree()
+        .map_err(|e| GitError::object(repo_path, "tree", commit.tree_id(), None, &e))?;
+    let Ok(entry) = tree.get_path(Path::new(path)) else {
+        return Ok(Committed::Absent);
+    };
+    let blob = entry.id().to_string();
+    let refused = |why: &str| Committed::Refused {
+        blob: blob.clone(),
+        why: why.to_string(),
+    };
+    if entry.filemode() == LINK {
+        return Ok(refused(
+            "a symbolic link; configuration is read only from a regular file",
+        ));
+    }
+    if entry.kind() != Some(ObjectType::Blob) {
+        return Ok(refused("not a regular file"));
+    }
+    let odb = repo
+        .odb()
+        .map_err(|e| GitError::git(repo_path, "opening the object database", &e))?;
+    let object =
+        |e: &git2::Error| GitError::object(repo_path, "blob", entry.id(), Some(path.into()), e);
+    let (size, _) = odb.read_header(entry.id()).map_err(|e| object(&e))?;
+    if size as u64 > cap {
+        return Ok(refused(&format!("{size} bytes, over the {cap}-byte limit")));
+    }
+    let data = odb.read(entry.id()).map_err(|e| object(&e))?;
+    Ok(Committed::File {
+        blob,
+        bytes: data.data().to_vec(),
+    })
+}
+
+/// The names of the entries of the directory `dir` in the tree of the commit `spec`
+/// names, sorted; `None` when `dir` is not a directory there. Errors as [`read_committed`].
+pub fn list_committed(
+    repo_path: &Path,
+    spec: &str,
+    dir: &str,
+) -> Result<Option<Vec<String>>, GitError> {
+    let repo = repo::open(repo_path)?;
+    let commit = crate::range::resolve_commit(&repo, repo_path, spec)?;
+    let root = commit
+        .tree()
+        .map_err(|e| GitError::object(repo_path, "tree", commit.tree_id(), None, &e))?;
+    let tree = match tree_at(&root, dir) {
+        Some(oid) => repo
+            .find_tree(oid)
+            .map_err(|e| GitError::object(repo_path, "tree", oid, Some(dir.into()), &e))?,
+        None => return Ok(None),
+    };
+    let mut names: Vec<String> = tree
+        .iter()
+        .map(|e| String::from_utf8_lossy(e.name_bytes()).into_owned())
+        .collect();
+    names.sort();
+    Ok(Some(names))
+}
+
+/// The tree at `dir` under `root` (`""` or `.` is `root` itself).
+fn tree_at(root: &git2::Tree, dir: &str) -> Option<git2::Oid> {
+    let dir = dir.trim_start_matches("./").trim_end_matches('/');
+    if dir.is_empty() || dir == "." {
+        return Some(root.id());
+    }
+    let entry = root.get_path(Path::new(dir)).ok()?;
+    (entry.kind() == Some(ObjectType::Tree)).then(|| entry.id())
 }

@@ -21,7 +21,7 @@ mod schema;
 mod simplify;
 
 pub use check::Check;
-pub use compile::{Companion, Rule, RuleOverride, RuleSet, RuleSetBuilder};
+pub use compile::{Companion, Rule, RuleOverride, RuleSet, RuleSetBuilder, MAX_RULE_FILE};
 pub use error::RuleError;
 pub use schema::{
     CompanionSpec, Example, ExampleTable, GatewayHint, NegativeExample, NegativeTable, RuleFile,

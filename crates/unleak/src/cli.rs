@@ -150,15 +150,24 @@ pub struct GuardArgs {
     /// The repository to guard (the top of its work tree). Default: the current directory.
     #[arg(value_name = "PATH")]
     pub path: Option<PathBuf>,
-    /// Scan only what the commits in BASE..HEAD added (a pull request or a push).
+    /// Scan what the commits in BASE..HEAD added (a pull request or a push): every commit
+    /// of the range, so a secret added and removed again still fails. The configuration
+    /// and baseline are read from BASE's commit (see --trust-worktree-config).
     #[arg(long, value_name = "BASE..HEAD", conflicts_with = "staged")]
     pub range: Option<String>,
     /// Scan only what `git commit` would add (the index against HEAD): the pre-commit hook.
     #[arg(long)]
     pub staged: bool,
-    /// The baseline file. Default: `.unleak-baseline.json` in PATH, if it exists.
+    /// The baseline file. Default: `.unleak-baseline.json` in PATH, if it exists. With
+    /// --range, a file inside the repository is read from BASE's commit.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// With --range, read `.unleak.toml`, the rule files it names and the baseline from the
+    /// work tree (the pull request's own copies) instead of from BASE's commit. Only for a
+    /// repository whose every contributor may decide their own verdict: otherwise a pull
+    /// request could allow or baseline its own secret.
+    #[arg(long, requires = "range")]
+    pub trust_worktree_config: bool,
     /// Fail only on new findings at or above this confidence (`none`: report, never fail).
     #[arg(long, value_enum, value_name = "CONFIDENCE", default_value_t = FailOnArg::Low)]
     pub fail_on: FailOnArg,

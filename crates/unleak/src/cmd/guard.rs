@@ -1,10 +1,13 @@
 //! `unleak guard`: the CI and pre-commit gate.
 //!
 //! Scans one of three things: a pull-request range (`--range BASE..HEAD`: the lines the
-//! range added), the staged index (`--staged`: what `git commit` would add) or the whole
-//! tree. Then it drops what allowlists and inline comments allow, judges the rest against
-//! the baseline (new, known, moved, fixed) and fails when something new is at or above
-//! `--fail-on`. For a range or staged scan, whether a known secret still stands at its
+//! range added, in every commit of it, so a secret added and removed again still counts),
+//! the staged index (`--staged`: what `git commit` would add) or the whole tree. Then it
+//! drops what allowlists and inline comments allow, judges the rest against the baseline
+//! (new, known, moved, fixed) and fails when something new is at or above `--fail-on`. A
+//! range is judged by the configuration and baseline of BASE (see `trusted`), so a pull
+//! request cannot decide its own verdict. A secret on a moved line is not new unless the
+//! move took it out of an allowlisted path; moved known secrets are MOVED, not FIXED. For a range or staged scan, whether a known secret still stands at its
 //! baseline path is read from HEAD's tree or the index, not from the diff, so a secret
 //! copied to a new file is caught even when its old file was not touched.
 //!
@@ -13,6 +16,7 @@
 //! (a guard never passes an incomplete scan).
 
 mod report;
+mod trusted;
 
 use crate::cli::{GuardArgs, GuardFormatArg};
 use crate::cmd::filtering::{load_baseline, scan_tree, setup};
@@ -24,23 +28,58 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use unleak_core::{Blob, Confidence, Finding, Origin};
-use unleak_filters::{judge, Baseline, Entry};
-use unleak_git::{PathContent, Snapshot};
+use unleak_filters::{judge, Baseline, Entry, Filter};
+use unleak_git::{MovedLine, PathContent, Snapshot};
 use unleak_matcher::{Matcher, MatcherOptions};
 use unleak_report::{Format, ReportOptions, ScanError, ScanSummary, Skipped};
 
 use report::Mode;
+use trusted::Trusted;
 
 pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let root = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    let setup = setup(&root, &args.rules, &args.filters)?;
-    let (baseline, baseline_file) = load_baseline(&root, args.baseline.as_deref())?;
-    if baseline.is_none() {
-        tracing::info!(
-            "no baseline at {}: every finding is new",
-            baseline_file.display()
+    let range = match &args.range {
+        Some(spec) => Some(
+            unleak_git::parse_range(spec)
+                .with_context(|| format!("--range `{spec}` is not BASE..HEAD"))?,
+        ),
+        None => None,
+    };
+    let trusted = match &range {
+        Some((base, head)) if !args.trust_worktree_config => trusted::from_base(
+            &root,
+            base,
+            head,
+            &args.rules,
+            &args.filters,
+            args.baseline.as_deref(),
+        )?,
+        _ => {
+            let setup = setup(&root, &args.rules, &args.filters)?;
+            let (baseline, file) = load_baseline(&root, args.baseline.as_deref())?;
+            Trusted {
+                setup,
+                baseline,
+                baseline_file: file.display().to_string(),
+                notices: Vec::new(),
+            }
+        }
+    };
+    for notice in &trusted.notices {
+        eprintln!(
+            "unleak: notice: {}",
+            unleak_report::escape::terminal(notice)
         );
+    }
+    let Trusted {
+        setup,
+        baseline,
+        baseline_file,
+        notices,
+    } = trusted;
+    if baseline.is_none() {
+        tracing::info!("no baseline at {baseline_file}: every finding is new");
     }
     let memory = args.memory.memory_budget;
     let matcher = Matcher::new(
@@ -59,49 +98,67 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
         },
     );
 
-    let (mode, findings, summary, standing) = if let Some(spec) = &args.range {
-        let (base, head) = unleak_git::parse_range(spec)
-            .with_context(|| format!("--range `{spec}` is not BASE..HEAD"))?;
-        let diff = unleak_git::scan_range(&root, &matcher, &base, &head)?;
-        let head_id = diff.head.clone().unwrap_or(head);
-        let standing = standing_in(
-            &root,
-            Snapshot::Commit(&head_id),
-            baseline.as_ref(),
-            &matcher,
-        )?;
-        let mode = Mode::Range {
-            spec: spec.clone(),
-            commits: diff.commits,
+    let (mode, mut findings, moved, summary, standing) =
+        if let (Some((base, head)), Some(spec)) = (&range, &args.range) {
+            let mut diff = unleak_git::scan_range(&root, &matcher, base, head)?;
+            let head_id = diff.head.clone().unwrap_or_else(|| head.clone());
+            let standing = standing_in(
+                &root,
+                Snapshot::Commit(&head_id),
+                baseline.as_ref(),
+                &matcher,
+            )?;
+            let mode = Mode::Range {
+                spec: spec.clone(),
+                commits: diff.commits,
+            };
+            let moved = std::mem::take(&mut diff.moved);
+            let (findings, summary) = diff_result(diff, started);
+            (mode, findings, moved, summary, standing)
+        } else if args.staged {
+            let mut diff = unleak_git::scan_staged(&root, &matcher)?;
+            let standing = standing_in(&root, Snapshot::Index, baseline.as_ref(), &matcher)?;
+            let moved = std::mem::take(&mut diff.moved);
+            let (findings, summary) = diff_result(diff, started);
+            (Mode::Staged, findings, moved, summary, standing)
+        } else {
+            let tree = scan_tree(&root, &matcher, args.threads, &memory, started)?;
+            let standing: HashSet<Entry> = tree
+                .findings
+                .iter()
+                .map(|f| Entry::of(f, &f.display_path()))
+                .collect();
+            (
+                Mode::Tree,
+                tree.findings,
+                Vec::new(),
+                tree.summary,
+                standing,
+            )
         };
-        let (findings, summary) = diff_result(diff, started);
-        (mode, findings, summary, standing)
-    } else if args.staged {
-        let diff = unleak_git::scan_staged(&root, &matcher)?;
-        let standing = standing_in(&root, Snapshot::Index, baseline.as_ref(), &matcher)?;
-        let (findings, summary) = diff_result(diff, started);
-        (Mode::Staged, findings, summary, standing)
-    } else {
-        let tree = scan_tree(&root, &matcher, args.threads, &memory, started)?;
-        let standing: HashSet<Entry> = tree
-            .findings
-            .iter()
-            .map(|f| Entry::of(f, &f.display_path()))
-            .collect();
-        (Mode::Tree, tree.findings, tree.summary, standing)
-    };
 
+    let moves = sort_moves(&setup.filter, moved);
+    findings.extend(moves.left_allowlist);
     let filtered = setup
         .filter
         .apply(findings, |f| f.path.display_path().into_owned());
     let empty = Baseline::with_random_key()?;
+    // Secrets on moved lines go through the baseline too, so a renamed known secret is
+    // MOVED, not FIXED; one the baseline does not know was there before and stays unjudged.
+    let moved_here: HashSet<(String, usize, usize, String)> =
+        moves.kept_verdict.iter().map(place_key).collect();
+    let mut judged = filtered.kept;
+    judged.extend(moves.kept_verdict);
     // Baselines hold the path as reports show it: a secret in a file name stays masked.
-    let verdict = judge(
+    let mut verdict = judge(
         baseline.as_ref().unwrap_or(&empty),
-        filtered.kept,
+        judged,
         |f| f.display_path().into_owned(),
         |e| standing.contains(e),
     );
+    verdict
+        .new
+        .retain(|n| !moved_here.contains(&place_key(&n.finding)));
     let floor = args.fail_on.floor();
     let failing = verdict
         .new
@@ -110,9 +167,10 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
         .count();
     let guard = report::GuardReport {
         mode,
+        notices: &notices,
         baseline: baseline
             .as_ref()
-            .map(|b| (baseline_file.display().to_string(), b.entries().len())),
+            .map(|b| (baseline_file.clone(), b.entries().len())),
         verdict: &verdict,
         allowed: &filtered.suppressed,
         failing,
@@ -190,6 +248,48 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
         );
     }
     Ok(Outcome::Clean)
+}
+
+/// Secrets on moved lines, sorted by what the move did to their verdict.
+struct Moves {
+    /// Allowed at every old place and not at the new one: new (a secret moved out of a
+    /// test-fixture path is as new as a pasted one).
+    left_allowlist: Vec<Finding>,
+    /// Not allowed at the new place nor at some old one: judged against the baseline for
+    /// moves, never new.
+    kept_verdict: Vec<Finding>,
+}
+
+fn sort_moves(filter: &Filter, moved: Vec<MovedLine>) -> Moves {
+    let mut moves = Moves {
+        left_allowlist: Vec::new(),
+        kept_verdict: Vec::new(),
+    };
+    for m in moved {
+        let here = m.finding.display_path().into_owned();
+        if filter.reason(&m.finding, &here).is_some() {
+            continue;
+        }
+        if m.from
+            .iter()
+            .all(|p| filter.reason(&m.finding, p).is_some())
+        {
+            moves.left_allowlist.push(m.finding);
+        } else {
+            moves.kept_verdict.push(m.finding);
+        }
+    }
+    moves
+}
+
+/// Where a finding is: path, line, column and rule.
+fn place_key(f: &Finding) -> (String, usize, usize, String) {
+    (
+        f.display_path().into_owned(),
+        f.location.line,
+        f.location.column,
+        f.rule_id.to_string(),
+    )
 }
 
 /// The baseline entries whose secret stands at its path in `snapshot`. Each distinct

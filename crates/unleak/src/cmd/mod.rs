@@ -39,6 +39,19 @@ pub fn load_configured_rules(
     args: &RuleArgs,
     config: Option<&unleak_filters::Config>,
 ) -> anyhow::Result<RuleSet> {
+    load_configured_rules_with(args, config, |c, b| c.configure_rules(b))
+}
+
+/// [`load_configured_rules`] with the configuration's own settings applied by `configure`
+/// (a guard reads a range's rule files from its base commit).
+pub fn load_configured_rules_with(
+    args: &RuleArgs,
+    config: Option<&unleak_filters::Config>,
+    configure: impl FnOnce(
+        &unleak_filters::Config,
+        &mut RuleSetBuilder,
+    ) -> Result<(), unleak_filters::ConfigError>,
+) -> anyhow::Result<RuleSet> {
     let mut b = RuleSetBuilder::new();
     if !args.no_builtin_rules {
         b.add_builtin()
@@ -48,7 +61,7 @@ pub fn load_configured_rules(
         b.add_path(p)?;
     }
     if let Some(config) = config {
-        config.configure_rules(&mut b)?;
+        configure(config, &mut b)?;
     }
     let set = b.build()?;
     if set.is_empty() {

@@ -18,6 +18,9 @@ use unleak_report::ScanSummary;
 /// Rows of the new-findings table in the job summary; GitHub caps a step summary at 1 MiB.
 const SUMMARY_ROWS: usize = 50;
 
+/// Said when the baseline looks made with another key (see `foreign_baseline`).
+const FOREIGN_BASELINE: &str = "the baseline's key does not match these secrets: is it a baseline from another repository, or was its key regenerated? `unleak baseline create` in this repository writes a matching one";
+
 /// What the guard scanned.
 pub enum Mode {
     Range { spec: String, commits: u64 },
@@ -45,6 +48,8 @@ impl Mode {
 
 pub struct GuardReport<'a> {
     pub mode: Mode,
+    /// Changes the range makes to the configuration or baseline, not applied in this run.
+    pub notices: &'a [String],
     /// The baseline file and its entry count, when there is one.
     pub baseline: Option<(String, usize)>,
     pub verdict: &'a Verdict,
@@ -62,6 +67,15 @@ fn place(f: &Finding) -> String {
         f.location.line,
         f.location.column
     )
+}
+
+/// For a secret a commit of the range added and HEAD no longer holds: which commit.
+fn history_note(f: &Finding) -> Option<String> {
+    let git = f.git.as_ref().filter(|g| !g.in_head)?;
+    let short: String = git.commit.chars().take(7).collect();
+    Some(format!(
+        "in this range's history: rotate it; added in {short}, gone from HEAD"
+    ))
 }
 
 fn fail_on_name(f: FailOnArg) -> &'static str {
@@ -104,6 +118,9 @@ impl GuardReport<'_> {
             "unleak guard · {} · {baseline}",
             terminal(&self.mode.describe())
         )?;
+        for n in self.notices {
+            writeln!(w, "notice: {}", terminal(n))?;
+        }
         for n in &self.verdict.new {
             let f = &n.finding;
             let spread = if n.spread_from.is_empty() {
@@ -112,9 +129,12 @@ impl GuardReport<'_> {
                 let from: Vec<String> = n.spread_from.iter().map(|p| terminal(p)).collect();
                 format!("  (spread: still at {})", from.join(", "))
             };
+            let history = history_note(f)
+                .map(|n| format!("  ({n})"))
+                .unwrap_or_default();
             writeln!(
                 w,
-                "NEW    {}  {}  {}  {}{spread}",
+                "NEW    {}  {}  {}  {}{spread}{history}",
                 terminal(&place(f)),
                 terminal(&f.rule_id),
                 terminal(&f.redacted),
@@ -162,8 +182,8 @@ impl GuardReport<'_> {
                 w,
                 "Next: {rotate}, move it to a secret store \
                  (unleak migrate); for a test value or a false positive add an `unleak:allow` comment \
-                 on its line or an allowlist entry in .unleak.toml; to accept it, run \
-                 `unleak baseline update` and commit .unleak-baseline.json."
+                 on its line or an allowlist entry in .unleak.toml; to accept it, {}.",
+                self.accept()
             )?;
         }
         if !self.verdict.fixed.is_empty() {
@@ -172,7 +192,40 @@ impl GuardReport<'_> {
                 "`unleak baseline prune` drops the fixed entries from the baseline."
             )?;
         }
+        if self.foreign_baseline() {
+            writeln!(w, "Hint: {FOREIGN_BASELINE}.")?;
+        }
         Ok(())
+    }
+
+    /// Whether the baseline looks made with another key (from another repository, or
+    /// regenerated): most of its entries are gone and a new finding has the path and rule
+    /// of one of them, which is what the same secret under a different key looks like.
+    fn foreign_baseline(&self) -> bool {
+        let v = self.verdict;
+        let Some((_, entries)) = &self.baseline else {
+            return false;
+        };
+        *entries > 0
+            && v.fixed.len() * 2 > *entries
+            && v.new.iter().any(|n| {
+                let path = n.finding.display_path();
+                v.fixed
+                    .iter()
+                    .any(|e| e.path == path && e.rule == *n.finding.rule_id)
+            })
+    }
+
+    /// How to accept a new secret as known: `create` when there is no baseline yet, and
+    /// in range mode the baseline counts once merged, since a range's guard reads BASE's.
+    fn accept(&self) -> &'static str {
+        let range = matches!(self.mode, Mode::Range { .. });
+        match (&self.baseline, range) {
+            (None, false) => "run `unleak baseline create` and commit .unleak-baseline.json",
+            (Some(_), false) => "run `unleak baseline update` and commit .unleak-baseline.json",
+            (None, true) => "run `unleak baseline create`, commit .unleak-baseline.json and merge it first (a range is judged by the baseline of its base)",
+            (Some(_), true) => "run `unleak baseline update`, commit .unleak-baseline.json and merge it first (a range is judged by the baseline of its base)",
+        }
     }
 
     pub fn write_json(&self, w: &mut dyn Write) -> io::Result<()> {
@@ -195,6 +248,7 @@ impl GuardReport<'_> {
             "mode": self.mode.name(),
             "baseline": self.baseline.as_ref().map(|(f, _)| f),
             "fail_on": fail_on_name(self.fail_on),
+            "notices": self.notices,
             "counts": {
                 "new": v.new.len(),
                 "failing": self.failing,
@@ -238,6 +292,9 @@ impl GuardReport<'_> {
                 None => "no baseline".into(),
             }
         )?;
+        for n in self.notices {
+            writeln!(w, "> **Notice:** {}\n", markdown_cell(n))?;
+        }
         writeln!(w, "| new | known | moved | fixed | allowed | unreadable |")?;
         writeln!(w, "|---:|---:|---:|---:|---:|---:|")?;
         writeln!(
@@ -259,11 +316,18 @@ impl GuardReport<'_> {
             writeln!(w, "|---|---:|---|---|---|---|")?;
             for n in v.new.iter().take(SUMMARY_ROWS) {
                 let f = &n.finding;
-                let note = if n.spread_from.is_empty() {
+                let mut note = if n.spread_from.is_empty() {
                     String::new()
                 } else {
                     format!("spread: still at {}", n.spread_from.join(", "))
                 };
+                if let Some(h) = history_note(f) {
+                    note = if note.is_empty() {
+                        h
+                    } else {
+                        format!("{note}; {h}")
+                    };
+                }
                 writeln!(
                     w,
                     "| {} | {} | {} | {} | {} | {} |",
@@ -290,7 +354,8 @@ impl GuardReport<'_> {
                  2. Move the value to a secret store or an access gateway (`unleak migrate`) and push the change.\n\
                  3. A test value or a false positive: add an `unleak:allow` comment on its line, or an \
                  allowlist entry in `.unleak.toml`.\n\
-                 4. To accept a secret as known: run `unleak baseline update` and commit `.unleak-baseline.json`."
+                 4. To accept a secret as known: {}.",
+                self.accept().replace(".unleak-baseline.json", "`.unleak-baseline.json`")
             )?;
         }
         if !v.fixed.is_empty() {
@@ -299,6 +364,9 @@ impl GuardReport<'_> {
                 "\n{} baseline entr(y/ies) no longer at their path: `unleak baseline prune` drops them.",
                 v.fixed.len()
             )?;
+        }
+        if self.foreign_baseline() {
+            writeln!(w, "\n**Hint:** {FOREIGN_BASELINE}.")?;
         }
         if !self.summary.errors.is_empty() {
             writeln!(
