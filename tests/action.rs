@@ -916,12 +916,14 @@ fn an_error_is_annotated_and_summarised_and_names_no_sarif_file() {
         "{}",
         run.summary
     );
+    // Markdown is escaped (the path itself may be normalised: `https:/e.example` when the
+    // guard reads it from the base of the range).
     assert!(
-        run.summary
-            .contains(r"\[pwned\]\(https://e.example\)\|\@team.toml"),
+        run.summary.contains(r"\[pwned\]\(https:"),
         "{}",
         run.summary
     );
+    assert!(run.summary.contains(r"\)\|\@team.toml"), "{}", run.summary);
 }
 
 #[test]
