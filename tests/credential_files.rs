@@ -342,6 +342,21 @@ fn locked_and_empty_accounts_and_placeholders_in_credential_files_are_not_findin
 }
 
 #[test]
+fn a_weak_password_in_a_credential_file_is_still_reported() {
+    // A password equal to its user is trivially fake in code or docs, but in a file a
+    // path-scoped rule reads (the application's own connection settings) it is the login.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "config/mongoid.yml",
+        "production:\n  clients:\n    default:\n      uri: mongodb://orders:orders@db.acme.internal:27017/orders\n",
+    );
+    let r = run_in(dir.path(), &["scan", ".", "--format", "json"], None);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("mongoid-uri-password"), "{}", r.stdout);
+}
+
+#[test]
 fn a_user_rule_with_a_bad_paths_glob_is_an_error_naming_the_file_and_the_rule() {
     let dir = tempfile::tempdir().unwrap();
     write(

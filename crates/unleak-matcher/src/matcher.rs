@@ -765,11 +765,13 @@ impl Matcher {
     ) {
         let rules = self.rules.rules();
         found.retain_mut(|c| {
-            let id = &rules[c.rule as usize].id;
+            let rule = &rules[c.rule as usize];
+            let id = &rule.id;
             if !is_name_value_rule(id) {
                 // A password someone chose, in a URI or a connection string, is trivially
-                // fake as a generic one is (`mysql://app-test:app-test@db`).
-                if id.contains("password") {
+                // fake as a generic one is (`mysql://app-test:app-test@db`); not in a
+                // credential file a path-scoped rule reads, where it is the login.
+                if id.contains("password") && !rule.is_path_scoped() {
                     c.demoted |= is_trivial_password(kind, data, c.secret.start, c.secret.end);
                 }
                 return true;
