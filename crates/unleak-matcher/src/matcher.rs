@@ -14,12 +14,12 @@
 //! keyword search: a blob's path is matched once against all their globs, and each rule
 //! it selects reads the whole blob (when the rule has keywords, only if one occurs).
 
-use crate::concat::joined_pem_blocks;
+use crate::concat::{joined_pem_blocks, PEM_MARKER};
 use crate::decode::{
     decode_base64_pieces, decode_runs, overlaps_any, spend, DecodedRun, Encoding,
     MAX_DECODED_PER_BLOB,
 };
-use crate::k8s::secret_entries;
+use crate::k8s::{secret_entries, SecretEntries, SECRET_MARKER};
 use crate::keyvalue::{
     is_trivial_password, judge_match, read_line, sort_pairs, KeyClass, Pair, KEY_FRAGMENTS,
 };
@@ -128,6 +128,20 @@ struct KeywordHits {
     kind: FileKind,
     /// Ranges of live settings inside the file (a Secret's `stringData:`), sorted.
     live: Vec<Span>,
+    /// The [`Marks`] of the literals that occurred.
+    marks: u8,
+}
+
+/// Literals the keyword pass looks for on behalf of the readers that need a whole-blob
+/// search (a bit each): one pass finds them with the keywords, and a blob without one
+/// is not searched again for it.
+struct Marks;
+
+impl Marks {
+    /// [`SECRET_MARKER`]: the Kubernetes Secret reader may find entries.
+    const SECRET: u8 = 1;
+    /// [`PEM_MARKER`]: a PEM block may be joined from literals.
+    const PEM: u8 = 2;
 }
 
 /// One literal of the keyword automaton.
@@ -138,6 +152,8 @@ struct Pattern {
     groups: Vec<u32>,
     /// Whether it is a key fragment (a hit sends its line to the key/value reader).
     key_fragment: bool,
+    /// The [`Marks`] a hit sets.
+    marks: u8,
     /// This literal alone, to find a group's windows again in order; built the first time.
     alone: OnceLock<AhoCorasick>,
 }
@@ -361,6 +377,7 @@ impl Matcher {
                     literal: literal.to_ascii_lowercase(),
                     groups: Vec::new(),
                     key_fragment: false,
+                    marks: 0,
                     alone: OnceLock::new(),
                 });
                 patterns.len() - 1
@@ -376,6 +393,10 @@ impl Matcher {
             Some(_) => KEY_FRAGMENTS.iter().map(|f| pattern_id(f)).collect(),
             None => Vec::new(),
         };
+        let marks = [
+            (pattern_id(SECRET_MARKER), Marks::SECRET),
+            (pattern_id(PEM_MARKER), Marks::PEM),
+        ];
         let mut group_ids: HashMap<(usize, usize, usize), u32> = HashMap::new();
         let mut groups: Vec<Group> = Vec::new();
         let mut group_rules: Vec<Vec<u32>> = Vec::new();
@@ -403,6 +424,9 @@ impl Matcher {
         }
         for id in fragments {
             patterns[id].key_fragment = true;
+        }
+        for (id, mark) in marks {
+            patterns[id].marks |= mark;
         }
         let keywords = Literals::new(&literals);
         let scoped_keywords = rules
@@ -511,8 +535,13 @@ impl Matcher {
         reference: bool,
         budget: &mut usize,
     ) -> Vec<Candidate> {
-        let secrets = secret_entries(data);
         let mut hits = self.keyword_hits(data, kind);
+        let marks = hits.marks;
+        let secrets = if marks & Marks::SECRET != 0 {
+            secret_entries(data)
+        } else {
+            SecretEntries::default()
+        };
         hits.live = secrets.string_data;
         let mut found = if reference {
             self.rule_candidates_reference(data)
@@ -588,7 +617,7 @@ impl Matcher {
             });
         }
         let mut runs = decode_runs(data, &covered, budget);
-        if memchr::memmem::find(data, b"-----BEGIN ").is_some() {
+        if marks & Marks::PEM != 0 {
             for run in joined_pem_blocks(data) {
                 if !overlaps_any(run.span, &covered) && spend(budget, run.bytes.len()) {
                     runs.push(run);
@@ -598,8 +627,14 @@ impl Matcher {
         for run in runs {
             // Decoded bytes have no file name: they are read as data, and no path-scoped
             // rule runs on them.
-            let inner_candidates =
-                self.candidates(&run.bytes, FileKind::DATA, &[], depth + 1, reference, budget);
+            let inner_candidates = self.candidates(
+                &run.bytes,
+                FileKind::DATA,
+                &[],
+                depth + 1,
+                reference,
+                budget,
+            );
             for inner in inner_candidates {
                 let value = inner
                     .value
@@ -823,9 +858,11 @@ impl Matcher {
             pairs: Vec::new(),
             kind,
             live: Vec::new(),
+            marks: 0,
         };
         self.keywords.for_each_lane(data, |lane, id, at| {
             let pattern = &self.patterns[id];
+            hits.marks |= pattern.marks;
             if pattern.key_fragment {
                 hits.key_fragment(data, lane, at);
             }
