@@ -2117,6 +2117,41 @@ confidence = "high"
     }
 
     #[test]
+    fn secrets_and_joined_keys_are_read_when_no_key_value_rule_is_active() {
+        // Above the generic rules' confidence no key fragment (`secret` among them) is in
+        // the keyword pass: the Secret and PEM markers must be looked for all the same.
+        let mut b = RuleSetBuilder::new();
+        b.add_builtin().unwrap();
+        let options = MatcherOptions {
+            min_confidence: Confidence::High,
+            ..MatcherOptions::default()
+        };
+        let m = Matcher::new(b.build().unwrap(), options);
+        assert!(m.keyvalue.is_none());
+        let auth = b64("deploy:Zq8r2LmT0vXw9Ka1");
+        let docker = b64(&format!(
+            r#"{{"auths":{{"registry.example.com":{{"auth":"{auth}"}}}}}}"#
+        ));
+        // Lines too short for the run decoder: only the Secret reader joins them.
+        let block: Vec<&str> = docker
+            .as_bytes()
+            .chunks(16)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        let manifest = format!(
+            "kind: Secret\ndata:\n  config.json: |\n    {}\n",
+            block.join("\n    ")
+        );
+        let f = scan_file(&m, "secret.yaml", &manifest);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].secret.expose(), auth.as_bytes());
+        let (pem, _) = unleak_rules::generate::expand("{{gen:pem:RSA PRIVATE KEY}}", 7).unwrap();
+        let f = scan_file(&m, "Keys.java", &as_java(&pem));
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].decoded, ["joined-literals"]);
+    }
+
+    #[test]
     fn a_match_is_not_decoded_again() {
         // The secret's own characters form a base64 run; it is reported once, plainly.
         let f = scan("x = demo_ab12cd34ef56\n");
