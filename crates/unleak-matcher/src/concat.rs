@@ -30,13 +30,17 @@ fn is_quote(b: u8) -> bool {
     matches!(b, b'"' | b'\'' | b'`')
 }
 
+/// What opens every PEM block: a blob without it (in any case) holds none, so the matcher's
+/// keyword pass looks for it and calls [`joined_pem_blocks`] only on a hit.
+pub const PEM_MARKER: &str = "-----BEGIN ";
+
 /// Every PEM block in `data` written as two or more joined literals, rebuilt. Each byte
 /// is read about once: a header inside what an earlier one read is not read again, and the
 /// quote opening a header's literal is looked for a bounded distance back.
 pub fn joined_pem_blocks(data: &[u8]) -> Vec<DecodedRun> {
     let mut out = Vec::new();
     let mut next = 0;
-    for at in memchr::memmem::find_iter(data, b"-----BEGIN ") {
+    for at in memchr::memmem::find_iter(data, PEM_MARKER.as_bytes()) {
         if at < next {
             continue;
         }

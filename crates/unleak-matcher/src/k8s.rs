@@ -42,6 +42,10 @@ const MAX_MANIFEST_LINES: usize = 65_536;
 /// of many `data:` keys in one mapping must not cost a pass over the mapping for each.
 const SIBLING_WORK_PER_LINE: usize = 8;
 
+/// The word every Secret's `kind` names: a blob without it (in any case) holds no Secret,
+/// so the matcher's keyword pass looks for it and calls [`secret_entries`] only on a hit.
+pub const SECRET_MARKER: &str = "Secret";
+
 /// The entries of every Secret in `data`, in order.
 pub fn secret_entries(data: &[u8]) -> SecretEntries {
     let mut out = SecretEntries::default();
@@ -61,7 +65,7 @@ pub fn secret_entries(data: &[u8]) -> SecretEntries {
 /// `"kind": "Secret"`): the cheap test that keeps code mentioning secrets from being read
 /// line by line.
 fn names_secret_kind(data: &[u8]) -> bool {
-    memchr::memmem::find_iter(data, b"Secret").any(|at| {
+    memchr::memmem::find_iter(data, SECRET_MARKER.as_bytes()).any(|at| {
         let before = &data[at.saturating_sub(10)..at];
         memchr::memmem::find(before, b"kind").is_some()
     })

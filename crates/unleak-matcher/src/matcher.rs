@@ -14,12 +14,12 @@
 //! keyword search: a blob's path is matched once against all their globs, and each rule
 //! it selects reads the whole blob (when the rule has keywords, only if one occurs).
 
-use crate::concat::joined_pem_blocks;
+use crate::concat::{joined_pem_blocks, PEM_MARKER};
 use crate::decode::{
     decode_base64_pieces, decode_runs, overlaps_any, spend, DecodedRun, Encoding,
     MAX_DECODED_PER_BLOB,
 };
-use crate::k8s::secret_entries;
+use crate::k8s::{secret_entries, SecretEntries, SECRET_MARKER};
 use crate::keyvalue::{
     is_trivial_password, judge_match, read_line, sort_pairs, KeyClass, Pair, KEY_FRAGMENTS,
 };
@@ -128,6 +128,20 @@ struct KeywordHits {
     kind: FileKind,
     /// Ranges of live settings inside the file (a Secret's `stringData:`), sorted.
     live: Vec<Span>,
+    /// The [`Marks`] of the literals that occurred.
+    marks: u8,
+}
+
+/// Literals the keyword pass looks for on behalf of the readers that need a whole-blob
+/// search (a bit each): one pass finds them with the keywords, and a blob without one
+/// is not searched again for it.
+struct Marks;
+
+impl Marks {
+    /// [`SECRET_MARKER`]: the Kubernetes Secret reader may find entries.
+    const SECRET: u8 = 1;
+    /// [`PEM_MARKER`]: a PEM block may be joined from literals.
+    const PEM: u8 = 2;
 }
 
 /// One literal of the keyword automaton.
@@ -138,6 +152,8 @@ struct Pattern {
     groups: Vec<u32>,
     /// Whether it is a key fragment (a hit sends its line to the key/value reader).
     key_fragment: bool,
+    /// The [`Marks`] a hit sets.
+    marks: u8,
     /// This literal alone, to find a group's windows again in order; built the first time.
     alone: OnceLock<AhoCorasick>,
 }
@@ -361,6 +377,7 @@ impl Matcher {
                     literal: literal.to_ascii_lowercase(),
                     groups: Vec::new(),
                     key_fragment: false,
+                    marks: 0,
                     alone: OnceLock::new(),
                 });
                 patterns.len() - 1
@@ -376,6 +393,10 @@ impl Matcher {
             Some(_) => KEY_FRAGMENTS.iter().map(|f| pattern_id(f)).collect(),
             None => Vec::new(),
         };
+        let marks = [
+            (pattern_id(SECRET_MARKER), Marks::SECRET),
+            (pattern_id(PEM_MARKER), Marks::PEM),
+        ];
         let mut group_ids: HashMap<(usize, usize, usize), u32> = HashMap::new();
         let mut groups: Vec<Group> = Vec::new();
         let mut group_rules: Vec<Vec<u32>> = Vec::new();
@@ -403,6 +424,9 @@ impl Matcher {
         }
         for id in fragments {
             patterns[id].key_fragment = true;
+        }
+        for (id, mark) in marks {
+            patterns[id].marks |= mark;
         }
         let keywords = Literals::new(&literals);
         let scoped_keywords = rules
@@ -511,8 +535,13 @@ impl Matcher {
         reference: bool,
         budget: &mut usize,
     ) -> Vec<Candidate> {
-        let secrets = secret_entries(data);
         let mut hits = self.keyword_hits(data, kind);
+        let marks = hits.marks;
+        let secrets = if marks & Marks::SECRET != 0 {
+            secret_entries(data)
+        } else {
+            SecretEntries::default()
+        };
         hits.live = secrets.string_data;
         let mut found = if reference {
             self.rule_candidates_reference(data)
@@ -588,7 +617,7 @@ impl Matcher {
             });
         }
         let mut runs = decode_runs(data, &covered, budget);
-        if memchr::memmem::find(data, b"-----BEGIN ").is_some() {
+        if marks & Marks::PEM != 0 {
             for run in joined_pem_blocks(data) {
                 if !overlaps_any(run.span, &covered) && spend(budget, run.bytes.len()) {
                     runs.push(run);
@@ -831,9 +860,11 @@ impl Matcher {
             pairs: Vec::new(),
             kind,
             live: Vec::new(),
+            marks: 0,
         };
         self.keywords.for_each_lane(data, |lane, id, at| {
             let pattern = &self.patterns[id];
+            hits.marks |= pattern.marks;
             if pattern.key_fragment {
                 hits.key_fragment(data, lane, at);
             }
@@ -2085,6 +2116,41 @@ confidence = "high"
         }
         let header = "String h = \"-----BEGIN RSA PRIVATE KEY-----\\n\" +\n    name;\n";
         assert!(scan_file(&m, "Keys.java", header).is_empty());
+    }
+
+    #[test]
+    fn secrets_and_joined_keys_are_read_when_no_key_value_rule_is_active() {
+        // Above the generic rules' confidence no key fragment (`secret` among them) is in
+        // the keyword pass: the Secret and PEM markers must be looked for all the same.
+        let mut b = RuleSetBuilder::new();
+        b.add_builtin().unwrap();
+        let options = MatcherOptions {
+            min_confidence: Confidence::High,
+            ..MatcherOptions::default()
+        };
+        let m = Matcher::new(b.build().unwrap(), options);
+        assert!(m.keyvalue.is_none());
+        let auth = b64("deploy:Zq8r2LmT0vXw9Ka1");
+        let docker = b64(&format!(
+            r#"{{"auths":{{"registry.example.com":{{"auth":"{auth}"}}}}}}"#
+        ));
+        // Lines too short for the run decoder: only the Secret reader joins them.
+        let block: Vec<&str> = docker
+            .as_bytes()
+            .chunks(16)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        let manifest = format!(
+            "kind: Secret\ndata:\n  config.json: |\n    {}\n",
+            block.join("\n    ")
+        );
+        let f = scan_file(&m, "secret.yaml", &manifest);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].secret.expose(), auth.as_bytes());
+        let (pem, _) = unleak_rules::generate::expand("{{gen:pem:RSA PRIVATE KEY}}", 7).unwrap();
+        let f = scan_file(&m, "Keys.java", &as_java(&pem));
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].decoded, ["joined-literals"]);
     }
 
     #[test]
