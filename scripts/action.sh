@@ -258,7 +258,7 @@ guard() {
   else
     [[ -z "${INPUT_CONFIG:-}" ]] || args+=(--config "$INPUT_CONFIG")
     [[ -z "${INPUT_BASELINE:-}" ]] || args+=(--baseline "$INPUT_BASELINE")
-    [[ -z "$sarif" || "$kind" != pr ]] || args+=(--sarif "$sarif")
+    [[ -z "$sarif" || "$kind" != pr ]] || args+=(--sarif "$sarif" --sarif-category "$category")
     args+=(--json "$report" "${extra[@]}")
     run_unleak "${args[@]}"
     if [[ -f "$report" ]]; then

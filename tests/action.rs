@@ -497,7 +497,10 @@ fn a_fork_pull_request_on_a_default_shallow_checkout_is_scanned_as_its_diff() {
     );
     assert_eq!(run.outputs["sarif-category"], "unleak/pr");
     // The diff's new finding only: the known secret is not part of a PR's upload.
-    assert_eq!(sarif_uris(&read_sarif(&sarif)), ["deploy/ci.env"]);
+    let doc = read_sarif(&sarif);
+    assert_eq!(sarif_uris(&doc), ["deploy/ci.env"]);
+    // Under its own category, so this upload does not close the tree scan's alerts.
+    assert_eq!(doc["runs"][0]["automationDetails"]["id"], "unleak/pr/");
     assert_no_secret("action log", &run.log, &secrets);
 }
 
@@ -746,7 +749,9 @@ fn a_merge_group_is_guarded_over_its_base_and_head() {
         run.log
     );
     assert_eq!(run.outputs["sarif-category"], "unleak/pr");
-    assert_eq!(sarif_uris(&read_sarif(&sarif)), ["deploy.env"]);
+    let doc = read_sarif(&sarif);
+    assert_eq!(sarif_uris(&doc), ["deploy.env"]);
+    assert_eq!(doc["runs"][0]["automationDetails"]["id"], "unleak/pr/");
 }
 
 #[test]

@@ -470,3 +470,44 @@ fn a_secret_gone_from_head_is_placed_at_its_line_in_the_commit_that_added_it() {
     assert_eq!(new[0]["span"]["start"], offset, "{}", run.stdout);
     assert_no_secret("guard json", &run.all(), &secrets);
 }
+
+/// The walk reuses the lines a commit read as the next commit's old sides: a file renamed
+/// and grown in the next commit, then deleted, must still give each secret at the commit
+/// that added it, and the renamed line must not count as new again.
+#[test]
+fn secrets_of_consecutive_commits_on_a_renamed_file_are_each_named_once() {
+    let secrets = [token(31), token(32)];
+    let repo = on_branch();
+    repo.write("a.py", format!("ONE = \"{}\"\n", secrets[0]));
+    let first = repo.commit("add a");
+    repo.git(&["mv", "a.py", "b.py"]);
+    repo.write(
+        "b.py",
+        format!("ONE = \"{}\"\nTWO = \"{}\"\n", secrets[0], secrets[1]),
+    );
+    let second = repo.commit("rename and grow");
+    repo.git(&["rm", "-q", "b.py"]);
+    repo.commit("remove");
+
+    let run = guard(&repo, &["--format", "json"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let new = doc["new"].as_array().unwrap();
+    let mut got: Vec<(String, String)> = new
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["git"]["commit"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [("a.py".to_string(), first), ("b.py".to_string(), second)],
+        "{}",
+        run.stdout
+    );
+    assert_no_secret_anywhere(&repo, &[], &secrets);
+}

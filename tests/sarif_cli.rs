@@ -112,3 +112,42 @@ fn more_results_than_github_takes_are_capped_with_a_warning() {
         r.stderr
     );
 }
+
+#[test]
+fn guard_sarif_category_sets_the_automation_id_and_needs_sarif() {
+    let secret = token(92);
+    let repo = Repo::init();
+    repo.write("README.md", "hello\n");
+    let base = repo.commit("base");
+    repo.write("app.env", format!("GITHUB_TOKEN={secret}\n"));
+    repo.commit("add");
+    let range = format!("{base}..HEAD");
+    let side = repo.scratch.join("pr.sarif");
+    let side = side.to_str().unwrap();
+    let r = repo.unleak(&[
+        "guard",
+        "--range",
+        &range,
+        "--format",
+        "sarif",
+        "--sarif",
+        side,
+        "--sarif-category",
+        "unleak/pr",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let side_doc = json(&std::fs::read_to_string(side).unwrap());
+    for doc in [json(&r.stdout), side_doc] {
+        validate(&doc);
+        assert_eq!(doc["runs"][0]["automationDetails"]["id"], "unleak/pr/");
+        assert_eq!(artifact(&doc["runs"][0]["results"][0])["uri"], "app.env");
+    }
+    assert_no_secret("guard SARIF", &r.all(), std::slice::from_ref(&secret));
+
+    // Without a SARIF output the category has nothing to name: a usage error, nothing run.
+    let r = repo.unleak(&["guard", "--range", &range, "--sarif-category", "x"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stderr.contains("--sarif-category"), "{}", r.stderr);
+    assert!(r.stderr.contains("--format sarif"), "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+}

@@ -24,8 +24,9 @@ use git2::{Odb, Oid, Repository, Tree};
 use std::collections::hash_map::DefaultHasher;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use unleak_core::{Blob, Finding, Origin};
 use unleak_matcher::Matcher;
 
@@ -182,11 +183,53 @@ pub(crate) struct Pool {
     paths: Vec<String>,
     /// The first path holding each line inline, more in `more`: most lines have one
     /// holder, so most entries allocate nothing.
-    lines: HashMap<u64, (u32, Option<Vec<u32>>)>,
+    lines: HashMap<u64, (u32, Option<Vec<u32>>), Premixed>,
+}
+
+/// The hasher of [`Pool`]'s table. Its keys are line hashes already, so SipHash over them
+/// again only cost time (a tenth of a range guard); one folded multiply with a random
+/// per-pool seed spreads them instead, so lines chosen to share a table's low bits cannot
+/// slow a guard down.
+#[derive(Clone)]
+struct Premixed(u64);
+
+impl Default for Premixed {
+    fn default() -> Self {
+        Premixed(RandomState::new().hash_one(0u64))
+    }
+}
+
+impl BuildHasher for Premixed {
+    type Hasher = PremixedHasher;
+    fn build_hasher(&self) -> PremixedHasher {
+        PremixedHasher(self.0)
+    }
+}
+
+struct PremixedHasher(u64);
+
+impl Hasher for PremixedHasher {
+    fn write_u64(&mut self, key: u64) {
+        let m = u128::from(key ^ self.0) * 0x9E37_79B9_7F4A_7C15;
+        self.0 = (m as u64) ^ ((m >> 64) as u64);
+    }
+
+    // Only `u64` keys are hashed; bytes are folded in a word at a time all the same.
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl Pool {
-    fn add(&mut self, path: &str, data: &[u8]) {
+    fn add(&mut self, path: &str, hashes: &[u64]) {
         let index = match self.paths.iter().position(|p| p == path) {
             Some(i) => i,
             None => {
@@ -194,8 +237,8 @@ impl Pool {
                 self.paths.len() - 1
             }
         } as u32;
-        for line in lines(data) {
-            match self.lines.entry(line_hash(line)) {
+        for &hash in hashes {
+            match self.lines.entry(hash) {
                 Entry::Vacant(v) => {
                     v.insert((index, None));
                 }
@@ -221,7 +264,9 @@ impl Pool {
             .flat_map(|(first, more)| std::iter::once(*first).chain(more.iter().flatten().copied()))
     }
 
-    /// Add the lines of the blob `oid`, an old version of `path`.
+    /// Add the lines of the blob `oid`, an old version of `path`, from `cache` when it
+    /// has them.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn add_blob(
         &mut self,
         odb: &Odb,
@@ -229,13 +274,22 @@ impl Pool {
         path: &str,
         oid: Oid,
         max_size: u64,
+        cache: &mut LineCache,
         out: &mut DiffScan,
     ) {
+        if let Some(hashes) = cache.get(oid) {
+            self.add(path, &hashes);
+            return;
+        }
         match read_blob(odb, oid, max_size) {
-            Ok(RawBlob::Text(object)) => self.add(path, object.data()),
+            Ok(RawBlob::Text(object)) => {
+                let hashes: Rc<[u64]> = lines(object.data()).map(line_hash).collect();
+                self.add(path, &hashes);
+                cache.put(oid, hashes);
+            }
             // Old versions only narrow what counts as new; one that cannot be read leaves
             // more lines new, never fewer.
-            Ok(RawBlob::Binary | RawBlob::TooLarge(_)) => {}
+            Ok(RawBlob::Binary | RawBlob::TooLarge(_)) => cache.put(oid, Rc::from([])),
             Err(e) => out.errors.push(GitError::object(
                 shown,
                 "blob",
@@ -247,13 +301,14 @@ impl Pool {
     }
 
     /// Read the old side of each of `changes` into a pool, plus `extra` old versions
-    /// (path, blob).
+    /// (path, blob), taking the lines of blobs `cache` has from it.
     pub(crate) fn of_old_sides(
         odb: &Odb,
         shown: &Path,
         changes: &[Change],
         extra: &[(String, Oid)],
         max_size: u64,
+        cache: &mut LineCache,
         out: &mut DiffScan,
     ) -> Pool {
         let mut pool = Pool::default();
@@ -262,9 +317,40 @@ impl Pool {
             .filter_map(|c| c.old.map(|oid| (c.path.as_str(), oid)))
             .chain(extra.iter().map(|(p, oid)| (p.as_str(), *oid)));
         for (path, oid) in sides {
-            pool.add_blob(odb, shown, path, oid, max_size, out);
+            pool.add_blob(odb, shown, path, oid, max_size, cache, out);
         }
         pool
+    }
+}
+
+/// The line hashes of the blobs that a walk over consecutive commits read for the last
+/// two commits: the new side of a commit is usually the old side of the next one, so it
+/// is read and hashed once, not twice. Older entries are dropped, so memory stays at
+/// about two commits' worth of lines.
+#[derive(Default)]
+pub(crate) struct LineCache {
+    current: HashMap<Oid, Rc<[u64]>>,
+    previous: HashMap<Oid, Rc<[u64]>>,
+}
+
+impl LineCache {
+    /// The hashes of `lines(blob)` in order; empty for a binary or too large blob.
+    fn get(&mut self, oid: Oid) -> Option<Rc<[u64]>> {
+        if let Some(h) = self.current.get(&oid) {
+            return Some(h.clone());
+        }
+        let h = self.previous.remove(&oid)?;
+        self.current.insert(oid, h.clone());
+        Some(h)
+    }
+
+    fn put(&mut self, oid: Oid, hashes: Rc<[u64]>) {
+        self.current.insert(oid, hashes);
+    }
+
+    /// Start the next commit: what neither it nor the one before read is dropped.
+    pub(crate) fn next_commit(&mut self) {
+        self.previous = std::mem::take(&mut self.current);
     }
 }
 
@@ -286,7 +372,15 @@ pub(crate) fn scan_changes(
             return;
         }
     };
-    let pool = Pool::of_old_sides(&odb, shown, changes, &[], max_size, out);
+    let pool = Pool::of_old_sides(
+        &odb,
+        shown,
+        changes,
+        &[],
+        max_size,
+        &mut LineCache::default(),
+        out,
+    );
     scan_new_sides(&odb, shown, changes, matcher, max_size, &[&pool], out);
 }
 
@@ -352,6 +446,9 @@ const EXCERPT_CONTEXT: usize = 3;
 /// (with [`EXCERPT_CONTEXT`] lines around them) are, so a long range costs about what its
 /// patches hold, not what its files hold. Findings are placed in the whole file; a secret
 /// on old lines only is not reported (`out.moved` stays as it was).
+///
+/// The line hashes of each text blob read go to `cache`, for the next commit's old sides.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn scan_new_lines(
     odb: &Odb,
     shown: &Path,
@@ -359,6 +456,7 @@ pub(crate) fn scan_new_lines(
     matcher: &Matcher,
     max_size: u64,
     pools: &[&Pool],
+    cache: &mut LineCache,
     out: &mut DiffScan,
 ) {
     for change in changes {
@@ -367,14 +465,20 @@ pub(crate) fn scan_new_lines(
         };
         let data = object.data();
         let spans: Vec<(usize, usize)> = line_spans(data).collect();
-        let is_new: Vec<bool> = spans
+        let hashes: Rc<[u64]> = spans
             .iter()
             .map(|&(a, b)| {
                 let line = &data[a..b];
-                let h = line_hash(line.strip_suffix(b"\r").unwrap_or(line));
-                pools.iter().all(|p| !p.holds(h))
+                line_hash(line.strip_suffix(b"\r").unwrap_or(line))
             })
             .collect();
+        let is_new: Vec<bool> = hashes
+            .iter()
+            .map(|h| pools.iter().all(|p| !p.holds(*h)))
+            .collect();
+        if let Some(oid) = change.new {
+            cache.put(oid, hashes);
+        }
         let added = is_new.iter().filter(|n| **n).count();
         if added == 0 {
             continue;
@@ -504,6 +608,38 @@ fn line_hash(line: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_line_cache_keeps_what_the_last_two_commits_read() {
+        let (a, b) = (
+            Oid::from_bytes(&[1; 20]).unwrap(),
+            Oid::from_bytes(&[2; 20]).unwrap(),
+        );
+        let mut cache = LineCache::default();
+        cache.put(a, Rc::from([1u64, 2]));
+        cache.next_commit();
+        cache.put(b, Rc::from([3u64]));
+        // Read again by this commit: kept for the next one too.
+        assert_eq!(cache.get(a).as_deref(), Some(&[1u64, 2][..]));
+        cache.next_commit();
+        assert_eq!(cache.get(b).as_deref(), Some(&[3u64][..]));
+        cache.next_commit();
+        cache.next_commit();
+        assert!(cache.get(a).is_none() && cache.get(b).is_none());
+    }
+
+    #[test]
+    fn pool_lookups_find_exactly_the_old_lines() {
+        let mut pool = Pool::default();
+        let old: Vec<u64> = lines(b"a\nb\r\nc").map(line_hash).collect();
+        pool.add("old.txt", &old);
+        assert!(pool.holds(line_hash(b"b")));
+        assert!(!pool.holds(line_hash(b"d")));
+        assert_eq!(pool.holders(line_hash(b"c")).collect::<Vec<_>>(), [0]);
+        let seeded = Premixed::default();
+        assert_eq!(seeded.hash_one(7u64), seeded.hash_one(7u64));
+        assert_ne!(seeded.hash_one(7u64), seeded.hash_one(8u64));
+    }
 
     #[test]
     fn line_spans_number_lines_like_lines() {

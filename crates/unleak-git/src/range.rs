@@ -13,7 +13,9 @@
 //!
 //! Does not own: the diff and scan (changes), staged scans (staged).
 
-use crate::changes::{scan_new_lines, scan_new_sides, tree_changes, Change, DiffScan, Pool};
+use crate::changes::{
+    scan_new_lines, scan_new_sides, tree_changes, Change, DiffScan, LineCache, Pool,
+};
 use crate::repo::{self, read_blob, RawBlob};
 use crate::{GitError, DEFAULT_MAX_BLOB_SIZE};
 use git2::{Commit, ErrorCode, ObjectType, Odb, Oid, Repository, Sort, Tree};
@@ -101,6 +103,7 @@ pub fn scan_range(
         &changes,
         &[],
         DEFAULT_MAX_BLOB_SIZE,
+        &mut LineCache::default(),
         &mut out,
     );
     scan_new_sides(
@@ -176,6 +179,7 @@ impl Walk<'_> {
         // The net change's paths have their merge-base version in `net_pool` already.
         let mut base_read: HashSet<String> = net.iter().map(|c| c.path.clone()).collect();
         let mut base_pool = Pool::default();
+        let mut cache = LineCache::default();
         for &oid in range {
             let Ok(commit) = self.repo.find_commit(oid) else {
                 continue; // range_commits already read every one of them
@@ -232,6 +236,7 @@ impl Walk<'_> {
                             &c.path,
                             old,
                             DEFAULT_MAX_BLOB_SIZE,
+                            &mut LineCache::default(),
                             out,
                         );
                     }
@@ -254,12 +259,16 @@ impl Walk<'_> {
             if fresh.is_empty() {
                 continue;
             }
+            // Commits that read nothing do not age the cache: a merge's first-parent diff
+            // is skipped, and the next commit's old sides are what the branch before it read.
+            cache.next_commit();
             let pool = Pool::of_old_sides(
                 self.odb,
                 self.shown,
                 &changes,
                 &pool_extra,
                 DEFAULT_MAX_BLOB_SIZE,
+                &mut cache,
                 out,
             );
             let mut step = DiffScan::default();
@@ -270,6 +279,7 @@ impl Walk<'_> {
                 self.matcher,
                 DEFAULT_MAX_BLOB_SIZE,
                 &[self.net_pool, &base_pool, &pool],
+                &mut cache,
                 &mut step,
             );
             out.files_scanned += step.files_scanned;
@@ -277,6 +287,9 @@ impl Walk<'_> {
             out.binary_skipped += step.binary_skipped;
             out.skipped.append(&mut step.skipped);
             out.errors.append(&mut step.errors);
+            if step.findings.is_empty() {
+                continue;
+            }
             let facts = repo::commit_facts(self.repo, oid);
             let mark = |f: &mut Finding| {
                 let path = f.path.display_path().into_owned();

@@ -180,6 +180,11 @@ pub struct GuardArgs {
     /// Also write the new findings as SARIF 2.1.0 to FILE (for code scanning).
     #[arg(long, value_name = "FILE")]
     pub sarif: Option<PathBuf>,
+    /// With --format sarif or --sarif: the code-scanning category of the run
+    /// (`automationDetails.id`), e.g. `unleak/pr`. Uploads of one category replace each
+    /// other's alerts, so a pull request's diff must not share the tree scan's.
+    #[arg(long, value_name = "ID")]
+    pub sarif_category: Option<String>,
     /// Also write the JSON report (every class, with counts) to FILE.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,

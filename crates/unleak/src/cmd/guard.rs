@@ -46,6 +46,12 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
         ),
         None => None,
     };
+    if args.sarif_category.is_some() && args.format != GuardFormatArg::Sarif && args.sarif.is_none()
+    {
+        bail!(
+            "--sarif-category names the category of a SARIF run; it needs --format sarif or --sarif FILE"
+        );
+    }
     let trusted = match &range {
         Some((base, head)) if !args.trust_worktree_config => trusted::from_base(
             &root,
@@ -201,14 +207,16 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
                 )?;
                 guard.write_text(out)
             }
-            GuardFormatArg::Sarif => unleak_report::write_report(
+            GuardFormatArg::Sarif => crate::cmd::scan::write_report(
                 out,
                 Format::Sarif,
                 &new,
                 matcher.rules(),
                 &summary,
                 &report_opts,
-            ),
+                args.sarif_category.as_deref(),
+            )
+            .map_err(std::io::Error::other),
         }?)
     })?;
     if let Some(file) = &args.json {
@@ -216,14 +224,16 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
     }
     if let Some(file) = &args.sarif {
         unleak_atomic::write_atomic_with(file, |w| {
-            unleak_report::write_report(
+            crate::cmd::scan::write_report(
                 w,
                 Format::Sarif,
                 &new,
                 matcher.rules(),
                 &summary,
                 &report_opts,
+                args.sarif_category.as_deref(),
             )
+            .map_err(std::io::Error::other)
         })?;
     }
     let summary_file = args.summary.clone().or_else(|| {

@@ -183,8 +183,8 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
 }
 
 /// The report, with SARIF's category when one was given, and a warning when SARIF must
-/// leave findings out (GitHub's per-run cap; the run itself records how many).
-fn write_report(
+/// leave findings out (shared with guard) (GitHub's per-run cap; the run itself records how many).
+pub(crate) fn write_report(
     out: &mut dyn Write,
     format: Format,
     findings: &[Finding],

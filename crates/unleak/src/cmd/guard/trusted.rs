@@ -66,10 +66,11 @@ pub fn from_base(
             let label = PathBuf::from(format!("{base}:{path}"));
             match read_base(root, base, head, path, MAX_CONFIG, &mut notices)? {
                 Some(bytes) => Some(Config::from_committed(&label, &bytes)?),
-                None if filters.config.is_some() => {
-                    bail!("--config {path}: there is no such file in `{base}`, the base of the range, and a range's guard reads its configuration from there");
-                }
-                None => None,
+                // The flag as given: `path` is normalised (`a//b` is `a/b`).
+                None => match &filters.config {
+                    Some(given) => bail!("--config {}: there is no such file in `{base}`, the base of the range, and a range's guard reads its configuration from there", given.display()),
+                    None => None,
+                },
             }
         }
     };
@@ -106,10 +107,10 @@ pub fn from_base(
             let label = format!("{base}:{path}");
             match read_base(root, base, head, path, MAX_BASELINE, &mut notices)? {
                 Some(bytes) => (Some(Baseline::parse(Path::new(&label), &bytes)?), label),
-                None if baseline.is_some() => {
-                    bail!("--baseline {path}: there is no such file in `{base}`, the base of the range, and a range's guard reads its baseline from there");
-                }
-                None => (None, label),
+                None => match baseline {
+                    Some(given) => bail!("--baseline {}: there is no such file in `{base}`, the base of the range, and a range's guard reads its baseline from there", given.display()),
+                    None => (None, label),
+                },
             }
         }
     };
