@@ -598,8 +598,14 @@ impl Matcher {
         for run in runs {
             // Decoded bytes have no file name: they are read as data, and no path-scoped
             // rule runs on them.
-            let inner_candidates =
-                self.candidates(&run.bytes, FileKind::DATA, &[], depth + 1, reference, budget);
+            let inner_candidates = self.candidates(
+                &run.bytes,
+                FileKind::DATA,
+                &[],
+                depth + 1,
+                reference,
+                budget,
+            );
             for inner in inner_candidates {
                 let value = inner
                     .value
