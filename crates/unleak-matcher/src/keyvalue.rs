@@ -467,6 +467,11 @@ fn scan_line(data: &[u8], start: usize, line_end: usize, kind: FileKind, out: &m
             }
             continue;
         };
+        // `\nsecret-key` in a string literal: the word before `key` is glued to an escape
+        // (`nsecret`), not a vendor's name.
+        if strength == Strength::Worded && ks > 0 && line[ks - 1] == b'\\' {
+            continue;
+        }
         // A bare `key` or `auth` counts only as the line's first name (`key: …`,
         // `"auth": "…"`), not inside prose such as `# public key: age1…`.
         if strength == Strength::Bland && !leads_line(&line[..ks]) {
@@ -589,8 +594,19 @@ fn prose_word_before(before: &[u8]) -> bool {
     let Ok(word) = std::str::from_utf8(&word) else {
         return false;
     };
-    n > 0 && !is_not_credential_key(word) && !NON_SECRET_WORDS.contains(&word)
+    n > 0
+        && !is_not_credential_key(word)
+        && !NON_SECRET_WORDS.contains(&word)
+        && !PROSE_WORDS.contains(&word)
 }
+
+/// English words that may stand before `key` in text without naming whose key it is: a
+/// log's `Using Key=…` is as often a near miss (a value one character short) as a key, so
+/// it needs the vendor's name (`Using adobe Key=…`).
+const PROSE_WORDS: &[&str] = &[
+    "using", "use", "with", "is", "set", "get", "got", "found", "invalid", "an", "key", "to",
+    "for", "and", "or", "as",
+];
 
 /// Whether the line calls Gradle's `buildConfigField` (or `resValue`), whose arguments are
 /// a type, a name and a value.
@@ -1010,6 +1026,7 @@ fn looks_like_credential(value: &[u8], class: KeyClass, strength: Strength) -> b
     let classes = char_classes(value);
     let entropy = shannon_entropy(value);
     match (class, strength) {
+        (_, Strength::Worded) if !is_token_shaped(value) => false,
         (_, Strength::Bland | Strength::Ambiguous | Strength::Worded) => {
             !is_named_hash(value)
                 && value.len() >= 20
@@ -1023,6 +1040,17 @@ fn looks_like_credential(value: &[u8], class: KeyClass, strength: Strength) -> b
                 || (value.len() >= 10 && classes >= 3 && entropy >= 3.0)
         }
     }
+}
+
+/// Whether a value is spelled like an API key: letters and digits first, then those and
+/// `-_./+`, with `=` only as base64 padding. A value under a name that only may be a
+/// vendor's key (`asana_key`) must be, since the name alone says little.
+fn is_token_shaped(v: &[u8]) -> bool {
+    let body = &v[..v.len() - v.iter().rev().take_while(|&&b| b == b'=').count()];
+    body.first().is_some_and(u8::is_ascii_alphanumeric)
+        && body
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"-_./+".contains(&b))
 }
 
 /// Words, then a hexadecimal digest: a cache key or an image tag that ends in a commit
@@ -1388,6 +1416,15 @@ mod tests {
                 "{path}: {text}"
             );
         }
+        // Nor is one spelled unlike a key, nor a word glued to an escape (`\nsecret-key`).
+        for text in [
+            format!("asana_key = \"{PW}$%x{PW}\""),
+            format!("asana_key = \"={t}\""),
+            format!("fixture = \"[r]\\nsecret-key = \\\"{t}\\\"\\n\""),
+        ] {
+            assert_eq!(found_in("config.env", &text), [], "{text}");
+            assert_eq!(found_in("main.rs", &text), [], "{text}");
+        }
         // A weak value under such a name is not a token.
         for text in [
             "asana_key = \"dev\"",
@@ -1432,8 +1469,7 @@ mod tests {
         let t = token();
         for text in [
             format!("[DEBUG] Using adobe KEY={t}"),
-            format!("[DEBUG] Using Key={t}"),
-            format!("[INFO] using key = {t}"),
+            format!("[INFO] using mixpanel key = {t}"),
             format!("aylien key: {t}"),
         ] {
             assert_eq!(found_in("notes.txt", &text), [(t.clone(), false)], "{text}");
@@ -1443,6 +1479,8 @@ mod tests {
             format!("# public key: {t}"),
             format!("the sort key: {t}"),
             format!("ssh key: {t}"),
+            format!("[DEBUG] Using Key={t}"),
+            format!("a new key: {t}"),
             "Using Key=development".to_string(),
         ] {
             assert_eq!(found_in("notes.txt", &text), [], "{text}");
