@@ -252,6 +252,22 @@ const NOT_CREDENTIAL_KEY_WORDS: &[&str] = &[
     "same",
     "any",
     "of",
+    // Content addresses and versions: a digest under a key of data.
+    "digest",
+    "checksum",
+    "etag",
+    "version",
+    "commit",
+    "sha",
+    "revision",
+    "content",
+    "image",
+    "layer",
+    "blob",
+    "natural",
+    "surrogate",
+    // reCAPTCHA's and Turnstile's site key is public, written into every page.
+    "site",
 ];
 
 fn is_not_credential_key(word: &str) -> bool {
@@ -1026,7 +1042,7 @@ fn looks_like_credential(value: &[u8], class: KeyClass, strength: Strength) -> b
     let classes = char_classes(value);
     let entropy = shannon_entropy(value);
     match (class, strength) {
-        (_, Strength::Worded) if !is_token_shaped(value) => false,
+        (_, Strength::Worded) if !is_token_shaped(value) || is_key_id(value) => false,
         (_, Strength::Bland | Strength::Ambiguous | Strength::Worded) => {
             !is_named_hash(value)
                 && value.len() >= 20
@@ -1051,6 +1067,14 @@ fn is_token_shaped(v: &[u8]) -> bool {
         && body
             .iter()
             .all(|&b| b.is_ascii_alphanumeric() || b"-_./+".contains(&b))
+}
+
+/// Upper-case letters and digits, at most 24: the shape of an access key's id (`AKIA…`,
+/// `DO00…`), which a vendor's `spaces_key` may name beside its secret, not a secret.
+fn is_key_id(v: &[u8]) -> bool {
+    v.len() <= 24
+        && v.iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 /// Words, then a hexadecimal digest: a cache key or an image tag that ends in a commit
@@ -1420,6 +1444,7 @@ mod tests {
         for text in [
             format!("asana_key = \"{PW}$%x{PW}\""),
             format!("asana_key = \"={t}\""),
+            format!("spaces_key = \"DO00{}\"", PW.to_ascii_uppercase()),
             format!("fixture = \"[r]\\nsecret-key = \\\"{t}\\\"\\n\""),
         ] {
             assert_eq!(found_in("config.env", &text), [], "{text}");
@@ -1456,6 +1481,11 @@ mod tests {
             "shortcut_key",
             "message_key",
             "row_key",
+            "digest_key",
+            "etagKey",
+            "commit_key",
+            "recaptcha_site_key",
+            "foreign_key",
         ] {
             for text in [format!("{key} = \"{t}\""), format!("{key}: {t}")] {
                 assert_eq!(found_in("config.env", &text), [], "{text}");
