@@ -340,6 +340,42 @@ DOCKER_AUTH_CONFIG={{\\\"auths\\\":{{\\\"registry.acme.internal:5000\\\":{{\\\"a
         v.clone(),
         format!("curl -X POST \\\n  --user 'ci-bot:{v}' \\\n  https://nexus.acme.internal/service/rest/v1/components\n"),
     );
+    // Keys that have no prefix, known only by the vendor's name before `key`.
+    let v = g.alnum(32);
+    add(
+        "vendors.env",
+        "generic-credential",
+        v.clone(),
+        format!("ASANA_WORKSPACE=acme\nasana_key = \"{v}\"\n"),
+    );
+    let v = g.hex(40);
+    add(
+        "vendors.yaml",
+        "generic-credential",
+        v.clone(),
+        format!("integrations:\n  logzKey: {v}\n"),
+    );
+    let v = g.alnum(36);
+    add(
+        "worker.log",
+        "generic-credential",
+        v.clone(),
+        format!("2024-05-01 10:00:02 [DEBUG] Using adobe KEY={v}\n"),
+    );
+    let v = g.alnum(32);
+    add(
+        "handover-notes.txt",
+        "generic-credential",
+        v.clone(),
+        format!("Accounts for the demo:\naylien key: {v}\n"),
+    );
+    let v = g.alnum(39);
+    add(
+        "build.gradle",
+        "generic-api-key",
+        v.clone(),
+        format!("android {{\n  defaultConfig {{\n    buildConfigField 'String', 'MAPS_API_KEY', '\"{v}\"'\n  }}\n}}\n"),
+    );
     out
 }
 

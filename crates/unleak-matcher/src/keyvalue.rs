@@ -66,6 +66,9 @@ enum Strength {
     /// `…session_key`: most often the name of an entry in a session store
     /// (`LOGIN_SESSION_KEY = 'auth-login'`), sometimes an API's session credential.
     Ambiguous,
+    /// Another word before `key` (`asana_key`, `logzKey`, `Using adobe Key=`): most often
+    /// a vendor's key, but a key of anything else too, so it needs a token-shaped value.
+    Worded,
 }
 
 /// A value found under a secret-like key.
@@ -113,7 +116,13 @@ fn last_word_class(words: &[String]) -> Option<(KeyClass, Strength)> {
             _ if has("secret") => (KeyClass::Secret, Strength::Named),
             Some("access") => (KeyClass::AccessKey, Strength::Named),
             Some(p) if KEY_QUALIFIERS.contains(&p) => (KeyClass::Credential, Strength::Named),
-            _ => return None,
+            _ if words[..words.len() - 1]
+                .iter()
+                .any(|w| is_not_credential_key(w)) =>
+            {
+                return None
+            }
+            Some(_) => (KeyClass::Credential, Strength::Worded),
         },
         _ => return None,
     };
@@ -152,6 +161,118 @@ const KEY_QUALIFIERS: &[&str] = &[
     "deploy",
     "secret",
 ];
+
+/// Words before `key` that make it something other than a credential: database and
+/// storage keys, lookup keys, input keys, message keys and public key material.
+const NOT_CREDENTIAL_KEY_WORDS: &[&str] = &[
+    "primary",
+    "foreign",
+    "sort",
+    "partition",
+    "range",
+    "cache",
+    "map",
+    "hash",
+    "lookup",
+    "unique",
+    "composite",
+    "index",
+    "row",
+    "column",
+    "group",
+    "object",
+    "s3",
+    "file",
+    "bucket",
+    "path",
+    "routing",
+    "shard",
+    "order",
+    "hot",
+    "shortcut",
+    "keyboard",
+    "translation",
+    "i18n",
+    "message",
+    "ssh",
+    "gpg",
+    "pgp",
+    "host",
+    "idempotency",
+    "dedup",
+    "dedupe",
+    "redis",
+    "memcache",
+    "react",
+    "list",
+    "dict",
+    "field",
+    "id",
+    "name",
+    "label",
+    "metric",
+    "query",
+    "state",
+    "form",
+    "event",
+    "config",
+    "setting",
+    "settings",
+    "env",
+    "header",
+    "param",
+    "value",
+    "item",
+    "entry",
+    "record",
+    "table",
+    "cluster",
+    "node",
+    "tag",
+    "prefix",
+    "suffix",
+    "data",
+    "json",
+    "yaml",
+    "local",
+    "store",
+    "registry",
+    "the",
+    "a",
+    "this",
+    "that",
+    "your",
+    "my",
+    "our",
+    "each",
+    "every",
+    "no",
+    "new",
+    "old",
+    "same",
+    "any",
+    "of",
+    // Content addresses and versions: a digest under a key of data.
+    "digest",
+    "checksum",
+    "etag",
+    "version",
+    "commit",
+    "sha",
+    "revision",
+    "content",
+    "image",
+    "layer",
+    "blob",
+    "natural",
+    "surrogate",
+    // reCAPTCHA's and Turnstile's site key is public, written into every page.
+    "site",
+];
+
+fn is_not_credential_key(word: &str) -> bool {
+    NOT_CREDENTIAL_KEY_WORDS.contains(&word)
+}
 
 /// Words anywhere in a key that say its value is not a credential: public material,
 /// paging cursors, per-request anti-forgery tokens, and documentation or test stand-ins.
@@ -356,16 +477,26 @@ fn scan_line(data: &[u8], start: usize, line_end: usize, kind: FileKind, out: &m
             }
             continue;
         }
-        let Some((class, strength)) = classify(name) else {
+        let Some((class, mut strength)) = classify(name) else {
             if is_name_key(name) {
                 name_value_pair(data, start, line, ke, &mut following, kind, out);
             }
             continue;
         };
+        // `\nsecret-key` in a string literal: the word before `key` is glued to an escape
+        // (`nsecret`), not a vendor's name.
+        if strength == Strength::Worded && ks > 0 && line[ks - 1] == b'\\' {
+            continue;
+        }
         // A bare `key` or `auth` counts only as the line's first name (`key: …`,
         // `"auth": "…"`), not inside prose such as `# public key: age1…`.
         if strength == Strength::Bland && !leads_line(&line[..ks]) {
-            continue;
+            // In text, a word before it names whose key it is (`aylien key: …`, a log's
+            // `Using adobe Key=…`): then it asks for a token, like `adobe_key`.
+            if kind.syntax != Syntax::Config || !prose_word_before(&line[..ks]) {
+                continue;
+            }
+            strength = Strength::Worded;
         }
         // After the key: a closing quote or bracket (`"key":`, `['key'] =`), blanks, a
         // separator, blanks, the value.
@@ -385,6 +516,17 @@ fn scan_line(data: &[u8], start: usize, line_end: usize, kind: FileKind, out: &m
                     if let Some((vs, ve)) = value_at(line, v, false) {
                         push(data, start, vs, ve, class, strength, false, kind, out);
                     }
+                }
+                continue;
+            }
+            // Gradle's `buildConfigField 'String', 'API_KEY', '"…"'`: the name and the
+            // value are arguments, the value a Java string literal inside a Groovy one.
+            if closers == 1 && line.get(sep_start) == Some(&b',') && is_build_config_field(line) {
+                let v = skip_blanks(line, sep_start + 1);
+                if let Some((vs, ve)) = value_at(line, v, false).and_then(|(vs, ve)| {
+                    matches!(line[v], b'"' | b'\'').then(|| unquote_java(line, vs, ve))
+                }) {
+                    push(data, start, vs, ve, class, strength, false, kind, out);
                 }
                 continue;
             }
@@ -451,6 +593,55 @@ fn is_env_lookup(line: &[u8], ks: usize) -> bool {
         .count();
     let name = callee[callee.len() - n..].to_ascii_lowercase();
     memchr::memmem::find(&name, b"env").is_some()
+}
+
+/// Whether a word that may name a vendor, then one blank, ends `before` (`Using adobe `),
+/// and not one that makes a key something other than a credential (`public `, `sort `).
+fn prose_word_before(before: &[u8]) -> bool {
+    let Some(before) = before.strip_suffix(b" ") else {
+        return false;
+    };
+    let n = before
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count();
+    let word = before[before.len() - n..].to_ascii_lowercase();
+    let Ok(word) = std::str::from_utf8(&word) else {
+        return false;
+    };
+    n > 0
+        && !is_not_credential_key(word)
+        && !NON_SECRET_WORDS.contains(&word)
+        && !PROSE_WORDS.contains(&word)
+}
+
+/// English words that may stand before `key` in text without naming whose key it is: a
+/// log's `Using Key=…` is as often a near miss (a value one character short) as a key, so
+/// it needs the vendor's name (`Using adobe Key=…`).
+const PROSE_WORDS: &[&str] = &[
+    "using", "use", "with", "is", "set", "get", "got", "found", "invalid", "an", "key", "to",
+    "for", "and", "or", "as",
+];
+
+/// Whether the line calls Gradle's `buildConfigField` (or `resValue`), whose arguments are
+/// a type, a name and a value.
+fn is_build_config_field(line: &[u8]) -> bool {
+    let t = trim_start(line);
+    t.starts_with(b"buildConfigField") || t.starts_with(b"resValue")
+}
+
+/// The string inside a Java string literal written in a Groovy/Kotlin one: `"…"` or
+/// `\"…\"` around `line[vs..ve]` is dropped; any other text is left as it is.
+fn unquote_java(line: &[u8], vs: usize, ve: usize) -> (usize, usize) {
+    let v = &line[vs..ve];
+    if v.len() >= 4 && v.starts_with(b"\\\"") && v.ends_with(b"\\\"") {
+        (vs + 2, ve - 2)
+    } else if v.len() >= 2 && v.starts_with(b"\"") && v.ends_with(b"\"") {
+        (vs + 1, ve - 1)
+    } else {
+        (vs, ve)
+    }
 }
 
 /// Whether only blanks, quotes, brackets, commas and list dashes precede a key.
@@ -851,7 +1042,8 @@ fn looks_like_credential(value: &[u8], class: KeyClass, strength: Strength) -> b
     let classes = char_classes(value);
     let entropy = shannon_entropy(value);
     match (class, strength) {
-        (_, Strength::Bland | Strength::Ambiguous) => {
+        (_, Strength::Worded) if !is_token_shaped(value) || is_key_id(value) => false,
+        (_, Strength::Bland | Strength::Ambiguous | Strength::Worded) => {
             !is_named_hash(value)
                 && value.len() >= 20
                 && entropy >= 3.5
@@ -864,6 +1056,25 @@ fn looks_like_credential(value: &[u8], class: KeyClass, strength: Strength) -> b
                 || (value.len() >= 10 && classes >= 3 && entropy >= 3.0)
         }
     }
+}
+
+/// Whether a value is spelled like an API key: letters and digits first, then those and
+/// `-_./+`, with `=` only as base64 padding. A value under a name that only may be a
+/// vendor's key (`asana_key`) must be, since the name alone says little.
+fn is_token_shaped(v: &[u8]) -> bool {
+    let body = &v[..v.len() - v.iter().rev().take_while(|&&b| b == b'=').count()];
+    body.first().is_some_and(u8::is_ascii_alphanumeric)
+        && body
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"-_./+".contains(&b))
+}
+
+/// Upper-case letters and digits, at most 24: the shape of an access key's id (`AKIA…`,
+/// `DO00…`), which a vendor's `spaces_key` may name beside its secret, not a secret.
+fn is_key_id(v: &[u8]) -> bool {
+    v.len() <= 24
+        && v.iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 /// Words, then a hexadecimal digest: a cache key or an image tag that ends in a commit
@@ -1204,6 +1415,135 @@ mod tests {
             "$request->input('password', '')".to_string(),
         ] {
             assert_eq!(found_in("a.php", &text), [], "{text}");
+        }
+    }
+
+    /// A token-shaped value: what a vendor's key under an unlisted name must look like.
+    fn token() -> String {
+        format!("{PW}7Hd2")
+    }
+
+    #[test]
+    fn a_vendor_word_before_key_asks_for_a_token() {
+        let t = token();
+        for (path, text) in [
+            ("config.env", format!("asana_key = \"{t}\"")),
+            ("config.env", format!("ip2locationKEY={t}")),
+            ("values.yaml", format!("  azureKey: {t}")),
+            ("app.py", format!("logz_key = '{t}'")),
+            ("main.go", format!("\tlogzKey := \"{t}\"")),
+            ("config.json", format!("  \"godaddyKey\": \"{t}\",")),
+        ] {
+            assert_eq!(
+                found_in(path, &text),
+                [(t.clone(), false)],
+                "{path}: {text}"
+            );
+        }
+        // Nor is one spelled unlike a key, nor a word glued to an escape (`\nsecret-key`).
+        for text in [
+            format!("asana_key = \"{PW}$%x{PW}\""),
+            format!("asana_key = \"={t}\""),
+            format!("spaces_key = \"DO00{}\"", PW.to_ascii_uppercase()),
+            format!("fixture = \"[r]\\nsecret-key = \\\"{t}\\\"\\n\""),
+        ] {
+            assert_eq!(found_in("config.env", &text), [], "{text}");
+            assert_eq!(found_in("main.rs", &text), [], "{text}");
+        }
+        // A weak value under such a name is not a token.
+        for text in [
+            "asana_key = \"dev\"",
+            "shape_key = 'circle-large'",
+            "asana_key = 12345",
+        ] {
+            assert_eq!(found_in("config.env", text), [], "{text}");
+        }
+    }
+
+    #[test]
+    fn keys_of_data_are_not_credentials_whatever_their_value() {
+        let t = token();
+        for key in [
+            "cache_key",
+            "primary_key",
+            "sort_key",
+            "partition_key",
+            "object_key",
+            "s3_key",
+            "bucketKey",
+            "routing_key",
+            "idempotency_key",
+            "translation_key",
+            "ssh_key",
+            "gpg_key",
+            "user_id_key",
+            "hotKey",
+            "shortcut_key",
+            "message_key",
+            "row_key",
+            "digest_key",
+            "etagKey",
+            "commit_key",
+            "recaptcha_site_key",
+            "foreign_key",
+        ] {
+            for text in [format!("{key} = \"{t}\""), format!("{key}: {t}")] {
+                assert_eq!(found_in("config.env", &text), [], "{text}");
+                assert_eq!(found_in("app.py", &text), [], "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_word_before_a_bare_key_in_text_names_whose_key_it_is() {
+        let t = token();
+        for text in [
+            format!("[DEBUG] Using adobe KEY={t}"),
+            format!("[INFO] using mixpanel key = {t}"),
+            format!("aylien key: {t}"),
+        ] {
+            assert_eq!(found_in("notes.txt", &text), [(t.clone(), false)], "{text}");
+            assert_eq!(found_in("app.log", &text), [(t.clone(), false)], "{text}");
+        }
+        for text in [
+            format!("# public key: {t}"),
+            format!("the sort key: {t}"),
+            format!("ssh key: {t}"),
+            format!("[DEBUG] Using Key={t}"),
+            format!("a new key: {t}"),
+            "Using Key=development".to_string(),
+        ] {
+            assert_eq!(found_in("notes.txt", &text), [], "{text}");
+        }
+        // In code the same words are an expression, not a sentence.
+        assert_eq!(found_in("main.rs", &format!("let x = a key = {t};")), []);
+    }
+
+    #[test]
+    fn gradle_build_config_fields_are_read_as_name_and_value() {
+        let t = token();
+        for (path, text) in [
+            (
+                "app/build.gradle",
+                format!("    buildConfigField 'String', 'API_KEY', '\"{t}\"'"),
+            ),
+            (
+                "app/build.gradle",
+                format!("    buildConfigField \"String\", \"API_KEY\", \"\\\"{t}\\\"\""),
+            ),
+            (
+                "app/build.gradle.kts",
+                format!("    buildConfigField(\"String\", \"MAPS_TOKEN\", \"\\\"{t}\\\"\")"),
+            ),
+        ] {
+            assert_eq!(found_in(path, &text), [(t.clone(), false)], "{text}");
+        }
+        for text in [
+            "    buildConfigField 'String', 'API_KEY', \"\\\"${apiKey}\\\"\"",
+            "    buildConfigField 'String', 'API_KEY', project.property('apiKey')",
+            "    buildConfigField 'boolean', 'USE_TOKEN', 'true'",
+        ] {
+            assert_eq!(found_in("app/build.gradle", text), [], "{text}");
         }
     }
 }
