@@ -308,7 +308,7 @@ fn scan_and_guard_fingerprint_with_the_baseline_key() {
     assert_eq!(r.code, 0, "{}", r.all());
     let baseline: serde_json::Value =
         serde_json::from_str(&repo.read(".unleak-baseline.json")).unwrap();
-    assert_eq!(baseline["version"], 2);
+    assert_eq!(baseline["version"], 3);
     let key = baseline["key"].as_str().unwrap();
     let mut in_baseline: Vec<String> = baseline["entries"]
         .as_array()
@@ -358,6 +358,38 @@ fn scan_and_guard_fingerprint_with_the_baseline_key() {
 }
 
 #[test]
+fn a_version_2_baseline_still_knows_its_passwords_and_update_rewrites_it() {
+    // The file unleak 0.1 with baseline format 2 wrote for PASSWORD under this key; the
+    // fingerprints are Python hashlib's PBKDF2 of the documented formulas (v2: one chain
+    // of 10,000 rounds; v3: sha256 of four chains of 2,500).
+    let key = "ab".repeat(32);
+    let (v2, v3) = (
+        "e65dde99e5c314d99483c0b9dce02652",
+        "60d25254b0391035e382eb092c72682d",
+    );
+    let repo = Repo::init();
+    repo.write("app.env", format!("DB_PASSWORD=\"{PASSWORD}\"\n"));
+    repo.write(
+        ".unleak-baseline.json",
+        format!(
+            "{{\n  \"version\": 2,\n  \"key\": \"{key}\",\n  \"entries\": [\n    \
+             {{\"path\": \"app.env\", \"rule\": \"generic-password\", \"fingerprint\": \"{v2}\"}}\n  ]\n}}\n"
+        ),
+    );
+    repo.commit("base");
+    let r = repo.unleak(&["guard", "."]);
+    assert_eq!(r.code, 0, "the known password is not new: {}", r.all());
+    let r = repo.unleak(&["baseline", "update"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let file = repo.read(".unleak-baseline.json");
+    assert!(
+        file.contains("\"version\": 3") && file.contains(v3) && !file.contains(v2),
+        "{file}"
+    );
+    assert_eq!(repo.unleak(&["guard", "."]).code, 0);
+}
+
+#[test]
 fn an_old_baseline_is_refused_with_how_to_rewrite_it() {
     let repo = Repo::init();
     repo.write("app.env", format!("DB_PASSWORD=\"{PASSWORD}\"\n"));
@@ -382,6 +414,6 @@ fn an_old_baseline_is_refused_with_how_to_rewrite_it() {
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(repo
         .read(".unleak-baseline.json")
-        .contains("\"version\": 2"));
+        .contains("\"version\": 3"));
     assert_eq!(repo.unleak(&["guard", "."]).code, 0);
 }

@@ -11,9 +11,15 @@
 //!   characters (a provider-issued token: `ghp_…`, `AKIA…`, `sk_live_…`), or that is at
 //!   least [`STRONG_LEN`] characters long (private keys, JWTs, 40-character cloud keys),
 //!   has too many random bits to guess: `hex(sha256(key ‖ 0 ‖ rule_id ‖ 0 ‖ value))[..32]`.
-//! - Every other value (passwords, short generic secrets) may be one a person chose: `hex(PBKDF2-HMAC-SHA256(value, salt = "unleak-slow-v2" ‖ 0
-//!   ‖ key ‖ 0 ‖ rule_id, SLOW_ROUNDS))[..32]`, so each guess costs [`SLOW_ROUNDS`] HMACs.
+//! - Every other value (passwords, short generic secrets) may be one a person chose. Its
+//!   fingerprint is `hex(sha256(T1 ‖ T2 ‖ T3 ‖ T4))[..32]`, where `T1..T4` are the first four
+//!   blocks of PBKDF2-HMAC-SHA256(value, salt = `"unleak-slow-v3" ‖ 0 ‖ key ‖ 0 ‖ rule_id`,
+//!   [`SLOW_ROUNDS`]). A guess costs all four chains, [`SLOW_COMPRESSIONS`] SHA-256
+//!   compressions, as the single chain of 10,000 rounds before it did; but the four are
+//!   independent, so a scan runs them side by side (see `kdf`) in about a third of the time.
 //!   A run computes each distinct slow fingerprint once (see [`SlowCache`]).
+//! - [`Fingerprint::legacy_v2`] is the form version 2 baselines hold (one chain, 10,000
+//!   rounds, salt `"unleak-slow-v2"`), for matching their entries until they are rewritten.
 //!
 //! Whitespace inside a value (a re-wrapped PEM body, CRLF endings) is dropped first: it
 //! does not change which secret it is.
@@ -31,11 +37,19 @@ pub const STRONG_BODY: usize = 16;
 /// Characters from which any value gets the fast form: people do not choose passwords
 /// that long, and a passphrase that long has many words.
 pub const STRONG_LEN: usize = 32;
-/// PBKDF2 rounds of the slow form: 20,000 SHA-256 compressions per guess instead of one,
-/// which turns hours of GPU time for a random 8-character password into years. A scan
-/// pays about 2 ms of one core per distinct slow value (the 210 MB benchmark corpus, with
-/// 877 distinct passwords, about 2 s).
-pub const SLOW_ROUNDS: u32 = 10_000;
+/// Independent PBKDF2 chains of the slow form: four fill the SHA unit of one core.
+const SLOW_CHAINS: usize = 4;
+/// PBKDF2 rounds of each chain of the slow form.
+pub const SLOW_ROUNDS: u32 = 2_500;
+/// SHA-256 compressions a guess at a slow fingerprint costs: two per round of each chain.
+/// 20,000 instead of one turns hours of GPU time for a random 8-character password into
+/// years. A scan pays about 0.5 ms of one core per distinct slow value (the 210 MB
+/// benchmark corpus, with 877 distinct passwords, about 0.4 s).
+pub const SLOW_COMPRESSIONS: u32 = 2 * SLOW_ROUNDS * SLOW_CHAINS as u32;
+/// Rounds of the single chain of the version 2 slow form.
+const LEGACY_V2_ROUNDS: u32 = 10_000;
+// Running the chains side by side must not make a guess any cheaper than it was.
+const _: () = assert!(SLOW_COMPRESSIONS >= 2 * LEGACY_V2_ROUNDS);
 /// Distinct slow fingerprints a run remembers; past this, each is computed again (memory
 /// stays bounded whatever the input).
 const SLOW_CACHE_ENTRIES: usize = 1 << 16;
@@ -68,16 +82,24 @@ impl Fingerprint {
     /// The fingerprint of a detected secret: the fast form for a prefixed provider token,
     /// the slow one for anything else (see the module docs).
     pub fn of(key: &FingerprintKey, rule_id: &str, secret: &Secret) -> Self {
-        let prefix = secret.public_prefix();
-        let value = secret.expose();
-        let chars = value
-            .iter()
-            .filter(|b| !b.is_ascii_whitespace() && !is_continuation(**b));
-        if (prefix > 0 && value.len() >= prefix + STRONG_BODY) || chars.count() >= STRONG_LEN {
+        if is_strong(secret) {
             Fingerprint::compute(key, rule_id, secret.expose())
         } else {
             Fingerprint::slow(key, rule_id, secret.expose())
         }
+    }
+
+    /// The fingerprint a version 2 baseline holds for this secret, if it differs from
+    /// [`Fingerprint::of`]'s: only slow ones changed. Not cached; a run pays it only for
+    /// findings an old baseline did not otherwise match.
+    pub fn legacy_v2(key: &FingerprintKey, rule_id: &str, secret: &Secret) -> Option<Self> {
+        if is_strong(secret) {
+            return None;
+        }
+        let salt = salt(b"unleak-slow-v2\0", key, rule_id);
+        let [t1] =
+            crate::kdf::pbkdf2_sha256::<1>(&normalise(secret.expose()), &salt, LEGACY_V2_ROUNDS);
+        Some(Fingerprint(hex32(&t1)))
     }
 
     /// The fast form, for values with enough random bits that guessing them is hopeless.
@@ -94,11 +116,9 @@ impl Fingerprint {
         if let Some(fp) = cache.get(&id) {
             return fp;
         }
-        let mut salt = b"unleak-slow-v2\0".to_vec();
-        salt.extend_from_slice(key.as_bytes());
-        salt.push(0);
-        salt.extend_from_slice(rule_id.as_bytes());
-        let fp = Fingerprint(hex32(&pbkdf2_sha256(&value, &salt, SLOW_ROUNDS)));
+        let salt = salt(b"unleak-slow-v3\0", key, rule_id);
+        let blocks = crate::kdf::pbkdf2_sha256::<SLOW_CHAINS>(&value, &salt, SLOW_ROUNDS);
+        let fp = Fingerprint(hex32(&Sha256::digest(blocks.concat()).into()));
         cache.put(id, fp.clone());
         fp
     }
@@ -145,66 +165,25 @@ fn hex32(digest: &[u8; 32]) -> String {
     hex
 }
 
-/// PBKDF2-HMAC-SHA256 (RFC 8018) with one 32-byte output block. The HMAC's inner and
-/// outer pads are hashed once; each later round is two SHA-256 compressions of a block
-/// padded by hand, which is what makes the rounds affordable for a scan.
-fn pbkdf2_sha256(password: &[u8], salt: &[u8], rounds: u32) -> [u8; 32] {
-    let mut key_block = [0u8; 64];
-    if password.len() > 64 {
-        key_block[..32].copy_from_slice(&Sha256::digest(password));
-    } else {
-        key_block[..password.len()].copy_from_slice(password);
-    }
-    let inner_pad = key_block.map(|k| k ^ 0x36);
-    let outer_pad = key_block.map(|k| k ^ 0x5c);
-    key_block.fill(0);
-    // U1 = HMAC(password, salt ‖ INT(1)), through the hasher: the salt has any length.
-    let mut inner = Sha256::new();
-    inner.update(inner_pad);
-    inner.update(salt);
-    inner.update(1u32.to_be_bytes());
-    let mut outer = Sha256::new();
-    outer.update(outer_pad);
-    outer.update(inner.finalize());
-    let mut u: [u8; 32] = outer.finalize().into();
-    let mut out = u;
-    let (inner_state, outer_state) = (state_after(&inner_pad), state_after(&outer_pad));
-    for _ in 1..rounds {
-        u = compress_digest(&inner_state, &u);
-        u = compress_digest(&outer_state, &u);
-        for (o, b) in out.iter_mut().zip(u) {
-            *o ^= b;
-        }
-    }
-    out
+/// The fast form for a value with too many random bits to guess: a provider's prefix and
+/// [`STRONG_BODY`] more characters, or [`STRONG_LEN`] characters in all.
+fn is_strong(secret: &Secret) -> bool {
+    let prefix = secret.public_prefix();
+    let value = secret.expose();
+    let chars = value
+        .iter()
+        .filter(|b| !b.is_ascii_whitespace() && !is_continuation(**b))
+        .count();
+    (prefix > 0 && value.len() >= prefix + STRONG_BODY) || chars >= STRONG_LEN
 }
 
-/// SHA-256's initial hash value (FIPS 180-4, 5.3.3).
-const SHA256_IV: [u32; 8] = [
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-];
-
-/// The state after hashing one 64-byte block.
-fn state_after(block: &[u8; 64]) -> [u32; 8] {
-    let mut state = SHA256_IV;
-    sha2::compress256(&mut state, &[(*block).into()]);
-    state
-}
-
-/// SHA-256 of (the block `state` stands for) ‖ `msg`: one compression of `msg`, padded
-/// for a 96-byte message.
-fn compress_digest(state: &[u32; 8], msg: &[u8; 32]) -> [u8; 32] {
-    let mut block = [0u8; 64];
-    block[..32].copy_from_slice(msg);
-    block[32] = 0x80;
-    block[56..].copy_from_slice(&(96u64 * 8).to_be_bytes());
-    let mut s = *state;
-    sha2::compress256(&mut s, &[block.into()]);
-    let mut digest = [0u8; 32];
-    for (d, w) in digest.chunks_exact_mut(4).zip(s) {
-        d.copy_from_slice(&w.to_be_bytes());
-    }
-    digest
+/// `tag ‖ key ‖ 0 ‖ rule_id`: the slow form's salt.
+fn salt(tag: &[u8], key: &FingerprintKey, rule_id: &str) -> Vec<u8> {
+    let mut salt = tag.to_vec();
+    salt.extend_from_slice(key.as_bytes());
+    salt.push(0);
+    salt.extend_from_slice(rule_id.as_bytes());
+    salt
 }
 
 static SLOW_CACHE: OnceLock<SlowCache> = OnceLock::new();
@@ -287,20 +266,29 @@ mod tests {
         assert!(Fingerprint::parse("abc").is_none());
     }
 
+    const V3_EXPECTED: &str = "7c5d7a900a217a377f300996b409b435";
+    const V2_EXPECTED: &str = "6313df8439fa0e1d5295e701e8dc9085";
+
     #[test]
-    fn pbkdf2_matches_the_rfc_7914_test_vector() {
-        // RFC 7914 section 11: PBKDF2-HMAC-SHA256, P="passwd", S="salt", c=1, first block.
-        let out = pbkdf2_sha256(b"passwd", b"salt", 1);
+    fn the_slow_forms_are_the_documented_formulas() {
+        // Recomputed from the module docs with Python's hashlib, which shares no code with
+        // kdf.rs: v3 = sha256(PBKDF2(v, "unleak-slow-v3\0" + key + "\0" + rule, 2500, 128))
+        // and v2 = PBKDF2(v, "unleak-slow-v2\0" + key + "\0" + rule, 10000, 32), each cut to
+        // 32 hex digits.
+        let k = FingerprintKey::default();
+        let password = Secret::new(b"Zx9#kLm2$PqR7vWn4TbY".to_vec(), 0);
         assert_eq!(
-            hex32(&out),
-            "55ac046e56e3089fec1691c22544b605",
-            "first 16 bytes of 55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"
+            Fingerprint::of(&k, "generic-password", &password).as_str(),
+            V3_EXPECTED
         );
-        // And a key longer than a block is hashed first (RFC 2104).
-        let long = [b'k'; 100];
         assert_eq!(
-            pbkdf2_sha256(&long, b"s", 2),
-            pbkdf2_sha256(&Sha256::digest(long), b"s", 2)
+            Fingerprint::legacy_v2(&k, "generic-password", &password).map(|f| f.0),
+            Some(V2_EXPECTED.to_string())
+        );
+        let token = Secret::new(b"ghp_R4nd0mR4nd0mR4nd0mR4nd0mR4nd0mR4nd0m".to_vec(), 4);
+        assert_eq!(
+            Fingerprint::legacy_v2(&k, "github-pat-classic", &token),
+            None
         );
     }
 

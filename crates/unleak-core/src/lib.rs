@@ -14,6 +14,7 @@ mod blob;
 mod budget;
 mod finding;
 mod fingerprint;
+mod kdf;
 mod location;
 mod provenance;
 mod secret;

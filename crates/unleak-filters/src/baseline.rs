@@ -15,7 +15,7 @@
 //!
 //! ```json
 //! {
-//!   "version": 2,
+//!   "version": 3,
 //!   "key": "5b0e…(64 hex digits)",
 //!   "entries": [
 //!     {"path": "config/app.env", "rule": "stripe-live-secret-key", "fingerprint": "8c1f…(32)"},
@@ -24,10 +24,13 @@
 //! }
 //! ```
 //!
-//! Version 2 (unleak 0.2) fingerprints passwords and other short values with a slow hash
-//! (see `unleak_core::Fingerprint::of`). A version 1 file is refused with an error saying
-//! to run `unleak baseline create`, which rewrites it: its entries of such values are
-//! fast to guess from, and could not match again anyway.
+//! Version 2 and later fingerprint passwords and other short values with a slow hash (see
+//! `unleak_core::Fingerprint::of`). Version 3 runs that hash as four chains side by side,
+//! at the same cost to a guesser. A version 2 file is still read: its slow entries are
+//! matched through `Fingerprint::legacy_v2` (see `verdict::judge`), and the next write
+//! makes it version 3. A version 1 file is refused with an error saying to run `unleak
+//! baseline create`, which rewrites it: its entries of such values are fast to guess from,
+//! and could not match again anyway.
 //!
 //! Does not own: deciding what is new, known or fixed (verdict).
 
@@ -40,7 +43,9 @@ use unleak_core::{Finding, Fingerprint, FingerprintKey};
 /// The file name `baseline` commands write at a repository root.
 pub const BASELINE_FILE: &str = ".unleak-baseline.json";
 /// The format version this unleak writes and reads.
-pub const BASELINE_VERSION: u64 = 2;
+pub const BASELINE_VERSION: u64 = 3;
+/// The oldest version read: its slow fingerprints are the version 2 form.
+const LEGACY_VERSION: u64 = 2;
 /// Largest baseline read: 32 MiB, some 250,000 entries.
 pub const MAX_BASELINE_FILE: u64 = 32 << 20;
 /// Random bytes in a key (shown as twice as many hex digits).
@@ -71,6 +76,8 @@ pub struct Baseline {
     /// Lower-case hex of the key bytes.
     key: String,
     entries: BTreeSet<Entry>,
+    /// Read from a version 2 file: slow entries hold `Fingerprint::legacy_v2`.
+    legacy: bool,
 }
 
 #[derive(Deserialize)]
@@ -97,6 +104,7 @@ impl Baseline {
         Ok(Baseline {
             key: bytes.iter().map(|b| format!("{b:02x}")).collect(),
             entries: BTreeSet::new(),
+            legacy: false,
         })
     }
 
@@ -107,6 +115,54 @@ impl Baseline {
 
     pub fn entries(&self) -> &BTreeSet<Entry> {
         &self.entries
+    }
+
+    /// Whether this was read from a version 2 file, whose slow entries hold the old form
+    /// (`Fingerprint::legacy_v2`). Writing it makes it version 3.
+    pub fn is_legacy(&self) -> bool {
+        self.legacy
+    }
+
+    /// This baseline with each legacy entry that one of `findings` matches through
+    /// `Fingerprint::legacy_v2` given that finding's current fingerprint, so it compares
+    /// like a version 3 entry. A version 3 baseline comes back unchanged.
+    pub fn upgraded_for(&self, findings: &[Finding]) -> Baseline {
+        let mut out = self.clone();
+        if !self.legacy {
+            return out;
+        }
+        // What is written from here on is the current format.
+        out.legacy = false;
+        let key = self.fingerprint_key();
+        let mut old_to_new: std::collections::BTreeMap<(&str, Fingerprint), &Fingerprint> =
+            Default::default();
+        let current: BTreeSet<(&str, &Fingerprint)> = self
+            .entries
+            .iter()
+            .map(|e| (e.rule.as_str(), &e.fingerprint))
+            .collect();
+        for f in findings {
+            if current.contains(&(&*f.rule_id, &f.fingerprint)) {
+                continue;
+            }
+            if let Some(old) = Fingerprint::legacy_v2(&key, &f.rule_id, &f.secret) {
+                old_to_new.insert((&*f.rule_id, old), &f.fingerprint);
+            }
+        }
+        out.entries = self
+            .entries
+            .iter()
+            .map(
+                |e| match old_to_new.get(&(e.rule.as_str(), e.fingerprint.clone())) {
+                    Some(new) => Entry {
+                        fingerprint: (*new).clone(),
+                        ..e.clone()
+                    },
+                    None => e.clone(),
+                },
+            )
+            .collect();
+        out
     }
 
     /// Add an entry; `false` if it was already there.
@@ -180,7 +236,7 @@ impl Baseline {
                     supported: BASELINE_VERSION,
                 })
             }
-            Some(Some(v)) if v == BASELINE_VERSION => {}
+            Some(Some(v)) if v == BASELINE_VERSION || v == LEGACY_VERSION => {}
             Some(Some(v @ 1)) => {
                 return Err(BaselineError::Outdated {
                     file: file.to_path_buf(),
@@ -197,7 +253,7 @@ impl Baseline {
         }
         let raw: RawBaseline =
             serde_json::from_slice(bytes).map_err(|e| json_err(e, refused_key(&value)))?;
-        debug_assert_eq!(raw.version, BASELINE_VERSION);
+        let legacy = raw.version == LEGACY_VERSION;
         if raw.key.len() != KEY_BYTES * 2
             || !raw
                 .key
@@ -229,6 +285,7 @@ impl Baseline {
         Ok(Baseline {
             key: raw.key,
             entries,
+            legacy,
         })
     }
 
@@ -368,7 +425,7 @@ mod tests {
         let text = String::from_utf8(bytes.clone()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "{");
-        assert_eq!(lines[1], "  \"version\": 2,");
+        assert_eq!(lines[1], "  \"version\": 3,");
         assert!(
             lines[4].contains("\"a.env\"") && lines[5].contains("quoted"),
             "{text}"
@@ -401,15 +458,15 @@ mod tests {
         let cases = [
             ("{\"version\": 2,", "malformed baseline x.json:1"),
             (
-                &good.replace("\"version\": 2", "\"version\": 7") as &str,
+                &good.replace("\"version\": 3", "\"version\": 7") as &str,
                 "version 7, newer",
             ),
             (
-                &good.replace("\"version\": 2", "\"version\": \"2\""),
-                "`version` must be 2",
+                &good.replace("\"version\": 3", "\"version\": \"3\""),
+                "`version` must be 3",
             ),
             (
-                &good.replace("\"version\": 2", "\"version\": 1"),
+                &good.replace("\"version\": 3", "\"version\": 1"),
                 "format version 1, whose fingerprints of passwords are fast to guess; \
                  run `unleak baseline create` to rewrite it",
             ),

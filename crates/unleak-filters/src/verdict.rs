@@ -9,7 +9,9 @@
 //!   ones, the first paths in sorted order take the vacated ones and the rest are new;
 //! - anything else is new;
 //! - a baseline entry whose secret no longer stands at its path, and which no move
-//!   accounts for, is fixed.
+//!   accounts for, is fixed;
+//! - a version 2 baseline's entries of passwords match in their old form
+//!   (`Baseline::upgraded_for`), so upgrading unleak does not make known passwords new.
 //!
 //! "Still stands" is a question about the whole snapshot being judged (the tree, the HEAD
 //! commit of a range, the index), which a diff does not answer, so the caller supplies it.
@@ -63,6 +65,14 @@ pub fn judge(
     path_of: impl Fn(&Finding) -> String,
     still_stands: impl Fn(&Entry) -> bool,
 ) -> Verdict {
+    // A version 2 file's password entries are matched in their old form.
+    let upgraded;
+    let baseline = if baseline.is_legacy() {
+        upgraded = baseline.upgraded_for(&findings);
+        &upgraded
+    } else {
+        baseline
+    };
     // (rule, fingerprint) → the baseline paths holding it.
     let mut known_at: BTreeMap<(&str, &Fingerprint), BTreeSet<&str>> = BTreeMap::new();
     for e in baseline.entries() {
@@ -196,6 +206,44 @@ mod tests {
             |f| f.path.display_path().into_owned(),
             |e| present.contains(e),
         )
+    }
+
+    #[test]
+    fn a_version_2_baseline_still_knows_its_passwords() {
+        use unleak_core::{Fingerprint, Secret};
+        let key = "ab".repeat(32);
+        let fkey = unleak_core::FingerprintKey::new(key.as_bytes());
+        let password = "Kq7#mWz2pLr9Tx4";
+        let secret = Secret::new(password.as_bytes().to_vec(), 0);
+        let old = Fingerprint::legacy_v2(&fkey, "demo", &secret).unwrap();
+        let file = format!(
+            "{{\"version\": 2, \"key\": \"{key}\", \"entries\": [\
+             {{\"path\": \"a.env\", \"rule\": \"demo\", \"fingerprint\": \"{old}\"}}, \
+             {{\"path\": \"gone.env\", \"rule\": \"demo\", \"fingerprint\": \"{}\"}}]}}",
+            "0".repeat(32)
+        );
+        let b = Baseline::parse(std::path::Path::new("b.json"), file.as_bytes()).unwrap();
+        assert!(b.is_legacy());
+        let mut now = finding("a.env", password, Confidence::High, false);
+        now.fingerprint = Fingerprint::of(&fkey, "demo", &now.secret);
+        assert_ne!(now.fingerprint, old, "the slow form changed in version 3");
+        let mut elsewhere = now.clone();
+        elsewhere.path = unleak_core::Origin::File("b.env".into());
+        let v = judge(
+            &b,
+            vec![now.clone(), elsewhere],
+            |f| f.path.display_path().into_owned(),
+            |e| e.path == "a.env",
+        );
+        assert_eq!(v.known.len(), 1, "{v:?}");
+        assert_eq!(paths_new(&v), ["b.env"], "a copy is still a spread");
+        assert_eq!(v.fixed.len(), 1);
+        assert_eq!(v.fixed[0].path, "gone.env");
+        // Written back, it is a version 3 file holding the current form.
+        let upgraded = b.upgraded_for(std::slice::from_ref(&now));
+        let text = String::from_utf8(upgraded.to_bytes()).unwrap();
+        assert!(text.contains("\"version\": 3"), "{text}");
+        assert!(text.contains(now.fingerprint.as_str()) && !text.contains(old.as_str()));
     }
 
     fn paths_new(v: &Verdict) -> Vec<String> {

@@ -40,6 +40,8 @@ struct Scanned {
     /// Every finding as an entry, allowed or not: what physically stands in the tree.
     standing: HashSet<Entry>,
     files: u64,
+    /// The file was format 2: saving rewrites it as the current format.
+    legacy: bool,
 }
 
 /// Load (or, when `may_create`, start) the baseline, then scan the tree with its key.
@@ -92,6 +94,10 @@ fn scan(args: &BaselineArgs, may_create: bool) -> anyhow::Result<Scanned> {
             summary.errors.len()
         );
     }
+    // A format 2 file's password entries take their current form, so `update` does not add
+    // them again; the next save writes format 3.
+    let legacy = baseline.is_legacy();
+    let baseline = baseline.upgraded_for(&findings);
     let standing = findings
         .iter()
         .map(|f| Entry::of(f, &f.display_path()))
@@ -106,6 +112,7 @@ fn scan(args: &BaselineArgs, may_create: bool) -> anyhow::Result<Scanned> {
         kept,
         standing,
         files: summary.files_scanned,
+        legacy,
     })
 }
 
@@ -137,7 +144,7 @@ fn update(args: BaselineArgs) -> anyhow::Result<Outcome> {
             added.push(f);
         }
     }
-    if !added.is_empty() {
+    if !added.is_empty() || s.legacy {
         s.baseline.save(&s.file)?;
     }
     for f in &added {
@@ -195,7 +202,7 @@ fn prune(args: BaselineArgs) -> anyhow::Result<Outcome> {
             terminal(&e.rule)
         )?;
     }
-    if changed {
+    if changed || s.legacy {
         s.baseline.save(&s.file)?;
     }
     writeln!(
