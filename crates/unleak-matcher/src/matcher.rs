@@ -796,6 +796,8 @@ impl Matcher {
         found.retain_mut(|c| {
             let rule = &rules[c.rule as usize];
             let id = &rule.id;
+            // Inside a Secret's `stringData:` the settings are live, whichever rule matched.
+            let kind = kind_at(kind, live, c.secret.start);
             if !is_name_value_rule(id) {
                 // A password someone chose, in a URI or a connection string, is trivially
                 // fake as a generic one is (`mysql://app-test:app-test@db`); not in a
@@ -805,7 +807,6 @@ impl Matcher {
                 }
                 return true;
             }
-            let kind = kind_at(kind, live, c.secret.start);
             match judge_match(kind, data, c.secret.start, c.secret.end) {
                 Some(trivial) => {
                     c.demoted = trivial;
@@ -2062,6 +2063,13 @@ confidence = "high"
         };
         assert_eq!(conf(low), [Confidence::Low]);
         assert_eq!(conf(weak), [Confidence::Medium]);
+        // So is a weak password in a connection URI there.
+        let uri = |kind: &str| {
+            format!("kind: {kind}\nstringData:\n  DATABASE_URL: postgres://orders:orders-password@db.prod.internal:5432/orders\n")
+        };
+        let (config_map, secret) = (uri("ConfigMap"), uri("Secret"));
+        assert_eq!(conf(&config_map), [Confidence::Low]);
+        assert_eq!(conf(&secret), [Confidence::High]);
         // Templates and binary values are skipped without a word.
         let helm = "kind: Secret\ndata:\n  password: {{ .Values.password | b64enc }}\n  bin: AAECAwQFBgc=\n";
         assert!(scan_file(&m, "t.yaml", helm).is_empty());
