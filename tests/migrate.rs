@@ -228,7 +228,7 @@ fn check_batch_file(case: &str, text: &str) {
         let required: &[&str] = match c.kind.as_str() {
             "database/postgres" | "database/mysql" | "database/mssql" => &["HOST", "USER", "PASS"],
             "database/mongodb" => &["CONNECTION_STRING"],
-            "application/httpproxy" => &["REMOTE_URL"],
+            "httpproxy/httpproxy" => &["REMOTE_URL"],
             other => panic!("{case}: {}: the batch command rejects type {other}", c.name),
         };
         for r in required {

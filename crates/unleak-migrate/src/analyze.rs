@@ -104,11 +104,17 @@ pub(crate) enum Slot {
         existing: usize,
         secret_key: String,
     },
-    /// A compose service `environment:` entry → `<KEY>_FILE` plus `secrets:`.
+    /// A compose service `environment:` entry → `${VAR:?…}` interpolation, or
+    /// `<KEY>_FILE` plus `secrets:` for an image that reads it.
     ComposeEnv {
         entry: Entry,
         list_form: bool,
         env_key_name: String,
+        /// The service's image reads `<KEY>_FILE` (see `compose`).
+        file_var: bool,
+        /// The secret is a part of the value (a password in a URL to another service
+        /// of the file): only it is replaced.
+        part: Option<Span>,
     },
     /// A workflow value → `${{ secrets.NAME }}` over `span`.
     Workflow { span: Span },
@@ -154,6 +160,9 @@ pub(crate) struct Analysis<'a> {
     /// A key of a Kubernetes Secret manifest: the Secret an `ExternalSecret` of the same
     /// name and key fills from the vault instead.
     pub secret_manifest: Option<PlatformRef>,
+    /// Other copies of the value in the file that the rewrite replaces too (compose
+    /// interpolation reaches every value of the file); set by the planner.
+    pub copies: Vec<Span>,
 }
 
 /// `values` are every secret value found (in memory only): a name from the file that holds
@@ -198,6 +207,7 @@ pub(crate) fn analyze<'a>(
         platform_identity: format!("var|{}", env_key(&platform_key)),
         platform_base: slug(&platform_key),
         secret_manifest: None,
+        copies: Vec::new(),
     };
     if let (FileKind::Kubernetes, Site::Yaml(e)) = (ctx.kind, &site) {
         if let Some((secret, encoded)) = secret_manifest_key(ctx, e) {
@@ -212,8 +222,14 @@ pub(crate) fn analyze<'a>(
             .flatten()
             .any(|t| holds_value(t))
     };
+    // A host that is a service of the same compose file is reachable only on that
+    // compose network: no gateway connection, the password alone moves to the vault.
+    let compose_peer = |c: &connstr::ConnString| {
+        ctx.kind == FileKind::Compose
+            && matches!(site, Site::Yaml(e) if crate::compose::is_service(ctx.yaml(), e.line, &c.host))
+    };
     if let Some(conn) = connstr::parse(ctx.data, span).filter(plain_fields) {
-        if conn.protocol.hoop_type().is_some() && !conn.is_loopback() {
+        if conn.protocol.hoop_type().is_some() && !conn.is_loopback() && !compose_peer(&conn) {
             let mongo = conn.protocol == connstr::DbProtocol::Mongo;
             a.value = ValueSpec {
                 span: if mongo { conn.span } else { span },
@@ -278,7 +294,9 @@ pub(crate) fn analyze<'a>(
             a.target = Target::Http {
                 remote_url: url.clone(),
                 host,
-                env_key: format!("HEADER_{}", name.to_ascii_uppercase()),
+                // hoop spells header keys with underscores (`HEADER_X_API_KEY`,
+                // agent/controller/httpproxy.go); a `-` in an env key is not portable.
+                env_key: format!("HEADER_{}", name.to_ascii_uppercase().replace('-', "_")),
             };
             a.slot = Some(slot.clone());
             return a;
@@ -286,7 +304,21 @@ pub(crate) fn analyze<'a>(
     }
 
     match slot {
-        Ok(s) => {
+        Ok(mut s) => {
+            if let Slot::ComposeEnv { part, file_var, .. } = &mut s {
+                // `postgres://app:<pw>@db/app`: the URL stays, the password is read from
+                // the runner's variable, so the vault holds the password the database
+                // service reads too (one entry). A percent-encoded one cannot be
+                // interpolated as is: the whole value moves.
+                let peer = connstr::parse(ctx.data, span)
+                    .filter(compose_peer)
+                    .filter(|_| !ctx.data[span.start..span.end].contains(&b'%'));
+                if peer.is_some() {
+                    *part = Some(span);
+                    *file_var = false;
+                    a.value.span = span;
+                }
+            }
             a.strategy = Strategy::PlatformRef;
             a.slot = Some(s);
         }
@@ -754,10 +786,16 @@ fn compose_slot(
             );
         }
     }
+    let env_key_name = key.unwrap_or("SECRET").to_string();
+    let file_var = owner
+        .and_then(|o| crate::compose::image_of(y, o))
+        .is_some_and(|image| crate::compose::image_reads_file_var(&image, &env_key_name));
     Ok(Slot::ComposeEnv {
         entry: *e,
         list_form,
-        env_key_name: key.unwrap_or("SECRET").to_string(),
+        env_key_name,
+        file_var,
+        part: None,
     })
 }
 

@@ -16,6 +16,7 @@
 mod analyze;
 mod apply;
 mod artifacts;
+mod compose;
 mod connstr;
 mod diff;
 mod dockerfile;

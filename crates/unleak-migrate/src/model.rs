@@ -247,7 +247,7 @@ pub enum PlatformRef {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Connection {
     pub name: String,
-    /// `type/subtype`, e.g. `database/postgres`, `application/httpproxy`.
+    /// `type/subtype`, e.g. `database/postgres`, `httpproxy/httpproxy`.
     pub hoop_type: String,
     pub strategy: Strategy,
     /// The local port `hoop connect` listens on for tunnel connections.

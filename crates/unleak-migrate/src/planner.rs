@@ -146,6 +146,8 @@ pub fn plan(
         }
     }
 
+    compose_copies(&ctxs, &mut analyses);
+
     // Stable ids: rule, path, key and the occurrence among equal triples.
     let mut seen: BTreeMap<(String, String, String), usize> = BTreeMap::new();
     let ids: Vec<String> = analyses
@@ -280,7 +282,7 @@ pub fn plan(
         "" => format!("{prefix}/{name}"),
         r => format!("{prefix}/{r}/{name}"),
     };
-    let value_pointers: Vec<VaultPointer> = analyses
+    let mut value_pointers: Vec<VaultPointer> = analyses
         .iter()
         .enumerate()
         .map(|(i, a)| match &conn_use[i] {
@@ -296,6 +298,21 @@ pub fn plan(
             ),
         })
         .collect();
+    // One value, one vault entry: platform findings that hold the same value (a compose
+    // `POSTGRES_PASSWORD` and the password in another service's `DATABASE_URL`) share
+    // the pointer of the first one named after its own variable.
+    let mut by_value: Vec<(Secret, usize)> = Vec::new();
+    let mut order_of: Vec<usize> = (0..analyses.len())
+        .filter(|&i| conn_use[i].is_none())
+        .collect();
+    order_of.sort_by_key(|&i| !analyses[i].platform_identity.starts_with("var|"));
+    for i in order_of {
+        let v = value(&analyses[i]);
+        match by_value.iter().find(|(w, _)| *w == v) {
+            Some(&(_, rep)) => value_pointers[i] = value_pointers[rep].clone(),
+            None => by_value.push((v, i)),
+        }
+    }
     let slot_pointers: Vec<VaultPointer> = analyses
         .iter()
         .enumerate()
@@ -537,6 +554,70 @@ pub fn plan(
     }
 }
 
+/// Compose interpolation reaches every value of a compose file, so the first finding of
+/// each value there also rewrites the copies no finding covers (a healthcheck repeating
+/// a password). A copy inside a flow collection (`[CMD, x, -p<value>]`) is left alone:
+/// `${…}` would end the plain scalar there; the planner's leftover check then makes the
+/// finding manual.
+fn compose_copies(ctxs: &[FileCtx<'_>], analyses: &mut [Analysis<'_>]) {
+    use crate::analyze::Slot;
+    for (fi, ctx) in ctxs.iter().enumerate() {
+        if ctx.kind != crate::model::FileKind::Compose {
+            continue;
+        }
+        let members: Vec<usize> = (0..analyses.len())
+            .filter(|&i| analyses[i].file == fi)
+            .collect();
+        let found: Vec<Span> = members.iter().map(|&i| analyses[i].finding.span).collect();
+        let mut done: Vec<&[u8]> = Vec::new();
+        for &i in &members {
+            let a = &analyses[i];
+            if !matches!(a.slot, Some(Slot::ComposeEnv { .. })) {
+                continue;
+            }
+            let own = a.value.span;
+            let v = &ctx.data[own.start..own.end];
+            if v.len() < MIN_NAME_VALUE || done.contains(&v) {
+                continue;
+            }
+            done.push(v);
+            let mut copies = Vec::new();
+            let mut from = 0;
+            while let Some(k) = ctx.data[from..].windows(v.len()).position(|w| w == v) {
+                let at = Span::new(from + k, from + k + v.len());
+                from = at.end;
+                let covered = overlaps(at, own) || found.iter().any(|f| overlaps(at, *f));
+                if !covered && !in_flow_plain(ctx.data, at.start) {
+                    copies.push(at);
+                }
+            }
+            analyses[i].copies = copies;
+        }
+    }
+}
+
+/// Whether `at` sits in an unquoted part of a YAML flow collection on its line.
+fn in_flow_plain(data: &[u8], at: usize) -> bool {
+    let ls = data[..at]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let (mut single, mut double, mut depth) = (false, false, 0usize);
+    let mut i = ls;
+    while i < at {
+        match data[i] {
+            b'\\' if double => i += 1,
+            b'\'' if !double => single = !single,
+            b'"' if !single => double = !double,
+            b'[' | b'{' if !single && !double => depth += 1,
+            b']' | b'}' if !single && !double => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    depth > 0 && !single && !double
+}
+
 /// `text` with every occurrence of a found value replaced by `…`: instructions and
 /// warnings quote names from the file, and a name may hold a value.
 fn scrub(text: &str, values: &[&[u8]]) -> String {
@@ -600,7 +681,8 @@ fn connection_use(a: &Analysis<'_>, opts: &PlanOptions) -> Option<ConnUse> {
         } => Some(ConnUse {
             identity: format!("http|{}|{env_key}", remote_url.to_ascii_lowercase()),
             base: prefix(format!("http-{}", slug(host))),
-            hoop_type: "application/httpproxy".into(),
+            // The form hoop's webapp creates; `application/httpproxy` is its deprecated one.
+            hoop_type: "httpproxy/httpproxy".into(),
             key: env_key.clone(),
         }),
         Target::None => None,
@@ -640,6 +722,9 @@ fn connection_env(
                 }
                 if let Some(mode) = &c.sslmode {
                     env.insert("SSLMODE".into(), mode.clone());
+                }
+                if let Some(note) = &c.sslmode_note {
+                    warnings.push(format!("connection {name}: {note}"));
                 }
             }
         }
@@ -1025,6 +1110,91 @@ mod plan_tests {
             .findings
             .iter()
             .all(|f| f.strategy == Strategy::PlatformRef));
+    }
+
+    /// Audit B7 (`_FILE` for images that do not read it), B8 (a compose service became a
+    /// gateway connection), B1 (a healthcheck kept the password) and one value stored
+    /// twice, on one compose file.
+    #[test]
+    fn compose_values_interpolate_stay_on_the_network_and_share_one_entry() {
+        use crate::testutil::finding_nth;
+        let pw = "Hq7Lm2Xw9Rt4Kp8Zb3Nv";
+        let gitea = "Gt5Vy8Qn1Gd6Ws3Te7Lx";
+        let d = format!(
+            "services:\n  web:\n    image: ghcr.io/acme/web:1\n    environment:\n      DATABASE_URL: postgres://app:{pw}@db:5432/app\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: {pw}\n    healthcheck:\n      test: [\"CMD-SHELL\", \"PGPASSWORD={pw} pg_isready -U app\"]\n  gitea:\n    image: gitea/gitea:1.21\n    environment:\n      - DB_PASSWD={gitea}\n"
+        );
+        let path = "compose.yaml";
+        let fs = vec![
+            finding_nth(path, &d, pw, 0, "postgres-uri"),
+            finding_nth(path, &d, pw, 1, "generic-password"),
+            finding_nth(path, &d, gitea, 0, "generic-password"),
+        ];
+        let p = plan(
+            &[SourceFile {
+                path,
+                data: d.as_bytes(),
+                findings: &fs,
+            }],
+            &[],
+            &RuleSet::default(),
+            &PlanOptions::default(),
+        );
+        assert!(
+            p.connections.is_empty(),
+            "db is a service: {:?}",
+            p.connections
+        );
+        assert!(
+            p.findings
+                .iter()
+                .all(|f| f.strategy == Strategy::PlatformRef),
+            "{:#?}",
+            p.findings
+        );
+        assert_eq!(p.vault_writes.len(), 2, "{:#?}", p.vault_writes);
+        let new = String::from_utf8(apply_edits(d.as_bytes(), &p.files[0].edits)).unwrap();
+        assert!(!new.contains(pw) && !new.contains(gitea), "{new}");
+        let var = "${POSTGRES_PASSWORD:?set from vault}";
+        assert!(
+            new.contains(&format!("postgres://app:{var}@db:5432/app")),
+            "{new}"
+        );
+        assert!(
+            new.contains(&format!("\"PGPASSWORD={var} pg_isready")),
+            "{new}"
+        );
+        assert!(
+            new.contains("POSTGRES_PASSWORD_FILE: /run/secrets/postgres_password\n"),
+            "{new}"
+        );
+        assert!(
+            new.contains("      - \"DB_PASSWD=${DB_PASSWD:?set from vault}\"\n"),
+            "{new}"
+        );
+        assert!(
+            !new.contains("DB_PASSWD_FILE"),
+            "gitea does not read _FILE: {new}"
+        );
+        assert!(
+            new.ends_with("secrets:\n  postgres_password:\n    environment: POSTGRES_PASSWORD\n"),
+            "{new}"
+        );
+    }
+
+    /// A copy in a plain flow sequence cannot take `${…}`: the finding stays manual.
+    #[test]
+    fn a_compose_copy_in_a_plain_flow_sequence_is_left_manual() {
+        let pw = "Mq4Zr8Tn2Lx6Wp9Ka3Vs";
+        let d = format!(
+            "services:\n  db:\n    image: mysql:8\n    environment:\n      MYSQL_ROOT_PASSWORD: {pw}\n    healthcheck:\n      test: [CMD, mysqladmin, ping, -p{pw}]\n"
+        );
+        let p = run(&[("compose.yaml", &d, vec![(pw, "generic-password")])]);
+        assert_eq!(p.findings[0].strategy, Strategy::Manual);
+        assert!(
+            p.findings[0].instruction.contains("line 7"),
+            "{}",
+            p.findings[0].instruction
+        );
     }
 
     #[test]

@@ -397,6 +397,8 @@ fn slot(ctx: &FileCtx<'_>, a: &Analysis<'_>, names: &Resolved<'_>) -> Rewrite {
             entry,
             list_form,
             env_key_name,
+            file_var,
+            part,
         } => {
             // A platform value is named by its (de-duplicated) vault entry; a gateway
             // credential by the variable that carries it.
@@ -405,7 +407,19 @@ fn slot(ctx: &FileCtx<'_>, a: &Analysis<'_>, names: &Resolved<'_>) -> Rewrite {
             } else {
                 leaf(p).to_string()
             };
-            compose(ctx, entry, *list_form, env_key_name, &name, &mut edits)
+            crate::compose::rewrite_env(
+                ctx,
+                &crate::compose::EnvRewrite {
+                    entry: *entry,
+                    list_form: *list_form,
+                    key: env_key_name,
+                    runner_var: crate::compose::runner_var(&name),
+                    file_var: *file_var && native.is_none(),
+                    part: *part,
+                    copies: &a.copies,
+                },
+                &mut edits,
+            )
         }
         Slot::Workflow { span } => {
             let base = match native {
@@ -429,102 +443,6 @@ fn slot(ctx: &FileCtx<'_>, a: &Analysis<'_>, names: &Resolved<'_>) -> Rewrite {
         platform: Some(platform),
         instruction: format!("{how} {via}"),
     }
-}
-
-fn compose(
-    ctx: &FileCtx<'_>,
-    entry: &crate::yaml::Entry,
-    list_form: bool,
-    key: &str,
-    name: &str,
-    edits: &mut Vec<RawEdit>,
-) -> (PlatformRef, String) {
-    let y = ctx.yaml();
-    let eol = eol_of(ctx.data);
-    let id = secret_id(name);
-    let runner_env = env_key(name);
-    let l = &y.lines[entry.line];
-    if list_form {
-        edits.push(RawEdit {
-            span: entry.scalar.inner,
-            text: format!("{key}_FILE=/run/secrets/{id}"),
-            header: None,
-        });
-    } else {
-        edits.push(RawEdit {
-            span: Span::new(l.key_token_start, entry.scalar.token.end),
-            text: format!("{key}_FILE: /run/secrets/{id}"),
-            header: None,
-        });
-    }
-    let env_line = y.owner(entry.line).expect("checked by the slot");
-    match y.sibling(env_line, "secrets") {
-        Some(s) => {
-            let end = y.node_end(s);
-            let item_indent = (s + 1..=end)
-                .find(|&k| y.lines[k].significant && y.lines[k].dash)
-                .map_or(y.lines[s].key_col + 2, |k| y.lines[k].indent);
-            let at = y.end_with_eol(end);
-            let lead = if y.has_eol(end) { "" } else { eol };
-            edits.push(RawEdit {
-                span: Span::new(at, at),
-                text: format!("{lead}{}- {id}{eol}", spaces(item_indent)),
-                header: None,
-            });
-        }
-        None => {
-            let last = y.mapping_bounds(env_line).1;
-            let end = y.node_end(last);
-            let kc = spaces(y.lines[env_line].key_col);
-            let at = y.end_with_eol(end);
-            let lead = if y.has_eol(end) { "" } else { eol };
-            edits.push(RawEdit {
-                span: Span::new(at, at),
-                text: format!("{kc}  - {id}{eol}"),
-                header: Some(format!("{lead}{kc}secrets:{eol}")),
-            });
-        }
-    }
-    match y.top_level(entry.line, "secrets") {
-        Some(top) => {
-            let end = y.node_end(top);
-            let ci = (top + 1..=end)
-                .find(|&k| y.lines[k].significant)
-                .map_or(2, |k| y.lines[k].key_col);
-            let at = y.end_with_eol(end);
-            let lead = if y.has_eol(end) { "" } else { eol };
-            edits.push(RawEdit {
-                span: Span::new(at, at),
-                text: format!(
-                    "{lead}{c}{id}:{eol}{c}  environment: {runner_env}{eol}",
-                    c = spaces(ci)
-                ),
-                header: None,
-            });
-        }
-        None => {
-            let at = ctx.data.len();
-            let lead = if ctx.data.is_empty() || ctx.data.ends_with(b"\n") {
-                ""
-            } else {
-                eol
-            };
-            edits.push(RawEdit {
-                span: Span::new(at, at),
-                text: format!("  {id}:{eol}    environment: {runner_env}{eol}"),
-                header: Some(format!("{lead}secrets:{eol}")),
-            });
-        }
-    }
-    (
-        PlatformRef::ComposeSecret {
-            name: id.clone(),
-            env: runner_env.clone(),
-        },
-        format!(
-            "The service now reads {key}_FILE=/run/secrets/{id} (the official postgres, mysql and mariadb images read *_FILE variables; other images must read the file at start). Export {runner_env} from the vault before `docker compose up`."
-        ),
-    )
 }
 
 /// The Secret a chart's `existingSecret` names: the value's dotted path, slugged per
