@@ -18,6 +18,7 @@ use unleak_rules::Rule;
 
 /// One file and its parsed views.
 pub(crate) struct FileCtx<'a> {
+    pub path: &'a str,
     pub data: &'a [u8],
     pub kind: FileKind,
     pub lines: Lines,
@@ -43,6 +44,7 @@ impl<'a> FileCtx<'a> {
             Vec::new()
         };
         FileCtx {
+            path,
             data,
             kind,
             lines,
@@ -98,11 +100,11 @@ pub(crate) enum Slot {
         entry: Entry,
         namespace: Option<String>,
     },
-    /// A Helm values literal next to an empty `existingSecret`.
+    /// A Helm values literal next to an empty `existingSecret`, going to the Secret and
+    /// key the chart reads (see `helm`).
     HelmExisting {
         entry: Entry,
-        existing: usize,
-        secret_key: String,
+        target: crate::helm::Target,
     },
     /// A compose service `environment:` entry → `${VAR:?…}` interpolation, or
     /// `<KEY>_FILE` plus `secrets:` for an image that reads it.
@@ -185,7 +187,9 @@ pub(crate) fn analyze<'a>(
         .or_else(|| guess_key(ctx.data, span))
         .filter(|k| !holds_value(k));
     let hint = rule.and_then(|r| r.gateway.as_ref());
-    let slot = slot(ctx, &site, span, key_name.as_deref());
+    let slot = slot(ctx, &site, span, key_name.as_deref(), &|t: &str| {
+        values.iter().any(|v| *v == t.as_bytes())
+    });
     let whole_value = slot_value(ctx, slot.as_ref().ok(), &site, span);
     let platform_key = key_name
         .clone()
@@ -560,7 +564,13 @@ pub(crate) fn url_host(url: &str) -> Option<String> {
 }
 
 /// The platform slot a file type offers at `site`, or why there is none.
-fn slot(ctx: &FileCtx<'_>, site: &Site, span: Span, key: Option<&str>) -> Result<Slot, String> {
+fn slot(
+    ctx: &FileCtx<'_>,
+    site: &Site,
+    span: Span,
+    key: Option<&str>,
+    found: &dyn Fn(&str) -> bool,
+) -> Result<Slot, String> {
     match (ctx.kind, site) {
         (FileKind::Dotenv, Site::Dotenv(a)) => Ok(Slot::Dotenv(*a)),
         (FileKind::Dotenv, _) => Err("the secret is not the value of a KEY=value line; move it into a variable first".into()),
@@ -576,7 +586,8 @@ fn slot(ctx: &FileCtx<'_>, site: &Site, span: Span, key: Option<&str>) -> Result
             }
         }
         (FileKind::Kubernetes, Site::Yaml(e)) => k8s_slot(ctx, e),
-        (FileKind::HelmValues, Site::Yaml(e)) => helm_slot(ctx, e),
+        (FileKind::HelmValues, Site::Yaml(e)) => crate::helm::target(ctx, e, found)
+            .map(|target| Slot::HelmExisting { entry: *e, target }),
         (FileKind::Compose, Site::Yaml(e)) => compose_slot(ctx, e, span, key),
         (FileKind::GithubWorkflow, Site::Yaml(e)) => {
             let y = ctx.yaml();
@@ -689,54 +700,6 @@ fn k8s_slot(ctx: &FileCtx<'_>, e: &Entry) -> Result<Slot, String> {
     Ok(Slot::K8sEnv {
         entry: *e,
         namespace: namespace_of(y, e.line),
-    })
-}
-
-fn helm_slot(ctx: &FileCtx<'_>, e: &Entry) -> Result<Slot, String> {
-    let y = ctx.yaml();
-    let Some(key) = y.key(e.line) else {
-        return Err("the secret is a list item, not a chart value".into());
-    };
-    let existing = ["existingSecret", "existingSecretName"]
-        .iter()
-        .find_map(|k| y.sibling(e.line, k));
-    let Some(existing) = existing else {
-        return Err(format!(
-            "this values block has no existingSecret-style key next to `{key}`; if the chart has one, set it to a Secret that an External Secrets ExternalSecret fills from its vault entry (named next); otherwise the chart's templates must read the value with valueFrom.secretKeyRef"
-        ));
-    };
-    if let Some(current) = y.scalar_text(existing).filter(|v| !v.is_empty()) {
-        return Err(format!(
-            "`{}` already names the Secret `{current}`, so the chart ignores `{key}`: delete the literal",
-            y.key(existing).unwrap_or("existingSecret")
-        ));
-    }
-    if e.scalar.quote == Quote::Block {
-        return Err("block-scalar chart values are not rewritten; empty it by hand".into());
-    }
-    // Bitnami-style charts name the Secret's keys under `secretKeys`.
-    let secret_key = y
-        .sibling(e.line, "secretKeys")
-        .and_then(|sk| {
-            let wanted = [format!("{key}Key"), "userPasswordKey".into()];
-            let end = y.node_end(sk);
-            (sk + 1..=end).find_map(|k| {
-                let name = y.key(k)?;
-                let matches = if key == "password" {
-                    wanted.iter().any(|w| w == name)
-                } else {
-                    name == wanted[0]
-                };
-                matches
-                    .then(|| y.scalar_text(k).map(str::to_string))
-                    .flatten()
-            })
-        })
-        .unwrap_or_else(|| key.to_string());
-    Ok(Slot::HelmExisting {
-        entry: *e,
-        existing,
-        secret_key,
     })
 }
 

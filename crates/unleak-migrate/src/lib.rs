@@ -22,6 +22,7 @@ mod diff;
 mod dockerfile;
 mod dotenv;
 mod error;
+mod helm;
 mod kind;
 mod model;
 mod naming;

@@ -809,7 +809,10 @@ fn first_conflict(
             }
             for a in &rewrites[j].edits {
                 for b in &rewrites[i].edits {
-                    if overlaps(a.span, b.span) {
+                    // The same edit from two findings (one existingSecret for every
+                    // value of a Helm block) is made once.
+                    let same = a.span == b.span && a.text == b.text && a.header == b.header;
+                    if !same && overlaps(a.span, b.span) {
                         return Some((i, j));
                     }
                 }
@@ -1177,6 +1180,112 @@ mod plan_tests {
         );
         assert!(
             new.ends_with("secrets:\n  postgres_password:\n    environment: POSTGRES_PASSWORD\n"),
+            "{new}"
+        );
+    }
+
+    /// Audit B6: the Secret was named after the values path and its key after the values
+    /// key, and the chart read other keys. Now one Secret per block holds every password
+    /// under the keys the chart reads.
+    #[test]
+    fn bitnami_postgresql_passwords_fill_one_secret_with_the_chart_keys() {
+        let (admin, user) = ("Ad9Qw3Er7Ty1Ui5Op2As", "Us4Df8Gh2Jk6Lz0Xc3Vb");
+        let d = format!(
+            "global:\n  storageClass: \"\"\npostgresql:\n  auth:\n    postgresPassword: {admin}\n    username: app\n    password: \"{user}\"\n    existingSecret: \"\"\n    secretKeys:\n      adminPasswordKey: admin-password\n"
+        );
+        let p = run(&[(
+            "values.yaml",
+            &d,
+            vec![(admin, "generic-password"), (user, "generic-password")],
+        )]);
+        assert!(
+            p.findings
+                .iter()
+                .all(|f| f.strategy == Strategy::PlatformRef),
+            "{:#?}",
+            p.findings
+        );
+        let new = String::from_utf8(apply_edits(d.as_bytes(), &p.files[0].edits)).unwrap();
+        assert!(
+            new.contains("    existingSecret: postgresql-auth\n"),
+            "{new}"
+        );
+        assert!(
+            new.contains("    postgresPassword: \"\"\n") && new.contains("    password: \"\"\n"),
+            "{new}"
+        );
+        let es = crate::artifacts::external_secrets(&p).unwrap();
+        assert_eq!(es.matches("kind: ExternalSecret").count(), 1, "{es}");
+        assert!(es.contains("  name: postgresql-auth\n"), "{es}");
+        assert!(
+            es.contains("secretKey: admin-password\n") && es.contains("secretKey: password\n"),
+            "{es}"
+        );
+    }
+
+    #[test]
+    fn helm_blocks_whose_keys_are_unknown_or_incomplete_are_manual() {
+        let pw = "Rk5Tn9Vb2Xm6Lq8Wz3Hs";
+        let manual = |path: &str, d: &str, why: &str| {
+            let p = run(&[(path, d, vec![(pw, "generic-password")])]);
+            assert_eq!(p.findings[0].strategy, Strategy::Manual, "{path}: {d}");
+            assert!(
+                p.findings[0].instruction.contains(why),
+                "{}",
+                p.findings[0].instruction
+            );
+            assert!(p.files[0].edits.is_empty());
+        };
+        // A literal the chart reads from the Secret too, not found as a secret.
+        manual(
+            "values.yaml",
+            &format!("postgresql:\n  auth:\n    postgresPassword: {pw}\n    password: changeme\n    existingSecret: \"\"\n"),
+            "`password` from the Secret too",
+        );
+        // A custom user whose password is empty: the chart would read `password`.
+        manual(
+            "values.yaml",
+            &format!("mysql:\n  auth:\n    rootPassword: {pw}\n    username: shop\n    existingSecret: \"\"\n"),
+            "for the user it creates",
+        );
+        // A chart unleak does not know, without a key knob.
+        manual(
+            "values.yaml",
+            &format!("keycloak:\n  auth:\n    adminPassword: {pw}\n    existingSecret: \"\"\n"),
+            "does not know which Secret keys",
+        );
+    }
+
+    #[test]
+    fn helm_key_knobs_name_the_key() {
+        let pw = "Rk5Tn9Vb2Xm6Lq8Wz3Hs";
+        // Bitnami redis, its own values.yaml: top-level `auth`, key from its knob.
+        let d = format!("auth:\n  enabled: true\n  password: {pw}\n  existingSecret: \"\"\n  existingSecretPasswordKey: \"\"\n");
+        let p = run(&[(
+            "charts/redis/values.yaml",
+            &d,
+            vec![(pw, "generic-password")],
+        )]);
+        assert_eq!(p.findings[0].strategy, Strategy::PlatformRef);
+        let es = crate::artifacts::external_secrets(&p).unwrap();
+        assert!(
+            es.contains("  name: redis-auth\n") && es.contains("secretKey: redis-password\n"),
+            "{es}"
+        );
+        // An unknown chart with an empty knob: the knob is filled with the key used.
+        let d = format!(
+            "app:\n  db:\n    password: {pw}\n    existingSecret:\n    existingSecretKey: \"\"\n"
+        );
+        let p = run(&[("values.yaml", &d, vec![(pw, "generic-password")])]);
+        assert_eq!(
+            p.findings[0].strategy,
+            Strategy::PlatformRef,
+            "{}",
+            p.findings[0].instruction
+        );
+        let new = String::from_utf8(apply_edits(d.as_bytes(), &p.files[0].edits)).unwrap();
+        assert!(
+            new.contains("    existingSecret: app-db\n    existingSecretKey: password\n"),
             "{new}"
         );
     }

@@ -344,42 +344,20 @@ fn slot(ctx: &FileCtx<'_>, a: &Analysis<'_>, names: &Resolved<'_>) -> Rewrite {
                 format!("The container reads Secret `{name}` (key {}); apply the ExternalSecret in k8s/external-secrets.yaml so External Secrets fills it from the vault.", p.key),
             )
         }
-        Slot::HelmExisting {
-            entry,
-            existing,
-            secret_key,
-        } => {
+        Slot::HelmExisting { entry, target } => {
             let y = ctx.yaml();
-            // Dotted words (`postgresql.auth.password`) are a valid Secret name and read as
-            // an identifier, so `existingSecret: <name>` does not look like a literal secret.
-            let name = helm_secret_name(&key, leaf(p));
+            let name = &target.secret_name;
+            let secret_key = &target.secret_key;
             edits.push(RawEdit {
                 span: entry.scalar.token,
                 text: "\"\"".into(),
                 header: None,
             });
-            let ex = &y.lines[*existing];
-            match y.scalar(*existing) {
-                Some(s) => edits.push(RawEdit {
-                    span: s.token,
-                    text: name.clone(),
-                    header: None,
-                }),
-                None => {
-                    let at = ex.value_at.unwrap_or(ex.end);
-                    let text = if at < ex.end {
-                        format!("{name} ")
-                    } else if ctx.data[at - 1] == b' ' {
-                        name.clone()
-                    } else {
-                        format!(" {name}")
-                    };
-                    edits.push(RawEdit {
-                        span: Span::new(at, at),
-                        text,
-                        header: None,
-                    });
-                }
+            // Every value of the block sets the same existingSecret (and knob): identical
+            // edits, merged once.
+            edits.push(fill_value(ctx, y, target.existing, name));
+            if let Some(knob) = target.fill_knob {
+                edits.push(fill_value(ctx, y, knob, secret_key));
             }
             (
                 PlatformRef::K8sSecret {
@@ -389,7 +367,7 @@ fn slot(ctx: &FileCtx<'_>, a: &Analysis<'_>, names: &Resolved<'_>) -> Rewrite {
                 },
                 format!(
                     "The chart now reads Secret `{name}` (key {secret_key}) through `{}`; apply the ExternalSecret in k8s/external-secrets.yaml (in the release's namespace) so External Secrets fills it from the vault.",
-                    y.key(*existing).unwrap_or("existingSecret")
+                    y.key(target.existing).unwrap_or("existingSecret")
                 ),
             )
         }
@@ -445,17 +423,30 @@ fn slot(ctx: &FileCtx<'_>, a: &Analysis<'_>, names: &Resolved<'_>) -> Rewrite {
     }
 }
 
-/// The Secret a chart's `existingSecret` names: the value's dotted path, slugged per
-/// segment; the vault entry's name when that was de-duplicated (two values share a path)
-/// or the dotted form is not a valid Secret name.
-fn helm_secret_name(key_path: &str, vault_name: &str) -> String {
-    let parts: Vec<String> = key_path.split('.').map(crate::naming::slug).collect();
-    let name = parts.join(".");
-    let plain = crate::naming::slug(key_path) == vault_name;
-    if plain && parts.iter().all(|p| !p.is_empty()) && name.len() <= 253 {
-        name
-    } else {
-        vault_name.to_string()
+/// Set the (empty) value of the key on `line` to `text`.
+fn fill_value(ctx: &FileCtx<'_>, y: &crate::yaml::Yaml<'_>, line: usize, text: &str) -> RawEdit {
+    let l = &y.lines[line];
+    match y.scalar(line) {
+        Some(s) => RawEdit {
+            span: s.token,
+            text: text.to_string(),
+            header: None,
+        },
+        None => {
+            let at = l.value_at.unwrap_or(l.end);
+            let text = if at < l.end {
+                format!("{text} ")
+            } else if ctx.data[at - 1] == b' ' {
+                text.to_string()
+            } else {
+                format!(" {text}")
+            };
+            RawEdit {
+                span: Span::new(at, at),
+                text,
+                header: None,
+            }
+        }
     }
 }
 
