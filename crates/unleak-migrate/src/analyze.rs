@@ -574,10 +574,15 @@ fn slot(
     match (ctx.kind, site) {
         (FileKind::Dotenv, Site::Dotenv(a)) => Ok(Slot::Dotenv(*a)),
         (FileKind::Dotenv, _) => Err("the secret is not the value of a KEY=value line; move it into a variable first".into()),
-        (FileKind::Dockerfile, Site::Docker { ins, pair }) => docker_slot(ctx, *ins, *pair),
+        (FileKind::Dockerfile, Site::Docker { ins, pair }) => {
+            docker_slot(ctx, *ins, *pair).and_then(|s| match &s {
+                Slot::DockerBuild { runs, .. } if !runs.is_empty() => pin_allows_env_mount(ctx).map(|_| s),
+                _ => Ok(s),
+            })
+        }
         (FileKind::Dockerfile, Site::DockerText { ins }) => {
             if ctx.docker[*ins].keyword == "RUN" {
-                Ok(Slot::DockerRun { ins: *ins })
+                pin_allows_env_mount(ctx).map(|_| Slot::DockerRun { ins: *ins })
             } else {
                 Err(format!(
                     "the secret is written into a {} instruction; only ENV, ARG and RUN can take it from a build secret",
@@ -602,6 +607,17 @@ fn slot(
             key.unwrap_or("the value")
         )),
         _ => Err("the secret is not in a value unleak can parse (flow-style YAML, multi-line quoted scalar or similar); rewrite it by hand".into()),
+    }
+}
+
+/// A secret mount with `env=` needs Dockerfile syntax 1.10: an older pin is raised by the
+/// rewrite, but not one pinned by digest (raising it would drop the digest).
+fn pin_allows_env_mount(ctx: &FileCtx<'_>) -> Result<(), String> {
+    match dockerfile::syntax_pin(ctx.data, &ctx.lines) {
+        dockerfile::SyntaxPin::Digest { from } => Err(format!(
+            "the file pins `# syntax={from}` by digest, and the BuildKit secret mount's env= option needs docker/dockerfile:1.10 or later; pin a 1.10 (or later) digest, then migrate again"
+        )),
+        _ => Ok(()),
     }
 }
 

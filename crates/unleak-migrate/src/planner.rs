@@ -1290,6 +1290,40 @@ mod plan_tests {
         );
     }
 
+    /// Audit B11: a pinned older syntax got `env=` mounts it cannot read.
+    #[test]
+    fn dockerfile_syntax_pins_are_raised_or_the_finding_is_manual() {
+        let tok = "npm_Zq8rLm2Tv0Xk9WqAbCdEf1234567890abc";
+        let body = format!("FROM node:20\nARG NPM_TOKEN={tok}\nRUN npm ci\nRUN echo $NPM_TOKEN > .npmrc && npm publish\n");
+        let d = format!("# syntax=docker/dockerfile:1.4\n{body}");
+        let p = run(&[("Dockerfile", &d, vec![(tok, "npm-access-token")])]);
+        assert_eq!(p.findings[0].strategy, Strategy::PlatformRef);
+        let new = String::from_utf8(apply_edits(d.as_bytes(), &p.files[0].edits)).unwrap();
+        assert!(
+            new.starts_with("# syntax=docker/dockerfile:1.10\n"),
+            "{new}"
+        );
+        assert!(
+            new.contains("RUN --mount=type=secret,id=npm_token,env=NPM_TOKEN echo"),
+            "{new}"
+        );
+        assert!(p.findings[0]
+            .instruction
+            .contains("raised from docker/dockerfile:1.4"));
+        let d = format!("# syntax=docker/dockerfile:1.4@sha256:0123abcd\n{body}");
+        let p = run(&[("Dockerfile", &d, vec![(tok, "npm-access-token")])]);
+        assert_eq!(p.findings[0].strategy, Strategy::Manual);
+        assert!(
+            p.findings[0].instruction.contains("by digest"),
+            "{}",
+            p.findings[0].instruction
+        );
+        let d = format!("# syntax=docker/dockerfile:1\n{body}");
+        let p = run(&[("Dockerfile", &d, vec![(tok, "npm-access-token")])]);
+        let new = String::from_utf8(apply_edits(d.as_bytes(), &p.files[0].edits)).unwrap();
+        assert!(new.starts_with("# syntax=docker/dockerfile:1\n"), "{new}");
+    }
+
     /// A copy in a plain flow sequence cannot take `${…}`: the finding stays manual.
     #[test]
     fn a_compose_copy_in_a_plain_flow_sequence_is_left_manual() {

@@ -416,6 +416,23 @@ fn slot(ctx: &FileCtx<'_>, a: &Analysis<'_>, names: &Resolved<'_>) -> Rewrite {
             )
         }
     };
+    let mut how = how;
+    if matches!(slot, Slot::DockerBuild { runs, .. } if !runs.is_empty())
+        || matches!(slot, Slot::DockerRun { .. })
+    {
+        if let crate::dockerfile::SyntaxPin::Raise { version, from } =
+            crate::dockerfile::syntax_pin(ctx.data, &ctx.lines)
+        {
+            edits.push(RawEdit {
+                span: version,
+                text: "1.10".into(),
+                header: None,
+            });
+            how.push_str(&format!(
+                " The `# syntax=` pin is raised from {from} to docker/dockerfile:1.10, the first that reads env= secret mounts."
+            ));
+        }
+    }
     Rewrite {
         edits,
         platform: Some(platform),
