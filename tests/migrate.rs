@@ -1312,6 +1312,57 @@ fn vault_writes_are_scoped_per_repository_and_check_and_set() {
     assert_eq!(version("apps/orders/jwt-secret"), Some(2));
 }
 
+/// Audit B16: a KV v1 mount given as --vault-mount was accepted, and the values landed as
+/// plain v1 keys under `data/…`. The mount is now checked first; nothing is written.
+#[test]
+fn a_mount_that_is_not_kv_v2_is_refused_before_anything_is_written() {
+    let Some(bao) = need_bao() else { return };
+    let (status, _) = bao_call(
+        &bao,
+        "POST",
+        "sys/mounts/kv1",
+        Some(r#"{"type":"kv","options":{"version":"1"}}"#),
+    );
+    assert!(status < 300, "mount: HTTP {status}");
+    let value = unleak_rules::generate::generate(
+        "b64url:40",
+        &mut unleak_rules::generate::Rng::new(0x6231_366b_7631),
+    )
+    .unwrap();
+    let parent = tempfile::tempdir().unwrap();
+    let dir = repo_with_secret(parent.path(), "kvone", &value);
+    let before = std::fs::read(dir.join(".env")).unwrap();
+    for (mount, why) in [
+        ("kv1", "is KV version 1, not KV version 2"),
+        ("nowhere", "cannot read the mount `nowhere`"),
+    ] {
+        let r = run(
+            &dir,
+            &[
+                "migrate",
+                "--write",
+                "--seed",
+                "vault",
+                "--vault-addr",
+                &bao.addr,
+                "--vault-mount",
+                mount,
+            ],
+            &[("VAULT_TOKEN", &bao.token)],
+        );
+        assert_eq!(r.code, 2, "{mount}: {}", r.stderr);
+        assert!(r.stderr.contains(why), "{mount}: {}", r.stderr);
+        assert_no_value(std::slice::from_ref(&value), "stderr", &r.stderr);
+        assert_eq!(
+            std::fs::read(dir.join(".env")).unwrap(),
+            before,
+            "no file changed"
+        );
+    }
+    let (status, _) = bao_call(&bao, "GET", "kv1/data/apps/kvone/jwt-secret", None);
+    assert_eq!(status, 404, "nothing was written to the v1 mount");
+}
+
 /// Audit B5: with VAULT_NAMESPACE set, values went into the namespace but references
 /// named the root one, which hoop's agent (no namespace header) cannot read. Now the
 /// namespace is part of every reference, and each resolves as the agent reads it.

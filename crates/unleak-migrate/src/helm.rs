@@ -20,9 +20,20 @@ struct Value {
     secret_key: &'static str,
     /// The `auth.secretKeys.<knob>` that renames that key, if the chart has one.
     knob: Option<&'static str>,
-    /// The value is read from the Secret only when this sibling is set (a custom user's
-    /// password is read only when `username` names one).
-    needed_if: Option<&'static str>,
+    /// When the chart reads the key from the Secret even if the value is empty.
+    needed: Need,
+}
+
+#[derive(Clone, Copy)]
+enum Need {
+    /// Only when the value is set.
+    Never,
+    /// Always (the root password of mysql and mariadb).
+    Always,
+    /// When this sibling is set (a custom user's password, when `username` names one).
+    IfSet(&'static str),
+    /// Unless this sibling is `false` (postgresql's `enablePostgresUser`, `auth.enabled`).
+    UnlessFalse(&'static str),
 }
 
 /// Layouts from the charts' README parameter tables (github.com/bitnami/charts,
@@ -35,19 +46,19 @@ const CHARTS: &[(&str, &[Value])] = &[
                 key: "postgresPassword",
                 secret_key: "postgres-password",
                 knob: Some("adminPasswordKey"),
-                needed_if: None,
+                needed: Need::UnlessFalse("enablePostgresUser"),
             },
             Value {
                 key: "password",
                 secret_key: "password",
                 knob: Some("userPasswordKey"),
-                needed_if: Some("username"),
+                needed: Need::IfSet("username"),
             },
             Value {
                 key: "replicationPassword",
                 secret_key: "replication-password",
                 knob: Some("replicationPasswordKey"),
-                needed_if: None,
+                needed: Need::Never,
             },
         ],
     ),
@@ -58,19 +69,19 @@ const CHARTS: &[(&str, &[Value])] = &[
                 key: "rootPassword",
                 secret_key: "mysql-root-password",
                 knob: None,
-                needed_if: None,
+                needed: Need::Always,
             },
             Value {
                 key: "password",
                 secret_key: "mysql-password",
                 knob: None,
-                needed_if: Some("username"),
+                needed: Need::IfSet("username"),
             },
             Value {
                 key: "replicationPassword",
                 secret_key: "mysql-replication-password",
                 knob: None,
-                needed_if: None,
+                needed: Need::Never,
             },
         ],
     ),
@@ -81,19 +92,19 @@ const CHARTS: &[(&str, &[Value])] = &[
                 key: "rootPassword",
                 secret_key: "mariadb-root-password",
                 knob: None,
-                needed_if: None,
+                needed: Need::Always,
             },
             Value {
                 key: "password",
                 secret_key: "mariadb-password",
                 knob: None,
-                needed_if: Some("username"),
+                needed: Need::IfSet("username"),
             },
             Value {
                 key: "replicationPassword",
                 secret_key: "mariadb-replication-password",
                 knob: None,
-                needed_if: None,
+                needed: Need::Never,
             },
         ],
     ),
@@ -103,7 +114,7 @@ const CHARTS: &[(&str, &[Value])] = &[
             key: "password",
             secret_key: "redis-password",
             knob: None,
-            needed_if: None,
+            needed: Need::UnlessFalse("enabled"),
         }],
     ),
     (
@@ -113,13 +124,13 @@ const CHARTS: &[(&str, &[Value])] = &[
                 key: "rootPassword",
                 secret_key: "mongodb-root-password",
                 knob: None,
-                needed_if: None,
+                needed: Need::UnlessFalse("enabled"),
             },
             Value {
                 key: "replicaSetKey",
                 secret_key: "mongodb-replica-set-key",
                 knob: None,
-                needed_if: None,
+                needed: Need::Never,
             },
         ],
     ),
@@ -281,15 +292,17 @@ pub(crate) fn target(
             }
             Some(_) => {}
             None => {
-                let needed = v
-                    .needed_if
-                    .and_then(|s| y.sibling(e.line, s))
-                    .and_then(|l| literal(y, l))
-                    .is_some();
+                let sibling = |k: &str| y.sibling(e.line, k).and_then(|l| literal(y, l));
+                let needed = match v.needed {
+                    Need::Never => false,
+                    Need::Always => true,
+                    Need::IfSet(k) => sibling(k).is_some(),
+                    Need::UnlessFalse(k) => sibling(k) != Some("false"),
+                };
                 if needed {
                     return Err(format!(
-                        "setting existingSecret makes the {chart} chart read `{}` from the Secret for the user it creates, and that value is empty here; put the user's password in the vault and the Secret by hand",
-                        v.key
+                        "setting existingSecret makes the {chart} chart read `{}` (key {}) from the Secret too, and that value is empty here; put it in the vault and the Secret by hand, then set existingSecret",
+                        v.key, v.secret_key
                     ));
                 }
             }

@@ -1246,7 +1246,7 @@ mod plan_tests {
         manual(
             "values.yaml",
             &format!("mysql:\n  auth:\n    rootPassword: {pw}\n    username: shop\n    existingSecret: \"\"\n"),
-            "for the user it creates",
+            "`password` (key mysql-password) from the Secret too, and that value is empty",
         );
         // A chart unleak does not know, without a key knob.
         manual(
