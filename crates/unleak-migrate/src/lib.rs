@@ -16,6 +16,7 @@
 mod analyze;
 mod apply;
 mod artifacts;
+mod base_url;
 mod compose;
 mod connstr;
 mod diff;

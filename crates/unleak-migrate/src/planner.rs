@@ -1324,6 +1324,55 @@ mod plan_tests {
         assert!(new.starts_with("# syntax=docker/dockerfile:1\n"), "{new}");
     }
 
+    /// Gateway-native findings also point the client's base URL at the gateway.
+    #[test]
+    fn gateway_native_clients_get_their_base_url_variable() {
+        let key = "sk-proj-Zq8rLm2Tv0Xk9WqAbCdEf1234567890abcdEFGH";
+        let rules = unleak_rules::builtin().expect("the built-in catalog compiles");
+        let plan_of = |path: &str, d: &str| {
+            let fs = vec![finding(path, d, key, "openai-project-key")];
+            plan(
+                &[SourceFile {
+                    path,
+                    data: d.as_bytes(),
+                    findings: &fs,
+                }],
+                &[],
+                &rules,
+                &PlanOptions::default(),
+            )
+        };
+        let d = format!("OPENAI_API_KEY={key}\nLOG=1\n");
+        let p = plan_of(".env", &d);
+        assert_eq!(p.findings[0].strategy, Strategy::GatewayNative);
+        assert_eq!(p.connections[0].hoop_type, "httpproxy/httpproxy");
+        let new = String::from_utf8(apply_edits(d.as_bytes(), &p.files[0].edits)).unwrap();
+        assert!(
+            new.contains("OPENAI_API_KEY=\nOPENAI_BASE_URL=\nLOG=1\n"),
+            "{new}"
+        );
+        assert!(
+            p.findings[0].instruction.contains("OPENAI_BASE_URL"),
+            "{}",
+            p.findings[0].instruction
+        );
+        // Already set: left alone.
+        let d = format!("OPENAI_BASE_URL=https://proxy.internal/v1\nOPENAI_API_KEY={key}\n");
+        let new = String::from_utf8(apply_edits(
+            d.as_bytes(),
+            &plan_of(".env", &d).files[0].edits,
+        ))
+        .unwrap();
+        assert_eq!(new.matches("OPENAI_BASE_URL=").count(), 1, "{new}");
+        let d = format!("services:\n  app:\n    image: acme/app\n    environment:\n      OPENAI_API_KEY: {key}\n");
+        let new = String::from_utf8(apply_edits(
+            d.as_bytes(),
+            &plan_of("compose.yaml", &d).files[0].edits,
+        ))
+        .unwrap();
+        assert!(new.contains("      OPENAI_API_KEY: \"${OPENAI_API_KEY:?set from vault}\"\n      OPENAI_BASE_URL: \"${OPENAI_BASE_URL:?set to the gateway HTTP proxy URL}\"\n"), "{new}");
+    }
+
     /// A copy in a plain flow sequence cannot take `${…}`: the finding stays manual.
     #[test]
     fn a_compose_copy_in_a_plain_flow_sequence_is_left_manual() {

@@ -417,6 +417,21 @@ fn slot(ctx: &FileCtx<'_>, a: &Analysis<'_>, names: &Resolved<'_>) -> Rewrite {
         }
     };
     let mut how = how;
+    if let (Some(conn), Target::Http { host, .. }) = (native, &a.target) {
+        if let Some((var, path)) = crate::base_url::for_host(host) {
+            let set = base_url_edit(ctx, slot, var);
+            let done = if set.is_some() {
+                "is added next to it; set it"
+            } else {
+                "must be set"
+            };
+            edits.extend(set);
+            how.push_str(&format!(
+                " The client reads its base URL from {var}, which {done} to {} for hoop connection {conn}.",
+                crate::base_url::value_hint(path)
+            ));
+        }
+    }
     if matches!(slot, Slot::DockerBuild { runs, .. } if !runs.is_empty())
         || matches!(slot, Slot::DockerRun { .. })
     {
@@ -437,6 +452,74 @@ fn slot(ctx: &FileCtx<'_>, a: &Analysis<'_>, names: &Resolved<'_>) -> Rewrite {
         edits,
         platform: Some(platform),
         instruction: format!("{how} {via}"),
+    }
+}
+
+/// The line that sets a client's base-URL variable `var` next to a gateway-native value,
+/// where the file type has a place for it and does not set the variable already.
+fn base_url_edit(ctx: &FileCtx<'_>, slot: &Slot, var: &str) -> Option<RawEdit> {
+    let eol = eol_of(ctx.data);
+    let after_line = |line: usize| {
+        if line + 1 < ctx.lines.count() {
+            (ctx.lines.start(line + 1), "")
+        } else if ctx.data.ends_with(b"\n") {
+            (ctx.data.len(), "")
+        } else {
+            (ctx.data.len(), eol)
+        }
+    };
+    match slot {
+        Slot::Dotenv(asg) => {
+            let text = String::from_utf8_lossy(ctx.data);
+            let assigned = text.lines().any(|l| {
+                let l = l.trim_start();
+                let l = l.strip_prefix("export ").unwrap_or(l).trim_start();
+                l.strip_prefix(var)
+                    .is_some_and(|r| r.trim_start().starts_with('='))
+            });
+            if assigned {
+                return None;
+            }
+            let (at, lead) = after_line(asg.line);
+            Some(RawEdit {
+                span: Span::new(at, at),
+                text: format!("{lead}{var}={eol}"),
+                header: None,
+            })
+        }
+        Slot::ComposeEnv {
+            entry, list_form, ..
+        } => {
+            let y = ctx.yaml();
+            let (first, last) = y.mapping_bounds(entry.line);
+            let col = y.lines[entry.line].key_col;
+            let assigned = (first..=y.node_end(last)).any(|k| {
+                let l = &y.lines[k];
+                l.key_col == col
+                    && (y.key(k) == Some(var)
+                        || y.scalar_text(k)
+                            .is_some_and(|t| t.split('=').next() == Some(var) && t.contains('=')))
+            });
+            if assigned {
+                return None;
+            }
+            let end = y.node_end(entry.line);
+            let at = y.end_with_eol(end);
+            let lead = if y.has_eol(end) { "" } else { eol };
+            let interp = format!("${{{var}:?set to the gateway HTTP proxy URL}}");
+            let l = &y.lines[entry.line];
+            let text = if *list_form {
+                format!("{lead}{}- \"{var}={interp}\"{eol}", " ".repeat(l.indent))
+            } else {
+                format!("{lead}{}{var}: \"{interp}\"{eol}", " ".repeat(l.key_col))
+            };
+            Some(RawEdit {
+                span: Span::new(at, at),
+                text,
+                header: None,
+            })
+        }
+        _ => None,
     }
 }
 
