@@ -305,4 +305,7 @@ pub struct RotationItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vault: Option<VaultPointer>,
     pub history_only: bool,
+    /// The rule's `references` (the provider's pages on its keys), for where to rotate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
 }

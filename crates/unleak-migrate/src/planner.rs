@@ -504,6 +504,7 @@ pub fn plan(
             finding: Some(ids[i].clone()),
             vault: (!stale[i]).then(|| value_pointers[i].clone()),
             history_only: false,
+            references: references_of(rules, &a.finding.rule_id),
         })
         .collect();
     let current: BTreeSet<(&str, &str)> = files
@@ -529,6 +530,7 @@ pub fn plan(
                 finding: None,
                 vault: None,
                 history_only: true,
+                references: references_of(rules, &h.rule_id),
             });
     }
     rotation.extend(history_items.into_values());
@@ -552,6 +554,13 @@ pub fn plan(
         rotation,
         warnings: warnings.iter().map(|w| scrub(w, &values)).collect(),
     }
+}
+
+fn references_of(rules: &RuleSet, rule_id: &str) -> Vec<String> {
+    rules
+        .get(rule_id)
+        .map(|r| r.references.clone())
+        .unwrap_or_default()
 }
 
 /// Compose interpolation reaches every value of a compose file, so the first finding of
