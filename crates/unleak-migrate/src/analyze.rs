@@ -118,6 +118,10 @@ pub(crate) enum Slot {
         /// of the file): only it is replaced.
         part: Option<Span>,
     },
+    /// Another finding of the same value in the same compose file (a healthcheck
+    /// repeating a password): the compose entry's rewrite replaces it (see
+    /// `planner::compose_copies`); it adds no edit of its own.
+    ComposeCopy,
     /// A workflow value → `${{ secrets.NAME }}` over `span`.
     Workflow { span: Span },
 }
@@ -382,7 +386,7 @@ fn slot_value(ctx: &FileCtx<'_>, slot: Option<&Slot>, site: &Site, secret: Span)
             }
         }
         Some(Slot::Workflow { span }) => *span,
-        Some(Slot::DockerRun { .. }) | None => match site {
+        Some(Slot::DockerRun { .. }) | Some(Slot::ComposeCopy) | None => match site {
             Site::Dotenv(a) => a.value,
             Site::Docker { pair, .. } => pair.value,
             Site::Yaml(e) if e.scalar.quote != Quote::Block || e.scalar.inner == secret => {

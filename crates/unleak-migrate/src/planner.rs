@@ -577,7 +577,6 @@ fn compose_copies(ctxs: &[FileCtx<'_>], analyses: &mut [Analysis<'_>]) {
         let members: Vec<usize> = (0..analyses.len())
             .filter(|&i| analyses[i].file == fi)
             .collect();
-        let found: Vec<Span> = members.iter().map(|&i| analyses[i].finding.span).collect();
         let mut done: Vec<&[u8]> = Vec::new();
         for &i in &members {
             let a = &analyses[i];
@@ -591,16 +590,42 @@ fn compose_copies(ctxs: &[FileCtx<'_>], analyses: &mut [Analysis<'_>]) {
             }
             done.push(v);
             let mut copies = Vec::new();
+            let mut absorbed = Vec::new();
             let mut from = 0;
             while let Some(k) = ctx.data[from..].windows(v.len()).position(|w| w == v) {
                 let at = Span::new(from + k, from + k + v.len());
                 from = at.end;
-                let covered = overlaps(at, own) || found.iter().any(|f| overlaps(at, *f));
-                if !covered && !in_flow_plain(ctx.data, at.start) {
-                    copies.push(at);
+                if overlaps(at, own) || in_flow_plain(ctx.data, at.start) {
+                    continue;
+                }
+                // A finding of exactly this copy that has no rewrite of its own (it is
+                // not an environment entry) is replaced with the copies.
+                let finder = members
+                    .iter()
+                    .copied()
+                    .find(|&j| overlaps(at, analyses[j].finding.span));
+                match finder {
+                    None => copies.push(at),
+                    Some(j)
+                        if analyses[j].finding.span == at
+                            && analyses[j].strategy == Strategy::Manual
+                            && analyses[j].secret_manifest.is_none() =>
+                    {
+                        copies.push(at);
+                        absorbed.push(j);
+                    }
+                    Some(_) => {}
                 }
             }
             analyses[i].copies = copies;
+            for j in absorbed {
+                // The stored value is the copy itself: the same entry as the owner's.
+                analyses[j].value = analyses[i].value.clone();
+                analyses[j].value.span = analyses[j].finding.span;
+                analyses[j].strategy = Strategy::PlatformRef;
+                analyses[j].slot = Some(Slot::ComposeCopy);
+                analyses[j].manual_reason = None;
+            }
         }
     }
 }

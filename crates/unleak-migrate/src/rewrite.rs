@@ -399,6 +399,13 @@ fn slot(ctx: &FileCtx<'_>, a: &Analysis<'_>, names: &Resolved<'_>) -> Rewrite {
                 &mut edits,
             )
         }
+        Slot::ComposeCopy => {
+            let var = crate::compose::runner_var(leaf(p));
+            (
+                PlatformRef::EnvVar { name: var.clone() },
+                format!("This copy of a value the compose file also sets in a service's environment now reads ${{{var}}} like it; docker compose fills it from the runner's environment. Export {var} from the vault before `docker compose up`."),
+            )
+        }
         Slot::Workflow { span } => {
             let base = match native {
                 Some(conn) => format!("{conn}-proxy-token"),
