@@ -192,7 +192,7 @@ pub(crate) fn analyze<'a>(
         .filter(|k| !holds_value(k));
     let hint = rule.and_then(|r| r.gateway.as_ref());
     let slot = slot(ctx, &site, span, key_name.as_deref(), &|t: &str| {
-        values.iter().any(|v| *v == t.as_bytes())
+        values.contains(&t.as_bytes())
     });
     let whole_value = slot_value(ctx, slot.as_ref().ok(), &site, span);
     let platform_key = key_name

@@ -1407,6 +1407,44 @@ mod plan_tests {
         assert!(new.contains("      OPENAI_API_KEY: \"${OPENAI_API_KEY:?set from vault}\"\n      OPENAI_BASE_URL: \"${OPENAI_BASE_URL:?set to the gateway HTTP proxy URL}\"\n"), "{new}");
     }
 
+    /// Attack: two services set the same variable to different values; each must read a
+    /// variable of its own, or one service would get the other's password.
+    #[test]
+    fn compose_services_with_one_key_and_two_values_read_two_variables() {
+        let (a, b) = ("Aa1Bb2Cc3Dd4Ee5Ff6Gg", "Hh7Ii8Jj9Kk0Ll1Mm2Nn");
+        let d = format!("services:\n  one:\n    image: acme/one\n    environment:\n      API_PASSWORD: {a}\n  two:\n    image: acme/two\n    environment:\n      API_PASSWORD: {b}\n");
+        let p = run(&[(
+            "compose.yaml",
+            &d,
+            vec![(a, "generic-password"), (b, "generic-password")],
+        )]);
+        let new = String::from_utf8(apply_edits(d.as_bytes(), &p.files[0].edits)).unwrap();
+        assert!(!new.contains(a) && !new.contains(b), "{new}");
+        let vars = new
+            .lines()
+            .filter_map(|l| {
+                l.split_once("${")
+                    .map(|(_, r)| r.split(':').next().unwrap().to_string())
+            })
+            .collect::<Vec<_>>();
+        assert_eq!(vars.len(), 2, "{new}");
+        assert_ne!(vars[0], vars[1], "{new}");
+        assert_eq!(p.vault_writes.len(), 2);
+    }
+
+    /// Attack: a CRLF Dockerfile keeps its line ending when its pin is raised.
+    #[test]
+    fn a_crlf_dockerfile_pin_is_raised_in_place() {
+        let tok = "npm_Zq8rLm2Tv0Xk9WqAbCdEf1234567890abc";
+        let d = format!("# syntax=docker/dockerfile:1.7\r\nFROM node:20\r\nARG NPM_TOKEN={tok}\r\nRUN echo $NPM_TOKEN\r\n");
+        let p = run(&[("Dockerfile", &d, vec![(tok, "npm-access-token")])]);
+        let new = String::from_utf8(apply_edits(d.as_bytes(), &p.files[0].edits)).unwrap();
+        assert!(
+            new.starts_with("# syntax=docker/dockerfile:1.10\r\nFROM node:20\r\n"),
+            "{new:?}"
+        );
+    }
+
     /// A copy in a plain flow sequence cannot take `${…}`: the finding stays manual.
     #[test]
     fn a_compose_copy_in_a_plain_flow_sequence_is_left_manual() {
