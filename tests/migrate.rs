@@ -228,7 +228,7 @@ fn check_batch_file(case: &str, text: &str) {
         let required: &[&str] = match c.kind.as_str() {
             "database/postgres" | "database/mysql" | "database/mssql" => &["HOST", "USER", "PASS"],
             "database/mongodb" => &["CONNECTION_STRING"],
-            "application/httpproxy" => &["REMOTE_URL"],
+            "httpproxy/httpproxy" => &["REMOTE_URL"],
             other => panic!("{case}: {}: the batch command rejects type {other}", c.name),
         };
         for r in required {
@@ -1086,8 +1086,10 @@ fn all_text(dir: &Path) -> Vec<(String, String)> {
 }
 
 /// Audit B1: a password repeated in a compose healthcheck stayed in the rewritten file,
-/// and the rescan was clean. Now the finding is manual, with the copy's line, the file is
-/// left alone, and no output or artefact holds the value in any form.
+/// and the rescan was clean. A copy as written now reads the same interpolated variable
+/// (tests/migrate_fixtures.rs); a copy in another form (base64 here) makes the finding
+/// manual, with the copy's line, the file is left alone, and no output or artefact holds
+/// the value in any form.
 #[test]
 fn a_value_repeated_where_no_rewrite_reaches_is_manual_and_printed_nowhere() {
     let password = unleak_rules::generate::generate(
@@ -1096,10 +1098,8 @@ fn a_value_repeated_where_no_rewrite_reaches_is_manual_and_printed_nowhere() {
     )
     .unwrap();
     let b64 = base64(password.as_bytes());
-    for (copy, line) in [
-        (format!("-P {password}"), 8),
-        (format!("-H 'Authorization: Basic {b64}'"), 8),
-    ] {
+    {
+        let (copy, line) = (format!("-H 'Authorization: Basic {b64}'"), 8);
         let dir = tempfile::tempdir().unwrap();
         let compose = format!(
             "services:\n  db:\n    image: mcr.microsoft.com/mssql/server:2022-latest\n    environment:\n      ACCEPT_EULA: \"Y\"\n      MSSQL_SA_PASSWORD: {password}\n    healthcheck:\n      test: [\"CMD-SHELL\", \"/opt/tools/check -S localhost -U sa {copy} -Q 'SELECT 1'\"]\n"
@@ -1310,6 +1310,57 @@ fn vault_writes_are_scoped_per_repository_and_check_and_set() {
         Some(billing_value.as_str())
     );
     assert_eq!(version("apps/orders/jwt-secret"), Some(2));
+}
+
+/// Audit B16: a KV v1 mount given as --vault-mount was accepted, and the values landed as
+/// plain v1 keys under `data/…`. The mount is now checked first; nothing is written.
+#[test]
+fn a_mount_that_is_not_kv_v2_is_refused_before_anything_is_written() {
+    let Some(bao) = need_bao() else { return };
+    let (status, _) = bao_call(
+        &bao,
+        "POST",
+        "sys/mounts/kv1",
+        Some(r#"{"type":"kv","options":{"version":"1"}}"#),
+    );
+    assert!(status < 300, "mount: HTTP {status}");
+    let value = unleak_rules::generate::generate(
+        "b64url:40",
+        &mut unleak_rules::generate::Rng::new(0x6231_366b_7631),
+    )
+    .unwrap();
+    let parent = tempfile::tempdir().unwrap();
+    let dir = repo_with_secret(parent.path(), "kvone", &value);
+    let before = std::fs::read(dir.join(".env")).unwrap();
+    for (mount, why) in [
+        ("kv1", "is KV version 1, not KV version 2"),
+        ("nowhere", "cannot read the mount `nowhere`"),
+    ] {
+        let r = run(
+            &dir,
+            &[
+                "migrate",
+                "--write",
+                "--seed",
+                "vault",
+                "--vault-addr",
+                &bao.addr,
+                "--vault-mount",
+                mount,
+            ],
+            &[("VAULT_TOKEN", &bao.token)],
+        );
+        assert_eq!(r.code, 2, "{mount}: {}", r.stderr);
+        assert!(r.stderr.contains(why), "{mount}: {}", r.stderr);
+        assert_no_value(std::slice::from_ref(&value), "stderr", &r.stderr);
+        assert_eq!(
+            std::fs::read(dir.join(".env")).unwrap(),
+            before,
+            "no file changed"
+        );
+    }
+    let (status, _) = bao_call(&bao, "GET", "kv1/data/apps/kvone/jwt-secret", None);
+    assert_eq!(status, 404, "nothing was written to the v1 mount");
 }
 
 /// Audit B5: with VAULT_NAMESPACE set, values went into the namespace but references

@@ -18,6 +18,7 @@ use unleak_rules::Rule;
 
 /// One file and its parsed views.
 pub(crate) struct FileCtx<'a> {
+    pub path: &'a str,
     pub data: &'a [u8],
     pub kind: FileKind,
     pub lines: Lines,
@@ -43,6 +44,7 @@ impl<'a> FileCtx<'a> {
             Vec::new()
         };
         FileCtx {
+            path,
             data,
             kind,
             lines,
@@ -98,18 +100,28 @@ pub(crate) enum Slot {
         entry: Entry,
         namespace: Option<String>,
     },
-    /// A Helm values literal next to an empty `existingSecret`.
+    /// A Helm values literal next to an empty `existingSecret`, going to the Secret and
+    /// key the chart reads (see `helm`).
     HelmExisting {
         entry: Entry,
-        existing: usize,
-        secret_key: String,
+        target: crate::helm::Target,
     },
-    /// A compose service `environment:` entry → `<KEY>_FILE` plus `secrets:`.
+    /// A compose service `environment:` entry → `${VAR:?…}` interpolation, or
+    /// `<KEY>_FILE` plus `secrets:` for an image that reads it.
     ComposeEnv {
         entry: Entry,
         list_form: bool,
         env_key_name: String,
+        /// The service's image reads `<KEY>_FILE` (see `compose`).
+        file_var: bool,
+        /// The secret is a part of the value (a password in a URL to another service
+        /// of the file): only it is replaced.
+        part: Option<Span>,
     },
+    /// Another finding of the same value in the same compose file (a healthcheck
+    /// repeating a password): the compose entry's rewrite replaces it (see
+    /// `planner::compose_copies`); it adds no edit of its own.
+    ComposeCopy,
     /// A workflow value → `${{ secrets.NAME }}` over `span`.
     Workflow { span: Span },
 }
@@ -154,6 +166,9 @@ pub(crate) struct Analysis<'a> {
     /// A key of a Kubernetes Secret manifest: the Secret an `ExternalSecret` of the same
     /// name and key fills from the vault instead.
     pub secret_manifest: Option<PlatformRef>,
+    /// Other copies of the value in the file that the rewrite replaces too (compose
+    /// interpolation reaches every value of the file); set by the planner.
+    pub copies: Vec<Span>,
 }
 
 /// `values` are every secret value found (in memory only): a name from the file that holds
@@ -176,7 +191,9 @@ pub(crate) fn analyze<'a>(
         .or_else(|| guess_key(ctx.data, span))
         .filter(|k| !holds_value(k));
     let hint = rule.and_then(|r| r.gateway.as_ref());
-    let slot = slot(ctx, &site, span, key_name.as_deref());
+    let slot = slot(ctx, &site, span, key_name.as_deref(), &|t: &str| {
+        values.contains(&t.as_bytes())
+    });
     let whole_value = slot_value(ctx, slot.as_ref().ok(), &site, span);
     let platform_key = key_name
         .clone()
@@ -198,6 +215,7 @@ pub(crate) fn analyze<'a>(
         platform_identity: format!("var|{}", env_key(&platform_key)),
         platform_base: slug(&platform_key),
         secret_manifest: None,
+        copies: Vec::new(),
     };
     if let (FileKind::Kubernetes, Site::Yaml(e)) = (ctx.kind, &site) {
         if let Some((secret, encoded)) = secret_manifest_key(ctx, e) {
@@ -212,8 +230,14 @@ pub(crate) fn analyze<'a>(
             .flatten()
             .any(|t| holds_value(t))
     };
+    // A host that is a service of the same compose file is reachable only on that
+    // compose network: no gateway connection, the password alone moves to the vault.
+    let compose_peer = |c: &connstr::ConnString| {
+        ctx.kind == FileKind::Compose
+            && matches!(site, Site::Yaml(e) if crate::compose::is_service(ctx.yaml(), e.line, &c.host))
+    };
     if let Some(conn) = connstr::parse(ctx.data, span).filter(plain_fields) {
-        if conn.protocol.hoop_type().is_some() && !conn.is_loopback() {
+        if conn.protocol.hoop_type().is_some() && !conn.is_loopback() && !compose_peer(&conn) {
             let mongo = conn.protocol == connstr::DbProtocol::Mongo;
             a.value = ValueSpec {
                 span: if mongo { conn.span } else { span },
@@ -278,7 +302,9 @@ pub(crate) fn analyze<'a>(
             a.target = Target::Http {
                 remote_url: url.clone(),
                 host,
-                env_key: format!("HEADER_{}", name.to_ascii_uppercase()),
+                // hoop spells header keys with underscores (`HEADER_X_API_KEY`,
+                // agent/controller/httpproxy.go); a `-` in an env key is not portable.
+                env_key: format!("HEADER_{}", name.to_ascii_uppercase().replace('-', "_")),
             };
             a.slot = Some(slot.clone());
             return a;
@@ -286,7 +312,21 @@ pub(crate) fn analyze<'a>(
     }
 
     match slot {
-        Ok(s) => {
+        Ok(mut s) => {
+            if let Slot::ComposeEnv { part, file_var, .. } = &mut s {
+                // `postgres://app:<pw>@db/app`: the URL stays, the password is read from
+                // the runner's variable, so the vault holds the password the database
+                // service reads too (one entry). A percent-encoded one cannot be
+                // interpolated as is: the whole value moves.
+                let peer = connstr::parse(ctx.data, span)
+                    .filter(compose_peer)
+                    .filter(|_| !ctx.data[span.start..span.end].contains(&b'%'));
+                if peer.is_some() {
+                    *part = Some(span);
+                    *file_var = false;
+                    a.value.span = span;
+                }
+            }
             a.strategy = Strategy::PlatformRef;
             a.slot = Some(s);
         }
@@ -346,7 +386,7 @@ fn slot_value(ctx: &FileCtx<'_>, slot: Option<&Slot>, site: &Site, secret: Span)
             }
         }
         Some(Slot::Workflow { span }) => *span,
-        Some(Slot::DockerRun { .. }) | None => match site {
+        Some(Slot::DockerRun { .. }) | Some(Slot::ComposeCopy) | None => match site {
             Site::Dotenv(a) => a.value,
             Site::Docker { pair, .. } => pair.value,
             Site::Yaml(e) if e.scalar.quote != Quote::Block || e.scalar.inner == secret => {
@@ -528,14 +568,25 @@ pub(crate) fn url_host(url: &str) -> Option<String> {
 }
 
 /// The platform slot a file type offers at `site`, or why there is none.
-fn slot(ctx: &FileCtx<'_>, site: &Site, span: Span, key: Option<&str>) -> Result<Slot, String> {
+fn slot(
+    ctx: &FileCtx<'_>,
+    site: &Site,
+    span: Span,
+    key: Option<&str>,
+    found: &dyn Fn(&str) -> bool,
+) -> Result<Slot, String> {
     match (ctx.kind, site) {
         (FileKind::Dotenv, Site::Dotenv(a)) => Ok(Slot::Dotenv(*a)),
         (FileKind::Dotenv, _) => Err("the secret is not the value of a KEY=value line; move it into a variable first".into()),
-        (FileKind::Dockerfile, Site::Docker { ins, pair }) => docker_slot(ctx, *ins, *pair),
+        (FileKind::Dockerfile, Site::Docker { ins, pair }) => {
+            docker_slot(ctx, *ins, *pair).and_then(|s| match &s {
+                Slot::DockerBuild { runs, .. } if !runs.is_empty() => pin_allows_env_mount(ctx).map(|_| s),
+                _ => Ok(s),
+            })
+        }
         (FileKind::Dockerfile, Site::DockerText { ins }) => {
             if ctx.docker[*ins].keyword == "RUN" {
-                Ok(Slot::DockerRun { ins: *ins })
+                pin_allows_env_mount(ctx).map(|_| Slot::DockerRun { ins: *ins })
             } else {
                 Err(format!(
                     "the secret is written into a {} instruction; only ENV, ARG and RUN can take it from a build secret",
@@ -544,7 +595,8 @@ fn slot(ctx: &FileCtx<'_>, site: &Site, span: Span, key: Option<&str>) -> Result
             }
         }
         (FileKind::Kubernetes, Site::Yaml(e)) => k8s_slot(ctx, e),
-        (FileKind::HelmValues, Site::Yaml(e)) => helm_slot(ctx, e),
+        (FileKind::HelmValues, Site::Yaml(e)) => crate::helm::target(ctx, e, found)
+            .map(|target| Slot::HelmExisting { entry: *e, target }),
         (FileKind::Compose, Site::Yaml(e)) => compose_slot(ctx, e, span, key),
         (FileKind::GithubWorkflow, Site::Yaml(e)) => {
             let y = ctx.yaml();
@@ -559,6 +611,17 @@ fn slot(ctx: &FileCtx<'_>, site: &Site, span: Span, key: Option<&str>) -> Result
             key.unwrap_or("the value")
         )),
         _ => Err("the secret is not in a value unleak can parse (flow-style YAML, multi-line quoted scalar or similar); rewrite it by hand".into()),
+    }
+}
+
+/// A secret mount with `env=` needs Dockerfile syntax 1.10: an older pin is raised by the
+/// rewrite, but not one pinned by digest (raising it would drop the digest).
+fn pin_allows_env_mount(ctx: &FileCtx<'_>) -> Result<(), String> {
+    match dockerfile::syntax_pin(ctx.data, &ctx.lines) {
+        dockerfile::SyntaxPin::Digest { from } => Err(format!(
+            "the file pins `# syntax={from}` by digest, and the BuildKit secret mount's env= option needs docker/dockerfile:1.10 or later; pin a 1.10 (or later) digest, then migrate again"
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -660,54 +723,6 @@ fn k8s_slot(ctx: &FileCtx<'_>, e: &Entry) -> Result<Slot, String> {
     })
 }
 
-fn helm_slot(ctx: &FileCtx<'_>, e: &Entry) -> Result<Slot, String> {
-    let y = ctx.yaml();
-    let Some(key) = y.key(e.line) else {
-        return Err("the secret is a list item, not a chart value".into());
-    };
-    let existing = ["existingSecret", "existingSecretName"]
-        .iter()
-        .find_map(|k| y.sibling(e.line, k));
-    let Some(existing) = existing else {
-        return Err(format!(
-            "this values block has no existingSecret-style key next to `{key}`; if the chart has one, set it to a Secret that an External Secrets ExternalSecret fills from its vault entry (named next); otherwise the chart's templates must read the value with valueFrom.secretKeyRef"
-        ));
-    };
-    if let Some(current) = y.scalar_text(existing).filter(|v| !v.is_empty()) {
-        return Err(format!(
-            "`{}` already names the Secret `{current}`, so the chart ignores `{key}`: delete the literal",
-            y.key(existing).unwrap_or("existingSecret")
-        ));
-    }
-    if e.scalar.quote == Quote::Block {
-        return Err("block-scalar chart values are not rewritten; empty it by hand".into());
-    }
-    // Bitnami-style charts name the Secret's keys under `secretKeys`.
-    let secret_key = y
-        .sibling(e.line, "secretKeys")
-        .and_then(|sk| {
-            let wanted = [format!("{key}Key"), "userPasswordKey".into()];
-            let end = y.node_end(sk);
-            (sk + 1..=end).find_map(|k| {
-                let name = y.key(k)?;
-                let matches = if key == "password" {
-                    wanted.iter().any(|w| w == name)
-                } else {
-                    name == wanted[0]
-                };
-                matches
-                    .then(|| y.scalar_text(k).map(str::to_string))
-                    .flatten()
-            })
-        })
-        .unwrap_or_else(|| key.to_string());
-    Ok(Slot::HelmExisting {
-        entry: *e,
-        existing,
-        secret_key,
-    })
-}
-
 fn compose_slot(
     ctx: &FileCtx<'_>,
     e: &Entry,
@@ -754,10 +769,16 @@ fn compose_slot(
             );
         }
     }
+    let env_key_name = key.unwrap_or("SECRET").to_string();
+    let file_var = owner
+        .and_then(|o| crate::compose::image_of(y, o))
+        .is_some_and(|image| crate::compose::image_reads_file_var(&image, &env_key_name));
     Ok(Slot::ComposeEnv {
         entry: *e,
         list_form,
-        env_key_name: key.unwrap_or("SECRET").to_string(),
+        env_key_name,
+        file_var,
+        part: None,
     })
 }
 

@@ -559,38 +559,130 @@ pub fn external_secrets(plan: &Plan) -> Option<String> {
     Some(s)
 }
 
-/// `rotation.md`: every secret that was exposed.
+/// `rotation.md`: every secret that was exposed, one row per value (its locations
+/// together), with where it is stored and the provider's page from the rule's references.
 pub fn rotation_md(plan: &Plan) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Secrets to rotate");
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "Every secret below was committed, so it is exposed whatever migrate did with it; the ones found only in git history too. Rotate each at its provider, then write the new value to its vault location (a new KV version): neither the repository nor hoop changes."
+        "Every secret below was committed, so it is exposed whatever migrate did with it; the ones found only in git history too. Rotate each at its provider, then write the new value to its vault location (a new KV version, in the stored form shown): neither the repository nor hoop changes."
     );
     let _ = writeln!(s);
-    let _ = writeln!(s, "| secret | where | vault |");
-    let _ = writeln!(s, "|---|---|---|");
+    let _ = writeln!(s, "| secret | where | vault | rotate at |");
+    let _ = writeln!(s, "|---|---|---|---|");
+    // One value has one vault pointer: its rows become one. Without a pointer (history
+    // only, a stale duplicate) each location stays a row of its own.
+    let mut rows: Vec<(Option<&VaultPointer>, Vec<&crate::model::RotationItem>)> = Vec::new();
+    for r in &plan.rotation {
+        match rows
+            .iter_mut()
+            .find(|(p, _)| p.is_some() && *p == r.vault.as_ref())
+        {
+            Some((_, items)) => items.push(r),
+            None => rows.push((r.vault.as_ref(), vec![r])),
+        }
+    }
     // Cells are escaped, not put in backticks: `|` splits a GFM cell even inside a code
     // span, and a backtick in a name would end the span.
-    for r in &plan.rotation {
-        let vault = r
-            .vault
-            .as_ref()
-            .map_or_else(|| "—".to_string(), |p| markdown_cell(&p.display()));
-        let where_ = if r.history_only {
-            format!("{} (history only)", markdown_cell(&r.location))
+    for (pointer, items) in rows {
+        let mut names: Vec<String> = Vec::new();
+        let mut wheres: Vec<String> = Vec::new();
+        let mut refs: Vec<&str> = Vec::new();
+        for r in &items {
+            let name = format!(
+                "{} ({})",
+                markdown_cell(&r.rule_name),
+                markdown_cell(&r.rule_id)
+            );
+            if !names.contains(&name) {
+                names.push(name);
+            }
+            wheres.push(if r.history_only {
+                format!("{} (history only)", markdown_cell(&r.location))
+            } else {
+                markdown_cell(&r.location)
+            });
+            if let Some(u) = rotation_page(&r.references) {
+                if !refs.contains(&u) {
+                    refs.push(u);
+                }
+            }
+        }
+        let vault = match pointer {
+            Some(p) => {
+                let prefix = plan
+                    .vault_writes
+                    .iter()
+                    .find(|w| &w.pointer == p)
+                    .map(|w| w.source.prefix.as_str())
+                    .filter(|x| !x.is_empty());
+                match prefix {
+                    Some(x) => format!(
+                        "{} (stored as {}<new key>)",
+                        markdown_cell(&p.display()),
+                        markdown_cell(x)
+                    ),
+                    None => markdown_cell(&p.display()),
+                }
+            }
+            None => "—".to_string(),
+        };
+        let at = if refs.is_empty() {
+            "—".to_string()
         } else {
-            markdown_cell(&r.location)
+            refs.iter()
+                .map(|u| markdown_cell(u))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         let _ = writeln!(
             s,
-            "| {} ({}) | {where_} | {vault} |",
-            markdown_cell(&r.rule_name),
-            markdown_cell(&r.rule_id)
+            "| {} | {} | {vault} | {at} |",
+            names.join(", "),
+            wheres.join(", ")
         );
     }
+    let minted: Vec<&Connection> = plan
+        .connections
+        .iter()
+        .filter(|c| c.credential.is_some())
+        .collect();
+    if !minted.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "Gateway credentials that register.sh mints (they do not expire unless the connection requires review): rotate them in hoop, then store the new one at the same place."
+        );
+        let _ = writeln!(s);
+        for c in minted {
+            let p = c.credential.as_ref().expect("filtered");
+            let _ = writeln!(
+                s,
+                "- hoop connection {}: {}",
+                markdown_cell(&c.name),
+                markdown_cell(&p.display())
+            );
+        }
+    }
     s
+}
+
+/// The reference to send a person to for rotating: one that speaks of rotating,
+/// revoking or regenerating keys, else the first. Only web pages.
+fn rotation_page(references: &[String]) -> Option<&str> {
+    let web = |u: &&String| u.starts_with("https://") || u.starts_with("http://");
+    let words = ["rotat", "revok", "regenerat", "roll"];
+    references
+        .iter()
+        .filter(web)
+        .find(|u| {
+            let l = u.to_ascii_lowercase();
+            words.iter().any(|w| l.contains(w))
+        })
+        .or_else(|| references.iter().find(web))
+        .map(String::as_str)
 }
 
 #[cfg(test)]
@@ -599,6 +691,57 @@ mod tests {
     use crate::testutil::finding;
     use std::path::Path;
     use unleak_rules::RuleSet;
+
+    /// rotation.md had one row per location, no stored form and no provider page.
+    #[test]
+    fn rotation_rows_are_per_value_with_the_stored_form_and_the_provider_page() {
+        let key = "sk-proj-Zq8rLm2Tv0Xk9WqAbCdEf1234567890abcdEFGH";
+        let jwt = "first-value-0123456789";
+        let a = format!("OPENAI_API_KEY={key}\nJWT_SECRET={jwt}\n");
+        let b = format!("OPENAI_API_KEY={key}\nAPI_SECRET={jwt}\n");
+        let fa = vec![
+            finding("a/.env", &a, key, "openai-project-key"),
+            finding("a/.env", &a, jwt, "generic-secret"),
+        ];
+        let fb = vec![
+            finding("b/.env", &b, key, "openai-project-key"),
+            finding("b/.env", &b, jwt, "generic-secret"),
+        ];
+        let files = [
+            SourceFile {
+                path: "a/.env",
+                data: a.as_bytes(),
+                findings: &fa,
+            },
+            SourceFile {
+                path: "b/.env",
+                data: b.as_bytes(),
+                findings: &fb,
+            },
+        ];
+        let rules = unleak_rules::builtin().unwrap();
+        let p = plan(&files, &[], &rules, &PlanOptions::default());
+        let md = super::rotation_md(&p);
+        let rows: Vec<&str> = md
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| secret"))
+            .collect();
+        assert_eq!(rows.len(), 2, "one row per value:\n{md}");
+        let openai = rows
+            .iter()
+            .find(|r| r.contains("openai-project-key"))
+            .unwrap();
+        assert!(openai.contains("a/.env:1, b/.env:1"), "{openai}");
+        assert!(openai.contains("(stored as Bearer <new key>)"), "{openai}");
+        assert!(openai.contains("https://platform.openai.com/"), "{openai}");
+        let generic = rows.iter().find(|r| r.contains("generic-secret")).unwrap();
+        assert!(generic.contains("a/.env:2, b/.env:2"), "{generic}");
+        assert!(
+            md.contains("- hoop connection http-api-openai-com: "),
+            "{md}"
+        );
+        assert!(!md.contains(key) && !md.contains(jwt));
+    }
 
     #[test]
     fn an_artifact_holding_a_found_value_is_not_written() {

@@ -98,8 +98,10 @@ pub(crate) struct ConnString {
     pub host: String,
     pub port: Option<u16>,
     pub db: Option<String>,
-    /// `sslmode` when it is one of the values hoop accepts.
+    /// hoop's `SSLMODE` for the string's `sslmode` (see [`hoop_sslmode`]).
     pub sslmode: Option<String>,
+    /// Why `sslmode` is not the mode as written, for the plan's warnings.
+    pub sslmode_note: Option<String>,
     /// The password is percent-encoded (URIs and JDBC query strings).
     pub percent_encoded: bool,
     /// Edits (absolute spans) that turn the string credential-less; the host part is
@@ -325,17 +327,29 @@ fn parse_uri(data: &[u8], ls: usize, sep: usize, secret: Span, le: usize) -> Opt
         .map(|p| decoded(data, Span::new(p.start + 1, p.end)))
         .filter(|d| is_db_name(d));
     let params = query.map(|q| params(data, q, b'&')).unwrap_or_default();
-    let mut sslmode = None;
+    // `sqlserver://host:1433?database=erp`: SQL Server URIs name the database in the query.
+    let db = db.or_else(|| {
+        (protocol == DbProtocol::Mssql)
+            .then(|| {
+                params
+                    .iter()
+                    .find(|p| {
+                        p.key.eq_ignore_ascii_case("database")
+                            || p.key.eq_ignore_ascii_case("databaseName")
+                    })
+                    .map(|p| decoded(data, p.value))
+            })
+            .flatten()
+            .filter(|d| is_db_name(d))
+    });
+    let (mut sslmode, mut sslmode_note) = (None, None);
     let mut drop_params = Vec::new();
     if protocol == DbProtocol::Postgres {
         // The local tunnel speaks plain TCP on loopback; TLS settings belong to the
         // gateway's upstream connection (SSLMODE), not to the client.
         for p in &params {
             if p.key.eq_ignore_ascii_case("sslmode") {
-                let v = text(data, p.value);
-                if ["disable", "prefer", "require", "verify-full"].contains(&v.as_str()) {
-                    sslmode = Some(v);
-                }
+                (sslmode, sslmode_note) = hoop_sslmode(&text(data, p.value));
                 drop_params.push(p.removal);
             }
         }
@@ -360,6 +374,7 @@ fn parse_uri(data: &[u8], ls: usize, sep: usize, secret: Span, le: usize) -> Opt
         port,
         db,
         sslmode,
+        sslmode_note,
         percent_encoded: true,
         user_span: (!user_span.is_empty()).then_some(user_span),
         password: secret,
@@ -369,6 +384,31 @@ fn parse_uri(data: &[u8], ls: usize, sep: usize, secret: Span, le: usize) -> Opt
         scheme_fix,
         mongo_query,
     })
+}
+
+/// hoop's `SSLMODE` for a libpq `sslmode`, and a note when they differ. hoop accepts
+/// `disable`, `prefer`, `require` and `verify-full` and falls back to `prefer` otherwise
+/// (agent/controller/agent.go), so dropping `verify-ca` would downgrade TLS: it becomes
+/// `verify-full`, which checks the chain as `verify-ca` does and the host name too.
+fn hoop_sslmode(v: &str) -> (Option<String>, Option<String>) {
+    match v {
+        "disable" | "prefer" | "require" | "verify-full" => (Some(v.to_string()), None),
+        "verify-ca" => (
+            Some("verify-full".into()),
+            Some("sslmode=verify-ca is set as SSLMODE=verify-full (hoop has no verify-ca); verify-full also checks that the server certificate names the host, so check it does".into()),
+        ),
+        "allow" => (
+            Some("prefer".into()),
+            Some("sslmode=allow is set as SSLMODE=prefer (hoop has no allow)".into()),
+        ),
+        other => (
+            None,
+            Some(format!(
+                "sslmode={} is not a mode hoop knows; it falls back to prefer, so set SSLMODE by hand",
+                crate::text::printable(other)
+            )),
+        ),
+    }
 }
 
 fn path_and_query(data: &[u8], from: usize, end: usize) -> (Option<Span>, Option<Span>) {
@@ -471,14 +511,11 @@ fn parse_jdbc_query(
     let _ = pw;
     let user_param = ps.iter().find(|p| p.key.eq_ignore_ascii_case("user"));
     let mut drop_params = Vec::new();
-    let mut sslmode = None;
+    let (mut sslmode, mut sslmode_note) = (None, None);
     if protocol == DbProtocol::Postgres {
         for p in &ps {
             if p.key.eq_ignore_ascii_case("sslmode") {
-                let v = text(data, p.value);
-                if ["disable", "prefer", "require", "verify-full"].contains(&v.as_str()) {
-                    sslmode = Some(v);
-                }
+                (sslmode, sslmode_note) = hoop_sslmode(&text(data, p.value));
             }
             if p.key.eq_ignore_ascii_case("sslmode") || p.key.eq_ignore_ascii_case("ssl") {
                 drop_params.push(p.removal);
@@ -496,6 +533,7 @@ fn parse_jdbc_query(
             .map(|p| decoded(data, Span::new(p.start + 1, p.end)))
             .filter(|d| is_db_name(d)),
         sslmode,
+        sslmode_note,
         percent_encoded: true,
         user_span: user_param.map(|p| p.value),
         password: secret,
@@ -543,6 +581,7 @@ fn parse_sqlserver(data: &[u8], start: usize, secret: Span, le: usize) -> Option
         port,
         db,
         sslmode: None,
+        sslmode_note: None,
         percent_encoded: false,
         user_span: user.map(|p| p.value),
         password: secret,
@@ -599,6 +638,7 @@ fn parse_oracle(data: &[u8], start: usize, secret: Span, le: usize) -> Option<Co
         port,
         db,
         sslmode: None,
+        sslmode_note: None,
         percent_encoded: false,
         user_span: Some(user_span),
         password: secret,
@@ -706,6 +746,7 @@ fn parse_ado(data: &[u8], ls: usize, secret: Span, le: usize) -> Option<ConnStri
         port,
         db,
         sslmode: None,
+        sslmode_note: None,
         percent_encoded: false,
         user_span: user.map(|p| trimmed(p.value)),
         password: secret,
@@ -789,6 +830,44 @@ mod tests {
         assert_eq!(c.db, None);
         let (c, _) = conn("U=mysql://shop:Pw1xQ@db.internal/shop_v2", "Pw1xQ");
         assert_eq!(c.db.as_deref(), Some("shop_v2"));
+    }
+
+    /// Audit B9: `verify-ca` was dropped, so hoop fell back to `prefer` (a TLS downgrade).
+    #[test]
+    fn sslmode_verify_ca_is_not_downgraded() {
+        let (c, r) = conn(
+            "PG1=postgres://app:Tr5Yh8Kq@pg1.prod.internal:5432/app?sslmode=verify-ca",
+            "Tr5Yh8Kq",
+        );
+        assert_eq!(c.sslmode.as_deref(), Some("verify-full"));
+        assert!(c.sslmode_note.as_deref().unwrap().contains("verify-ca"));
+        assert_eq!(r, "postgres://noop:noop@127.0.0.1:5433/app");
+        let (c, _) = conn(
+            "PG1=postgres://app:Tr5Yh8Kq@pg1.prod.internal/app?sslmode=bogus",
+            "Tr5Yh8Kq",
+        );
+        assert_eq!(c.sslmode, None);
+        assert!(c.sslmode_note.as_deref().unwrap().contains("by hand"));
+        let (c, _) = conn(
+            "PG1=postgres://app:Tr5Yh8Kq@pg1.prod.internal/app?sslmode=require",
+            "Tr5Yh8Kq",
+        );
+        assert_eq!(
+            (c.sslmode.as_deref(), c.sslmode_note),
+            (Some("require"), None)
+        );
+    }
+
+    /// Audit B10: a SQL Server URI names its database in the query; it was lost.
+    #[test]
+    fn mssql_uri_database_parameter_is_the_db() {
+        let (c, r) = conn(
+            "MSSQL=sqlserver://sa:Pq3Wx8Rt@mssql.prod.internal:1433?database=erp",
+            "Pq3Wx8Rt",
+        );
+        assert_eq!(c.protocol, DbProtocol::Mssql);
+        assert_eq!(c.db.as_deref(), Some("erp"));
+        assert_eq!(r, "sqlserver://noop:noop@127.0.0.1:1444?database=erp");
     }
 
     #[test]

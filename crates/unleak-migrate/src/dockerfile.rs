@@ -2,7 +2,9 @@
 //! `ARG`, build stages, and which `RUN` instructions read a variable.
 //!
 //! Owns: the parts of the Dockerfile grammar migrate needs to move a build-time secret to a
-//! BuildKit secret mount and a run-time one out of the image. Does not own: the rewrite
+//! BuildKit secret mount and a run-time one out of the image, and the `# syntax=` pin
+//! those mounts need (the `env=` option of `--mount=type=secret` is Dockerfile syntax
+//! 1.10). Does not own: the rewrite
 //! itself (see `rewrite`), heredocs and the `# escape=` directive (a backtick escape is
 //! rare enough that such files fall back to `manual` through a failed lookup).
 
@@ -203,6 +205,75 @@ pub(crate) fn reads_variable(data: &[u8], ins: &Instruction, key: &str) -> bool 
     false
 }
 
+/// The Dockerfile syntax that first reads `--mount=type=secret,…,env=` (docs.docker.com,
+/// Dockerfile reference, "RUN --mount=type=secret": `env` "Added in 1.10").
+const ENV_MOUNT_SYNTAX: (u32, u32) = (1, 10);
+
+/// What the file's `# syntax=` parser directive means for an `env=` secret mount.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum SyntaxPin {
+    /// No pin, or one that already reads `env=` (`1`, `1.10`, `latest`, another frontend).
+    Fine,
+    /// `docker/dockerfile:<older>`: the version at this span becomes `1.10`.
+    Raise { version: Span, from: String },
+    /// An older version pinned by digest: raising it would drop the digest.
+    Digest { from: String },
+}
+
+/// The `# syntax=` directive: a parser directive is one of the first lines, `# key=value`,
+/// before any blank line, comment or instruction.
+pub(crate) fn syntax_pin(data: &[u8], lines: &Lines) -> SyntaxPin {
+    for i in 0..lines.count() {
+        let (s, e) = (lines.start(i), lines.end(data, i));
+        let line = std::str::from_utf8(&data[s..e]).unwrap_or("");
+        let Some(body) = line.trim_start().strip_prefix('#') else {
+            return SyntaxPin::Fine;
+        };
+        let Some((key, value)) = body.split_once('=') else {
+            return SyntaxPin::Fine;
+        };
+        let key = key.trim();
+        if !key.chars().all(|c| c.is_ascii_alphabetic()) || key.is_empty() {
+            return SyntaxPin::Fine;
+        }
+        if !key.eq_ignore_ascii_case("syntax") {
+            continue;
+        }
+        let value_at = s + line.find('=').expect("split above") + 1;
+        let raw = value.trim();
+        let lead = value.len() - value.trim_start().len();
+        let (image, digest) = match raw.split_once('@') {
+            Some((i, _)) => (i, true),
+            None => (raw, false),
+        };
+        let Some((name, tag)) = image.rsplit_once(':') else {
+            return SyntaxPin::Fine;
+        };
+        let name = name.strip_prefix("docker.io/").unwrap_or(name);
+        if name != "docker/dockerfile" {
+            return SyntaxPin::Fine;
+        }
+        let numbers = tag.split('-').next().unwrap_or(tag);
+        let mut parts = numbers.split('.').map(|p| p.parse::<u32>());
+        let (Some(Ok(major)), Some(Ok(minor))) = (parts.next(), parts.next()) else {
+            return SyntaxPin::Fine;
+        };
+        if (major, minor) >= ENV_MOUNT_SYNTAX || major != ENV_MOUNT_SYNTAX.0 {
+            return SyntaxPin::Fine;
+        }
+        let from = format!("docker/dockerfile:{}", crate::text::printable(tag));
+        if digest {
+            return SyntaxPin::Digest { from };
+        }
+        let tag_at = value_at + lead + image.len() - tag.len();
+        return SyntaxPin::Raise {
+            version: Span::new(tag_at, tag_at + numbers.len()),
+            from,
+        };
+    }
+    SyntaxPin::Fine
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +319,40 @@ mod tests {
         let ins = instructions(d, &Lines::new(d));
         assert!(reads_variable(d, &ins[4], "NPM_TOKEN"));
         assert!(!reads_variable(d, &ins[5], "NPM_TOKEN"));
+    }
+
+    /// Audit B11: `env=` mounts were added under `# syntax=docker/dockerfile:1.4`.
+    #[test]
+    fn syntax_pins_older_than_1_10_are_found() {
+        fn pin(text: &str) -> (SyntaxPin, &str) {
+            let lines = Lines::new(text.as_bytes());
+            (syntax_pin(text.as_bytes(), &lines), text)
+        }
+        let (p, text) = pin("# syntax=docker/dockerfile:1.4\nFROM node:20\n");
+        let SyntaxPin::Raise { version, from } = p else {
+            panic!("{p:?}")
+        };
+        assert_eq!(&text[version.start..version.end], "1.4");
+        assert_eq!(from, "docker/dockerfile:1.4");
+        let (p, text) =
+            pin("# escape=\\\n#syntax = docker.io/docker/dockerfile:1.9.1-labs\nFROM x\n");
+        let SyntaxPin::Raise { version, .. } = p else {
+            panic!("{p:?}")
+        };
+        assert_eq!(&text[version.start..version.end], "1.9.1");
+        assert!(matches!(
+            pin("# syntax=docker/dockerfile:1.6@sha256:ab12\nFROM x\n").0,
+            SyntaxPin::Digest { .. }
+        ));
+        for fine in [
+            "FROM x\n",
+            "# syntax=docker/dockerfile:1\nFROM x\n",
+            "# syntax=docker/dockerfile:1.10\nFROM x\n",
+            "# syntax=docker/dockerfile:1.12-labs\nFROM x\n",
+            "# syntax=registry.local/frontend:1.2\nFROM x\n",
+            "# a comment first\n# syntax=docker/dockerfile:1.4\nFROM x\n",
+        ] {
+            assert_eq!(pin(fine).0, SyntaxPin::Fine, "{fine}");
+        }
     }
 }

@@ -16,11 +16,14 @@
 mod analyze;
 mod apply;
 mod artifacts;
+mod base_url;
+mod compose;
 mod connstr;
 mod diff;
 mod dockerfile;
 mod dotenv;
 mod error;
+mod helm;
 mod kind;
 mod model;
 mod naming;

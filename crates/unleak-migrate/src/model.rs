@@ -247,7 +247,7 @@ pub enum PlatformRef {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Connection {
     pub name: String,
-    /// `type/subtype`, e.g. `database/postgres`, `application/httpproxy`.
+    /// `type/subtype`, e.g. `database/postgres`, `httpproxy/httpproxy`.
     pub hoop_type: String,
     pub strategy: Strategy,
     /// The local port `hoop connect` listens on for tunnel connections.
@@ -305,4 +305,7 @@ pub struct RotationItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vault: Option<VaultPointer>,
     pub history_only: bool,
+    /// The rule's `references` (the provider's pages on its keys), for where to rotate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
 }

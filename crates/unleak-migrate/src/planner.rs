@@ -146,6 +146,8 @@ pub fn plan(
         }
     }
 
+    compose_copies(&ctxs, &mut analyses);
+
     // Stable ids: rule, path, key and the occurrence among equal triples.
     let mut seen: BTreeMap<(String, String, String), usize> = BTreeMap::new();
     let ids: Vec<String> = analyses
@@ -280,7 +282,7 @@ pub fn plan(
         "" => format!("{prefix}/{name}"),
         r => format!("{prefix}/{r}/{name}"),
     };
-    let value_pointers: Vec<VaultPointer> = analyses
+    let mut value_pointers: Vec<VaultPointer> = analyses
         .iter()
         .enumerate()
         .map(|(i, a)| match &conn_use[i] {
@@ -296,6 +298,21 @@ pub fn plan(
             ),
         })
         .collect();
+    // One value, one vault entry: platform findings that hold the same value (a compose
+    // `POSTGRES_PASSWORD` and the password in another service's `DATABASE_URL`) share
+    // the pointer of the first one named after its own variable.
+    let mut by_value: Vec<(Secret, usize)> = Vec::new();
+    let mut order_of: Vec<usize> = (0..analyses.len())
+        .filter(|&i| conn_use[i].is_none())
+        .collect();
+    order_of.sort_by_key(|&i| !analyses[i].platform_identity.starts_with("var|"));
+    for i in order_of {
+        let v = value(&analyses[i]);
+        match by_value.iter().find(|(w, _)| *w == v) {
+            Some(&(_, rep)) => value_pointers[i] = value_pointers[rep].clone(),
+            None => by_value.push((v, i)),
+        }
+    }
     let slot_pointers: Vec<VaultPointer> = analyses
         .iter()
         .enumerate()
@@ -487,6 +504,7 @@ pub fn plan(
             finding: Some(ids[i].clone()),
             vault: (!stale[i]).then(|| value_pointers[i].clone()),
             history_only: false,
+            references: references_of(rules, &a.finding.rule_id),
         })
         .collect();
     let current: BTreeSet<(&str, &str)> = files
@@ -512,6 +530,7 @@ pub fn plan(
                 finding: None,
                 vault: None,
                 history_only: true,
+                references: references_of(rules, &h.rule_id),
             });
     }
     rotation.extend(history_items.into_values());
@@ -535,6 +554,102 @@ pub fn plan(
         rotation,
         warnings: warnings.iter().map(|w| scrub(w, &values)).collect(),
     }
+}
+
+fn references_of(rules: &RuleSet, rule_id: &str) -> Vec<String> {
+    rules
+        .get(rule_id)
+        .map(|r| r.references.clone())
+        .unwrap_or_default()
+}
+
+/// Compose interpolation reaches every value of a compose file, so the first finding of
+/// each value there also rewrites the copies no finding covers (a healthcheck repeating
+/// a password). A copy inside a flow collection (`[CMD, x, -p<value>]`) is left alone:
+/// `${…}` would end the plain scalar there; the planner's leftover check then makes the
+/// finding manual.
+fn compose_copies(ctxs: &[FileCtx<'_>], analyses: &mut [Analysis<'_>]) {
+    use crate::analyze::Slot;
+    for (fi, ctx) in ctxs.iter().enumerate() {
+        if ctx.kind != crate::model::FileKind::Compose {
+            continue;
+        }
+        let members: Vec<usize> = (0..analyses.len())
+            .filter(|&i| analyses[i].file == fi)
+            .collect();
+        let mut done: Vec<&[u8]> = Vec::new();
+        for &i in &members {
+            let a = &analyses[i];
+            if !matches!(a.slot, Some(Slot::ComposeEnv { .. })) {
+                continue;
+            }
+            let own = a.value.span;
+            let v = &ctx.data[own.start..own.end];
+            if v.len() < MIN_NAME_VALUE || done.contains(&v) {
+                continue;
+            }
+            done.push(v);
+            let mut copies = Vec::new();
+            let mut absorbed = Vec::new();
+            let mut from = 0;
+            while let Some(k) = ctx.data[from..].windows(v.len()).position(|w| w == v) {
+                let at = Span::new(from + k, from + k + v.len());
+                from = at.end;
+                if overlaps(at, own) || in_flow_plain(ctx.data, at.start) {
+                    continue;
+                }
+                // A finding of exactly this copy that has no rewrite of its own (it is
+                // not an environment entry) is replaced with the copies.
+                let finder = members
+                    .iter()
+                    .copied()
+                    .find(|&j| overlaps(at, analyses[j].finding.span));
+                match finder {
+                    None => copies.push(at),
+                    Some(j)
+                        if analyses[j].finding.span == at
+                            && analyses[j].strategy == Strategy::Manual
+                            && analyses[j].secret_manifest.is_none() =>
+                    {
+                        copies.push(at);
+                        absorbed.push(j);
+                    }
+                    Some(_) => {}
+                }
+            }
+            analyses[i].copies = copies;
+            for j in absorbed {
+                // The stored value is the copy itself: the same entry as the owner's.
+                analyses[j].value = analyses[i].value.clone();
+                analyses[j].value.span = analyses[j].finding.span;
+                analyses[j].strategy = Strategy::PlatformRef;
+                analyses[j].slot = Some(Slot::ComposeCopy);
+                analyses[j].manual_reason = None;
+            }
+        }
+    }
+}
+
+/// Whether `at` sits in an unquoted part of a YAML flow collection on its line.
+fn in_flow_plain(data: &[u8], at: usize) -> bool {
+    let ls = data[..at]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let (mut single, mut double, mut depth) = (false, false, 0usize);
+    let mut i = ls;
+    while i < at {
+        match data[i] {
+            b'\\' if double => i += 1,
+            b'\'' if !double => single = !single,
+            b'"' if !single => double = !double,
+            b'[' | b'{' if !single && !double => depth += 1,
+            b']' | b'}' if !single && !double => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    depth > 0 && !single && !double
 }
 
 /// `text` with every occurrence of a found value replaced by `…`: instructions and
@@ -600,7 +715,8 @@ fn connection_use(a: &Analysis<'_>, opts: &PlanOptions) -> Option<ConnUse> {
         } => Some(ConnUse {
             identity: format!("http|{}|{env_key}", remote_url.to_ascii_lowercase()),
             base: prefix(format!("http-{}", slug(host))),
-            hoop_type: "application/httpproxy".into(),
+            // The form hoop's webapp creates; `application/httpproxy` is its deprecated one.
+            hoop_type: "httpproxy/httpproxy".into(),
             key: env_key.clone(),
         }),
         Target::None => None,
@@ -640,6 +756,9 @@ fn connection_env(
                 }
                 if let Some(mode) = &c.sslmode {
                     env.insert("SSLMODE".into(), mode.clone());
+                }
+                if let Some(note) = &c.sslmode_note {
+                    warnings.push(format!("connection {name}: {note}"));
                 }
             }
         }
@@ -724,7 +843,10 @@ fn first_conflict(
             }
             for a in &rewrites[j].edits {
                 for b in &rewrites[i].edits {
-                    if overlaps(a.span, b.span) {
+                    // The same edit from two findings (one existingSecret for every
+                    // value of a Helm block) is made once.
+                    let same = a.span == b.span && a.text == b.text && a.header == b.header;
+                    if !same && overlaps(a.span, b.span) {
                         return Some((i, j));
                     }
                 }
@@ -1025,6 +1147,318 @@ mod plan_tests {
             .findings
             .iter()
             .all(|f| f.strategy == Strategy::PlatformRef));
+    }
+
+    /// Audit B7 (`_FILE` for images that do not read it), B8 (a compose service became a
+    /// gateway connection), B1 (a healthcheck kept the password) and one value stored
+    /// twice, on one compose file.
+    #[test]
+    fn compose_values_interpolate_stay_on_the_network_and_share_one_entry() {
+        use crate::testutil::finding_nth;
+        let pw = "Hq7Lm2Xw9Rt4Kp8Zb3Nv";
+        let gitea = "Gt5Vy8Qn1Gd6Ws3Te7Lx";
+        let d = format!(
+            "services:\n  web:\n    image: ghcr.io/acme/web:1\n    environment:\n      DATABASE_URL: postgres://app:{pw}@db:5432/app\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: {pw}\n    healthcheck:\n      test: [\"CMD-SHELL\", \"PGPASSWORD={pw} pg_isready -U app\"]\n  gitea:\n    image: gitea/gitea:1.21\n    environment:\n      - DB_PASSWD={gitea}\n"
+        );
+        let path = "compose.yaml";
+        let fs = vec![
+            finding_nth(path, &d, pw, 0, "postgres-uri"),
+            finding_nth(path, &d, pw, 1, "generic-password"),
+            finding_nth(path, &d, gitea, 0, "generic-password"),
+        ];
+        let p = plan(
+            &[SourceFile {
+                path,
+                data: d.as_bytes(),
+                findings: &fs,
+            }],
+            &[],
+            &RuleSet::default(),
+            &PlanOptions::default(),
+        );
+        assert!(
+            p.connections.is_empty(),
+            "db is a service: {:?}",
+            p.connections
+        );
+        assert!(
+            p.findings
+                .iter()
+                .all(|f| f.strategy == Strategy::PlatformRef),
+            "{:#?}",
+            p.findings
+        );
+        assert_eq!(p.vault_writes.len(), 2, "{:#?}", p.vault_writes);
+        let new = String::from_utf8(apply_edits(d.as_bytes(), &p.files[0].edits)).unwrap();
+        assert!(!new.contains(pw) && !new.contains(gitea), "{new}");
+        let var = "${POSTGRES_PASSWORD:?set from vault}";
+        assert!(
+            new.contains(&format!("postgres://app:{var}@db:5432/app")),
+            "{new}"
+        );
+        assert!(
+            new.contains(&format!("\"PGPASSWORD={var} pg_isready")),
+            "{new}"
+        );
+        assert!(
+            new.contains("POSTGRES_PASSWORD_FILE: /run/secrets/postgres_password\n"),
+            "{new}"
+        );
+        assert!(
+            new.contains("      - \"DB_PASSWD=${DB_PASSWD:?set from vault}\"\n"),
+            "{new}"
+        );
+        assert!(
+            !new.contains("DB_PASSWD_FILE"),
+            "gitea does not read _FILE: {new}"
+        );
+        assert!(
+            new.ends_with("secrets:\n  postgres_password:\n    environment: POSTGRES_PASSWORD\n"),
+            "{new}"
+        );
+    }
+
+    /// Audit B6: the Secret was named after the values path and its key after the values
+    /// key, and the chart read other keys. Now one Secret per block holds every password
+    /// under the keys the chart reads.
+    #[test]
+    fn bitnami_postgresql_passwords_fill_one_secret_with_the_chart_keys() {
+        let (admin, user) = ("Ad9Qw3Er7Ty1Ui5Op2As", "Us4Df8Gh2Jk6Lz0Xc3Vb");
+        let d = format!(
+            "global:\n  storageClass: \"\"\npostgresql:\n  auth:\n    postgresPassword: {admin}\n    username: app\n    password: \"{user}\"\n    existingSecret: \"\"\n    secretKeys:\n      adminPasswordKey: admin-password\n"
+        );
+        let p = run(&[(
+            "values.yaml",
+            &d,
+            vec![(admin, "generic-password"), (user, "generic-password")],
+        )]);
+        assert!(
+            p.findings
+                .iter()
+                .all(|f| f.strategy == Strategy::PlatformRef),
+            "{:#?}",
+            p.findings
+        );
+        let new = String::from_utf8(apply_edits(d.as_bytes(), &p.files[0].edits)).unwrap();
+        assert!(
+            new.contains("    existingSecret: postgresql-auth\n"),
+            "{new}"
+        );
+        assert!(
+            new.contains("    postgresPassword: \"\"\n") && new.contains("    password: \"\"\n"),
+            "{new}"
+        );
+        let es = crate::artifacts::external_secrets(&p).unwrap();
+        assert_eq!(es.matches("kind: ExternalSecret").count(), 1, "{es}");
+        assert!(es.contains("  name: postgresql-auth\n"), "{es}");
+        assert!(
+            es.contains("secretKey: admin-password\n") && es.contains("secretKey: password\n"),
+            "{es}"
+        );
+    }
+
+    #[test]
+    fn helm_blocks_whose_keys_are_unknown_or_incomplete_are_manual() {
+        let pw = "Rk5Tn9Vb2Xm6Lq8Wz3Hs";
+        let manual = |path: &str, d: &str, why: &str| {
+            let p = run(&[(path, d, vec![(pw, "generic-password")])]);
+            assert_eq!(p.findings[0].strategy, Strategy::Manual, "{path}: {d}");
+            assert!(
+                p.findings[0].instruction.contains(why),
+                "{}",
+                p.findings[0].instruction
+            );
+            assert!(p.files[0].edits.is_empty());
+        };
+        // A literal the chart reads from the Secret too, not found as a secret.
+        manual(
+            "values.yaml",
+            &format!("postgresql:\n  auth:\n    postgresPassword: {pw}\n    password: changeme\n    existingSecret: \"\"\n"),
+            "`password` from the Secret too",
+        );
+        // A custom user whose password is empty: the chart would read `password`.
+        manual(
+            "values.yaml",
+            &format!("mysql:\n  auth:\n    rootPassword: {pw}\n    username: shop\n    existingSecret: \"\"\n"),
+            "`password` (key mysql-password) from the Secret too, and that value is empty",
+        );
+        // A chart unleak does not know, without a key knob.
+        manual(
+            "values.yaml",
+            &format!("keycloak:\n  auth:\n    adminPassword: {pw}\n    existingSecret: \"\"\n"),
+            "does not know which Secret keys",
+        );
+    }
+
+    #[test]
+    fn helm_key_knobs_name_the_key() {
+        let pw = "Rk5Tn9Vb2Xm6Lq8Wz3Hs";
+        // Bitnami redis, its own values.yaml: top-level `auth`, key from its knob.
+        let d = format!("auth:\n  enabled: true\n  password: {pw}\n  existingSecret: \"\"\n  existingSecretPasswordKey: \"\"\n");
+        let p = run(&[(
+            "charts/redis/values.yaml",
+            &d,
+            vec![(pw, "generic-password")],
+        )]);
+        assert_eq!(p.findings[0].strategy, Strategy::PlatformRef);
+        let es = crate::artifacts::external_secrets(&p).unwrap();
+        assert!(
+            es.contains("  name: redis-auth\n") && es.contains("secretKey: redis-password\n"),
+            "{es}"
+        );
+        // An unknown chart with an empty knob: the knob is filled with the key used.
+        let d = format!(
+            "app:\n  db:\n    password: {pw}\n    existingSecret:\n    existingSecretKey: \"\"\n"
+        );
+        let p = run(&[("values.yaml", &d, vec![(pw, "generic-password")])]);
+        assert_eq!(
+            p.findings[0].strategy,
+            Strategy::PlatformRef,
+            "{}",
+            p.findings[0].instruction
+        );
+        let new = String::from_utf8(apply_edits(d.as_bytes(), &p.files[0].edits)).unwrap();
+        assert!(
+            new.contains("    existingSecret: app-db\n    existingSecretKey: password\n"),
+            "{new}"
+        );
+    }
+
+    /// Audit B11: a pinned older syntax got `env=` mounts it cannot read.
+    #[test]
+    fn dockerfile_syntax_pins_are_raised_or_the_finding_is_manual() {
+        let tok = "npm_Zq8rLm2Tv0Xk9WqAbCdEf1234567890abc";
+        let body = format!("FROM node:20\nARG NPM_TOKEN={tok}\nRUN npm ci\nRUN echo $NPM_TOKEN > .npmrc && npm publish\n");
+        let d = format!("# syntax=docker/dockerfile:1.4\n{body}");
+        let p = run(&[("Dockerfile", &d, vec![(tok, "npm-access-token")])]);
+        assert_eq!(p.findings[0].strategy, Strategy::PlatformRef);
+        let new = String::from_utf8(apply_edits(d.as_bytes(), &p.files[0].edits)).unwrap();
+        assert!(
+            new.starts_with("# syntax=docker/dockerfile:1.10\n"),
+            "{new}"
+        );
+        assert!(
+            new.contains("RUN --mount=type=secret,id=npm_token,env=NPM_TOKEN echo"),
+            "{new}"
+        );
+        assert!(p.findings[0]
+            .instruction
+            .contains("raised from docker/dockerfile:1.4"));
+        let d = format!("# syntax=docker/dockerfile:1.4@sha256:0123abcd\n{body}");
+        let p = run(&[("Dockerfile", &d, vec![(tok, "npm-access-token")])]);
+        assert_eq!(p.findings[0].strategy, Strategy::Manual);
+        assert!(
+            p.findings[0].instruction.contains("by digest"),
+            "{}",
+            p.findings[0].instruction
+        );
+        let d = format!("# syntax=docker/dockerfile:1\n{body}");
+        let p = run(&[("Dockerfile", &d, vec![(tok, "npm-access-token")])]);
+        let new = String::from_utf8(apply_edits(d.as_bytes(), &p.files[0].edits)).unwrap();
+        assert!(new.starts_with("# syntax=docker/dockerfile:1\n"), "{new}");
+    }
+
+    /// Gateway-native findings also point the client's base URL at the gateway.
+    #[test]
+    fn gateway_native_clients_get_their_base_url_variable() {
+        let key = "sk-proj-Zq8rLm2Tv0Xk9WqAbCdEf1234567890abcdEFGH";
+        let rules = unleak_rules::builtin().expect("the built-in catalog compiles");
+        let plan_of = |path: &str, d: &str| {
+            let fs = vec![finding(path, d, key, "openai-project-key")];
+            plan(
+                &[SourceFile {
+                    path,
+                    data: d.as_bytes(),
+                    findings: &fs,
+                }],
+                &[],
+                &rules,
+                &PlanOptions::default(),
+            )
+        };
+        let d = format!("OPENAI_API_KEY={key}\nLOG=1\n");
+        let p = plan_of(".env", &d);
+        assert_eq!(p.findings[0].strategy, Strategy::GatewayNative);
+        assert_eq!(p.connections[0].hoop_type, "httpproxy/httpproxy");
+        let new = String::from_utf8(apply_edits(d.as_bytes(), &p.files[0].edits)).unwrap();
+        assert!(
+            new.contains("OPENAI_API_KEY=\nOPENAI_BASE_URL=\nLOG=1\n"),
+            "{new}"
+        );
+        assert!(
+            p.findings[0].instruction.contains("OPENAI_BASE_URL"),
+            "{}",
+            p.findings[0].instruction
+        );
+        // Already set: left alone.
+        let d = format!("OPENAI_BASE_URL=https://proxy.internal/v1\nOPENAI_API_KEY={key}\n");
+        let new = String::from_utf8(apply_edits(
+            d.as_bytes(),
+            &plan_of(".env", &d).files[0].edits,
+        ))
+        .unwrap();
+        assert_eq!(new.matches("OPENAI_BASE_URL=").count(), 1, "{new}");
+        let d = format!("services:\n  app:\n    image: acme/app\n    environment:\n      OPENAI_API_KEY: {key}\n");
+        let new = String::from_utf8(apply_edits(
+            d.as_bytes(),
+            &plan_of("compose.yaml", &d).files[0].edits,
+        ))
+        .unwrap();
+        assert!(new.contains("      OPENAI_API_KEY: \"${OPENAI_API_KEY:?set from vault}\"\n      OPENAI_BASE_URL: \"${OPENAI_BASE_URL:?set to the gateway HTTP proxy URL}\"\n"), "{new}");
+    }
+
+    /// Attack: two services set the same variable to different values; each must read a
+    /// variable of its own, or one service would get the other's password.
+    #[test]
+    fn compose_services_with_one_key_and_two_values_read_two_variables() {
+        let (a, b) = ("Aa1Bb2Cc3Dd4Ee5Ff6Gg", "Hh7Ii8Jj9Kk0Ll1Mm2Nn");
+        let d = format!("services:\n  one:\n    image: acme/one\n    environment:\n      API_PASSWORD: {a}\n  two:\n    image: acme/two\n    environment:\n      API_PASSWORD: {b}\n");
+        let p = run(&[(
+            "compose.yaml",
+            &d,
+            vec![(a, "generic-password"), (b, "generic-password")],
+        )]);
+        let new = String::from_utf8(apply_edits(d.as_bytes(), &p.files[0].edits)).unwrap();
+        assert!(!new.contains(a) && !new.contains(b), "{new}");
+        let vars = new
+            .lines()
+            .filter_map(|l| {
+                l.split_once("${")
+                    .map(|(_, r)| r.split(':').next().unwrap().to_string())
+            })
+            .collect::<Vec<_>>();
+        assert_eq!(vars.len(), 2, "{new}");
+        assert_ne!(vars[0], vars[1], "{new}");
+        assert_eq!(p.vault_writes.len(), 2);
+    }
+
+    /// Attack: a CRLF Dockerfile keeps its line ending when its pin is raised.
+    #[test]
+    fn a_crlf_dockerfile_pin_is_raised_in_place() {
+        let tok = "npm_Zq8rLm2Tv0Xk9WqAbCdEf1234567890abc";
+        let d = format!("# syntax=docker/dockerfile:1.7\r\nFROM node:20\r\nARG NPM_TOKEN={tok}\r\nRUN echo $NPM_TOKEN\r\n");
+        let p = run(&[("Dockerfile", &d, vec![(tok, "npm-access-token")])]);
+        let new = String::from_utf8(apply_edits(d.as_bytes(), &p.files[0].edits)).unwrap();
+        assert!(
+            new.starts_with("# syntax=docker/dockerfile:1.10\r\nFROM node:20\r\n"),
+            "{new:?}"
+        );
+    }
+
+    /// A copy in a plain flow sequence cannot take `${…}`: the finding stays manual.
+    #[test]
+    fn a_compose_copy_in_a_plain_flow_sequence_is_left_manual() {
+        let pw = "Mq4Zr8Tn2Lx6Wp9Ka3Vs";
+        let d = format!(
+            "services:\n  db:\n    image: mysql:8\n    environment:\n      MYSQL_ROOT_PASSWORD: {pw}\n    healthcheck:\n      test: [CMD, mysqladmin, ping, -p{pw}]\n"
+        );
+        let p = run(&[("compose.yaml", &d, vec![(pw, "generic-password")])]);
+        assert_eq!(p.findings[0].strategy, Strategy::Manual);
+        assert!(
+            p.findings[0].instruction.contains("line 7"),
+            "{}",
+            p.findings[0].instruction
+        );
     }
 
     #[test]

@@ -344,42 +344,20 @@ fn slot(ctx: &FileCtx<'_>, a: &Analysis<'_>, names: &Resolved<'_>) -> Rewrite {
                 format!("The container reads Secret `{name}` (key {}); apply the ExternalSecret in k8s/external-secrets.yaml so External Secrets fills it from the vault.", p.key),
             )
         }
-        Slot::HelmExisting {
-            entry,
-            existing,
-            secret_key,
-        } => {
+        Slot::HelmExisting { entry, target } => {
             let y = ctx.yaml();
-            // Dotted words (`postgresql.auth.password`) are a valid Secret name and read as
-            // an identifier, so `existingSecret: <name>` does not look like a literal secret.
-            let name = helm_secret_name(&key, leaf(p));
+            let name = &target.secret_name;
+            let secret_key = &target.secret_key;
             edits.push(RawEdit {
                 span: entry.scalar.token,
                 text: "\"\"".into(),
                 header: None,
             });
-            let ex = &y.lines[*existing];
-            match y.scalar(*existing) {
-                Some(s) => edits.push(RawEdit {
-                    span: s.token,
-                    text: name.clone(),
-                    header: None,
-                }),
-                None => {
-                    let at = ex.value_at.unwrap_or(ex.end);
-                    let text = if at < ex.end {
-                        format!("{name} ")
-                    } else if ctx.data[at - 1] == b' ' {
-                        name.clone()
-                    } else {
-                        format!(" {name}")
-                    };
-                    edits.push(RawEdit {
-                        span: Span::new(at, at),
-                        text,
-                        header: None,
-                    });
-                }
+            // Every value of the block sets the same existingSecret (and knob): identical
+            // edits, merged once.
+            edits.push(fill_value(ctx, y, target.existing, name));
+            if let Some(knob) = target.fill_knob {
+                edits.push(fill_value(ctx, y, knob, secret_key));
             }
             (
                 PlatformRef::K8sSecret {
@@ -389,7 +367,7 @@ fn slot(ctx: &FileCtx<'_>, a: &Analysis<'_>, names: &Resolved<'_>) -> Rewrite {
                 },
                 format!(
                     "The chart now reads Secret `{name}` (key {secret_key}) through `{}`; apply the ExternalSecret in k8s/external-secrets.yaml (in the release's namespace) so External Secrets fills it from the vault.",
-                    y.key(*existing).unwrap_or("existingSecret")
+                    y.key(target.existing).unwrap_or("existingSecret")
                 ),
             )
         }
@@ -397,6 +375,8 @@ fn slot(ctx: &FileCtx<'_>, a: &Analysis<'_>, names: &Resolved<'_>) -> Rewrite {
             entry,
             list_form,
             env_key_name,
+            file_var,
+            part,
         } => {
             // A platform value is named by its (de-duplicated) vault entry; a gateway
             // credential by the variable that carries it.
@@ -405,7 +385,26 @@ fn slot(ctx: &FileCtx<'_>, a: &Analysis<'_>, names: &Resolved<'_>) -> Rewrite {
             } else {
                 leaf(p).to_string()
             };
-            compose(ctx, entry, *list_form, env_key_name, &name, &mut edits)
+            crate::compose::rewrite_env(
+                ctx,
+                &crate::compose::EnvRewrite {
+                    entry: *entry,
+                    list_form: *list_form,
+                    key: env_key_name,
+                    runner_var: crate::compose::runner_var(&name),
+                    file_var: *file_var && native.is_none(),
+                    part: *part,
+                    copies: &a.copies,
+                },
+                &mut edits,
+            )
+        }
+        Slot::ComposeCopy => {
+            let var = crate::compose::runner_var(leaf(p));
+            (
+                PlatformRef::EnvVar { name: var.clone() },
+                format!("This copy of a value the compose file also sets in a service's environment now reads ${{{var}}} like it; docker compose fills it from the runner's environment. Export {var} from the vault before `docker compose up`."),
+            )
         }
         Slot::Workflow { span } => {
             let base = match native {
@@ -424,6 +423,38 @@ fn slot(ctx: &FileCtx<'_>, a: &Analysis<'_>, names: &Resolved<'_>) -> Rewrite {
             )
         }
     };
+    let mut how = how;
+    if let (Some(conn), Target::Http { host, .. }) = (native, &a.target) {
+        if let Some((var, path)) = crate::base_url::for_host(host) {
+            let set = base_url_edit(ctx, slot, var);
+            let done = if set.is_some() {
+                "is added next to it; set it"
+            } else {
+                "must be set"
+            };
+            edits.extend(set);
+            how.push_str(&format!(
+                " The client reads its base URL from {var}, which {done} to {} for hoop connection {conn}.",
+                crate::base_url::value_hint(path)
+            ));
+        }
+    }
+    if matches!(slot, Slot::DockerBuild { runs, .. } if !runs.is_empty())
+        || matches!(slot, Slot::DockerRun { .. })
+    {
+        if let crate::dockerfile::SyntaxPin::Raise { version, from } =
+            crate::dockerfile::syntax_pin(ctx.data, &ctx.lines)
+        {
+            edits.push(RawEdit {
+                span: version,
+                text: "1.10".into(),
+                header: None,
+            });
+            how.push_str(&format!(
+                " The `# syntax=` pin is raised from {from} to docker/dockerfile:1.10, the first that reads env= secret mounts."
+            ));
+        }
+    }
     Rewrite {
         edits,
         platform: Some(platform),
@@ -431,113 +462,98 @@ fn slot(ctx: &FileCtx<'_>, a: &Analysis<'_>, names: &Resolved<'_>) -> Rewrite {
     }
 }
 
-fn compose(
-    ctx: &FileCtx<'_>,
-    entry: &crate::yaml::Entry,
-    list_form: bool,
-    key: &str,
-    name: &str,
-    edits: &mut Vec<RawEdit>,
-) -> (PlatformRef, String) {
-    let y = ctx.yaml();
+/// The line that sets a client's base-URL variable `var` next to a gateway-native value,
+/// where the file type has a place for it and does not set the variable already.
+fn base_url_edit(ctx: &FileCtx<'_>, slot: &Slot, var: &str) -> Option<RawEdit> {
     let eol = eol_of(ctx.data);
-    let id = secret_id(name);
-    let runner_env = env_key(name);
-    let l = &y.lines[entry.line];
-    if list_form {
-        edits.push(RawEdit {
-            span: entry.scalar.inner,
-            text: format!("{key}_FILE=/run/secrets/{id}"),
-            header: None,
-        });
-    } else {
-        edits.push(RawEdit {
-            span: Span::new(l.key_token_start, entry.scalar.token.end),
-            text: format!("{key}_FILE: /run/secrets/{id}"),
-            header: None,
-        });
-    }
-    let env_line = y.owner(entry.line).expect("checked by the slot");
-    match y.sibling(env_line, "secrets") {
-        Some(s) => {
-            let end = y.node_end(s);
-            let item_indent = (s + 1..=end)
-                .find(|&k| y.lines[k].significant && y.lines[k].dash)
-                .map_or(y.lines[s].key_col + 2, |k| y.lines[k].indent);
-            let at = y.end_with_eol(end);
-            let lead = if y.has_eol(end) { "" } else { eol };
-            edits.push(RawEdit {
+    let after_line = |line: usize| {
+        if line + 1 < ctx.lines.count() {
+            (ctx.lines.start(line + 1), "")
+        } else if ctx.data.ends_with(b"\n") {
+            (ctx.data.len(), "")
+        } else {
+            (ctx.data.len(), eol)
+        }
+    };
+    match slot {
+        Slot::Dotenv(asg) => {
+            let text = String::from_utf8_lossy(ctx.data);
+            let assigned = text.lines().any(|l| {
+                let l = l.trim_start();
+                let l = l.strip_prefix("export ").unwrap_or(l).trim_start();
+                l.strip_prefix(var)
+                    .is_some_and(|r| r.trim_start().starts_with('='))
+            });
+            if assigned {
+                return None;
+            }
+            let (at, lead) = after_line(asg.line);
+            Some(RawEdit {
                 span: Span::new(at, at),
-                text: format!("{lead}{}- {id}{eol}", spaces(item_indent)),
+                text: format!("{lead}{var}={eol}"),
                 header: None,
-            });
+            })
         }
-        None => {
-            let last = y.mapping_bounds(env_line).1;
-            let end = y.node_end(last);
-            let kc = spaces(y.lines[env_line].key_col);
+        Slot::ComposeEnv {
+            entry, list_form, ..
+        } => {
+            let y = ctx.yaml();
+            let (first, last) = y.mapping_bounds(entry.line);
+            let col = y.lines[entry.line].key_col;
+            let assigned = (first..=y.node_end(last)).any(|k| {
+                let l = &y.lines[k];
+                l.key_col == col
+                    && (y.key(k) == Some(var)
+                        || y.scalar_text(k)
+                            .is_some_and(|t| t.split('=').next() == Some(var) && t.contains('=')))
+            });
+            if assigned {
+                return None;
+            }
+            let end = y.node_end(entry.line);
             let at = y.end_with_eol(end);
             let lead = if y.has_eol(end) { "" } else { eol };
-            edits.push(RawEdit {
-                span: Span::new(at, at),
-                text: format!("{kc}  - {id}{eol}"),
-                header: Some(format!("{lead}{kc}secrets:{eol}")),
-            });
-        }
-    }
-    match y.top_level(entry.line, "secrets") {
-        Some(top) => {
-            let end = y.node_end(top);
-            let ci = (top + 1..=end)
-                .find(|&k| y.lines[k].significant)
-                .map_or(2, |k| y.lines[k].key_col);
-            let at = y.end_with_eol(end);
-            let lead = if y.has_eol(end) { "" } else { eol };
-            edits.push(RawEdit {
-                span: Span::new(at, at),
-                text: format!(
-                    "{lead}{c}{id}:{eol}{c}  environment: {runner_env}{eol}",
-                    c = spaces(ci)
-                ),
-                header: None,
-            });
-        }
-        None => {
-            let at = ctx.data.len();
-            let lead = if ctx.data.is_empty() || ctx.data.ends_with(b"\n") {
-                ""
+            let interp = format!("${{{var}:?set to the gateway HTTP proxy URL}}");
+            let l = &y.lines[entry.line];
+            let text = if *list_form {
+                format!("{lead}{}- \"{var}={interp}\"{eol}", " ".repeat(l.indent))
             } else {
-                eol
+                format!("{lead}{}{var}: \"{interp}\"{eol}", " ".repeat(l.key_col))
             };
-            edits.push(RawEdit {
+            Some(RawEdit {
                 span: Span::new(at, at),
-                text: format!("  {id}:{eol}    environment: {runner_env}{eol}"),
-                header: Some(format!("{lead}secrets:{eol}")),
-            });
+                text,
+                header: None,
+            })
         }
+        _ => None,
     }
-    (
-        PlatformRef::ComposeSecret {
-            name: id.clone(),
-            env: runner_env.clone(),
-        },
-        format!(
-            "The service now reads {key}_FILE=/run/secrets/{id} (the official postgres, mysql and mariadb images read *_FILE variables; other images must read the file at start). Export {runner_env} from the vault before `docker compose up`."
-        ),
-    )
 }
 
-/// The Secret a chart's `existingSecret` names: the value's dotted path, slugged per
-/// segment; the vault entry's name when that was de-duplicated (two values share a path)
-/// or the dotted form is not a valid Secret name.
-fn helm_secret_name(key_path: &str, vault_name: &str) -> String {
-    let parts: Vec<String> = key_path.split('.').map(crate::naming::slug).collect();
-    let name = parts.join(".");
-    let plain = crate::naming::slug(key_path) == vault_name;
-    if plain && parts.iter().all(|p| !p.is_empty()) && name.len() <= 253 {
-        name
-    } else {
-        vault_name.to_string()
+/// Set the (empty) value of the key on `line` to `text`.
+fn fill_value(ctx: &FileCtx<'_>, y: &crate::yaml::Yaml<'_>, line: usize, text: &str) -> RawEdit {
+    let l = &y.lines[line];
+    match y.scalar(line) {
+        Some(s) => RawEdit {
+            span: s.token,
+            text: text.to_string(),
+            header: None,
+        },
+        None => {
+            let at = l.value_at.unwrap_or(l.end);
+            let text = if at < l.end {
+                format!("{text} ")
+            } else if ctx.data[at - 1] == b' ' {
+                text.to_string()
+            } else {
+                format!(" {text}")
+            };
+            RawEdit {
+                span: Span::new(at, at),
+                text,
+                header: None,
+            }
+        }
     }
 }
 

@@ -6,9 +6,16 @@ use unleak_core::{
 
 /// A finding of `rule` for the first occurrence of `needle` in `data`.
 pub(crate) fn finding(path: &str, data: &str, needle: &str, rule: &str) -> Finding {
+    finding_nth(path, data, needle, 0, rule)
+}
+
+/// A finding of `rule` for occurrence `nth` (from 0) of `needle` in `data`.
+pub(crate) fn finding_nth(path: &str, data: &str, needle: &str, nth: usize, rule: &str) -> Finding {
     let start = data
-        .find(needle)
-        .unwrap_or_else(|| panic!("`{needle}` not in the text"));
+        .match_indices(needle)
+        .nth(nth)
+        .unwrap_or_else(|| panic!("`{needle}` not {} times in the text", nth + 1))
+        .0;
     let span = Span::new(start, start + needle.len());
     let secret = Secret::new(needle.as_bytes().to_vec(), 0);
     Finding {

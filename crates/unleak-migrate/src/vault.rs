@@ -13,6 +13,7 @@
 //! reads `VAULT_TOKEN`).
 
 use crate::model::VaultPointer;
+use crate::text::printable;
 use crate::MigrateError;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -187,6 +188,40 @@ impl VaultClient {
         }
         scrub_string(&mut text);
         Ok(existing)
+    }
+
+    /// Refuse a mount that is not KV v2 (a KV v1 mount takes the `data/` paths as plain
+    /// keys and the write "succeeds"): `GET /v1/[<namespace>/]sys/internal/ui/mounts/<mount>`
+    /// must say `type: kv`, `options.version: "2"`.
+    pub fn check_kv2(&self, namespace: Option<&str>, mount: &str) -> Result<(), MigrateError> {
+        let ns = namespace
+            .map(|n| n.trim_matches('/'))
+            .filter(|n| !n.is_empty())
+            .map_or_else(String::new, |n| format!("{n}/"));
+        let mount = mount.trim_matches('/');
+        let url = format!("{}/v1/{ns}sys/internal/ui/mounts/{mount}", self.addr);
+        let (status, text) = self.send("GET", &url, None)?;
+        let shown = format!("{ns}{mount}");
+        if status != 200 {
+            return Err(self.err(format!(
+                "cannot read the mount `{shown}` (HTTP {status}: {}); it must be a KV v2 secrets engine (--vault-mount); nothing was written",
+                vault_errors(&text)
+            )));
+        }
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let kind = v["data"]["type"].as_str().unwrap_or("");
+        let version = v["data"]["options"]["version"].as_str().unwrap_or("1");
+        if kind != "kv" || version != "2" {
+            return Err(self.err(format!(
+                "the mount `{shown}` is {}, not KV version 2; hoop's `_vaultkv2:` references need KV v2 (bao secrets enable -path={mount} kv-v2, or --vault-mount); nothing was written",
+                if kind == "kv" {
+                    format!("KV version {}", printable(version))
+                } else {
+                    format!("a `{}` engine", printable(kind))
+                }
+            )));
+        }
+        Ok(())
     }
 
     /// Write `values` (grouped by path, one KV v2 version per path) with check-and-set,

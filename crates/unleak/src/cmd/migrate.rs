@@ -399,7 +399,7 @@ fn carry_out(
     overwrite: bool,
 ) -> anyhow::Result<()> {
     match vault {
-        Some(client) => seed_vault(client, &prepared, &plan.settings.repo, overwrite)?,
+        Some(client) => seed_vault(client, &prepared, &plan.settings, overwrite)?,
         None if plan.has_edits() => eprintln!(
             "unleak: warning: --discard-values: the values are not stored anywhere; keep them until you have rotated them"
         ),
@@ -458,10 +458,13 @@ fn seed_client(args: &SeedArgs) -> anyhow::Result<Option<VaultClient>> {
 fn seed_vault(
     client: &VaultClient,
     prepared: &Prepared,
-    repo: &str,
+    settings: &unleak_migrate::Settings,
     overwrite: bool,
 ) -> anyhow::Result<()> {
-    let report = client.write_all(&prepared.values, repo, overwrite)?;
+    if !prepared.values.is_empty() {
+        client.check_kv2(settings.vault_namespace.as_deref(), &settings.vault_mount)?;
+    }
+    let report = client.write_all(&prepared.values, &settings.repo, overwrite)?;
     for (pointer, _) in &prepared.values {
         if !client.resolves(pointer)? {
             bail!(
