@@ -3,22 +3,19 @@
 //! inputs under the default budget, and the peak resident memory of a large file's scan
 //! measured against the budget (Linux).
 
-mod common;
+use crate::common;
 
 use common::{run_in, unleak};
 use std::fs;
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
+use unleak_testkit::Repo;
 
-const RULE: &str = r#"[[rules]]
-id = "budget-token"
-name = "Budget test token"
-keywords = ["btk_"]
-regex = '''\b(?P<secret>btk_[a-z0-9]{24})\b'''
-prefix = "btk_"
-confidence = "high"
-"#;
+/// The test rule: `btk_` and 24 lower-case letters or digits.
+fn rule() -> String {
+    unleak_testkit::rules::prefix_rule("budget-token", "Budget test token", "btk_")
+}
 
 /// `n` distinct tokens for the test rule, from a fixed pseudo-random sequence.
 fn tokens(n: usize) -> Vec<String> {
@@ -89,7 +86,7 @@ fn bad_budgets_are_usage_errors_naming_the_flag() {
 #[test]
 fn findings_past_their_share_stop_the_scan_and_fit_the_default() {
     let d = tempfile::tempdir().unwrap();
-    fs::write(d.path().join("rules.toml"), RULE).unwrap();
+    fs::write(d.path().join("rules.toml"), rule()).unwrap();
     fs::create_dir(d.path().join("t")).unwrap();
     let all = tokens(40_000);
     let text: String = all.iter().map(|t| format!("key = {t}\n")).collect();
@@ -126,40 +123,14 @@ fn findings_past_their_share_stop_the_scan_and_fit_the_default() {
     );
 }
 
-fn git(dir: &Path, args: &[&str], input: Option<&[u8]>) {
-    let mut child = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    if let Some(data) = input {
-        stdin.write_all(data).unwrap();
-    }
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A history of 60,000 file paths (one commit through fast-import): its provenance index
 /// passes the index share of a 32M budget (5.6 MiB), so the scan stops with a message that
 /// names the flag, the repository and the objects indexed; the default budget scans it.
 #[test]
 fn a_history_past_the_index_share_stops_and_fits_the_default() {
     let d = tempfile::tempdir().unwrap();
-    let repo = d.path().join("repo");
-    fs::create_dir(&repo).unwrap();
-    git(&repo, &["init", "-q", "--bare"], None);
+    let bare = Repo::init_bare();
+    let repo = &bare.dir;
     let token = &tokens(1)[0];
     let mut stream = Vec::new();
     let content = b"ordinary text\n";
@@ -178,7 +149,7 @@ fn a_history_past_the_index_share_stops_and_fits_the_default() {
         writeln!(stream, "M 100644 :1 d{}/file-{i:05}.txt", i % 100).unwrap();
     }
     writeln!(stream, "M 100644 :2 config/secret.env\n").unwrap();
-    git(&repo, &["fast-import", "--quiet"], Some(&stream));
+    bare.git_input(&["fast-import", "--quiet"], &stream);
     let repo_arg = repo.to_str().unwrap();
     let args = |extra: &[&'static str]| {
         let mut a = vec![
@@ -194,7 +165,7 @@ fn a_history_past_the_index_share_stops_and_fits_the_default() {
         a.extend_from_slice(extra);
         a
     };
-    fs::write(d.path().join("rules.toml"), RULE).unwrap();
+    fs::write(d.path().join("rules.toml"), rule()).unwrap();
 
     let r = run_in(d.path(), &args(&["--memory-budget", "32M"]), None);
     assert_eq!(r.code, 2, "{}", r.stderr);

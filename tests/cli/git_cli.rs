@@ -2,60 +2,25 @@
 //! wiring, the JSON fields and the exit codes. The git crate's own tests cover the
 //! semantics case by case.
 
-mod common;
+use crate::common;
 
 use common::{json, run_in};
 use std::path::Path;
-use std::process::Command;
+use unleak_testkit::Repo;
 
-const RULE: &str = r#"[[rules]]
-id = "demo-token"
-name = "Demo token"
-keywords = ["tok_"]
-regex = '''\b(?P<secret>tok_[a-z0-9]{24})\b'''
-prefix = "tok_"
-confidence = "high"
-"#;
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args([
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "core.hooksPath=/dev/null",
-        ])
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "Ada")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.org")
-        .env("GIT_COMMITTER_NAME", "Ada")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.org")
-        .env("GIT_AUTHOR_DATE", "2026-01-02T03:04:05Z")
-        .env("GIT_COMMITTER_DATE", "2026-01-02T03:04:05Z")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use unleak_testkit::rules::DEMO as RULE;
 
 /// A repository whose first commit adds a token that the second commit deletes.
-fn repo() -> (tempfile::TempDir, String) {
-    let d = tempfile::tempdir().unwrap();
-    std::fs::write(d.path().join("rules.toml"), RULE).unwrap();
-    git(d.path(), &["init", "-q", "-b", "main"]);
+fn repo() -> (Repo, String) {
+    let repo = Repo::init();
+    repo.write("rules.toml", RULE);
     let token = "tok_q8r2lm0tv9xw1ka3zp7nb4yc";
-    std::fs::write(d.path().join("app.env"), format!("A=1\nTOKEN={token}\n")).unwrap();
-    git(d.path(), &["add", "app.env"]);
-    git(d.path(), &["commit", "-qm", "add config"]);
-    std::fs::write(d.path().join("app.env"), "A=1\nTOKEN=${TOKEN}\n").unwrap();
-    git(d.path(), &["commit", "-qam", "use the environment"]);
-    (d, token.to_string())
+    repo.write("app.env", format!("A=1\nTOKEN={token}\n"));
+    repo.git(&["add", "app.env"]);
+    repo.git(&["commit", "-qm", "add config"]);
+    repo.write("app.env", "A=1\nTOKEN=${TOKEN}\n");
+    repo.git(&["commit", "-qam", "use the environment"]);
+    (repo, token.to_string())
 }
 
 fn scan(dir: &Path, extra: &[&str]) -> common::Run {
@@ -73,8 +38,8 @@ fn scan(dir: &Path, extra: &[&str]) -> common::Run {
 
 #[test]
 fn history_only_secrets_carry_their_introducing_commit() {
-    let (d, token) = repo();
-    let r = scan(d.path(), &["--git", "."]);
+    let (repo, token) = repo();
+    let r = scan(&repo.dir, &["--git", "."]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(!r.stdout.contains(&token) && !r.stderr.contains(&token));
     let doc = json(&r.stdout);
@@ -82,11 +47,11 @@ fn history_only_secrets_carry_their_introducing_commit() {
     assert_eq!(f["path"], "app.env");
     assert_eq!(f["line"], 2);
     assert_eq!(f["git"]["summary"], "add config");
-    assert_eq!(f["git"]["author"], "Ada");
+    assert_eq!(f["git"]["author"], "Test Author");
     assert_eq!(f["git"]["in_head"], false);
     assert_eq!(f["git"]["commits"], 1);
     let text = run_in(
-        d.path(),
+        &repo.dir,
         &[
             "scan",
             "--no-builtin-rules",
@@ -102,43 +67,43 @@ fn history_only_secrets_carry_their_introducing_commit() {
 
 #[test]
 fn staged_scans_the_index_not_the_working_tree() {
-    let (d, _) = repo();
-    std::fs::write(d.path().join("new.env"), "K=tok_zz11yy22xx33ww44vv55uu66\n").unwrap();
-    let clean = scan(d.path(), &["--staged"]);
+    let (repo, _) = repo();
+    std::fs::write(repo.dir.join("new.env"), "K=tok_zz11yy22xx33ww44vv55uu66\n").unwrap();
+    let clean = scan(&repo.dir, &["--staged"]);
     assert_eq!(clean.code, 0, "{}", clean.stderr);
-    git(d.path(), &["add", "new.env"]);
-    let dirty = scan(d.path(), &["--staged"]);
+    repo.git(&["add", "new.env"]);
+    let dirty = scan(&repo.dir, &["--staged"]);
     assert_eq!(dirty.code, 1, "{}", dirty.stderr);
     assert_eq!(json(&dirty.stdout)["findings"][0]["path"], "new.env");
 }
 
 #[test]
 fn range_reports_only_what_the_branch_added() {
-    let (d, _) = repo();
-    git(d.path(), &["checkout", "-qb", "feature"]);
+    let (repo, _) = repo();
+    repo.git(&["checkout", "-qb", "feature"]);
     std::fs::write(
-        d.path().join("svc.yaml"),
+        repo.dir.join("svc.yaml"),
         "x: 1\ntoken: tok_aa11bb22cc33dd44ee55ff66\n",
     )
     .unwrap();
-    git(d.path(), &["add", "svc.yaml"]);
-    git(d.path(), &["commit", "-qm", "add service"]);
-    let r = scan(d.path(), &["--range", "main..feature"]);
+    repo.git(&["add", "svc.yaml"]);
+    repo.git(&["commit", "-qm", "add service"]);
+    let r = scan(&repo.dir, &["--range", "main..feature"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let doc = json(&r.stdout);
     assert_eq!(doc["findings"].as_array().unwrap().len(), 1);
     assert_eq!(doc["findings"][0]["path"], "svc.yaml");
     assert_eq!(doc["findings"][0]["line"], 2);
-    let none = scan(d.path(), &["--since-commit", "feature"]);
+    let none = scan(&repo.dir, &["--since-commit", "feature"]);
     assert_eq!(none.code, 0, "{}", none.stderr);
 }
 
 #[test]
 fn a_range_into_missing_history_is_exit_2_with_advice() {
-    let (d, _) = repo();
+    let (repo, _) = repo();
     let clone = tempfile::tempdir().unwrap();
-    let url = format!("file://{}", d.path().display());
-    git(clone.path(), &["clone", "-q", "--depth", "1", &url, "c"]);
+    let url = format!("file://{}", repo.dir.display());
+    repo.git_at(clone.path(), &["clone", "-q", "--depth", "1", &url, "c"]);
     let c = clone.path().join("c");
     std::fs::write(c.join("rules.toml"), RULE).unwrap();
     let r = scan(&c, &["--range", "HEAD~1..HEAD"]);

@@ -9,7 +9,7 @@
 //! keeps them, and a workspace made the way actions/checkout makes it (a fetch of one ref,
 //! shallow unless asked otherwise). No network.
 
-mod guard_support;
+use crate::guard_support;
 
 use guard_support::{assert_no_secret, token, Repo};
 use serde_json::Value;

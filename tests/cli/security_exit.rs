@@ -4,7 +4,7 @@
 //! `.gz` cut at the cap is listed as skipped, and a password's fingerprint and redacted
 //! form give nothing to guess with.
 
-mod guard_support;
+use crate::guard_support;
 
 use guard_support::{token, Repo};
 use sha2::{Digest, Sha256};

@@ -1,7 +1,7 @@
 //! End-to-end tests of `unleak guard`, `unleak baseline` and `.unleak.toml` on git
 //! repositories built by the tests.
 
-mod guard_support;
+use crate::guard_support;
 
 use guard_support::{assert_no_secret, token, Repo, Run};
 use std::collections::BTreeSet;

@@ -2,8 +2,8 @@
 //! repository paths even with `--repo-url`, the category of a run, and GitHub's cap of
 //! 25,000 results per run.
 
-mod common;
-mod guard_support;
+use crate::common;
+use crate::guard_support;
 
 use common::{json, repo_root, run_in};
 use guard_support::{assert_no_secret, token, Repo};

@@ -3,7 +3,7 @@
 //! Linux), and a secret after a long line of keywords is found as it is on short lines.
 //! The linear-time bounds are counted in the matcher's unit tests, not timed here.
 
-mod common;
+use crate::common;
 
 use common::{run_in, unleak};
 use std::fs;

@@ -1,6 +1,6 @@
 //! End-to-end tests of `unleak mask` through the real binary.
 
-mod common;
+use crate::common;
 
 use common::{repo_root, run_in};
 use unleak_rules::generate::{generate, Rng};

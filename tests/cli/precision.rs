@@ -5,7 +5,7 @@
 //! confidence: hidden by default, shown by `--min-confidence low`, except in files of live
 //! settings.
 
-mod common;
+use crate::common;
 
 use common::{json, repo_root, run, run_in};
 use serde_json::Value;

@@ -7,14 +7,13 @@
 //! and an unbounded read fails on the address-space limit instead of exhausting the
 //! machine.
 
-mod common;
-
 use std::fs;
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use unleak_rules::generate::{generate, Rng};
+use unleak_testkit::{rules, Run};
 
 /// A GitHub classic token with a valid checksum, so the built-in rule fires on it.
 fn token(seed: u64) -> String {
@@ -26,25 +25,9 @@ fn acme(seed: u64) -> String {
     generate("'acme_'+lowernum:24", &mut Rng::new(0xac3e + seed)).unwrap()
 }
 
-const ACME_RULE: &str = r#"[[rules]]
-id = "acme-token"
-name = "Acme token"
-keywords = ["acme_"]
-regex = '''\b(?P<secret>acme_[a-z0-9]{24})\b'''
-prefix = "acme_"
-confidence = "high"
-"#;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn all(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
+/// The test rule: `acme_` and 24 lower-case letters or digits.
+fn acme_rule() -> String {
+    rules::prefix_rule("acme-token", "Acme token", "acme_")
 }
 
 /// What the child's standard input is.
@@ -200,7 +183,7 @@ fn extra_rule_paths_outside_the_repository_are_refused() {
     )
     .unwrap();
     // A valid rule file outside: loading it would succeed, so only confinement stops it.
-    fs::write(d.path().join("outside.toml"), ACME_RULE).unwrap();
+    fs::write(d.path().join("outside.toml"), acme_rule()).unwrap();
     fs::create_dir(repo.join("ci")).unwrap();
     std::os::unix::fs::symlink("../../outside.toml", repo.join("ci/linked.toml")).unwrap();
     std::os::unix::fs::symlink("..", repo.join("up")).unwrap();
@@ -222,7 +205,7 @@ fn extra_rule_paths_outside_the_repository_are_refused() {
         fs::create_dir_all(repo.join("rules")).unwrap();
         fs::write(
             repo.join("rules/own.toml"),
-            ACME_RULE.replace("acme-token", "own-token"),
+            acme_rule().replace("acme-token", "own-token"),
         )
         .unwrap();
         let r = run(&repo, &["scan", "."]);
@@ -412,11 +395,11 @@ fn hostile_text_in_config_keys_and_rules_is_escaped_everywhere() {
     assert_inert("config key error", &r.all());
     fs::remove_file(repo.join(".unleak.toml")).unwrap();
 
-    let bad_id = ACME_RULE.replace(
+    let bad_id = acme_rule().replace(
         "id = \"acme-token\"",
         "id = \"x\\u001b[2J\\n::error::from-rule-id\"",
     );
-    let bad_regex = ACME_RULE.replace(
+    let bad_regex = acme_rule().replace(
         r"regex = '''\b(?P<secret>acme_[a-z0-9]{24})\b'''",
         "regex = \"(\\u001b[2J\\n::error::from-regex ##[error]\"",
     );
@@ -430,7 +413,7 @@ fn hostile_text_in_config_keys_and_rules_is_escaped_everywhere() {
         assert_inert("rules check", &r.all());
     }
 
-    let hostile = ACME_RULE
+    let hostile = acme_rule()
         .replace(
             "name = \"Acme token\"",
             "name = \"Esc \\u001b[2J\\u001b]0;pwned\\u0007 token\\n::error::from-name\"\n\
@@ -458,7 +441,7 @@ fn hostile_text_in_config_keys_and_rules_is_escaped_everywhere() {
 fn rules_explain_shows_no_secret_without_show_secrets() {
     let (_d, repo) = workspace();
     let (own, other, third) = (acme(1), token(3), acme(2));
-    let rule = ACME_RULE.replace(
+    let rule = acme_rule().replace(
         "confidence = \"high\"",
         &format!(
             "confidence = \"high\"\n\

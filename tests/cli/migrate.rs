@@ -8,7 +8,7 @@
 //! CRLF line endings, without the suffix". `UNLEAK_BLESS=1` rewrites the expected files
 //! from the actual output (generated values turned back into `{{value:N}}`).
 
-mod common;
+use crate::common;
 
 use common::{repo_root, unleak};
 use serde::Deserialize;
@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use unleak_testkit::Run;
 
 const CASES: [&str; 7] = [
     "compose",
@@ -116,12 +117,6 @@ fn materialise(templates: &Path) -> Tree {
     Tree { dir, values, files }
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut c = unleak();
     c.current_dir(dir)
@@ -135,11 +130,7 @@ fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         c.env(k, v);
     }
     let out = c.output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 fn plan_json(dir: &Path) -> Value {

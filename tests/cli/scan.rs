@@ -1,6 +1,6 @@
 //! End-to-end tests of `unleak scan` on the fixture trees.
 
-mod common;
+use crate::common;
 
 use common::{json, repo_root, run, run_in};
 use serde_json::Value;

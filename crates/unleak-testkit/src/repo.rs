@@ -1,44 +1,37 @@
-//! What the guard, action and pre-commit tests share: git repositories built with the git
-//! CLI in temp dirs (fixed author, dates and config, so every run is the same), tokens from
-//! the rule generator, and a way to run the real `unleak` binary with a clean environment.
+//! Git repositories built with the git CLI in a temp dir, the same on every run: a fixed
+//! author, a clock that advances a minute per git command, and no user or system git
+//! configuration. It also runs `unleak` inside the repository with the same clean
+//! environment. It does not know what a test puts in the repository.
 
-#![allow(dead_code)]
-
+use crate::bin::{exe, Run};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use tempfile::TempDir;
-use unleak_rules::generate::{generate, Rng};
-
-/// A GitHub classic token with a valid checksum; distinct seeds give distinct tokens.
-pub fn token(seed: u64) -> String {
-    generate("crc32:ghp_", &mut Rng::new(0x6775_6172_6400 + seed)).unwrap()
-}
 
 pub struct Repo {
     _tmp: TempDir,
+    /// The repository (its work tree, or the git directory of a bare one).
     pub dir: PathBuf,
+    /// `HOME` for every command: an empty directory, so no user configuration applies.
     pub home: PathBuf,
+    /// A directory beside the repository for a test's own files.
     pub scratch: PathBuf,
     clock: std::cell::Cell<i64>,
-}
-
-/// The outcome of one `unleak` run.
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    /// stdout and stderr together, for "never contains" checks.
-    pub fn all(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
 }
 
 impl Repo {
     /// `git init -b main` in a new temp dir.
     pub fn init() -> Repo {
+        Repo::init_with(&["init", "-q", "-b", "main", "."])
+    }
+
+    /// `git init --bare -b main` in a new temp dir.
+    pub fn init_bare() -> Repo {
+        Repo::init_with(&["init", "-q", "--bare", "-b", "main", "."])
+    }
+
+    fn init_with(args: &[&str]) -> Repo {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("repo");
         let home = tmp.path().join("home");
@@ -53,7 +46,7 @@ impl Repo {
             scratch,
             clock: std::cell::Cell::new(1_700_000_000),
         };
-        repo.git(&["init", "-q", "-b", "main", "."]);
+        repo.git(args);
         repo
     }
 
@@ -91,11 +84,41 @@ impl Repo {
 
     /// Run git; panics with its stderr on failure; returns trimmed stdout.
     pub fn git(&self, args: &[&str]) -> String {
-        let out = self.git_cmd(args).output().unwrap();
+        self.git_at(&self.dir, args)
+    }
+
+    /// [`Repo::git`] in another directory (a clone beside the repository), with the same
+    /// environment and clock.
+    pub fn git_at(&self, dir: &Path, args: &[&str]) -> String {
+        let mut cmd = self.git_cmd(args);
+        cmd.current_dir(dir);
+        let out = cmd.output().unwrap();
         assert!(
             out.status.success(),
             "git {args:?} failed: {}{}",
             String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.tick();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// [`Repo::git`] with `input` on stdin (`fast-import`, `hash-object --stdin`).
+    pub fn git_input(&self, args: &[&str], input: &[u8]) -> String {
+        let mut child = self
+            .git_cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input).unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         self.tick();
@@ -129,32 +152,40 @@ impl Repo {
     }
 
     pub fn unleak_env(&self, args: &[&str], env: &[(&str, &Path)]) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_unleak"));
+        let mut cmd = Command::new(exe());
         self.env(&mut cmd);
         cmd.env("NO_COLOR", "1").current_dir(&self.dir).args(args);
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let out = cmd.output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(cmd.output().unwrap())
     }
 }
 
-/// Assert that `text` contains none of `secrets`, naming where it leaked.
-pub fn assert_no_secret(what: &str, text: &str, secrets: &[String]) {
-    for s in secrets {
-        assert!(
-            !text.contains(s.as_str()),
-            "{what} leaked a raw secret:\n{text}"
-        );
-        // Not even the random part without its public prefix.
-        assert!(
-            !text.contains(&s[4..]),
-            "{what} leaked a secret's random part:\n{text}"
-        );
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commits_are_the_same_on_every_run() {
+        let ids: Vec<String> = (0..2)
+            .map(|_| {
+                let repo = Repo::init();
+                repo.write("a.txt", "a\n");
+                repo.commit("one")
+            })
+            .collect();
+        assert_eq!(ids[0], ids[1]);
+        assert_eq!(ids[0].len(), 40, "{}", ids[0]);
+    }
+
+    #[test]
+    fn a_bare_repository_takes_fast_import() {
+        let repo = Repo::init_bare();
+        let stream =
+            b"commit refs/heads/main\ncommitter T <t@example.com> 1700000000 +0000\ndata 1\nx\n";
+        repo.git_input(&["fast-import", "--quiet"], stream);
+        assert_eq!(repo.git(&["rev-parse", "--is-bare-repository"]), "true");
+        assert_eq!(repo.git(&["log", "--format=%s", "main"]), "x");
     }
 }

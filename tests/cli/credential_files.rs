@@ -4,7 +4,7 @@
 //! under its own rule id, with no generated value in the text, JSON or SARIF report; the
 //! same content under a name no glob selects is not reported by that rule.
 
-mod common;
+use crate::common;
 
 use common::{json, repo_root, run_in};
 use std::path::Path;

@@ -4,7 +4,7 @@
 //! literals joined across lines, one file per language idiom). Values are generated when the
 //! fixtures are copied out (see the READMEs there).
 
-mod common;
+use crate::common;
 
 use common::{json, run_in};
 use std::path::Path;

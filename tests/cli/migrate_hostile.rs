@@ -4,12 +4,13 @@
 //! the plan does not migrate showing up in the diff, and values removed without being
 //! stored. Every secret is generated; every name is fake.
 
-mod common;
+use crate::common;
 
 use common::unleak;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use unleak_rules::generate::{generate, Rng};
+use unleak_testkit::Run;
 
 /// A GitHub classic token with a valid checksum; distinct seeds give distinct tokens.
 fn token(seed: u64) -> String {
@@ -18,12 +19,6 @@ fn token(seed: u64) -> String {
 
 fn word(spec: &str, seed: u64) -> String {
     generate(spec, &mut Rng::new(0x686f_7374_696c_6500 + seed)).unwrap()
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
 }
 
 fn run(dir: &Path, args: &[&str]) -> Run {
@@ -35,11 +30,7 @@ fn run(dir: &Path, args: &[&str]) -> Run {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 /// Every file under `dir` (symbolic links not followed), as paths.

@@ -4,7 +4,7 @@
 //! The venv comes from `UNLEAK_TEST_VENV` (`.ci/run` makes it). Without it, CI fails the
 //! test; elsewhere the test makes a venv itself, or says clearly why it is skipped.
 
-mod guard_support;
+use crate::guard_support;
 
 use guard_support::{assert_no_secret, token, Repo};
 use std::path::{Path, PathBuf};

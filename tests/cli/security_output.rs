@@ -4,7 +4,7 @@
 //! commit message, an author and a `--repo-url`. Every format of `scan` and `guard` is
 //! checked; tokens come from the small generator below.
 
-mod guard_support;
+use crate::guard_support;
 
 use guard_support::{Repo, Run};
 use std::collections::BTreeSet;

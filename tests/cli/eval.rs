@@ -3,7 +3,7 @@
 //! `unleak` binary on it with `eval/score.py`, failing when recall or the false-positive
 //! rate falls past the bar. Peers are never run here; see eval/RESULTS.md for them.
 
-mod common;
+use crate::common;
 
 use common::repo_root;
 use std::process::Command;

@@ -3,9 +3,11 @@
 //! and a pull request cannot allow or baseline its own secret (the configuration and
 //! baseline come from the base of the range).
 
-mod guard_support;
+use crate::guard_support;
 
 use guard_support::{assert_no_secret, token, Repo, Run};
+// A rule of the repository's own, for `rules.extra`.
+use unleak_testkit::rules::DEMO as DEMO_RULE;
 
 /// A repository whose `main` has one harmless commit, checked out on a new branch `pr`.
 fn on_branch() -> Repo {
@@ -341,16 +343,6 @@ fn a_base_that_moved_on_is_not_the_pull_requests_change() {
     assert!(!run.all().contains("notice"), "{}", run.all());
     assert!(run.stdout.contains("1 allowed"), "{}", run.stdout);
 }
-
-/// A rule of the repository's own, for `rules.extra`.
-const DEMO_RULE: &str = r#"[[rules]]
-id = "demo-token"
-name = "Demo token"
-keywords = ["tok_"]
-regex = '''\b(?P<secret>tok_[a-z0-9]{24})\b'''
-prefix = "tok_"
-confidence = "high"
-"#;
 
 #[test]
 fn the_rule_files_a_base_configuration_names_are_read_from_the_base() {

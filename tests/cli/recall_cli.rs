@@ -5,7 +5,7 @@
 //! documented shape; the real binary must report it under the expected rule, never print
 //! it without --show-secrets, and stay quiet on the near misses beside it.
 
-mod common;
+use crate::common;
 use common::*;
 use std::collections::BTreeSet;
 

@@ -3,20 +3,13 @@
 //! (Git-specific bad input — corrupt objects, truncated packs, shallow clones, hostile
 //! configuration — is tested in crates/unleak-git.)
 
-mod common;
+use crate::common;
 
 use common::{json, run_in};
 use std::fs;
 use std::path::Path;
 
-const RULE: &str = r#"[[rules]]
-id = "demo-token"
-name = "Demo token"
-keywords = ["tok_"]
-regex = '''\b(?P<secret>tok_[a-z0-9]{24})\b'''
-prefix = "tok_"
-confidence = "high"
-"#;
+use unleak_testkit::rules::DEMO as RULE;
 const TOKEN: &str = "tok_q8r2lm0tv9xw1ka3zp7nb4yc";
 
 fn setup() -> tempfile::TempDir {
