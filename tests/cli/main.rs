@@ -26,4 +26,5 @@ mod security_config;
 mod security_exit;
 mod security_matcher;
 mod security_output;
+mod snapshots;
 mod structure_cli;

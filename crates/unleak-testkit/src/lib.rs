@@ -2,7 +2,8 @@
 //!
 //! It owns: running the real `unleak` binary and reading what it printed ([`bin`]),
 //! deterministic git repositories in temp dirs ([`repo`]), the small rule sets tests write
-//! to disk ([`rules`]), generated tokens and the "never leaked" check ([`tokens`]).
+//! to disk ([`rules`]), generated tokens and the "never leaked" check ([`tokens`]), and
+//! snapshot files compared or rewritten under `UNLEAK_BLESS=1` ([`snapshot`]).
 //!
 //! It does not own any test: the root integration-test binary (`tests/cli/main.rs`) does,
 //! and it is a dev-dependency only. The binary is found next to the test executable
@@ -12,6 +13,7 @@
 pub mod bin;
 pub mod repo;
 pub mod rules;
+pub mod snapshot;
 pub mod tokens;
 
 pub use bin::{exe, json, output_run, repo_root, run_command, Run};
