@@ -3,7 +3,9 @@
 //! It owns: running the real `unleak` binary and reading what it printed ([`bin`]),
 //! deterministic git repositories in temp dirs ([`repo`]), the small rule sets tests write
 //! to disk ([`rules`]), generated tokens and the "never leaked" check ([`tokens`]), and
-//! snapshot files compared or rewritten under `UNLEAK_BLESS=1` ([`snapshot`]).
+//! snapshot files compared or rewritten under `UNLEAK_BLESS=1` ([`snapshot`]), and the
+//! fixture trees made from templates by the rule generator ([`fixtures`]; `cargo xtask
+//! fixtures` writes them).
 //!
 //! It does not own any test: the root integration-test binary (`tests/cli/main.rs`) does,
 //! and it is a dev-dependency only. The binary is found next to the test executable
@@ -11,6 +13,7 @@
 //! make Cargo build `unleak` first, can run it.
 
 pub mod bin;
+pub mod fixtures;
 pub mod repo;
 pub mod rules;
 pub mod snapshot;
