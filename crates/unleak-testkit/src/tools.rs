@@ -86,3 +86,18 @@ fn run(cmd: &mut Command) -> Result<(), String> {
         String::from_utf8_lossy(&out.stderr)
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_venv_that_cannot_be_made_is_an_error_naming_the_command() {
+        let d = tempfile::tempdir().unwrap();
+        // A regular file where the venv's directory should be.
+        let blocked = d.path().join("file");
+        std::fs::write(&blocked, "").unwrap();
+        let e = provision(&blocked.join("venv")).unwrap_err();
+        assert!(e.contains("venv") && e.contains("failed"), "{e}");
+    }
+}
