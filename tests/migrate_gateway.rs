@@ -420,3 +420,25 @@ fn policy_flags_are_checked_and_shape_the_bodies() {
     .unwrap();
     assert_eq!(rule["reviewers_groups"], serde_json::json!(["dba", "sre"]));
 }
+
+/// A credential issued by an earlier run that the vault no longer holds is rotated, not
+/// re-created: the identity keeps its other connections.
+#[test]
+fn a_credential_the_vault_lost_is_rotated() {
+    let (dir, _) = planned(&[]);
+    let gw = Gateway::start(dir.path(), &[]);
+    assert_eq!(register(dir.path(), &gw.url(), TOKEN).code, 0);
+    let first = stored(dir.path());
+    std::fs::remove_dir_all(dir.path().join("vault-store")).unwrap();
+    let r = register(dir.path(), &gw.url(), TOKEN);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let second = stored(dir.path());
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].0, first[0].0);
+    assert_ne!(second[0].1, first[0].1, "a new credential");
+    assert!(writes(&gw).contains(&(
+        "POST".into(),
+        format!("/api/machineidentities/unleak-demo-workloads/credentials/{OPENAI}/rotate"),
+        201
+    )));
+}

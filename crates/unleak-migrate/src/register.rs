@@ -264,13 +264,14 @@ pub fn register_sh(plan: &Plan) -> String {
         let _ = writeln!(s, "# Connections.");
         let _ = writeln!(s, "api \"listing agents\" \"$API/agents\"");
         let _ = writeln!(s, "want \"listing agents\" 200");
+        let _ = writeln!(s, "_agent={agent}");
         let _ = writeln!(
             s,
-            "HOOP_AGENT_ID=$(printf '%s' \"$API_BODY\" | jq -r --arg n {agent} '.[]? | select(.name == $n) | .id | strings' | head -n 1)"
+            "HOOP_AGENT_ID=$(printf '%s' \"$API_BODY\" | jq -r --arg n \"$_agent\" '.[]? | select(.name == $n) | .id | strings' | head -n 1)"
         );
         let _ = writeln!(
             s,
-            "[ -n \"$HOOP_AGENT_ID\" ] || fail \"no hoop agent is named \"{agent}\" (unleak migrate --agent)\""
+            "[ -n \"$HOOP_AGENT_ID\" ] || fail \"no hoop agent is named $_agent (unleak migrate --agent)\""
         );
         for c in &plan.connections {
             let _ = writeln!(s, "connection {}", shell_word(&c.name));
