@@ -288,7 +288,7 @@ class Handler(BaseHTTPRequestHandler):
             return (200, public(conn)) if conn else (404, {"message": "not found"})
         if conn is None:
             return 404, {"message": "not found"}
-        if method == "PATCH":  # connections.go:262-360: only the given fields change
+        if method == "PATCH":  # connections.go:274-404: only the given fields change
             fields(body, CONNECTION_PATCH_FIELDS, "connection patch")
             for k in ("reviewers", "redact_types", "tags", "guardrail_rules", "attributes", "command"):
                 typed(body, k, list)
@@ -302,7 +302,7 @@ class Handler(BaseHTTPRequestHandler):
                 if v is not None:
                     conn[k] = v
             return 200, public(conn)
-        if method == "PUT":  # connections.go:150-258: the whole connection is replaced
+        if method == "PUT":  # connections.go:151-258: the whole connection is replaced
             fields(body, CONNECTION_FIELDS, "connection")
             validate_connection(body)
             new = {k: v for k, v in body.items() if k not in ("id", "status", "redact_enabled")}
@@ -338,7 +338,7 @@ class Handler(BaseHTTPRequestHandler):
         existing = st.access_rules.get(name) if method == "PUT" else None
         if method == "PUT" and existing is None:
             return 404, {"message": "access request rule not found"}
-        # GetAccessRequestRuleByResourceNamesAndAccessType (rules.go:98-110, 299-327)
+        # GetAccessRequestRuleByResourceNamesAndAccessType (rules.go:97-110, 299-327)
         for r in st.access_rules.values():
             if r is existing:
                 continue

@@ -63,9 +63,9 @@ printf '%s' "$API_BODY" | jq -e '.is_admin == true' >/dev/null 2>&1 \
 "##;
 
 /// Create a connection, or (HTTP 409) write only this plan's secret keys over the ones
-/// hoop holds: PATCH changes only the fields it is given (connections.go:270-330), while
+/// hoop holds: PATCH changes only the fields it is given (gateway/api/connections/connections.go:274-404), while
 /// PUT and the batch's `overwrite: true` replace reviewers, guardrails and attributes
-/// (connections.go:206-249).
+/// (connections.go:151-258).
 const CONNECTION: &str = r##"
 # connection NAME: create it from api/NAME.json. When it exists (HTTP 409) only the secret keys of
 # this plan are written, merged over the ones hoop holds (PATCH): reviewers, guardrails, tags and
@@ -96,7 +96,7 @@ connection() {
 /// gave it, with this plan's connections added.
 const POLICIES: &str = r##"
 # access_rule NAME FILE: create the access-request rule when absent; when present, add this plan's
-# connections to it and keep everything else (PUT takes the whole rule, accessrequests/rules.go:280-350).
+# connections to it and keep everything else (PUT takes the whole rule, gateway/api/accessrequests/rules.go:281-378).
 access_rule() {
   api "access-request rule $1" "$API/access-requests/rules/$1"
   case $API_STATUS in
@@ -163,7 +163,7 @@ groups() {
 /// One machine identity for the gateway-native workloads (gateway/api/machineidentity):
 /// a credential per connection, issued to the workload rather than to the admin's key,
 /// not subject to reviews, and rotatable. PUT revokes the credentials of connections it
-/// does not name (machineidentity.go:113-124), so it always sends the union.
+/// does not name (gateway/services/machineidentity.go:162, 209), so it always sends the union.
 const MACHINE_IDENTITY: &str = r##"
 # The workloads' machine identity: created when absent; when present, this plan's connections are added.
 # A credential hoop issues now is stored at once; one issued by an earlier run stays where it was
