@@ -4,6 +4,8 @@
 //! `common` and `guard_support` keep the names the modules use.
 
 mod common;
+#[cfg(unix)]
+mod gateway;
 mod guard_support;
 
 mod action;
@@ -17,6 +19,8 @@ mod mask_cli;
 mod memory_budget;
 mod migrate;
 mod migrate_fixtures;
+#[cfg(unix)]
+mod migrate_gateway;
 mod migrate_hostile;
 mod precision;
 mod precommit;

@@ -190,7 +190,8 @@ fn check_batch_file(case: &str, text: &str) {
     let batch: BatchFile =
         serde_yaml::from_str(text).unwrap_or_else(|e| panic!("{case}: connections.yaml: {e}"));
     assert_eq!(batch.agent, "default");
-    assert!(batch.overwrite);
+    // overwrite would replace each connection whole, clearing policy set in hoop (B15).
+    assert!(!batch.overwrite);
     assert!(batch
         .access_modes
         .iter()
@@ -817,14 +818,16 @@ fn register_script_is_valid_shell() {
         assert_ne!(mode & 0o111, 0, "register.sh is executable");
     }
     let text = std::fs::read_to_string(&script).unwrap();
-    assert!(text.contains("hoop admin create connections --from-file connections.yaml"));
+    // One gateway, one key: the REST API only, no hoop CLI reading its own ~/.hoop (B14).
+    assert!(!text.contains("hoop admin create"));
+    assert!(text.contains("\nconnection "), "connections are created");
     assert!(
         text.contains("gh secret set"),
         "workflow secrets are fed from the vault"
     );
     assert!(
-        text.contains("/credentials"),
-        "gateway-native credentials are minted"
+        text.contains("/machineidentities"),
+        "gateway-native workloads get a machine identity"
     );
 }
 

@@ -5,6 +5,8 @@
 //! stored. Every secret is generated; every name is fake.
 
 use crate::common;
+#[cfg(unix)]
+use crate::gateway;
 
 use common::unleak;
 use std::path::{Path, PathBuf};
@@ -98,43 +100,20 @@ fn register_sh_runs_no_part_of_a_file_name() {
     let ok = Command::new("sh").arg("-n").arg(&script).status().unwrap();
     assert!(ok.success(), "sh -n rejects register.sh:\n{text}");
 
-    // Run it for real with inert stand-ins for every command it calls.
-    let stubs = dir.path().join("stubs");
-    std::fs::create_dir(&stubs).unwrap();
-    for cmd in ["hoop", "curl", "jq", "vault", "bao", "gh"] {
-        let p = stubs.join(cmd);
-        // register.sh checks every HTTP status: curl answers 200.
-        let answer = if cmd == "curl" {
-            "printf '{}\\n200'\n"
-        } else {
-            ""
-        };
-        std::fs::write(
-            &p,
-            format!("#!/bin/sh\ncat >/dev/null 2>&1 </dev/null\n{answer}exit 0\n"),
-        )
-        .unwrap();
+    // Run it for real against the test gateway, with a file-backed vault and an inert `gh`.
+    let gw = gateway::Gateway::start(dir.path(), &[]);
+    gateway::fake_vault(dir.path());
+    {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let gh = dir.path().join("bin/gh");
+        std::fs::write(&gh, "#!/bin/sh\ncat >/dev/null\n").unwrap();
+        std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let path = format!(
-        "{}:{}",
-        stubs.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let status = Command::new("sh")
-        .arg(&script)
-        .current_dir(dir.path())
-        .env("PATH", path)
-        .env("HOOP_APIURL", "http://127.0.0.1:9")
-        .env("HOOP_TOKEN", "x")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        status.status.success(),
-        "register.sh fails with stub commands:\n{}",
-        String::from_utf8_lossy(&status.stderr)
+    let status = gateway::register(dir.path(), &gw.url(), gateway::TOKEN);
+    assert_eq!(
+        status.code, 0,
+        "register.sh fails against the test gateway:\n{}",
+        status.stderr
     );
     let pwned: Vec<_> = files_under(dir.path())
         .into_iter()
@@ -553,13 +532,16 @@ fn native_tree() -> (tempfile::TempDir, PathBuf) {
     let r = run(dir.path(), &["migrate", "."]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let script = dir.path().join(".unleak/migrate/hoop/register.sh");
-    assert!(std::fs::read_to_string(&script).unwrap().contains("mint "));
+    assert!(std::fs::read_to_string(&script)
+        .unwrap()
+        .contains("\ncredential "));
     (dir, script)
 }
 
-/// Run register.sh with stand-ins: `hoop` succeeds, `curl` answers the minting call
-/// with `status` and `body` (or fails with `curl_exit`), `vault` records what it is asked
-/// to store. Returns (exit code, stderr, what vault was given on stdin, its arguments).
+/// Run register.sh with stand-ins: `curl` answers as an admin's gateway, and the creation
+/// of the workloads' machine identity with `status` and `body` (or fails with
+/// `curl_exit`); `vault` holds nothing and records what it is asked to store. Returns
+/// (exit code, stderr, what vault was given on stdin, its arguments).
 #[cfg(unix)]
 fn register_with(
     dir: &Path,
@@ -593,17 +575,16 @@ fn register_with(
         String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
     };
     let stubs_text = [
-        ("hoop", "#!/bin/sh\nexit 0\n".to_string()),
         (
             "curl",
             format!(
-                "#!/bin/sh\nfor a; do url=$a; done\ncase $url in\n  */credentials) printf '%s\\n%s' \"$MINT_BODY\" \"$MINT_STATUS\"; exit {curl_exit} ;;\n  */connections/*) printf '%s\\n200' '{{\"secret\":{{\"envvar:HEADER_AUTHORIZATION\":\"{encoded}\"}}}}' ;;\n  *) printf '{{}}\\n200' ;;\nesac\n"
+                "#!/bin/sh\nfor a; do url=$a; done\ncase $url in\n  */machineidentities) printf '%s\\n%s' \"$MINT_BODY\" \"$MINT_STATUS\"; exit {curl_exit} ;;\n  */rotate) printf '{{}}\\n201' ;;\n  */machineidentities/*) printf '{{}}\\n404' ;;\n  */userinfo) printf '{{\"is_admin\":true}}\\n200' ;;\n  */agents) printf '[{{\"id\":\"a1\",\"name\":\"default\"}}]\\n200' ;;\n  */connections) printf '{{}}\\n201' ;;\n  */connections/*) printf '%s\\n200' '{{\"id\":\"c1\",\"secret\":{{\"envvar:HEADER_AUTHORIZATION\":\"{encoded}\"}}}}' ;;\n  *) printf '{{}}\\n200' ;;\nesac\n"
             ),
         ),
         (
             "vault",
             format!(
-                "#!/bin/sh\necho \"$@\" >> '{}'\ncat >> '{}'\n",
+                "#!/bin/sh\n[ \"$2\" = put ] || exit 2\necho \"$@\" >> '{}'\ncat >> '{}'\n",
                 log.display(),
                 stdin_log.display()
             ),
@@ -639,50 +620,46 @@ fn register_with(
 }
 
 /// Audit B4: a failed or empty mint stored an empty PROXY_TOKEN over a working one and
-/// exited 0 (no pipefail in sh). Each failure must exit non-zero, name the connection and
+/// exited 0 (no pipefail in sh). The workload's credential now comes from a machine
+/// identity; each failure must exit non-zero, name the identity or the connection and
 /// store nothing.
 #[cfg(unix)]
 #[test]
 fn register_sh_stores_no_empty_or_null_credential_and_fails_naming_the_connection() {
     let (dir, script) = native_tree();
     let token = word("alnum:40", 7);
+    let cred = |t: &str| {
+        format!("{{\"credentials\":[{{\"connection_name\":\"http-api-openai-com\",\"proxy_token\":{t}}}]}}")
+    };
     let failures = [
         (
             "400",
-            "{\"message\":\"access_duration_seconds is required\"}",
+            "{\"message\":\"connection http-api-openai-com has unsupported type\"}".to_string(),
             0,
             "HTTP 400",
         ),
-        ("500", "", 0, "HTTP 500"),
+        ("500", String::new(), 0, "HTTP 500"),
         (
             "201",
-            "{\"connection_credentials\":{}}",
+            "{\"credentials\":[]}".to_string(),
             0,
             "without a proxy_token",
         ),
-        (
-            "201",
-            "{\"connection_credentials\":{\"proxy_token\":null}}",
-            0,
-            "without a proxy_token",
-        ),
-        (
-            "201",
-            "{\"connection_credentials\":{\"proxy_token\":\"\"}}",
-            0,
-            "without a proxy_token",
-        ),
-        ("200", "not json", 0, "without a proxy_token"),
-        ("", "", 7, "request to"),
+        ("201", cred("null"), 0, "without a proxy_token"),
+        ("201", cred("\"\""), 0, "without a proxy_token"),
+        ("201", cred("\"null\""), 0, "without a proxy_token"),
+        ("201", "not json".to_string(), 0, "not JSON"),
+        ("", String::new(), 7, "request to"),
     ];
     for (status, body, curl_exit, said) in failures {
         let (code, stderr, stored, args) =
-            register_with(dir.path(), &script, status, body, curl_exit);
+            register_with(dir.path(), &script, status, &body, curl_exit);
         let case = format!("HTTP {status:?} body {body:?} curl exit {curl_exit}");
         assert_ne!(code, 0, "{case}: register.sh exits 0\n{stderr}");
         assert!(
-            stderr.contains("http-api-openai-com") && stderr.contains(said),
-            "{case}: the message names the connection and the cause:\n{stderr}"
+            (stderr.contains("http-api-openai-com") || stderr.contains("-workloads"))
+                && stderr.contains(said),
+            "{case}: the message names the identity or connection and the cause:\n{stderr}"
         );
         assert!(
             args.is_empty() && stored.is_empty(),
@@ -690,17 +667,8 @@ fn register_sh_stores_no_empty_or_null_credential_and_fails_naming_the_connectio
         );
     }
 
-    // Review pending: 202 and no credential. Nothing is stored, the run fails saying so.
-    let (code, stderr, stored, _) = register_with(dir.path(), &script, "202", "{}", 0);
-    assert_ne!(code, 0, "{stderr}");
-    assert!(
-        stderr.contains("awaits review") && stderr.contains("http-api-openai-com"),
-        "{stderr}"
-    );
-    assert!(stored.is_empty());
-
     // A real credential is stored, as is, under the connection's path.
-    let body = format!("{{\"connection_credentials\":{{\"proxy_token\":\"{token}\",\"hostname\":\"gw\",\"port\":\"8443\"}}}}");
+    let body = cred(&format!("\"{token}\""));
     let (code, stderr, stored, args) = register_with(dir.path(), &script, "201", &body, 0);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stored, token);

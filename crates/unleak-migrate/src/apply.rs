@@ -211,6 +211,7 @@ fn same_as_replanned(
         name_prefix: s.name_prefix.clone(),
         repo: s.repo.clone(),
         vault_namespace: s.vault_namespace.clone(),
+        policy: s.policy.clone(),
     };
     let again = crate::planner::plan(&sources, &[], rules, &opts);
     if again.files == plan.files && again.vault_writes == plan.vault_writes {

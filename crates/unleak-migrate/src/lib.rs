@@ -28,15 +28,15 @@ mod kind;
 mod model;
 mod naming;
 mod planner;
+mod policy;
+mod register;
 mod rewrite;
 mod text;
 mod vault;
 mod yaml;
 
 pub use apply::{prepare, write_files, Prepared, PreparedFile};
-pub use artifacts::{
-    connections_yaml, external_secrets, register_sh, rest_body, rotation_md, write_artifacts,
-};
+pub use artifacts::{connections_yaml, external_secrets, rest_body, rotation_md, write_artifacts};
 pub use diff::unified_diff;
 pub use error::MigrateError;
 pub use model::{
@@ -45,6 +45,11 @@ pub use model::{
 };
 pub use naming::slug;
 pub use planner::{plan, PlanOptions, SourceFile};
+pub use policy::{
+    check_deny_word, check_entity_type, check_environment, check_group, Policy, DEFAULT_MASKING,
+    ENVIRONMENTS,
+};
+pub use register::register_sh;
 pub use text::{printable, value_forms};
 pub use vault::{SeedReport, VaultClient, VaultConfig};
 

@@ -134,6 +134,9 @@ pub struct Settings {
     /// namespace header).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vault_namespace: Option<String>,
+    /// The gateway policies asked for (`hoop/policy/`).
+    #[serde(default)]
+    pub policy: crate::policy::Policy,
 }
 
 /// A file the plan edits or reads values from.

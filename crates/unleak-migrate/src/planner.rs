@@ -40,6 +40,9 @@ pub struct PlanOptions {
     /// The vault namespace (Vault Enterprise, OpenBao). hoop's agent sends no namespace
     /// header, so the namespace goes into every path and reference instead.
     pub vault_namespace: Option<String>,
+    /// Reviewers, groups, masking, guardrails; `policy.environment` overrides the
+    /// environment read from paths.
+    pub policy: crate::policy::Policy,
 }
 
 impl Default for PlanOptions {
@@ -52,6 +55,7 @@ impl Default for PlanOptions {
             name_prefix: None,
             repo: String::new(),
             vault_namespace: None,
+            policy: crate::policy::Policy::default(),
         }
     }
 }
@@ -438,7 +442,7 @@ pub fn plan(
 
     // Connections.
     let mut connections: BTreeMap<String, Connection> = BTreeMap::new();
-    let mut envs: BTreeMap<String, BTreeSet<Option<&'static str>>> = BTreeMap::new();
+    let mut envs: BTreeMap<String, BTreeSet<Option<&str>>> = BTreeMap::new();
     for (i, a) in analyses.iter().enumerate() {
         let (Some(c), true) = (&conn_use[i], strategies[i] != Strategy::Manual) else {
             continue;
@@ -446,7 +450,10 @@ pub fn plan(
         let name = conn_names[&c.identity].clone();
         envs.entry(name.clone())
             .or_default()
-            .insert(environment(files[a.file].path));
+            .insert(match &opts.policy.environment {
+                Some(e) => Some(e.as_str()),
+                None => environment(files[a.file].path),
+            });
         let entry = connections.entry(name.clone()).or_insert_with(|| {
             let (env, secret_keys) = connection_env(a, &value_pointers[i], &mut warnings, &name);
             Connection {
@@ -546,6 +553,7 @@ pub fn plan(
             name_prefix: opts.name_prefix.clone(),
             repo,
             vault_namespace: namespace.map(str::to_string),
+            policy: opts.policy.clone(),
         },
         files: planned_files,
         findings: planned_findings,

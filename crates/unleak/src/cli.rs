@@ -433,6 +433,26 @@ pub struct MigratePlanArgs {
     /// Migrate only findings at or above this confidence.
     #[arg(long, value_enum, default_value_t = ConfidenceArg::Low)]
     pub min_confidence: ConfidenceArg,
+    /// The environment of every connection (hoop's tag hoop.dev/infrastructure.environment):
+    /// prod, staging, dev, qa or sandbox. Exec on prod connections needs approval. Default:
+    /// read from the paths (`.env.production`, `overlays/prod/`).
+    #[arg(long = "env", value_name = "ENV")]
+    pub environment: Option<String>,
+    /// The hoop user groups that approve exec (an access-request rule). Given, every
+    /// connection needs approval; default: prod connections only, approved by `admin`.
+    #[arg(long, value_name = "GROUP,...", value_delimiter = ',')]
+    pub reviewers: Vec<String>,
+    /// Only these hoop user groups may use the connections (hoop's access_control
+    /// plugin). Default: hoop's own default.
+    #[arg(long, value_name = "GROUP,...", value_delimiter = ',')]
+    pub groups: Vec<String>,
+    /// Entity types masked in database results (a hoop data-masking rule), or `none`.
+    /// Default: EMAIL_ADDRESS,PHONE_NUMBER,CREDIT_CARD,IBAN_CODE,US_SSN.
+    #[arg(long, value_name = "TYPE,...|none", value_delimiter = ',')]
+    pub masking: Option<Vec<String>>,
+    /// A hoop guardrail refusing these words in input to database connections.
+    #[arg(long, value_name = "WORD,...", value_delimiter = ',')]
+    pub deny_words: Vec<String>,
     #[command(flatten)]
     pub seed: SeedArgs,
 }

@@ -17,7 +17,7 @@ use std::time::Instant;
 use unleak_core::{Blob, Confidence, Finding, Origin, Secret};
 use unleak_matcher::{Matcher, MatcherOptions};
 use unleak_migrate::{
-    printable, value_forms, Plan, PlanOptions, Prepared, SourceFile, Strategy, VaultClient,
+    printable, value_forms, Plan, PlanOptions, Policy, Prepared, SourceFile, Strategy, VaultClient,
     VaultConfig,
 };
 
@@ -164,6 +164,7 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
             None => repo_name(&config_root),
         },
         vault_namespace: vault_namespace()?,
+        policy: policy(&args)?,
     };
     for (flag, value) in [
         ("--vault-mount", args.vault_mount.as_str()),
@@ -216,6 +217,47 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
         unleak_migrate::prepare(&plan, Path::new("."), matcher.rules(), &rescanner(&matcher))?;
     carry_out(&plan, prepared, vault.as_ref(), args.seed.overwrite_vault)?;
     finish(Outcome::Clean, unread)
+}
+
+/// The policy flags, checked as hoop's API checks them; an error names the flag.
+fn policy(args: &MigratePlanArgs) -> anyhow::Result<Policy> {
+    fn each(
+        flag: &str,
+        values: &[String],
+        check: fn(&str) -> Result<(), String>,
+    ) -> anyhow::Result<Vec<String>> {
+        let mut out: Vec<String> = Vec::new();
+        for v in values {
+            let v = v.trim();
+            check(v).map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
+            if !out.iter().any(|o| o == v) {
+                out.push(v.to_string());
+            }
+        }
+        Ok(out)
+    }
+    if let Some(e) = &args.environment {
+        unleak_migrate::check_environment(e).map_err(|m| anyhow::anyhow!("--env: {m}"))?;
+    }
+    let masking = match args.masking.as_deref() {
+        None => unleak_migrate::DEFAULT_MASKING
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        Some([none]) if none.trim() == "none" => Vec::new(),
+        Some(types) => each("--masking", types, unleak_migrate::check_entity_type)?,
+    };
+    Ok(Policy {
+        environment: args.environment.clone(),
+        reviewers: each("--reviewers", &args.reviewers, unleak_migrate::check_group)?,
+        groups: each("--groups", &args.groups, unleak_migrate::check_group)?,
+        masking,
+        deny_words: each(
+            "--deny-words",
+            &args.deny_words,
+            unleak_migrate::check_deny_word,
+        )?,
+    })
 }
 
 /// Scan each root; findings get their path as typed from the current directory, and
