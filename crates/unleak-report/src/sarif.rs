@@ -36,6 +36,9 @@ const SRCROOT: &str = "%SRCROOT%";
 const FINGERPRINT_KEY: &str = "unleakFingerprint/v2";
 /// GitHub code scanning rejects more tags than this on one rule.
 const MAX_TAGS: usize = 20;
+/// The impact of a finding whose rule is not in the rule set (a rule file changed since):
+/// what it was is not known any more, so that of a provider's credential.
+const UNKNOWN_IMPACT: Impact = Impact::High;
 /// How many characters of a commit id a message shows.
 const SHORT_COMMIT: usize = 10;
 
@@ -65,14 +68,15 @@ fn automation_id(category: &str) -> String {
     }
 }
 
-/// The findings a run keeps under a cap of `max`: the most severe first (high, medium,
-/// low; ties in the caller's order), shown in the caller's order.
-fn capped(findings: &[Finding], max: usize) -> Vec<&Finding> {
+/// The findings a run keeps under a cap of `max`: the most severe first (by the rule's
+/// impact, then confidence; ties in the caller's order), shown in the caller's order.
+fn capped<'f>(findings: &'f [Finding], rules: &RuleSet, max: usize) -> Vec<&'f Finding> {
     if findings.len() <= max {
         return findings.iter().collect();
     }
+    let impact = |f: &Finding| rules.get(&f.rule_id).map_or(UNKNOWN_IMPACT, |r| r.impact);
     let mut order: Vec<usize> = (0..findings.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(findings[i].confidence));
+    order.sort_by_key(|&i| std::cmp::Reverse((impact(&findings[i]), findings[i].confidence)));
     order.truncate(max);
     order.sort_unstable();
     order.into_iter().map(|i| &findings[i]).collect()
@@ -86,7 +90,7 @@ fn build(
     max_results: usize,
 ) -> Sarif {
     let total = findings.len();
-    let kept = capped(findings, max_results);
+    let kept = capped(findings, rules, max_results);
     let omitted = total - kept.len();
     let descriptors = descriptors(&kept, rules);
     let index: HashMap<&str, usize> = descriptors
@@ -191,8 +195,7 @@ fn descriptors(findings: &[&Finding], rules: &RuleSet) -> Vec<ReportingDescripto
             name: &f.rule_name,
             description: "",
             confidence: f.confidence,
-            // What the rule was is not known any more: a provider's credential by default.
-            impact: Impact::of_rule(None, &[]),
+            impact: UNKNOWN_IMPACT,
             tags: &[],
             references: &[],
         })
@@ -658,6 +661,11 @@ tags = ["generic"]
                 ("demo-generic", 5.5, "high"),
             ]
         );
+        // Over the results cap the critical one is kept, though its confidence is lower.
+        let kept = serde_json::to_value(build(&findings[..2], &rules, &opts(), None, 1)).unwrap();
+        assert_eq!(kept["runs"][0]["results"][0]["ruleId"], "demo-root-key");
+        assert_eq!(kept["runs"][0]["results"].as_array().unwrap().len(), 1);
+
         // GitHub's bands: critical over 9.0, high 7.0–8.9, medium 4.0–6.9, low 0.1–3.9.
         let band = |s: f64| match s {
             s if s > 9.0 => "critical",
