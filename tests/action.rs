@@ -1468,3 +1468,42 @@ fn mode_staged_is_refused_in_ci() {
     assert_eq!(run.outputs["exit-code"], "2");
     assert!(!sarif.exists());
 }
+
+#[test]
+fn a_verified_asset_without_the_binary_is_refused_and_nothing_is_cached() {
+    let repo = clean_repo();
+    let version = "9.8.5";
+    let root = repo.scratch.join("release");
+    let dir = root.join(format!("v{version}"));
+    std::fs::create_dir_all(root.join("staging/other")).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(root.join("staging/other/README.md"), "not unleak\n").unwrap();
+    let asset = format!("unleak-{version}-{TARGET}.tar.gz");
+    let tar = Command::new("tar")
+        .arg("-czf")
+        .arg(dir.join(&asset))
+        .arg("-C")
+        .arg(root.join("staging"))
+        .arg("other")
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let sum = format!(
+        "{:x}",
+        Sha256::digest(std::fs::read(dir.join(&asset)).unwrap())
+    );
+    std::fs::write(dir.join("SHA256SUMS"), format!("{sum}  {asset}\n")).unwrap();
+    let server = ReleaseServer::start(root);
+    let cache = repo.scratch.join("toolcache");
+    let env = [("GITHUB_ACTION_REF", "v9.8.5")];
+    let run = install_run(&repo, &[("release-url", &server.url)], &env, &cache);
+    assert_eq!(run.code, 2, "{}", run.log);
+    let errors = errors(&run.log);
+    assert_eq!(errors.len(), 1, "{}", run.log);
+    assert!(
+        errors[0].contains(&format!("{asset} has no unleak-{version}-{TARGET}/unleak")),
+        "{}",
+        errors[0]
+    );
+    assert!(!cache.join(format!("unleak/v{version}-{TARGET}")).exists());
+}
