@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # The logic of action.yml, kept here so it can be tested and read as a script.
 #
-#   action.sh install   find or build unleak; writes `unleak=PATH` to $GITHUB_OUTPUT
+#   action.sh resolve   choose where unleak comes from (a release download, a cargo build
+#                       of the action's source, or the unleak-binary input) and the cache
+#                       directory and key; writes them to $GITHUB_OUTPUT
+#   action.sh install   reuse the cached unleak, or download and verify it, or build it;
+#                       writes `unleak=PATH` to $GITHUB_OUTPUT
 #   action.sh guard     run `unleak guard` for the triggering event; writes `findings`,
 #                       `sarif-file`, `sarif-category` and `exit-code` to $GITHUB_OUTPUT
 #                       and exits with unleak's code (0 clean, 1 new findings, 2 error)
@@ -61,16 +65,218 @@ die() {
   exit 2
 }
 
-install() {
+# --- Installing unleak -----------------------------------------------------------------
+#
+# `resolve` decides, before the cache step, where the binary comes from and under which
+# cache key it is kept; `install` then reuses the cached binary or fetches it:
+#   release   the action is used at a release tag (vX.Y.Z, or a moving vX / vX.Y tag,
+#             taken as the version in the action's own Cargo.toml), or `version` names one:
+#             download unleak-X.Y.Z-TARGET.tar.gz (.zip on Windows) and SHA256SUMS from
+#             RELEASE-URL/vX.Y.Z/, and refuse the asset unless its SHA-256 is listed and
+#             matches. When the action's own tag has no release (yet), fall back to cargo;
+#             an explicit `version` without a release is an error.
+#   cargo     a branch or commit ref, or no release build for this platform: `cargo install
+#             --locked --path` of the action's checkout, cached by a hash of its source.
+#   binary    the `unleak-binary` input.
+
+# The release target of this runner, or nothing when there is no release build for it.
+release_target() {
+  local os="${RUNNER_OS:-$(uname -s)}" arch="${RUNNER_ARCH:-$(uname -m)}"
+  case "$os/$arch" in
+    Linux/X64 | Linux/x86_64) echo x86_64-unknown-linux-musl ;;
+    Linux/ARM64 | Linux/aarch64 | Linux/arm64) echo aarch64-unknown-linux-musl ;;
+    macOS/X64 | Darwin/x86_64) echo x86_64-apple-darwin ;;
+    macOS/ARM64 | Darwin/arm64) echo aarch64-apple-darwin ;;
+    Windows/X64 | MINGW*/x86_64 | MSYS*/x86_64 | CYGWIN*/x86_64) echo x86_64-pc-windows-msvc ;;
+  esac
+}
+
+# The version in the action's own Cargo.toml (the workspace's `version = "X.Y.Z"`).
+own_version() {
+  sed -n 's/^version = "\([^"]*\)".*/\1/p' "${GITHUB_ACTION_PATH:?}/Cargo.toml" | head -n1
+}
+
+# SHA-256 sums in `sha256sum` format, with whichever tool this runner has (macOS has
+# only shasum).
+sha256_of() {
+  if command -v sha256sum >/dev/null; then sha256sum "$@"; else shasum -a 256 "$@"; fi
+}
+
+# A hash of the action's source, so a cached build is reused only for the same code.
+source_hash() {
+  local -a files
+  local f
+  while IFS= read -r f; do files+=("$f"); done < <(
+    cd "${GITHUB_ACTION_PATH:?}" &&
+      find Cargo.toml Cargo.lock crates rules -name target -prune -o -type f -print | LC_ALL=C sort
+  )
+  (cd "$GITHUB_ACTION_PATH" && sha256_of "${files[@]}") | sha256_of | cut -c1-16
+}
+
+resolve() {
   if [[ -n "${UNLEAK_BINARY:-}" ]]; then
-    [[ -x "$UNLEAK_BINARY" ]] || die "unleak-binary '$UNLEAK_BINARY' is not an executable file"
+    echo "unleak: using the unleak-binary input ($UNLEAK_BINARY)"
+    output source binary
+    return
+  fi
+  local cache="${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-${TMPDIR:-/tmp}}}/unleak"
+  local target version="" why="" ref="${ACTION_REF:-}"
+  target=$(release_target)
+  if [[ -n "${INPUT_VERSION:-}" ]]; then
+    version=${INPUT_VERSION#v}
+    [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$ ]] ||
+      die "the version input '$INPUT_VERSION' is not a release version (vX.Y.Z)"
+    [[ -n "$target" ]] ||
+      die "unleak releases have no build for $(uname -sm); leave out the version input to build from source"
+    output fallback none
+  elif [[ "$ref" =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$ ]]; then
+    version=${ref#v}
+  elif [[ "$ref" =~ ^v[0-9]+(\.[0-9]+)?$ ]]; then
+    # A moving major (or minor) tag points at the latest release of that line, whose
+    # version the checkout's Cargo.toml carries.
+    version=$(own_version)
+    [[ "$version" == "${ref#v}".* ]] || {
+      why="the action's tag $ref points at version ${version:-unknown}, not a $ref.* release"
+      version=""
+    }
+  else
+    why="the action is used at '${ref:-an unknown ref}', not a release tag"
+  fi
+  if [[ -n "$version" && -z "$target" ]]; then
+    why="unleak releases have no build for $(uname -sm)"
+    version=""
+  fi
+  if [[ -n "$version" ]]; then
+    local base="${INPUT_RELEASE_URL:-https://github.com/${ACTION_REPOSITORY:-unleak/unleak}/releases/download}"
+    base=${base%/}
+    # Sums fetched over plain http from the same server prove nothing.
+    [[ "$base" =~ ^https:// || "$base" =~ ^http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?(/|$) ]] ||
+      die "release-url '$base' is not https (plain http is allowed only on the loopback host)"
+    echo "unleak: v$version for $target from the release (cached by version and target)"
+    output source release
+    output version "$version"
+    output target "$target"
+    output url "$base/v$version"
+    output dir "$cache/v$version-$target"
+    output cache-key "unleak-v$version-$target"
+  else
+    local hash platform
+    hash=$(source_hash)
+    platform="${target:-$(uname -sm | tr ' ' -)}"
+    echo "unleak: $why; building unleak from the action's source with cargo (cached by source hash)"
+    output source cargo
+    output dir "$cache/source-$hash-$platform"
+    output cache-key "unleak-source-$hash-$platform"
+  fi
+}
+
+# The binary's name in a cache directory.
+exe_in() {
+  local exe=unleak
+  [[ "${INSTALL_TARGET:-}" != *windows* ]] || exe=unleak.exe
+  printf '%s/bin/%s' "$1" "$exe"
+}
+
+# Fetch URL $1 to file $2; prints the HTTP status (000 when there was no answer).
+download() {
+  curl --silent --show-error --location --proto '=https,http' --proto-redir '=https' --retry 3 \
+    --output "$2" --write-out '%{http_code}' "$1" 2>/dev/null || true
+}
+
+# Build from the action's source into the cache directory $1.
+cargo_build() {
+  local dir="$1" cargo="${UNLEAK_ACTION_CARGO:-cargo}"
+  command -v "$cargo" >/dev/null ||
+    die "cargo is not installed and there is no release download to use; add a Rust toolchain step, pass version, or pass unleak-binary"
+  "$cargo" install --locked --quiet --path "${GITHUB_ACTION_PATH:?}" --root "$dir" ||
+    die "cargo install --path ${GITHUB_ACTION_PATH} failed (see the log above)"
+  echo "cargo build of the action's source" >"$dir/source.txt"
+}
+
+# Download, verify and unpack release asset for version $1, target $2 into $3.
+# Returns 3 (after saying so) when the release does not exist.
+release_install() {
+  local version="$1" target="$2" dir="$3" url="${INSTALL_URL:?}"
+  local ext=tar.gz
+  [[ "$target" != *windows* ]] || ext=zip
+  local asset="unleak-$version-$target.$ext"
+  local work
+  work=$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/unleak-download.XXXXXX")
+  local status
+  status=$(download "$url/SHA256SUMS" "$work/SHA256SUMS")
+  if [[ "$status" == 404 ]]; then
+    rm -rf "$work"
+    echo "unleak: there is no release v$version at $url (SHA256SUMS: HTTP 404)"
+    return 3
+  fi
+  [[ "$status" == 200 ]] || die "could not download $url/SHA256SUMS (HTTP $status)"
+  local want
+  want=$(awk -v a="$asset" '$2 == a || $2 == "*" a { print $1; exit }' "$work/SHA256SUMS")
+  [[ "$want" =~ ^[0-9a-fA-F]{64}$ ]] ||
+    die "SHA256SUMS of release v$version has no SHA-256 for $asset; refusing to install it"
+  status=$(download "$url/$asset" "$work/$asset")
+  [[ "$status" == 200 ]] || die "could not download $url/$asset (HTTP $status)"
+  local got
+  got=$(cd "$work" && sha256_of "$asset" | cut -d' ' -f1)
+  [[ "$got" == "$(printf '%s' "$want" | tr A-F a-f)" ]] ||
+    die "$asset does not match its SHA-256 in SHA256SUMS (expected $want, got $got); refusing to install it"
+  echo "unleak: $asset matches its SHA-256 in SHA256SUMS ($got)"
+  mkdir "$work/unpacked"
+  if [[ "$ext" == zip ]]; then
+    if command -v unzip >/dev/null; then
+      unzip -q "$work/$asset" -d "$work/unpacked" || die "cannot unpack $asset"
+    else
+      7z x -y -o"$work/unpacked" "$work/$asset" >/dev/null || die "cannot unpack $asset"
+    fi
+  else
+    tar -xzf "$work/$asset" -C "$work/unpacked" || die "cannot unpack $asset"
+  fi
+  local exe
+  exe=$(exe_in x)
+  exe=${exe#x/bin/}
+  local found="$work/unpacked/unleak-$version-$target/$exe"
+  [[ -f "$found" ]] || die "$asset has no unleak-$version-$target/$exe"
+  # Into place in one rename, so an interrupted install never looks like a cached one.
+  mkdir -p "$work/ready/bin"
+  mv "$found" "$work/ready/bin/$exe"
+  chmod +x "$work/ready/bin/$exe"
+  echo "release v$version $asset sha256:$got" >"$work/ready/source.txt"
+  mkdir -p "$(dirname "$dir")"
+  rm -rf "$dir"
+  mv "$work/ready" "$dir"
+  rm -rf "$work"
+}
+
+install() {
+  if [[ "${INSTALL_SOURCE:-binary}" == binary ]]; then
+    [[ -n "${UNLEAK_BINARY:-}" && -x "$UNLEAK_BINARY" ]] ||
+      die "unleak-binary '${UNLEAK_BINARY:-}' is not an executable file"
     output unleak "$UNLEAK_BINARY"
     return
   fi
-  command -v cargo >/dev/null || die "cargo is not installed; add a Rust toolchain step or pass unleak-binary"
-  local root="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/unleak-action"
-  cargo install --locked --quiet --path "${GITHUB_ACTION_PATH:?}" --root "$root"
-  output unleak "$root/bin/unleak"
+  local dir="${INSTALL_DIR:?the resolve step named no directory}" exe
+  exe=$(exe_in "$dir")
+  if [[ -x "$exe" && -f "$dir/source.txt" ]]; then
+    echo "unleak: using the cached binary in $dir ($(head -n1 "$dir/source.txt"))"
+    output unleak "$exe"
+    return
+  fi
+  if [[ "$INSTALL_SOURCE" == release ]]; then
+    local code=0
+    release_install "${INSTALL_VERSION:?}" "${INSTALL_TARGET:?}" "$dir" || code=$?
+    if ((code == 3)); then
+      [[ "${INSTALL_FALLBACK:-cargo}" == cargo ]] ||
+        die "there is no release v$INSTALL_VERSION at $INSTALL_URL (the version input names it)"
+      echo "unleak: falling back to building the action's source with cargo"
+      cargo_build "$dir"
+    fi
+    echo "unleak: installed $(head -n1 "$dir/source.txt") into $dir"
+  else
+    cargo_build "$dir"
+    echo "unleak: built unleak with cargo into $dir"
+  fi
+  [[ -x "$exe" ]] || die "the install left no executable at $exe"
+  output unleak "$exe"
 }
 
 is_zero_sha() { [[ -z "$1" || "$1" =~ ^0+$ ]]; }
@@ -222,10 +428,11 @@ guard() {
       [[ -n "$range" ]] || die "mode 'range' needs the range input (BASE..HEAD)"
       args+=(--range "$range")
       ;;
-    staged) args+=(--staged) ;;
+    # In CI the index is HEAD's tree: a staged scan would see nothing and always pass.
+    staged) die "mode 'staged' is for a pre-commit hook: in CI the index equals HEAD, so it would pass whatever the commits hold; use auto, range, tree or history" ;;
     tree) ;;
     history) kind=history ;;
-    *) die "unknown mode '$mode' (expected auto, range, tree, history or staged)" ;;
+    *) die "unknown mode '$mode' (expected auto, range, tree or history)" ;;
   esac
 
   local sarif="${INPUT_SARIF_FILE:-}" category="unleak/$kind"
@@ -293,7 +500,8 @@ guard() {
 }
 
 case "${1:-}" in
+  resolve) resolve ;;
   install) install ;;
   guard) guard ;;
-  *) echo "usage: $0 install|guard" >&2; exit 2 ;;
+  *) echo "usage: $0 resolve|install|guard" >&2; exit 2 ;;
 esac

@@ -2,7 +2,9 @@
 //! the `${{ … }}` expressions (inputs with their defaults, the event from
 //! `GITHUB_EVENT_PATH`, earlier steps' outputs), run each `run:` with bash, hand every step
 //! fresh `GITHUB_OUTPUT` and `GITHUB_STEP_SUMMARY` files, and read the outputs back. The
-//! "prebuilt binary" input points at the test's own unleak, so nothing is installed.
+//! "prebuilt binary" input points at the test's own unleak, so nothing is installed, except
+//! in the install tests at the end: those serve a fake release from 127.0.0.1 and stand a
+//! recording script in for cargo.
 //!
 //! Each GitHub event is played with a realistic payload against real git repositories: a
 //! bare "origin" in a temp dir holding branches and `refs/pull/N/{head,merge}` as GitHub
@@ -13,10 +15,14 @@ use crate::guard_support;
 
 use guard_support::{assert_no_secret, token, Repo};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -40,11 +46,23 @@ struct Runner<'a> {
     repo: &'a Repo,
     /// The checked-out repository (`GITHUB_WORKSPACE`).
     workspace: PathBuf,
+    /// More of the runner's environment (`GITHUB_ACTION_REF`, `RUNNER_TOOL_CACHE`, ...),
+    /// given to every step; the `github.action_*` expressions read it too.
+    env: BTreeMap<String, String>,
 }
 
 impl Runner<'_> {
     /// The value of one expression, as the runner would substitute it.
     fn eval(&self, expr: &str, steps: &BTreeMap<String, BTreeMap<String, String>>) -> String {
+        // `a || b`: the first operand that is not empty (the only falsy value of a string).
+        if let Some((first, rest)) = expr.split_once("||") {
+            let value = self.eval(first, steps);
+            return if value.is_empty() {
+                self.eval(rest, steps)
+            } else {
+                value
+            };
+        }
         let expr = expr.trim();
         if let Some(name) = expr.strip_prefix("inputs.") {
             if let Some(v) = self.inputs.get(name) {
@@ -66,7 +84,10 @@ impl Runner<'_> {
                 _ => String::new(),
             };
         }
+        let from_env = |name: &str| self.env.get(name).cloned().unwrap_or_default();
         match expr {
+            "github.action_ref" => return from_env("GITHUB_ACTION_REF"),
+            "github.action_repository" => return from_env("GITHUB_ACTION_REPOSITORY"),
             "github.event_name" => return self.event_name.to_string(),
             "github.sha" => return self.sha.clone(),
             "github.action_path" => return repo_root().display().to_string(),
@@ -113,6 +134,15 @@ impl Runner<'_> {
         let mut summary = String::new();
         let mut code = 0;
         for (i, step) in runs["steps"].as_sequence().unwrap().iter().enumerate() {
+            if let Some(uses) = step["uses"].as_str() {
+                // The cache is a directory under RUNNER_TOOL_CACHE that outlives a run when
+                // the test reuses it, as a restored cache would.
+                assert!(
+                    uses.starts_with("actions/cache@"),
+                    "the test runner does not know the action `{uses}`; teach it"
+                );
+                continue;
+            }
             assert_eq!(
                 step["shell"].as_str(),
                 Some("bash"),
@@ -136,7 +166,8 @@ impl Runner<'_> {
                 .env("GITHUB_ACTION_PATH", repo_root())
                 .env("GITHUB_OUTPUT", &output_file)
                 .env("GITHUB_STEP_SUMMARY", &summary_file)
-                .env("RUNNER_TEMP", &scratch);
+                .env("RUNNER_TEMP", &scratch)
+                .envs(&self.env);
             if let Some(env) = step["env"].as_mapping() {
                 for (k, v) in env {
                     let value = self.substitute(v.as_str().unwrap_or(""), &steps);
@@ -216,6 +247,7 @@ fn the_action_fails_a_pull_request_that_adds_a_secret_and_passes_a_clean_one() {
         "pull_request": {"number": 7, "base": {"sha": base}, "head": {"sha": head}},
     });
     let runner = Runner {
+        env: BTreeMap::new(),
         action: action(),
         inputs: inputs.clone(),
         event_name: "pull_request",
@@ -280,6 +312,7 @@ fn the_action_fails_a_pull_request_that_adds_a_secret_and_passes_a_clean_one() {
     );
     let pushed = repo.commit("move a line");
     let push = Runner {
+        env: BTreeMap::new(),
         action: action(),
         inputs,
         event_name: "push",
@@ -475,6 +508,7 @@ fn a_fork_pull_request_on_a_default_shallow_checkout_is_scanned_as_its_diff() {
     );
     let sarif = repo.scratch.join("pr.sarif");
     let run = Runner {
+        env: BTreeMap::new(),
         action: action(),
         inputs: prebuilt(&sarif),
         event_name: "pull_request",
@@ -526,6 +560,7 @@ fn pull_request_target_fetches_the_fork_head_and_runs_nothing_of_it() {
     );
     let sarif = repo.scratch.join("prt.sarif");
     let run = Runner {
+        env: BTreeMap::new(),
         action: action(),
         inputs: prebuilt(&sarif),
         event_name: "pull_request_target",
@@ -591,6 +626,7 @@ fn the_first_push_of_a_branch_is_guarded_from_its_merge_base_with_the_default_br
         })
     };
     let run = Runner {
+        env: BTreeMap::new(),
         action: action(),
         inputs: prebuilt(&sarif),
         event_name: "push",
@@ -618,6 +654,7 @@ fn the_first_push_of_a_branch_is_guarded_from_its_merge_base_with_the_default_br
         true,
     );
     let run = Runner {
+        env: BTreeMap::new(),
         action: action(),
         inputs: prebuilt(&sarif),
         event_name: "push",
@@ -673,6 +710,7 @@ fn a_force_push_whose_old_tip_is_gone_is_guarded_from_the_merge_base_not_an_erro
     );
     let sarif = repo.scratch.join("force.sarif");
     let run = Runner {
+        env: BTreeMap::new(),
         action: action(),
         inputs: prebuilt(&sarif),
         event_name: "push",
@@ -723,6 +761,7 @@ fn a_merge_group_is_guarded_over_its_base_and_head() {
     );
     let sarif = repo.scratch.join("mq.sarif");
     let run = Runner {
+        env: BTreeMap::new(),
         action: action(),
         inputs: prebuilt(&sarif),
         event_name: "merge_group",
@@ -773,6 +812,7 @@ fn schedule_guards_the_tree_or_with_mode_history_reports_what_history_holds() {
     let sarif = repo.scratch.join("schedule.sarif");
     let event = serde_json::json!({"schedule": "0 4 * * 1", "repository": repository()});
     let tree = Runner {
+        env: BTreeMap::new(),
         action: action(),
         inputs: prebuilt(&sarif),
         event_name: "schedule",
@@ -790,6 +830,7 @@ fn schedule_guards_the_tree_or_with_mode_history_reports_what_history_holds() {
     let mut inputs = prebuilt(&sarif);
     inputs.insert("mode".into(), "history".into());
     let history = Runner {
+        env: BTreeMap::new(),
         action: action(),
         inputs,
         event_name: "workflow_dispatch",
@@ -836,6 +877,7 @@ fn a_shallow_checkout_that_cannot_be_deepened_says_what_is_missing() {
     std::fs::remove_dir_all(dir).unwrap();
     let sarif = repo.scratch.join("shallow.sarif");
     let run = Runner {
+        env: BTreeMap::new(),
         action: action(),
         inputs: prebuilt(&sarif),
         event_name: "push",
@@ -881,6 +923,7 @@ fn an_error_is_annotated_and_summarised_and_names_no_sarif_file() {
     let mut inputs = prebuilt(&sarif);
     inputs.insert("config".into(), config.into());
     let run = Runner {
+        env: BTreeMap::new(),
         action: action(),
         inputs,
         event_name: "push",
@@ -939,6 +982,7 @@ fn args_over_several_lines_are_all_passed() {
     let mut inputs = prebuilt(&sarif);
     inputs.insert("args".into(), "-v\n--this-flag-does-not-exist\n".into());
     let run = Runner {
+        env: BTreeMap::new(),
         action: action(),
         inputs,
         event_name: "workflow_dispatch",
@@ -989,6 +1033,7 @@ fn a_force_push_that_rewrote_the_default_branch_guards_the_tree_not_an_error() {
     );
     let sarif = repo.scratch.join("main-force.sarif");
     let run = Runner {
+        env: BTreeMap::new(),
         action: action(),
         inputs: prebuilt(&sarif),
         event_name: "push",
@@ -1017,4 +1062,448 @@ fn a_force_push_that_rewrote_the_default_branch_guards_the_tree_not_an_error() {
     assert!(notices[0].contains("a force-push"), "{}", notices[0]);
     assert_eq!(run.outputs["sarif-category"], "unleak/tree");
     assert_eq!(sarif_uris(&read_sarif(&sarif)), ["config/app.env"]);
+}
+
+// --- Installing unleak: a release served from loopback --------------------------------
+
+/// The release target the runner below claims to be (RUNNER_OS=Linux, RUNNER_ARCH=X64).
+const TARGET: &str = "x86_64-unknown-linux-musl";
+
+/// A release download server on 127.0.0.1 serving the files under a directory, as
+/// `RELEASE-URL/vX.Y.Z/ASSET`, and recording every path asked for.
+struct ReleaseServer {
+    url: String,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl ReleaseServer {
+    fn start(root: PathBuf) -> ReleaseServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!(
+            "http://{}/releases/download",
+            listener.local_addr().unwrap()
+        );
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&requests);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request = String::new();
+                if reader.read_line(&mut request).is_err() {
+                    continue;
+                }
+                let mut header = String::new();
+                while reader.read_line(&mut header).is_ok_and(|n| n > 0) && header != "\r\n" {
+                    header.clear();
+                }
+                let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
+                seen.lock().unwrap().push(path.clone());
+                let file = path
+                    .strip_prefix("/releases/download/")
+                    .filter(|p| !p.contains(".."))
+                    .map(|p| root.join(p));
+                let (status, body) = match file.and_then(|f| std::fs::read(f).ok()) {
+                    Some(body) => ("200 OK", body),
+                    None => ("404 Not Found", b"not found".to_vec()),
+                };
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body);
+            }
+        });
+        ReleaseServer { url, requests }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+/// A release of `version` under `root`: a tarball holding an `unleak` script that appends
+/// its arguments to `record`, and SHA256SUMS as the release workflow writes it (with
+/// `sums` to replace the tarball's true sum). Returns the asset's name.
+fn fake_release(root: &Path, version: &str, record: &Path, sums: Option<&str>) -> String {
+    let name = format!("unleak-{version}-{TARGET}");
+    let dir = root.join(format!("v{version}"));
+    let staging = root.join("staging").join(&name);
+    std::fs::create_dir_all(&staging).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = staging.join("unleak");
+    std::fs::write(
+        &exe,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >>'{}'\n",
+            record.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&exe, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let asset = format!("{name}.tar.gz");
+    let tar = Command::new("tar")
+        .arg("-czf")
+        .arg(dir.join(&asset))
+        .arg("-C")
+        .arg(root.join("staging"))
+        .arg(&name)
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let bytes = std::fs::read(dir.join(&asset)).unwrap();
+    let sum = format!("{:x}", Sha256::digest(&bytes));
+    let other = format!(
+        "{}  unleak-{version}-aarch64-apple-darwin.tar.gz\n",
+        "0".repeat(64)
+    );
+    let text = match sums {
+        Some(text) => text.replace("{asset}", &asset),
+        None => format!("{other}{sum}  {asset}\n"),
+    };
+    std::fs::write(dir.join("SHA256SUMS"), text).unwrap();
+    asset
+}
+
+/// A run of the action on a clean repository that installs unleak itself.
+fn install_run(
+    repo: &Repo,
+    inputs: &[(&str, &str)],
+    env: &[(&str, &str)],
+    tool_cache: &Path,
+) -> ActionRun {
+    let mut runner_env: BTreeMap<String, String> = BTreeMap::from([
+        ("RUNNER_OS".into(), "Linux".into()),
+        ("RUNNER_ARCH".into(), "X64".into()),
+        ("RUNNER_TOOL_CACHE".into(), tool_cache.display().to_string()),
+        ("GITHUB_ACTION_REPOSITORY".into(), "unleak/unleak".into()),
+    ]);
+    runner_env.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let mut all = BTreeMap::from([("sarif-file".to_string(), String::new())]);
+    all.extend(inputs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Runner {
+        action: action(),
+        env: runner_env,
+        inputs: all,
+        event_name: "workflow_dispatch",
+        event: serde_json::json!({"inputs": {}, "repository": repository()}),
+        sha: repo.git(&["rev-parse", "HEAD"]),
+        repo,
+        workspace: repo.dir.clone(),
+    }
+    .run()
+}
+
+fn clean_repo() -> Repo {
+    let repo = Repo::init();
+    repo.write("src/app.py", "print('hello')\n");
+    repo.commit("start");
+    repo
+}
+
+fn errors(log: &str) -> Vec<&str> {
+    log.lines().filter(|l| l.starts_with("::error")).collect()
+}
+
+#[test]
+fn the_action_downloads_its_own_release_verifies_it_and_reuses_the_cache() {
+    let repo = clean_repo();
+    let version = env!("CARGO_PKG_VERSION");
+    let record = repo.scratch.join("fake-unleak.log");
+    let root = repo.scratch.join("release");
+    let asset = fake_release(&root, version, &record, None);
+    let server = ReleaseServer::start(root);
+    let cache = repo.scratch.join("toolcache");
+    // Used at the moving major tag: the version is the one in the action's Cargo.toml.
+    let major = format!("v{}", version.split('.').next().unwrap());
+    let env = [("GITHUB_ACTION_REF", major.as_str())];
+    let inputs = [("release-url", server.url.as_str())];
+    let run = install_run(&repo, &inputs, &env, &cache);
+    assert_eq!(run.code, 0, "{}", run.log);
+    assert!(
+        run.log
+            .contains(&format!("v{version} for {TARGET} from the release")),
+        "{}",
+        run.log
+    );
+    assert!(
+        run.log
+            .contains(&format!("{asset} matches its SHA-256 in SHA256SUMS")),
+        "{}",
+        run.log
+    );
+    assert_eq!(
+        server.requests(),
+        [
+            format!("/releases/download/v{version}/SHA256SUMS"),
+            format!("/releases/download/v{version}/{asset}"),
+        ]
+    );
+    let calls = std::fs::read_to_string(&record).unwrap();
+    assert!(calls.starts_with("guard . --format github"), "{calls}");
+
+    // The second run finds it in the cache and downloads nothing.
+    let again = install_run(&repo, &inputs, &env, &cache);
+    assert_eq!(again.code, 0, "{}", again.log);
+    assert!(
+        again.log.contains("using the cached binary")
+            && again
+                .log
+                .contains(&format!("release v{version} {asset} sha256:")),
+        "{}",
+        again.log
+    );
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "nothing fetched the second time"
+    );
+    assert_eq!(std::fs::read_to_string(&record).unwrap().lines().count(), 2);
+}
+
+#[test]
+fn a_release_asset_whose_checksum_is_wrong_or_missing_is_refused() {
+    let repo = clean_repo();
+    let record = repo.scratch.join("fake-unleak.log");
+    let cache = repo.scratch.join("toolcache");
+    for (version, sums, says) in [
+        (
+            "9.8.7",
+            format!("{}  {{asset}}\n", "ab".repeat(32)),
+            "does not match its SHA-256 in SHA256SUMS",
+        ),
+        (
+            "9.8.6",
+            format!("{}  unleak-9.8.6-{TARGET}.zip\n", "ab".repeat(32)),
+            "has no SHA-256 for",
+        ),
+    ] {
+        let root = repo.scratch.join(format!("release-{version}"));
+        let asset = fake_release(&root, version, &record, Some(&sums));
+        let server = ReleaseServer::start(root);
+        let tag = format!("v{version}");
+        let run = install_run(
+            &repo,
+            &[("release-url", &server.url), ("version", &tag)],
+            &[("GITHUB_ACTION_REF", "main")],
+            &cache,
+        );
+        assert_eq!(run.code, 2, "{}", run.log);
+        let errors = errors(&run.log);
+        assert_eq!(errors.len(), 1, "{}", run.log);
+        assert!(
+            errors[0].contains(&asset) && errors[0].contains(says),
+            "{}",
+            errors[0]
+        );
+        assert!(
+            run.summary.contains("unleak guard: ⚠️ error"),
+            "{}",
+            run.summary
+        );
+        assert_eq!(run.outputs["exit-code"], "2");
+        assert!(!record.exists(), "the refused binary never ran");
+        assert!(
+            !cache.join(format!("unleak/v{version}-{TARGET}")).exists(),
+            "nothing was cached"
+        );
+    }
+}
+
+/// A stand-in for `cargo` that records its arguments and "builds" the test's own unleak
+/// into `--root`, so the fallback is exercised without compiling.
+fn fake_cargo(dir: &Path) -> (PathBuf, PathBuf) {
+    let record = dir.join("fake-cargo.log");
+    let script = dir.join("fake-cargo");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >>'{}'\nwhile [ \"$1\" != --root ]; do shift; done\n\
+             mkdir -p \"$2/bin\" && cp '{}' \"$2/bin/unleak\"\n",
+            record.display(),
+            env!("CARGO_BIN_EXE_unleak"),
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    (script, record)
+}
+
+#[test]
+fn without_a_release_for_its_ref_the_action_builds_its_source_with_cargo_once() {
+    let repo = clean_repo();
+    let (cargo, cargo_log) = fake_cargo(&repo.scratch);
+    let cargo = cargo.display().to_string();
+    let server = ReleaseServer::start(repo.scratch.join("empty-release"));
+    let cache = repo.scratch.join("toolcache");
+    let inputs = [("release-url", server.url.as_str())];
+
+    // A release tag whose release is not published (yet): 404, then cargo.
+    let env = [
+        ("GITHUB_ACTION_REF", "v9.9.9"),
+        ("UNLEAK_ACTION_CARGO", cargo.as_str()),
+    ];
+    let run = install_run(&repo, &inputs, &env, &cache);
+    assert_eq!(run.code, 0, "{}", run.log);
+    assert!(
+        run.log.contains("there is no release v9.9.9 at")
+            && run
+                .log
+                .contains("falling back to building the action's source with cargo"),
+        "{}",
+        run.log
+    );
+    let built = std::fs::read_to_string(&cargo_log).unwrap();
+    assert_eq!(
+        built.trim(),
+        format!(
+            "install --locked --quiet --path {} --root {}",
+            repo_root().display(),
+            cache.join(format!("unleak/v9.9.9-{TARGET}")).display()
+        )
+    );
+
+    // A branch ref: no download at all, a cargo build cached by the source's hash.
+    let env = [
+        ("GITHUB_ACTION_REF", "main"),
+        ("UNLEAK_ACTION_CARGO", cargo.as_str()),
+    ];
+    let requests = server.requests().len();
+    let run = install_run(&repo, &inputs, &env, &cache);
+    assert_eq!(run.code, 0, "{}", run.log);
+    assert!(
+        run.log.contains("the action is used at 'main', not a release tag; building unleak from the action's source with cargo"),
+        "{}",
+        run.log
+    );
+    assert_eq!(server.requests().len(), requests);
+    assert_eq!(
+        std::fs::read_to_string(&cargo_log).unwrap().lines().count(),
+        2
+    );
+    let again = install_run(&repo, &inputs, &env, &cache);
+    assert_eq!(again.code, 0, "{}", again.log);
+    assert!(
+        again.log.contains("using the cached binary") && again.log.contains("cargo build"),
+        "{}",
+        again.log
+    );
+    assert_eq!(
+        std::fs::read_to_string(&cargo_log).unwrap().lines().count(),
+        2,
+        "not built again"
+    );
+
+    // An explicit version input that has no release is an error, not a silent build.
+    let run = install_run(
+        &repo,
+        &[("release-url", &server.url), ("version", "v9.9.8")],
+        &env,
+        &cache,
+    );
+    assert_eq!(run.code, 2, "{}", run.log);
+    assert!(
+        errors(&run.log)[0].contains("there is no release v9.9.8"),
+        "{}",
+        run.log
+    );
+}
+
+#[test]
+fn a_bad_version_or_a_plain_http_release_url_is_refused_before_any_download() {
+    let repo = clean_repo();
+    let cache = repo.scratch.join("toolcache");
+    for (inputs, says) in [
+        (
+            vec![("version", "latest; rm -rf /")],
+            "the version input 'latest; rm -rf /' is not a release version",
+        ),
+        (
+            vec![
+                ("version", "v1.2.3"),
+                ("release-url", "http://releases.example/dl"),
+            ],
+            "release-url 'http://releases.example/dl' is not https",
+        ),
+    ] {
+        let run = install_run(&repo, &inputs, &[("GITHUB_ACTION_REF", "v1.2.3")], &cache);
+        assert_eq!(run.code, 2, "{}", run.log);
+        let errors = errors(&run.log);
+        assert_eq!(errors.len(), 1, "{}", run.log);
+        assert!(errors[0].contains(says), "{}", errors[0]);
+    }
+}
+
+#[test]
+fn mode_staged_is_refused_in_ci() {
+    let repo = clean_repo();
+    let sarif = repo.scratch.join("staged.sarif");
+    let mut inputs = prebuilt(&sarif);
+    inputs.insert("mode".into(), "staged".into());
+    let run = Runner {
+        action: action(),
+        env: BTreeMap::new(),
+        inputs,
+        event_name: "push",
+        event: serde_json::json!({"repository": repository()}),
+        sha: repo.git(&["rev-parse", "HEAD"]),
+        repo: &repo,
+        workspace: repo.dir.clone(),
+    }
+    .run();
+    assert_eq!(run.code, 2, "{}", run.log);
+    let errors = errors(&run.log);
+    assert_eq!(errors.len(), 1, "{}", run.log);
+    assert!(
+        errors[0].contains("mode 'staged' is for a pre-commit hook"),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        !run.log.contains("unleak guard"),
+        "nothing was run: {}",
+        run.log
+    );
+    assert_eq!(run.outputs["exit-code"], "2");
+    assert!(!sarif.exists());
+}
+
+#[test]
+fn a_verified_asset_without_the_binary_is_refused_and_nothing_is_cached() {
+    let repo = clean_repo();
+    let version = "9.8.5";
+    let root = repo.scratch.join("release");
+    let dir = root.join(format!("v{version}"));
+    std::fs::create_dir_all(root.join("staging/other")).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(root.join("staging/other/README.md"), "not unleak\n").unwrap();
+    let asset = format!("unleak-{version}-{TARGET}.tar.gz");
+    let tar = Command::new("tar")
+        .arg("-czf")
+        .arg(dir.join(&asset))
+        .arg("-C")
+        .arg(root.join("staging"))
+        .arg("other")
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let sum = format!(
+        "{:x}",
+        Sha256::digest(std::fs::read(dir.join(&asset)).unwrap())
+    );
+    std::fs::write(dir.join("SHA256SUMS"), format!("{sum}  {asset}\n")).unwrap();
+    let server = ReleaseServer::start(root);
+    let cache = repo.scratch.join("toolcache");
+    let env = [("GITHUB_ACTION_REF", "v9.8.5")];
+    let run = install_run(&repo, &[("release-url", &server.url)], &env, &cache);
+    assert_eq!(run.code, 2, "{}", run.log);
+    let errors = errors(&run.log);
+    assert_eq!(errors.len(), 1, "{}", run.log);
+    assert!(
+        errors[0].contains(&format!("{asset} has no unleak-{version}-{TARGET}/unleak")),
+        "{}",
+        errors[0]
+    );
+    assert!(!cache.join(format!("unleak/v{version}-{TARGET}")).exists());
 }

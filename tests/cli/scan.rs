@@ -285,11 +285,23 @@ fn rules_commands() {
     assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
     assert!(check.stdout.starts_with("ok:"));
     let list = run(&["rules", "list", "--json"]);
-    let n = json(&list.stdout).as_array().unwrap().len();
+    let rows = json(&list.stdout);
+    let n = rows.as_array().unwrap().len();
     assert!(n >= 60, "only {n} rules");
+    let impact = |id: &str| {
+        let rows = rows.as_array().unwrap();
+        rows.iter().find(|r| r["id"] == id).unwrap()["impact"].clone()
+    };
+    assert_eq!(impact("aws-secret-access-key"), "critical");
+    assert_eq!(impact("generic-password"), "medium");
     let explain = run(&["rules", "explain", "github-pat-classic"]);
     assert_eq!(explain.code, 0);
     assert!(explain.stdout.contains("crc32"));
+    assert!(
+        explain.stdout.contains("\nimpact:      high\n"),
+        "{}",
+        explain.stdout
+    );
     let unknown = run(&["rules", "explain", "github"]);
     assert_eq!(unknown.code, 2);
     assert!(

@@ -218,13 +218,19 @@ impl Finding {
     /// Move a finding made on a chunk of a stream to its place in the whole stream:
     /// the chunk started at byte `base_offset`, on 1-based line `base_line` and column
     /// `base_column` (1 unless a line longer than a chunk was cut).
+    ///
+    /// The UTF-16 columns move by the same number of characters: on a line cut across
+    /// chunks (a line longer than a chunk), an astral character in an earlier
+    /// chunk of that line is counted as one unit, not two.
     pub fn shift(&mut self, base_offset: usize, base_line: usize, base_column: usize) {
         self.span = Span::new(self.span.start + base_offset, self.span.end + base_offset);
         if self.location.line == 1 {
             self.location.column += base_column - 1;
+            self.location.utf16_column += base_column - 1;
         }
         if self.location.end_line == 1 {
             self.location.end_column += base_column - 1;
+            self.location.utf16_end_column += base_column - 1;
         }
         self.location.line += base_line - 1;
         self.location.end_line += base_line - 1;
@@ -290,6 +296,8 @@ mod tests {
                 column: 5,
                 end_line: 1,
                 end_column: 35,
+                utf16_column: 5,
+                utf16_end_column: 35,
             },
             span: Span::new(4, 34),
             redacted: secret.redacted(),

@@ -29,13 +29,20 @@ impl Span {
 }
 
 /// 1-based line and column positions of a span. Columns count Unicode scalar values
-/// (invalid UTF-8 bytes count one each), so they match what an editor shows.
+/// (invalid UTF-8 bytes count one each), so they match what an editor shows. The same
+/// columns in UTF-16 code units (an astral character such as an emoji is two) are kept for
+/// SARIF, whose consumers (GitHub code scanning) count columns that way; reports other than
+/// SARIF do not show them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Location {
     pub line: usize,
     pub column: usize,
     pub end_line: usize,
     pub end_column: usize,
+    #[serde(skip)]
+    pub utf16_column: usize,
+    #[serde(skip)]
+    pub utf16_end_column: usize,
 }
 
 /// Turns byte spans of one blob into lines and columns, walking forward from the last
@@ -48,9 +55,10 @@ pub struct Locator<'a> {
     offset: usize,
     line: usize,
     line_start: usize,
-    /// A known column: `(line start, position, characters from the one to the other)`,
-    /// where the position is not inside a UTF-8 sequence, so counts add up across it.
-    column: Option<(usize, usize, usize)>,
+    /// A known column: `(line start, position, characters and UTF-16 units from the one
+    /// to the other)`, where the position is not inside a UTF-8 sequence, so counts add up
+    /// across it.
+    column: Option<(usize, usize, Units)>,
 }
 
 impl<'a> Locator<'a> {
@@ -87,29 +95,32 @@ impl<'a> Locator<'a> {
         let last = span.end.saturating_sub(1).max(span.start);
         let (end_line, end_start) = line_after(self.data, span.start, last, line, start);
         let end = span.end.min(self.data.len());
-        let column = self.chars_between(start, span.start.min(self.data.len())) + 1;
+        let column = self.units_between(start, span.start.min(self.data.len()));
+        let end_column = self.units_between(end_start, end.max(end_start));
         Location {
             line,
-            column,
+            column: column.chars + 1,
             end_line,
-            end_column: self.chars_between(end_start, end.max(end_start)) + 1,
+            end_column: end_column.chars + 1,
+            utf16_column: column.utf16 + 1,
+            utf16_end_column: end_column.utf16 + 1,
         }
     }
 
-    /// Characters from `line_start` to `at` on one line, counted on from the known column
-    /// when it lies between them.
-    fn chars_between(&mut self, line_start: usize, at: usize) -> usize {
+    /// Characters (and UTF-16 units) from `line_start` to `at` on one line, counted on from
+    /// the known column when it lies between them.
+    fn units_between(&mut self, line_start: usize, at: usize) -> Units {
         let from = match self.column {
             Some((line, known, _)) if line == line_start && known <= at => known,
             _ => line_start,
         };
         #[cfg(test)]
         COUNTED.with(|c| c.set(c.get() + at - from));
-        let n = count_chars(&self.data[from..at])
-            + self
-                .column
+        let n = count_units(&self.data[from..at]).plus(
+            self.column
                 .filter(|_| from != line_start)
-                .map_or(0, |c| c.2);
+                .map_or_else(Units::default, |c| c.2),
+        );
         // A UTF-8 sequence never goes on past a byte that does not continue one.
         if self
             .data
@@ -146,21 +157,52 @@ fn line_after(
     (line, line_start)
 }
 
+/// The length of some text in characters and in UTF-16 code units.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Units {
+    chars: usize,
+    utf16: usize,
+}
+
+impl Units {
+    fn plus(self, other: Units) -> Units {
+        Units {
+            chars: self.chars + other.chars,
+            utf16: self.utf16 + other.utf16,
+        }
+    }
+}
+
 /// Count scalar values; continuation bytes of valid sequences are not counted, every
 /// other byte counts as one (so invalid UTF-8 still yields a usable column).
 pub fn count_chars(bytes: &[u8]) -> usize {
-    let mut n = 0;
+    count_units(bytes).chars
+}
+
+/// Count scalar values as [`count_chars`] does, and their UTF-16 code units: two for an
+/// astral character, one for any other, and one for each invalid byte (which a UTF-16
+/// reader sees as one U+FFFD).
+fn count_units(bytes: &[u8]) -> Units {
+    fn valid(s: &str) -> Units {
+        let chars = s.chars().count();
+        // In valid UTF-8 only the lead byte of a four-byte sequence (an astral character)
+        // is 0xF0 or above.
+        let astral = s.bytes().filter(|&b| b >= 0xf0).count();
+        Units {
+            chars,
+            utf16: chars + astral,
+        }
+    }
+    let mut n = Units::default();
     let mut rest = bytes;
     while !rest.is_empty() {
         match std::str::from_utf8(rest) {
-            Ok(s) => return n + s.chars().count(),
+            Ok(s) => return n.plus(valid(s)),
             Err(e) => {
                 let (good, bad) = rest.split_at(e.valid_up_to());
-                n += std::str::from_utf8(good)
-                    .map(|s| s.chars().count())
-                    .unwrap_or(0);
+                n = n.plus(std::str::from_utf8(good).map(valid).unwrap_or_default());
                 let skip = e.error_len().unwrap_or(bad.len()).max(1);
-                n += 1;
+                n = n.plus(Units { chars: 1, utf16: 1 });
                 rest = &bad[skip.min(bad.len())..];
             }
         }
@@ -182,7 +224,9 @@ mod tests {
                 line: 2,
                 column: 4,
                 end_line: 2,
-                end_column: 9
+                end_column: 9,
+                utf16_column: 4,
+                utf16_end_column: 9,
             }
         );
     }
@@ -194,6 +238,23 @@ mod tests {
         let loc = Locator::new(data).locate(Span::new(start, data.len()));
         assert_eq!(loc.column, 5);
         assert_eq!(loc.end_column, 11);
+    }
+
+    /// UTF-16 columns count an astral character (an emoji) as two units and a CJK
+    /// character (in the Basic Multilingual Plane) as one, before and inside the span.
+    #[test]
+    fn utf16_columns_count_astral_characters_twice() {
+        let text = "\u{1F511}漢=SECRET\u{1F600}x";
+        let data = text.as_bytes();
+        let start = text.find("SECRET").unwrap();
+        let end = text.find('x').unwrap();
+        let loc = Locator::new(data).locate(Span::new(start, end));
+        assert_eq!((loc.column, loc.end_column), (4, 11));
+        assert_eq!((loc.utf16_column, loc.utf16_end_column), (5, 13));
+        // An invalid byte is one unit, as the U+FFFD a UTF-16 reader puts in its place.
+        let data = b"\xf0\x9f=SECRET";
+        let loc = Locator::new(data).locate(Span::new(3, 9));
+        assert_eq!((loc.column, loc.utf16_column), (3, 3));
     }
 
     #[test]

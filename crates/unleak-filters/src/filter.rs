@@ -129,6 +129,8 @@ pub(crate) mod tests {
                 column: 1,
                 end_line: 1,
                 end_column: 1 + value.len(),
+                utf16_column: 1,
+                utf16_end_column: 1 + value.len(),
             },
             span: Span::new(0, value.len()),
             redacted: secret.redacted(),

@@ -24,7 +24,7 @@ use serde_sarif::sarif::{
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{self, Write};
 use unleak_core::{Confidence, Finding};
-use unleak_rules::RuleSet;
+use unleak_rules::{Impact, RuleSet};
 
 /// The schema URI GitHub's SARIF documentation uses (the OASIS repository moved its copy).
 const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -36,6 +36,9 @@ const SRCROOT: &str = "%SRCROOT%";
 const FINGERPRINT_KEY: &str = "unleakFingerprint/v2";
 /// GitHub code scanning rejects more tags than this on one rule.
 const MAX_TAGS: usize = 20;
+/// The impact of a finding whose rule is not in the rule set (a rule file changed since):
+/// what it was is not known any more, so that of a provider's credential.
+const UNKNOWN_IMPACT: Impact = Impact::High;
 /// How many characters of a commit id a message shows.
 const SHORT_COMMIT: usize = 10;
 
@@ -65,14 +68,15 @@ fn automation_id(category: &str) -> String {
     }
 }
 
-/// The findings a run keeps under a cap of `max`: the most severe first (high, medium,
-/// low; ties in the caller's order), shown in the caller's order.
-fn capped(findings: &[Finding], max: usize) -> Vec<&Finding> {
+/// The findings a run keeps under a cap of `max`: the most severe first (by the rule's
+/// impact, then confidence; ties in the caller's order), shown in the caller's order.
+fn capped<'f>(findings: &'f [Finding], rules: &RuleSet, max: usize) -> Vec<&'f Finding> {
     if findings.len() <= max {
         return findings.iter().collect();
     }
+    let impact = |f: &Finding| rules.get(&f.rule_id).map_or(UNKNOWN_IMPACT, |r| r.impact);
     let mut order: Vec<usize> = (0..findings.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(findings[i].confidence));
+    order.sort_by_key(|&i| std::cmp::Reverse((impact(&findings[i]), findings[i].confidence)));
     order.truncate(max);
     order.sort_unstable();
     order.into_iter().map(|i| &findings[i]).collect()
@@ -86,7 +90,7 @@ fn build(
     max_results: usize,
 ) -> Sarif {
     let total = findings.len();
-    let kept = capped(findings, max_results);
+    let kept = capped(findings, rules, max_results);
     let omitted = total - kept.len();
     let descriptors = descriptors(&kept, rules);
     let index: HashMap<&str, usize> = descriptors
@@ -114,7 +118,9 @@ fn build(
     let mut run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .results(results)
-        .column_kind(json!("unicodeCodePoints"))
+        // GitHub's examples count columns in UTF-16 code units; an emoji before a secret
+        // would shift a highlight counted in code points by one.
+        .column_kind(json!("utf16CodeUnits"))
         .original_uri_base_ids(BTreeMap::from([(SRCROOT.to_string(), root)]))
         .build();
     if let Some(url) = opts.repo_url {
@@ -173,6 +179,7 @@ fn descriptors(findings: &[&Finding], rules: &RuleSet) -> Vec<ReportingDescripto
                 name: &r.name,
                 description: &r.description,
                 confidence: r.confidence,
+                impact: r.impact,
                 tags: &r.tags,
                 references: &r.references,
             })
@@ -188,6 +195,7 @@ fn descriptors(findings: &[&Finding], rules: &RuleSet) -> Vec<ReportingDescripto
             name: &f.rule_name,
             description: "",
             confidence: f.confidence,
+            impact: UNKNOWN_IMPACT,
             tags: &[],
             references: &[],
         })
@@ -201,6 +209,7 @@ struct RuleFacts<'a> {
     name: &'a str,
     description: &'a str,
     confidence: Confidence,
+    impact: Impact,
     tags: &'a [String],
     references: &'a [String],
 }
@@ -222,7 +231,7 @@ fn descriptor(rule: RuleFacts) -> ReportingDescriptor {
     let mut properties = BTreeMap::new();
     properties.insert(
         "security-severity".to_string(),
-        json!(security_severity(rule.confidence)),
+        json!(security_severity(rule.impact)),
     );
     properties.insert("precision".to_string(), json!(rule.confidence.as_str()));
     let help_uri = rule.references.first().filter(|u| is_plain_url(u));
@@ -317,9 +326,9 @@ fn result(f: &Finding, rule_index: usize, opts: &ReportOptions) -> SarifResult {
     };
     let region = Region::builder()
         .start_line(f.location.line.max(1) as i64)
-        .start_column(f.location.column.max(1) as i64)
+        .start_column(f.location.utf16_column.max(1) as i64)
         .end_line(f.location.end_line.max(f.location.line).max(1) as i64)
-        .end_column(f.location.end_column.max(1) as i64)
+        .end_column(f.location.utf16_end_column.max(1) as i64)
         .build();
     let location = Location::builder()
         .physical_location(
@@ -387,11 +396,15 @@ fn result(f: &Finding, rule_index: usize, opts: &ReportOptions) -> SarifResult {
         .build()
 }
 
-fn security_severity(c: Confidence) -> &'static str {
-    match c {
-        Confidence::High => "8.9",
-        Confidence::Medium => "6.5",
-        Confidence::Low => "3.5",
+/// Code scanning's severity of a rule's alerts, from what a leak exposes (how sure a match
+/// is goes into `precision`). GitHub reads over 9.0 as critical, 7.0 to 8.9 as high, 4.0 to
+/// 6.9 as medium and 0.1 to 3.9 as low; each value sits inside its band, clear of the edges.
+fn security_severity(impact: Impact) -> &'static str {
+    match impact {
+        Impact::Critical => "9.5",
+        Impact::High => "8.0",
+        Impact::Medium => "5.5",
+        Impact::Low => "3.0",
     }
 }
 
@@ -460,6 +473,7 @@ mod tests {
     use super::*;
     use crate::test_support::*;
     use crate::Format;
+    use unleak_rules::RuleSetBuilder;
 
     /// The OASIS schema, with one fix: its `language` pattern ends in a bare `]`, which is a
     /// literal in JavaScript's legacy regex syntax but an error under the strict syntax the
@@ -514,14 +528,15 @@ mod tests {
             ["demo-token", "demo-password"],
             "only rules with findings"
         );
-        assert_eq!(rules[0]["properties"]["security-severity"], "8.9");
+        assert_eq!(rules[0]["properties"]["security-severity"], "8.0");
         assert_eq!(rules[0]["properties"]["precision"], "high");
         assert_eq!(rules[0]["helpUri"], "https://example.com/docs/tokens");
         assert!(rules[0]["help"]["markdown"]
             .as_str()
             .unwrap()
             .contains("unleak migrate"));
-        assert_eq!(rules[1]["properties"]["security-severity"], "6.5");
+        assert_eq!(rules[1]["properties"]["security-severity"], "8.0");
+        assert_eq!(rules[1]["properties"]["precision"], "medium");
 
         let r0 = &run["results"][0];
         assert_eq!(r0["ruleId"], "demo-token");
@@ -549,6 +564,142 @@ mod tests {
             r1["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
             "dir/evil%1B%5B31m%0Aname%2Cline%3D1%3A%3Ax%250A%3A%3Aerror%3A%3Apwned.env"
         );
+    }
+
+    #[test]
+    fn columns_are_utf16_code_units_counted_from_the_line() {
+        // An emoji (two UTF-16 units, one code point, four bytes) and a CJK character (one
+        // unit, one code point, three bytes) before the secret on its line.
+        let line = format!("\u{1F511} 密钥={RAW} # \u{1F600}\n");
+        let start = line.find(RAW).unwrap();
+        let mut f = finding("a.env", "demo-token", Confidence::High, 1);
+        f.location = unleak_core::Locator::new(line.as_bytes())
+            .locate(unleak_core::Span::new(start, start + RAW.len()));
+        assert_eq!(f.location.column, 6, "code points");
+        let (_, doc) = sarif(&[f], &opts());
+        validate(&doc);
+        let run = &doc["runs"][0];
+        assert_eq!(run["columnKind"], "utf16CodeUnits");
+        let region = &run["results"][0]["locations"][0]["physicalLocation"]["region"];
+        let utf16: Vec<u16> = line.encode_utf16().collect();
+        let secret: Vec<u16> = RAW.encode_utf16().collect();
+        let at = utf16
+            .windows(secret.len())
+            .position(|w| w == secret)
+            .unwrap();
+        assert_eq!(
+            at, 6,
+            "the emoji counts two units, the CJK characters one each"
+        );
+        assert_eq!(region["startColumn"], at + 1);
+        assert_eq!(region["endColumn"], at + 1 + secret.len());
+    }
+
+    /// Severity follows impact, not confidence: a medium-confidence finding of a critical
+    /// rule is critical, a high-confidence test key is low, and a generic rule is medium.
+    #[test]
+    fn security_severity_is_the_rules_impact_in_githubs_bands() {
+        let rules = RuleSetBuilder::new()
+            .add_toml(
+                "impact.toml",
+                r#"
+[[rules]]
+id = "demo-root-key"
+name = "Demo root key"
+keywords = ["root_"]
+regex = '(?P<secret>root_[a-z]{8})'
+confidence = "medium"
+impact = "critical"
+
+[[rules]]
+id = "demo-test-key"
+name = "Demo test key"
+keywords = ["test_"]
+regex = '(?P<secret>test_[a-z]{8})'
+confidence = "high"
+impact = "low"
+
+[[rules]]
+id = "demo-generic"
+name = "Demo generic"
+keywords = ["pw="]
+regex = 'pw=(?P<secret>[a-z]{8})'
+confidence = "high"
+tags = ["generic"]
+"#,
+            )
+            .unwrap()
+            .build()
+            .unwrap();
+        let findings = [
+            finding("a.env", "demo-root-key", Confidence::Medium, 1),
+            finding("b.env", "demo-test-key", Confidence::High, 1),
+            finding("c.env", "demo-generic", Confidence::High, 1),
+        ];
+        let doc =
+            serde_json::to_value(build(&findings, &rules, &opts(), None, MAX_RESULTS)).unwrap();
+        validate(&doc);
+        let severity: Vec<(&str, f64, &str)> = doc["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let p = &r["properties"];
+                let s = p["security-severity"].as_str().unwrap();
+                (
+                    r["id"].as_str().unwrap(),
+                    s.parse().unwrap(),
+                    p["precision"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            severity,
+            [
+                ("demo-root-key", 9.5, "medium"),
+                ("demo-test-key", 3.0, "high"),
+                ("demo-generic", 5.5, "high"),
+            ]
+        );
+        // Over the results cap the critical one is kept, though its confidence is lower.
+        let kept = serde_json::to_value(build(&findings[..2], &rules, &opts(), None, 1)).unwrap();
+        assert_eq!(kept["runs"][0]["results"][0]["ruleId"], "demo-root-key");
+        assert_eq!(kept["runs"][0]["results"].as_array().unwrap().len(), 1);
+
+        // GitHub's bands: critical over 9.0, high 7.0–8.9, medium 4.0–6.9, low 0.1–3.9.
+        let band = |s: f64| match s {
+            s if s > 9.0 => "critical",
+            s if s >= 7.0 => "high",
+            s if s >= 4.0 => "medium",
+            _ => "low",
+        };
+        for impact in [Impact::Critical, Impact::High, Impact::Medium, Impact::Low] {
+            let s: f64 = security_severity(impact).parse().unwrap();
+            assert!(s > 0.0 && s <= 10.0);
+            assert_eq!(band(s), impact.as_str());
+        }
+    }
+
+    /// The built-in catalogue rates cloud root keys, live payment keys and unencrypted
+    /// private keys critical, key ids and test-mode keys low, and generic rules medium.
+    #[test]
+    fn builtin_rules_rate_root_and_payment_keys_critical() {
+        let rules = unleak_rules::builtin().unwrap();
+        let impact = |id: &str| rules.get(id).unwrap_or_else(|| panic!("{id}")).impact;
+        for id in [
+            "aws-secret-access-key",
+            "gcp-service-account-key",
+            "azure-storage-account-key",
+            "stripe-live-secret-key",
+            "private-key-openssh",
+        ] {
+            assert_eq!(impact(id), Impact::Critical, "{id}");
+        }
+        assert_eq!(impact("github-pat-classic"), Impact::High);
+        assert_eq!(impact("generic-password"), Impact::Medium);
+        assert_eq!(impact("private-key-pkcs8-encrypted"), Impact::Medium);
+        assert_eq!(impact("stripe-test-secret-key"), Impact::Low);
+        assert_eq!(impact("aws-access-key-id"), Impact::Low);
     }
 
     #[test]

@@ -64,6 +64,8 @@ pub fn finding(path: &str, rule_id: &str, confidence: Confidence, line: usize) -
             column: 7,
             end_line: line,
             end_column: 7 + RAW.len(),
+            utf16_column: 7,
+            utf16_end_column: 7 + RAW.len(),
         },
         span: Span::new(100 * line, 100 * line + RAW.len()),
         redacted: secret.redacted(),

@@ -2,7 +2,7 @@
 
 use crate::parse_error::{toml_problem, Place};
 use crate::paths::{compile_glob, PathScopes};
-use crate::schema::{Example, GatewayHint, NegativeExample, RuleFile, RuleSpec};
+use crate::schema::{Example, GatewayHint, Impact, NegativeExample, RuleFile, RuleSpec};
 use crate::{Check, RuleError};
 use globset::Glob;
 use regex::bytes::{Regex, RegexBuilder};
@@ -42,6 +42,8 @@ pub struct Rule {
     compiled: OnceLock<Result<CompiledRegex, String>>,
     pub min_entropy: Option<f64>,
     pub confidence: Confidence,
+    /// What a leak exposes (stated, or from the tags).
+    pub impact: Impact,
     pub tags: Vec<String>,
     pub references: Vec<String>,
     pub prefix: Option<String>,
@@ -532,6 +534,7 @@ fn compile(file: &str, spec: RuleSpec, validate_regex: bool) -> Result<Rule, Rul
         compiled: OnceLock::new(),
         min_entropy: spec.min_entropy,
         confidence: spec.confidence,
+        impact: Impact::of_rule(spec.impact, &spec.tags),
         tags: spec.tags,
         references: spec.references,
         prefix: spec.prefix,

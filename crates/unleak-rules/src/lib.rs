@@ -24,8 +24,8 @@ pub use check::Check;
 pub use compile::{Companion, Rule, RuleOverride, RuleSet, RuleSetBuilder, MAX_RULE_FILE};
 pub use error::RuleError;
 pub use schema::{
-    CompanionSpec, Example, ExampleTable, GatewayHint, NegativeExample, NegativeTable, RuleFile,
-    RuleSpec,
+    CompanionSpec, Example, ExampleTable, GatewayHint, Impact, NegativeExample, NegativeTable,
+    RuleFile, RuleSpec,
 };
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));

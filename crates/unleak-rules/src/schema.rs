@@ -36,6 +36,10 @@ pub struct RuleSpec {
     #[serde(default)]
     pub min_entropy: Option<f64>,
     pub confidence: Confidence,
+    /// What a leak of this secret exposes; unset, it follows from the tags (see
+    /// [`Impact::of_rule`]). Confidence says how sure a match is, impact how bad it is.
+    #[serde(default)]
+    pub impact: Option<Impact>,
     #[serde(default)]
     pub tags: Vec<String>,
     /// The vendor's documentation of the token format.
@@ -73,6 +77,44 @@ pub struct RuleSpec {
     /// match to count; the two are reported as one finding.
     #[serde(default)]
     pub companion: Option<CompanionSpec>,
+}
+
+/// How much a leaked secret of a rule exposes: what code scanning's `security-severity`
+/// is made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Impact {
+    /// A test-mode key or half of a credential: little or nothing on its own.
+    Low,
+    /// A credential of unknown scope (a generic password or token assignment), or key
+    /// material that still needs a passphrase.
+    Medium,
+    /// A working credential for one service (the default for a provider's rule).
+    High,
+    /// The keys to a cloud account, real money or an identity: a cloud root or service-
+    /// account key, a live payment secret key, an unencrypted private key.
+    Critical,
+}
+
+impl Impact {
+    /// A rule's impact: the one it states, else `medium` for a rule tagged `generic` (it
+    /// cannot know what the value opens) and `high` for any provider's credential.
+    pub fn of_rule(stated: Option<Impact>, tags: &[String]) -> Impact {
+        stated.unwrap_or(if tags.iter().any(|t| t == "generic") {
+            Impact::Medium
+        } else {
+            Impact::High
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Impact::Low => "low",
+            Impact::Medium => "medium",
+            Impact::High => "high",
+            Impact::Critical => "critical",
+        }
+    }
 }
 
 /// `[rules.companion]`: the part a secret is useless without (an AWS access key id beside

@@ -38,6 +38,7 @@ fn list(out: &mut dyn Write, set: &unleak_rules::RuleSet, json: bool) -> anyhow:
             .map(|r| {
                 serde_json::json!({
                     "id": &*r.id, "name": &*r.name, "confidence": r.confidence,
+                    "impact": r.impact.as_str(),
                     "tags": r.tags, "keywords": r.keywords, "paths": r.paths,
                     "references": r.references, "source": r.source,
                 })
@@ -126,6 +127,7 @@ fn explain(
     writeln!(o, "{}  ({})", show(&r.id), show(&r.name))?;
     writeln!(o, "\n{}\n", show(&r.description))?;
     writeln!(o, "confidence:  {}", r.confidence)?;
+    writeln!(o, "impact:      {}", r.impact.as_str())?;
     writeln!(o, "tags:        {}", show(&r.tags.join(", ")))?;
     writeln!(o, "keywords:    {}", show(&r.keywords.join(", ")))?;
     if r.is_path_scoped() {
