@@ -25,6 +25,7 @@ pub(crate) fn finding(path: &str, data: &str, needle: &str, rule: &str) -> Findi
         inline_allow: false,
         decoded: vec![],
         git: None,
+        image: None,
         provenance_secrets: None,
     }
 }

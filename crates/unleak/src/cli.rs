@@ -122,7 +122,24 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub git: GitArgs,
     #[command(flatten)]
+    pub image: ImageArgs,
+    #[command(flatten)]
     pub filters: FilterArgs,
+}
+
+/// Container images to scan; shared by scan and guard.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ImageArgs {
+    /// Scan a container image instead of files (repeatable): a `docker save` tarball, an OCI
+    /// image layout directory or a tar of one, or with --pull a registry reference
+    /// (`REGISTRY/NAME:TAG`). Every layer, and the config's Env, Labels and build history,
+    /// is scanned; a layer shared by several images is scanned once.
+    #[arg(long = "image", value_name = "IMAGE")]
+    pub images: Vec<String>,
+    /// Let --image pull a registry reference over the network (anonymously): unleak's only
+    /// network use. Without it a reference that is not a file is refused.
+    #[arg(long, requires = "images")]
+    pub pull: bool,
 }
 
 /// Configuration and the inline-ignore policy; shared by scan, guard and baseline.
@@ -191,6 +208,8 @@ pub struct GuardArgs {
     /// Append a Markdown summary to FILE. Default: `$GITHUB_STEP_SUMMARY` when it is set.
     #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
+    #[command(flatten)]
+    pub image: ImageArgs,
     #[command(flatten)]
     pub rules: RuleArgs,
     #[command(flatten)]
