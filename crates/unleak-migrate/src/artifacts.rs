@@ -580,6 +580,8 @@ pub fn rotation_md(plan: &Plan) -> String {
             .map_or_else(|| "—".to_string(), |p| markdown_cell(&p.display()));
         let where_ = if r.history_only {
             format!("{} (history only)", markdown_cell(&r.location))
+        } else if r.image_only {
+            format!("{} (image only)", markdown_cell(&r.location))
         } else {
             markdown_cell(&r.location)
         };

@@ -305,4 +305,8 @@ pub struct RotationItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vault: Option<VaultPointer>,
     pub history_only: bool,
+    /// Found only in a container image given with `--image` (`location` names the image,
+    /// layer and path): rotate it and rebuild the image; nothing to rewrite.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub image_only: bool,
 }

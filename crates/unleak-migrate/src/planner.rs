@@ -487,6 +487,7 @@ pub fn plan(
             finding: Some(ids[i].clone()),
             vault: (!stale[i]).then(|| value_pointers[i].clone()),
             history_only: false,
+            image_only: false,
         })
         .collect();
     let current: BTreeSet<(&str, &str)> = files
@@ -511,7 +512,9 @@ pub fn plan(
                 location,
                 finding: None,
                 vault: None,
-                history_only: true,
+                // Findings of `--image` come through here too: not in the tree either.
+                history_only: h.image.is_none(),
+                image_only: h.image.is_some(),
             });
     }
     rotation.extend(history_items.into_values());

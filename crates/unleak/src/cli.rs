@@ -428,6 +428,10 @@ pub struct MigratePlanArgs {
     /// rotation list.
     #[arg(long)]
     pub history: bool,
+    /// Also scan these container images (see `scan --image`): secrets found only in an
+    /// image join the rotation list.
+    #[command(flatten)]
+    pub image: ImageArgs,
     /// The hoop agent the connections run on.
     #[arg(long, value_name = "NAME", default_value = "default")]
     pub agent: String,
