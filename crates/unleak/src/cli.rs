@@ -133,7 +133,7 @@ pub struct ImageArgs {
     /// A container image to scan (repeatable): a `docker save` tarball, an OCI image layout
     /// directory or a tar of one, or with --pull a registry reference (`REGISTRY/NAME:TAG`).
     /// Every layer, and the config's Env, Labels and build history, is scanned; a layer
-    /// shared by several images is scanned once. scan and guard then read no files.
+    /// shared by several images is scanned once. scan and guard then scan no files.
     #[arg(long = "image", value_name = "IMAGE")]
     pub images: Vec<String>,
     /// Let --image pull a registry reference over the network (anonymously): unleak's only
