@@ -128,8 +128,10 @@ pub(crate) mod tests {
                 h.set_size(data.len() as u64);
             }
             h.set_mode(0o644);
+            // Written raw: the builder refuses the absolute paths some layers carry.
+            h.as_old_mut().name[..path.len()].copy_from_slice(path.as_bytes());
             h.set_cksum();
-            b.append_data(&mut h, path, *data).unwrap();
+            b.append(&h, *data).unwrap();
         }
         b.into_inner().unwrap()
     }
