@@ -265,7 +265,10 @@ fn oci_layouts_directory_and_tar_and_a_shared_layer_is_scanned_once() {
         "app/other.env",
         Some(format!("GITHUB_TOKEN={b}\n").as_bytes()),
     )]);
-    let one = oci_image(&[shared.clone()], &config(&[shared.clone()], &[], j!([])));
+    let one = oci_image(
+        std::slice::from_ref(&shared),
+        &config(std::slice::from_ref(&shared), &[], j!([])),
+    );
     let two_layers = vec![shared.clone(), own];
     let two = oci_image(&two_layers, &config(&two_layers, &[], j!([])));
     oci_dir(&d.path().join("one"), &one, "acme/one:1");
@@ -322,7 +325,10 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 fn corrupt_images_are_errors_naming_the_image_and_blob() {
     let d = tempfile::tempdir().unwrap();
     let l = tar_of(&[("a.txt", Some(b"nothing\n"))]);
-    let oci = oci_image(&[l.clone()], &config(&[l], &[], j!([])));
+    let oci = oci_image(
+        std::slice::from_ref(&l),
+        &config(std::slice::from_ref(&l), &[], j!([])),
+    );
     oci_dir(&d.path().join("img"), &oci, "acme/c:1");
     let layer = &oci.blobs[1].0;
     let path = d.path().join("img/blobs/sha256").join(&layer[7..]);
