@@ -15,6 +15,7 @@ mod eval;
 mod git_cli;
 mod guard;
 mod guard_range;
+mod image_cli;
 mod mask_cli;
 mod memory_budget;
 mod migrate;

@@ -14,7 +14,18 @@ pub enum Origin {
     Stdin,
     /// A blob in git history: the object id and the path it was first seen at.
     Git { blob_id: String, path: PathBuf },
+    /// A file in a container image layer, or a part of the image's config: the image
+    /// (`repo:tag` or digest), the layer's digest (`config` for the config) and the path
+    /// in the image's filesystem (`Env`, `Labels`, `history[N].created_by` for the config).
+    Image {
+        image: String,
+        layer: String,
+        path: String,
+    },
 }
+
+/// Hex digits of a layer digest shown in an image path, as `docker images` shows ids.
+const SHORT_LAYER: usize = 12;
 
 impl Origin {
     /// The path to show a user: the file path, `<stdin>`, or the path inside the repository.
@@ -22,6 +33,26 @@ impl Origin {
         match self {
             Origin::File(p) | Origin::Git { path: p, .. } => p.to_string_lossy(),
             Origin::Stdin => Cow::Borrowed("<stdin>"),
+            Origin::Image { image, layer, path } => {
+                let short = match layer.split_once(':') {
+                    Some((alg, hex)) => {
+                        let hex: String = hex.chars().take(SHORT_LAYER).collect();
+                        format!("{alg}:{hex}")
+                    }
+                    None => layer.clone(),
+                };
+                Cow::Owned(format!("{image}!{short}/{path}"))
+            }
+        }
+    }
+
+    /// The path a file has where it lives (its name decides how it is read): the file or
+    /// repository path, the path inside an image; `None` for standard input.
+    pub fn file_path(&self) -> Option<&std::path::Path> {
+        match self {
+            Origin::File(p) | Origin::Git { path: p, .. } => Some(p),
+            Origin::Image { path, .. } => Some(std::path::Path::new(path)),
+            Origin::Stdin => None,
         }
     }
 }

@@ -296,6 +296,7 @@ pub fn finding_bytes(f: &Finding) -> u64 {
             text(blob_id) + path.as_os_str().len() + PER_ALLOCATION
         }
         crate::Origin::Stdin => 0,
+        crate::Origin::Image { image, layer, path } => text(image) + text(layer) + text(path),
     };
     let git = f.git.as_ref().map_or(0, |g| {
         let masked = |t: &crate::MaskedText| t.stored_len() + 2 * PER_ALLOCATION;

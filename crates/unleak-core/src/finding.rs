@@ -124,6 +124,37 @@ impl GitProvenance {
     }
 }
 
+/// Where in a container image a finding is, beyond its path: set by the image source
+/// after every layer was read (a later layer can delete the file). The instruction can
+/// quote the secret (`RUN echo TOKEN > …`), so it is masked like git provenance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageProvenance {
+    /// Every image given that ships the layer, the one the path names first.
+    pub images: Vec<String>,
+    /// The layer's digest (its diff-id), or `config` for the image config.
+    pub layer: String,
+    /// The layer's 1-based position in the first image; `None` for the config.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer_index: Option<usize>,
+    /// The build instruction that made the layer (history's `created_by`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instruction: Option<MaskedText>,
+    /// The 1-based layer that deleted the file (a whiteout): the secret is still shipped
+    /// in `layer_index`, since layers only add.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed_in: Option<usize>,
+}
+
+impl ImageProvenance {
+    /// "removed in layer N, still shipped in layer M", when a later layer deleted the file.
+    pub fn removal(&self) -> Option<String> {
+        let (removed, shipped) = (self.removed_in?, self.layer_index?);
+        Some(format!(
+            "removed in layer {removed}, still shipped in layer {shipped}"
+        ))
+    }
+}
+
 /// A secret found by a rule at a place. The raw value lives only inside [`Secret`], which
 /// serializes as its redacted form unless revealed; the path and git provenance show it
 /// (and the other secrets of its blob or commit) masked, in `Debug` too.
@@ -147,6 +178,8 @@ pub struct Finding {
     /// How the secret was reached when it was inside encoded content, e.g. `["base64"]`.
     pub decoded: Vec<String>,
     pub git: Option<GitProvenance>,
+    /// Set for findings in a container image.
+    pub image: Option<Box<ImageProvenance>>,
     /// The secrets of the same blob or commit (this one's included) that occur in the path
     /// or the git provenance, set by [`hide_shared`](crate::hide_shared); `None` when none
     /// do, the usual case. Shared between findings with the same set.
@@ -174,6 +207,8 @@ struct Shown<'a> {
     decoded: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     git: Option<&'a GitProvenance>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a ImageProvenance>,
 }
 
 impl fmt::Debug for Finding {
@@ -189,6 +224,7 @@ impl fmt::Debug for Finding {
             .field("inline_allow", &self.inline_allow)
             .field("decoded", &self.decoded)
             .field("git", &self.git)
+            .field("image", &self.image)
             .finish_non_exhaustive()
     }
 }
@@ -209,6 +245,7 @@ impl Serialize for Finding {
             inline_allow: self.inline_allow,
             decoded: &self.decoded,
             git: self.git.as_ref(),
+            image: self.image.as_deref(),
         }
         .serialize(s)
     }
@@ -264,6 +301,9 @@ impl Finding {
         if let Some(git) = &mut self.git {
             git.reveal();
         }
+        if let Some(instruction) = self.image.as_mut().and_then(|i| i.instruction.as_mut()) {
+            instruction.reveal();
+        }
     }
 
     /// The order reports use: path, then position, then rule.
@@ -312,6 +352,7 @@ mod tests {
             inline_allow: false,
             decoded: vec![],
             git: None,
+            image: None,
             provenance_secrets: None,
         }
     }

@@ -24,7 +24,7 @@ pub use budget::{
     finding_bytes, Allowance, BudgetTooSmall, Bytes, MemoryBudget, Shares, WorkerPlan,
     DEFAULT_MEMORY_BUDGET, MIN_MEMORY_BUDGET, RUNTIME_RESERVE,
 };
-pub use finding::{CommitFacts, Confidence, Finding, GitProvenance};
+pub use finding::{CommitFacts, Confidence, Finding, GitProvenance, ImageProvenance};
 pub use fingerprint::{Fingerprint, FingerprintKey};
 pub use location::{count_chars, Location, Locator, Span};
 pub use provenance::{hide_shared, mask, MaskedText};

@@ -228,6 +228,9 @@ pub fn hide_shared(findings: &mut [Finding]) {
                 texts.extend([git.author.raw(), git.email.raw(), git.summary.raw()]);
                 texts.extend(git.paths.iter().map(MaskedText::raw));
             }
+            if let Some(instruction) = f.image.as_ref().and_then(|i| i.instruction.as_ref()) {
+                texts.push(instruction.raw());
+            }
             let mut found: Vec<usize> = occurring(findings, &secrets, &path);
             for t in texts {
                 let hit = in_text
@@ -257,16 +260,20 @@ pub fn hide_shared(findings: &mut [Finding]) {
         let Finding {
             secret,
             git,
+            image,
             provenance_secrets,
             ..
         } = f;
         *provenance_secrets = set;
+        let mut secrets: Vec<&Secret> = vec![secret];
+        if let Some(set) = provenance_secrets {
+            secrets.extend(set.iter());
+        }
         if let Some(git) = git {
-            let mut secrets: Vec<&Secret> = vec![secret];
-            if let Some(set) = provenance_secrets {
-                secrets.extend(set.iter());
-            }
             git.hide(&secrets);
+        }
+        if let Some(instruction) = image.as_mut().and_then(|i| i.instruction.as_mut()) {
+            instruction.hide(&secrets);
         }
     }
 }

@@ -141,6 +141,7 @@ pub(crate) mod tests {
             inline_allow: inline,
             decoded: vec![],
             git: None,
+            image: None,
             provenance_secrets: None,
         }
     }

@@ -501,9 +501,8 @@ impl Matcher {
     /// The active path-scoped rules that run on a blob from `origin`: decided once per
     /// blob, by one match of its path against all their globs.
     fn scoped_rules(&self, origin: &Origin) -> Vec<u32> {
-        let path = match origin {
-            Origin::File(p) | Origin::Git { path: p, .. } => p,
-            Origin::Stdin => return Vec::new(),
+        let Some(path) = origin.file_path() else {
+            return Vec::new();
         };
         self.rules
             .path_scoped(path)
@@ -1069,6 +1068,7 @@ impl Matcher {
                     inline_allow: allow.marks(c.secret),
                     decoded: c.decoded.iter().map(|e| e.as_str().to_string()).collect(),
                     git: None,
+                    image: None,
                     provenance_secrets: None,
                 }
             })

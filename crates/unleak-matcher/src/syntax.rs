@@ -122,9 +122,9 @@ impl FileKind {
     };
 
     pub fn of(origin: &Origin) -> FileKind {
-        match origin {
-            Origin::File(p) | Origin::Git { path: p, .. } => FileKind::of_path(p),
-            Origin::Stdin => FileKind::DATA,
+        match origin.file_path() {
+            Some(p) => FileKind::of_path(p),
+            None => FileKind::DATA,
         }
     }
 

@@ -324,6 +324,8 @@ pub fn rotation_md(plan: &Plan) -> String {
             }
             wheres.push(if r.history_only {
                 format!("{} (history only)", markdown_cell(&r.location))
+            } else if r.image_only {
+                format!("{} (image only)", markdown_cell(&r.location))
             } else {
                 markdown_cell(&r.location)
             });

@@ -311,4 +311,8 @@ pub struct RotationItem {
     /// The rule's `references` (the provider's pages on its keys), for where to rotate.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<String>,
+    /// Found only in a container image given with `--image` (`location` names the image,
+    /// layer and path): rotate it and rebuild the image; nothing to rewrite.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub image_only: bool,
 }

@@ -512,6 +512,7 @@ pub fn plan(
             vault: (!stale[i]).then(|| value_pointers[i].clone()),
             history_only: false,
             references: references_of(rules, &a.finding.rule_id),
+            image_only: false,
         })
         .collect();
     let current: BTreeSet<(&str, &str)> = files
@@ -536,7 +537,9 @@ pub fn plan(
                 location,
                 finding: None,
                 vault: None,
-                history_only: true,
+                // Findings of `--image` come through here too: not in the tree either.
+                history_only: h.image.is_none(),
+                image_only: h.image.is_some(),
                 references: references_of(rules, &h.rule_id),
             });
     }

@@ -32,6 +32,7 @@ pub(crate) fn finding_nth(path: &str, data: &str, needle: &str, nth: usize, rule
         inline_allow: false,
         decoded: vec![],
         git: None,
+        image: None,
         provenance_secrets: None,
     }
 }

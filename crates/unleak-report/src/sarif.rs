@@ -12,6 +12,7 @@
 //! snippet of content) or deciding whether findings fail a build.
 
 use crate::escape::{self, sarif_text};
+use crate::text::image_summary;
 use crate::url::public_url;
 use crate::ReportOptions;
 use serde_json::{json, Value};
@@ -358,6 +359,9 @@ fn result(f: &Finding, rule_index: usize, opts: &ReportOptions) -> SarifResult {
     } else {
         message.push_str(" Rotate it, then move it to a secret store (`unleak migrate`).");
     }
+    if let Some(image) = &f.image {
+        message.push_str(&format!(" {}.", sarif_text(&image_summary(image))));
+    }
 
     let mut properties = BTreeMap::new();
     properties.insert("confidence".to_string(), json!(f.confidence.as_str()));
@@ -376,6 +380,23 @@ fn result(f: &Finding, rule_index: usize, opts: &ReportOptions) -> SarifResult {
     }
     if let Some(url) = commit_url {
         properties.insert("commitUrl".to_string(), Value::String(url));
+    }
+    if let Some(image) = &f.image {
+        let images: Vec<String> = image.images.iter().map(|i| sarif_text(i)).collect();
+        properties.insert("images".to_string(), json!(images));
+        properties.insert("layer".to_string(), Value::String(sarif_text(&image.layer)));
+        if let Some(i) = image.layer_index {
+            properties.insert("layerIndex".to_string(), json!(i));
+        }
+        if let Some(instruction) = &image.instruction {
+            properties.insert(
+                "instruction".to_string(),
+                Value::String(sarif_text(instruction)),
+            );
+        }
+        if let Some(n) = image.removed_in {
+            properties.insert("removedInLayer".to_string(), json!(n));
+        }
     }
 
     SarifResult::builder()

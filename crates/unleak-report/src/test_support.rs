@@ -76,6 +76,7 @@ pub fn finding(path: &str, rule_id: &str, confidence: Confidence, line: usize) -
         decoded: vec![],
         inline_allow: false,
         git: None,
+        image: None,
         provenance_secrets: None,
     }
 }

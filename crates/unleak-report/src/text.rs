@@ -10,7 +10,7 @@
 use crate::{escape, ReportOptions, ScanSummary};
 use std::collections::BTreeSet;
 use std::io::{self, Write};
-use unleak_core::{Confidence, Finding, GitProvenance};
+use unleak_core::{Confidence, Finding, GitProvenance, ImageProvenance};
 
 /// How many leading characters of a commit id to show.
 const SHORT_COMMIT: usize = 10;
@@ -98,8 +98,31 @@ fn write_group(w: &mut dyn Write, group: &[Finding], painter: Painter) -> io::Re
                 writeln!(w, "{indent}{}", painter.paint(sgr::DIM, &line))?;
             }
         }
+        if let Some(image) = &f.image {
+            let line = escape::terminal(&image_summary(image));
+            writeln!(w, "{indent}{}", painter.paint(sgr::DIM, &line))?;
+        }
     }
     Ok(())
+}
+
+/// Where in an image a secret is, in one line (not yet escaped): the layer, the
+/// instruction that made it, the images shipping it, and a deletion by a later layer.
+pub(crate) fn image_summary(image: &ImageProvenance) -> String {
+    let images = image.images.join(", ");
+    let mut line = match image.layer_index {
+        Some(i) => format!("image {images}, layer {i} ({})", image.layer),
+        None => format!("image {images}, config"),
+    };
+    if let Some(instruction) = &image.instruction {
+        line.push_str(&format!(" made by `{instruction}`"));
+    }
+    if let Some(removal) = image.removal() {
+        line.push_str(&format!(
+            " · {removal}: deleting a file in a later layer does not take it out of the image"
+        ));
+    }
+    line
 }
 
 fn confidence_sgr(c: Confidence) -> &'static str {

@@ -122,7 +122,24 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub git: GitArgs,
     #[command(flatten)]
+    pub image: ImageArgs,
+    #[command(flatten)]
     pub filters: FilterArgs,
+}
+
+/// Container images to scan; shared by scan and guard.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ImageArgs {
+    /// A container image to scan (repeatable): a `docker save` tarball, an OCI image layout
+    /// directory or a tar of one, or with --pull a registry reference (`REGISTRY/NAME:TAG`).
+    /// Every layer, and the config's Env, Labels and build history, is scanned; a layer
+    /// shared by several images is scanned once. scan and guard then scan no files.
+    #[arg(long = "image", value_name = "IMAGE")]
+    pub images: Vec<String>,
+    /// Let --image pull a registry reference over the network (anonymously): unleak's only
+    /// network use. Without it a reference that is not a file is refused.
+    #[arg(long, requires = "images")]
+    pub pull: bool,
 }
 
 /// Configuration and the inline-ignore policy; shared by scan, guard and baseline.
@@ -191,6 +208,8 @@ pub struct GuardArgs {
     /// Append a Markdown summary to FILE. Default: `$GITHUB_STEP_SUMMARY` when it is set.
     #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
+    #[command(flatten)]
+    pub image: ImageArgs,
     #[command(flatten)]
     pub rules: RuleArgs,
     #[command(flatten)]
@@ -409,6 +428,10 @@ pub struct MigratePlanArgs {
     /// rotation list.
     #[arg(long)]
     pub history: bool,
+    /// Also scan these container images (see `scan --image`): secrets found only in an
+    /// image join the rotation list.
+    #[command(flatten)]
+    pub image: ImageArgs,
     /// The hoop agent the connections run on.
     #[arg(long, value_name = "NAME", default_value = "default")]
     pub agent: String,

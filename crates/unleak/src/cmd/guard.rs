@@ -27,8 +27,8 @@ use anyhow::{bail, Context};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use unleak_core::{Blob, Confidence, Finding, Origin};
-use unleak_filters::{judge, Baseline, Entry, Filter};
+use unleak_core::{Blob, Confidence, Finding, Fingerprint, Origin};
+use unleak_filters::{judge, Baseline, Entry, Filter, NewFinding, Verdict};
 use unleak_git::{MovedLine, PathContent, Snapshot};
 use unleak_matcher::{Matcher, MatcherOptions};
 use unleak_report::{Format, ReportOptions, ScanError, ScanSummary, Skipped};
@@ -104,44 +104,60 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
         },
     );
 
-    let (mode, mut findings, moved, summary, standing) =
-        if let (Some((base, head)), Some(spec)) = (&range, &args.range) {
-            let mut diff = unleak_git::scan_range(&root, &matcher, base, head)?;
-            let head_id = diff.head.clone().unwrap_or_else(|| head.clone());
-            let standing = standing_in(
-                &root,
-                Snapshot::Commit(&head_id),
-                baseline.as_ref(),
-                &matcher,
-            )?;
-            let mode = Mode::Range {
-                spec: spec.clone(),
-                commits: diff.commits,
-            };
-            let moved = std::mem::take(&mut diff.moved);
-            let (findings, summary) = diff_result(diff, started);
-            (mode, findings, moved, summary, standing)
-        } else if args.staged {
-            let mut diff = unleak_git::scan_staged(&root, &matcher)?;
-            let standing = standing_in(&root, Snapshot::Index, baseline.as_ref(), &matcher)?;
-            let moved = std::mem::take(&mut diff.moved);
-            let (findings, summary) = diff_result(diff, started);
-            (Mode::Staged, findings, moved, summary, standing)
-        } else {
-            let tree = scan_tree(&root, &matcher, args.threads, &memory, started)?;
-            let standing: HashSet<Entry> = tree
-                .findings
-                .iter()
-                .map(|f| Entry::of(f, &f.display_path()))
-                .collect();
-            (
-                Mode::Tree,
-                tree.findings,
-                Vec::new(),
-                tree.summary,
-                standing,
-            )
+    let image_mode = !args.image.images.is_empty();
+    if image_mode && (range.is_some() || args.staged) {
+        bail!("--image gates an image, --range and --staged gate git changes: run them separately");
+    }
+    let (mode, mut findings, moved, summary, standing) = if image_mode {
+        let (findings, summary) = crate::cmd::image::scan(
+            &args.image,
+            &matcher,
+            IMAGE_MAX_FILE_SIZE,
+            args.threads,
+            &memory,
+            started,
+        )?;
+        let mode = Mode::Image {
+            images: args.image.images.clone(),
         };
+        (mode, findings, Vec::new(), summary, HashSet::new())
+    } else if let (Some((base, head)), Some(spec)) = (&range, &args.range) {
+        let mut diff = unleak_git::scan_range(&root, &matcher, base, head)?;
+        let head_id = diff.head.clone().unwrap_or_else(|| head.clone());
+        let standing = standing_in(
+            &root,
+            Snapshot::Commit(&head_id),
+            baseline.as_ref(),
+            &matcher,
+        )?;
+        let mode = Mode::Range {
+            spec: spec.clone(),
+            commits: diff.commits,
+        };
+        let moved = std::mem::take(&mut diff.moved);
+        let (findings, summary) = diff_result(diff, started);
+        (mode, findings, moved, summary, standing)
+    } else if args.staged {
+        let mut diff = unleak_git::scan_staged(&root, &matcher)?;
+        let standing = standing_in(&root, Snapshot::Index, baseline.as_ref(), &matcher)?;
+        let moved = std::mem::take(&mut diff.moved);
+        let (findings, summary) = diff_result(diff, started);
+        (Mode::Staged, findings, moved, summary, standing)
+    } else {
+        let tree = scan_tree(&root, &matcher, args.threads, &memory, started)?;
+        let standing: HashSet<Entry> = tree
+            .findings
+            .iter()
+            .map(|f| Entry::of(f, &f.display_path()))
+            .collect();
+        (
+            Mode::Tree,
+            tree.findings,
+            Vec::new(),
+            tree.summary,
+            standing,
+        )
+    };
 
     let moves = sort_moves(&setup.filter, moved);
     findings.extend(moves.left_allowlist);
@@ -156,12 +172,16 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
     let mut judged = filtered.kept;
     judged.extend(moves.kept_verdict);
     // Baselines hold the path as reports show it: a secret in a file name stays masked.
-    let mut verdict = judge(
-        baseline.as_ref().unwrap_or(&empty),
-        judged,
-        |f| f.display_path().into_owned(),
-        |e| standing.contains(e),
-    );
+    let mut verdict = if image_mode {
+        judge_image(baseline.as_ref().unwrap_or(&empty), judged)
+    } else {
+        judge(
+            baseline.as_ref().unwrap_or(&empty),
+            judged,
+            |f| f.display_path().into_owned(),
+            |e| standing.contains(e),
+        )
+    };
     verdict
         .new
         .retain(|n| !moved_here.contains(&place_key(&n.finding)));
@@ -258,6 +278,33 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
         );
     }
     Ok(Outcome::Clean)
+}
+
+/// Files in an image larger than this are skipped, as `scan --max-file-size` defaults.
+const IMAGE_MAX_FILE_SIZE: u64 = 100 * 1024 * 1024;
+
+/// An image against the repository's baseline: a secret the baseline knows at any path is
+/// known (the image was built from the repository, so its paths are not the baseline's),
+/// anything else is new. Nothing is fixed: an image does not say what the repository
+/// still holds.
+fn judge_image(baseline: &Baseline, findings: Vec<Finding>) -> Verdict {
+    let known: HashSet<(&str, &Fingerprint)> = baseline
+        .entries()
+        .iter()
+        .map(|e| (e.rule.as_str(), &e.fingerprint))
+        .collect();
+    let mut verdict = Verdict::default();
+    for f in findings {
+        if known.contains(&(&*f.rule_id, &f.fingerprint)) {
+            verdict.known.push(f);
+        } else {
+            verdict.new.push(NewFinding {
+                finding: f,
+                spread_from: Vec::new(),
+            });
+        }
+    }
+    verdict
 }
 
 /// Secrets on moved lines, sorted by what the move did to their verdict.

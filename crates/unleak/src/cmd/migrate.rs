@@ -153,6 +153,23 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
     } else {
         Vec::new()
     };
+    // Secrets baked into an image have no file here to rewrite: they join the rotation
+    // list the way history-only ones do.
+    let mut history = history;
+    if !args.image.images.is_empty() {
+        let (found, summary) = crate::cmd::image::scan(
+            &args.image,
+            &matcher,
+            100 * 1024 * 1024,
+            None,
+            &Default::default(),
+            started,
+        )?;
+        if let Some(e) = summary.errors.first() {
+            bail!("--image: {}: {}", printable(&e.path), printable(&e.message));
+        }
+        history.extend(found);
+    }
     let opts = PlanOptions {
         agent: args.agent.clone(),
         vault_mount: args.vault_mount.clone(),
@@ -546,6 +563,10 @@ fn summary(plan: &Plan) -> String {
     if history > 0 {
         parts.push(format!("{history} history-only secret(s) to rotate"));
     }
+    let image = plan.rotation.iter().filter(|r| r.image_only).count();
+    if image > 0 {
+        parts.push(format!("{image} image-only secret(s) to rotate"));
+    }
     format!("plan: {}", parts.join("; "))
 }
 
@@ -611,6 +632,22 @@ fn print_plan(plan: &Plan, diff: &str, known: &[Finding]) -> anyhow::Result<()> 
                 "Only in git history (rotate them; nothing to rewrite):"
             )?;
             for r in history {
+                writeln!(
+                    out,
+                    "  {} {}",
+                    printable(&r.location),
+                    printable(&r.rule_id)
+                )?;
+            }
+        }
+        let image: Vec<_> = plan.rotation.iter().filter(|r| r.image_only).collect();
+        if !image.is_empty() {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "Only in an image (rotate them and rebuild the image; nothing to rewrite):"
+            )?;
+            for r in image {
                 writeln!(
                     out,
                     "  {} {}",

@@ -4,6 +4,7 @@ mod baseline;
 mod filtering;
 mod git;
 mod guard;
+mod image;
 mod mask;
 mod memory;
 mod migrate;

@@ -73,6 +73,39 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         verbose: verbose > 0,
     };
 
+    if !args.image.images.is_empty() {
+        if !args.paths.is_empty() || args.git.any() {
+            bail!("--image scans images only: scan files, `-` or git history in another run");
+        }
+        let (findings, summary) = crate::cmd::image::scan(
+            &args.image,
+            &matcher,
+            args.max_file_size,
+            args.threads,
+            &memory,
+            started,
+        )?;
+        let filtered = filter.apply(findings, |f| f.path.display_path().into_owned());
+        log_allowed(filtered.suppressed.len() as u64);
+        let mut findings = filtered.kept;
+        if args.show_secrets {
+            findings.iter_mut().for_each(Finding::reveal);
+        }
+        let (n, errors) = (findings.len(), summary.errors.len());
+        with_output(args.output.as_deref(), |out| {
+            write_report(
+                out,
+                format,
+                &findings,
+                matcher.rules(),
+                &summary,
+                &report_opts,
+                args.sarif_category.as_deref(),
+            )
+        })?;
+        return outcome(n, errors);
+    }
+
     if args.git.any() {
         if stdin_count > 0 || roots.len() > 1 {
             bail!("git modes take one repository path, not `-` or several paths");

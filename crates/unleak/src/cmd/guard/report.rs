@@ -23,9 +23,16 @@ const FOREIGN_BASELINE: &str = "the baseline's key does not match these secrets:
 
 /// What the guard scanned.
 pub enum Mode {
-    Range { spec: String, commits: u64 },
+    Range {
+        spec: String,
+        commits: u64,
+    },
     Staged,
     Tree,
+    /// `--image`: the images given.
+    Image {
+        images: Vec<String>,
+    },
 }
 
 impl Mode {
@@ -34,6 +41,7 @@ impl Mode {
             Mode::Range { .. } => "range",
             Mode::Staged => "staged",
             Mode::Tree => "tree",
+            Mode::Image { .. } => "image",
         }
     }
 
@@ -42,6 +50,7 @@ impl Mode {
             Mode::Range { spec, commits } => format!("range {spec} ({commits} commits)"),
             Mode::Staged => "staged changes".into(),
             Mode::Tree => "the tree".into(),
+            Mode::Image { images } => format!("image {}", terminal(&images.join(", "))),
         }
     }
 }
@@ -176,6 +185,7 @@ impl GuardReport<'_> {
         if self.failing > 0 {
             let rotate = match self.mode {
                 Mode::Staged => "take each new secret out of the commit (`git restore --staged`), rotate it if it was shared",
+                Mode::Image { .. } => "rotate each new secret (every container of the image has it) and rebuild the image without it",
                 _ => "rotate each new secret (it is in git history now)",
             };
             writeln!(
@@ -219,6 +229,9 @@ impl GuardReport<'_> {
     /// How to accept a new secret as known: `create` when there is no baseline yet, and
     /// in range mode the baseline counts once merged, since a range's guard reads BASE's.
     fn accept(&self) -> &'static str {
+        if matches!(self.mode, Mode::Image { .. }) {
+            return "run `unleak baseline update` in the repository the secret is committed in (a secret its baseline knows is not new in an image)";
+        }
         let range = matches!(self.mode, Mode::Range { .. });
         match (&self.baseline, range) {
             (None, false) => "run `unleak baseline create` and commit .unleak-baseline.json",

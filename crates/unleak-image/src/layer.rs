@@ -1,0 +1,196 @@
+//! Reading one layer: a tar, plain or compressed with gzip, as a stream of members.
+//!
+//! Owns: detecting the compression from the first bytes, walking the tar's entries
+//! without unpacking them, naming each regular file by its path in the image, and
+//! recording whiteouts (`.wh.NAME` deletes NAME, `.wh..wh..opq` empties its directory of
+//! what lower layers put there). Does not own: what is done with a member's bytes
+//! (scanning, nested-archive expansion), or digest checks (see `digest`).
+
+use std::io::{self, BufRead, BufReader, Read};
+
+/// A path a layer deletes from the layers under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Whiteout {
+    /// `dir/.wh.name`: `dir/name` (a file, or a directory and all under it) is gone.
+    Path(String),
+    /// `dir/.wh..wh..opq`: everything lower layers put under `dir/` is gone.
+    Opaque(String),
+}
+
+impl Whiteout {
+    /// Whether this whiteout hides `path` (a file of a lower layer).
+    pub fn hides(&self, path: &str) -> bool {
+        match self {
+            Whiteout::Path(p) => path == p || under(path, p),
+            Whiteout::Opaque(dir) => dir.is_empty() || under(path, dir),
+        }
+    }
+}
+
+fn under(path: &str, dir: &str) -> bool {
+    path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/'
+}
+
+/// What a layer holds besides its files.
+#[derive(Debug, Default, Clone)]
+pub struct LayerFacts {
+    pub whiteouts: Vec<Whiteout>,
+}
+
+/// One regular file of a layer. `path` has no leading `/` or `./`.
+pub struct Member<'a> {
+    pub path: &'a str,
+    /// Size as the tar header gives it.
+    pub size: u64,
+    pub reader: &'a mut dyn Read,
+}
+
+/// Read the layer tar in `input` (gzip-compressed or not), calling `visit` with each
+/// regular file in the order stored. A member `visit` does not read to the end is skipped
+/// over. Errors are I/O or tar errors, for the caller to place.
+pub fn read_layer(input: impl Read, mut visit: impl FnMut(Member<'_>)) -> io::Result<LayerFacts> {
+    let mut input = BufReader::with_capacity(64 * 1024, input);
+    let head = input.fill_buf()?;
+    let reader: Box<dyn Read> = if head.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::bufread::MultiGzDecoder::new(input))
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        return Err(io::Error::other(
+            "zstd-compressed layers are not read yet (only plain and gzip tar layers)",
+        ));
+    } else {
+        Box::new(input)
+    };
+    let mut archive = tar::Archive::new(reader);
+    let mut facts = LayerFacts::default();
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let raw = entry.path()?.to_string_lossy().into_owned();
+        let path = clean(&raw);
+        let (dir, name) = match path.rsplit_once('/') {
+            Some((d, n)) => (d, n),
+            None => ("", path.as_str()),
+        };
+        if name == ".wh..wh..opq" {
+            facts.whiteouts.push(Whiteout::Opaque(dir.to_string()));
+            continue;
+        }
+        if let Some(hidden) = name.strip_prefix(".wh.") {
+            let p = if dir.is_empty() {
+                hidden.to_string()
+            } else {
+                format!("{dir}/{hidden}")
+            };
+            facts.whiteouts.push(Whiteout::Path(p));
+            continue;
+        }
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let size = entry.size();
+        visit(Member {
+            path: &path,
+            size,
+            reader: &mut entry,
+        });
+    }
+    Ok(facts)
+}
+
+/// A tar path without leading `./` or `/`, as the image's filesystem names it.
+fn clean(raw: &str) -> String {
+    let mut p = raw;
+    loop {
+        if let Some(rest) = p.strip_prefix("./") {
+            p = rest;
+        } else if let Some(rest) = p.strip_prefix('/') {
+            p = rest;
+        } else {
+            break;
+        }
+    }
+    p.trim_end_matches('/').to_string()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A tar of `(path, content)` pairs; an empty content with a path ending in `/` is a
+    /// directory.
+    pub(crate) fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, data) in files {
+            let mut h = tar::Header::new_gnu();
+            if path.ends_with('/') {
+                h.set_entry_type(tar::EntryType::Directory);
+                h.set_size(0);
+            } else {
+                h.set_size(data.len() as u64);
+            }
+            h.set_mode(0o644);
+            // Written raw: the builder refuses the absolute paths some layers carry.
+            h.as_old_mut().name[..path.len()].copy_from_slice(path.as_bytes());
+            h.set_cksum();
+            b.append(&h, *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    fn members(layer: &[u8]) -> (Vec<(String, Vec<u8>)>, LayerFacts) {
+        let mut seen = Vec::new();
+        let facts = read_layer(layer, |m| {
+            let mut data = Vec::new();
+            m.reader.read_to_end(&mut data).unwrap();
+            seen.push((m.path.to_string(), data));
+        })
+        .unwrap();
+        (seen, facts)
+    }
+
+    #[test]
+    fn files_whiteouts_and_opaque_directories() {
+        let layer = tar_of(&[
+            ("./etc/", b""),
+            ("./etc/app.env", b"K=v\n"),
+            ("etc/.wh.old.env", b""),
+            ("/srv/.wh..wh..opq", b""),
+        ]);
+        let (files, facts) = members(&layer);
+        assert_eq!(files, [("etc/app.env".to_string(), b"K=v\n".to_vec())]);
+        assert_eq!(
+            facts.whiteouts,
+            [
+                Whiteout::Path("etc/old.env".into()),
+                Whiteout::Opaque("srv".into())
+            ]
+        );
+        assert!(facts.whiteouts[0].hides("etc/old.env"));
+        assert!(!facts.whiteouts[0].hides("etc/old.env.bak"));
+        assert!(facts.whiteouts[1].hides("srv/a/b"));
+        assert!(!facts.whiteouts[1].hides("srvx/a"));
+        assert!(Whiteout::Path("opt".into()).hides("opt/x/y"));
+    }
+
+    #[test]
+    fn gzip_layers_are_read_and_zstd_is_refused_by_name() {
+        use std::io::Write;
+        let layer = tar_of(&[("a.txt", b"hello")]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&layer).unwrap();
+        let (files, _) = members(&gz.finish().unwrap());
+        assert_eq!(files[0].0, "a.txt");
+        let err = read_layer(&[0x28, 0xb5, 0x2f, 0xfd, 0][..], |_| {}).unwrap_err();
+        assert!(err.to_string().contains("zstd"), "{err}");
+    }
+
+    #[test]
+    fn a_truncated_layer_is_an_error_not_a_panic() {
+        let layer = tar_of(&[("a.txt", &[b'x'; 2000])]);
+        let cut = &layer[..700];
+        let r = read_layer(cut, |m| {
+            let mut sink = Vec::new();
+            let _ = m.reader.read_to_end(&mut sink);
+        });
+        assert!(r.is_err());
+    }
+}

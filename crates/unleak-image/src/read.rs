@@ -1,0 +1,308 @@
+//! Reading opened images into blobs to scan: the config's sections and every file of
+//! every distinct layer, each an ordinary [`Item`] whose origin names the image, the
+//! layer and the path.
+//!
+//! Owns: the work list (each distinct layer once across all images, by diff-id or
+//! digest), the threads that read layers, size and binary skips, digest checks of layer
+//! blobs, and the provenance findings get afterwards ([`Provenances`]: which images ship a
+//! layer, which instruction made it, which later layer deleted a file). Does not own:
+//! matching, filtering or reporting.
+
+use crate::digest::{self, Hashing};
+use crate::layer::{read_layer, LayerFacts, Member};
+use crate::layout::{BlobSource, Image};
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use unleak_core::{Blob, Finding, ImageProvenance, MaskedText, Origin};
+use unleak_sources::{is_binary, scan_stream, Item, SkipReason};
+
+/// What `--image` opened: a blob source and the images in it.
+pub struct Opened {
+    pub source: Box<dyn BlobSource>,
+    pub images: Vec<Image>,
+}
+
+/// Bounds of a read, from `--max-file-size` and the memory budget's worker plan.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadOptions {
+    /// Files in a layer larger than this are skipped, as on disk.
+    pub max_file_size: u64,
+    /// Bytes of each thread's chunk buffer (see [`unleak_sources::scan_stream`]).
+    pub chunk_buffer: usize,
+    /// Layers read at once; each thread holds one chunk buffer.
+    pub threads: usize,
+}
+
+/// One unit of work: a config section or a layer.
+enum Unit<'a> {
+    Config {
+        image: &'a str,
+        label: &'a str,
+        text: &'a str,
+    },
+    Layer {
+        source: &'a dyn BlobSource,
+        image: &'a str,
+        blob: &'a str,
+        id: &'a str,
+        expected: Option<&'a str>,
+    },
+}
+
+/// Which images ship each layer and what later layers did to its files.
+pub struct Provenances {
+    /// Per image (in the order given): its name and its layers' ids, bottom first.
+    images: Vec<(String, Vec<String>)>,
+    /// Layer id → (the first image shipping it, its 0-based index there, its instruction).
+    first: HashMap<String, (usize, usize, Option<String>)>,
+    /// Layer id → the whiteouts it holds.
+    facts: HashMap<String, LayerFacts>,
+}
+
+impl Provenances {
+    /// Set `f.image` when `f` was found in an image.
+    pub fn annotate(&self, f: &mut Finding) {
+        let Origin::Image { layer, path, .. } = &f.path else {
+            return;
+        };
+        let (images, layer_index, instruction, removed_in) = match self.first.get(layer) {
+            Some(&(image, index, ref instruction)) => {
+                let shipping: Vec<String> = self
+                    .images
+                    .iter()
+                    .filter(|(_, ids)| ids.contains(layer))
+                    .map(|(name, _)| name.clone())
+                    .collect();
+                let removed = self.removed_in(image, index, path);
+                (shipping, Some(index + 1), instruction.clone(), removed)
+            }
+            // The config of the image the path names.
+            None => match &f.path {
+                Origin::Image { image, .. } => (vec![image.clone()], None, None, None),
+                _ => return,
+            },
+        };
+        f.image = Some(Box::new(ImageProvenance {
+            images,
+            layer: layer.clone(),
+            layer_index,
+            instruction: instruction.map(|i| MaskedText::new(i, &[&f.secret])),
+            removed_in,
+        }));
+    }
+
+    /// The 1-based layer above `index` in `image` that first deletes `path`.
+    fn removed_in(&self, image: usize, index: usize, path: &str) -> Option<usize> {
+        let ids = &self.images[image].1;
+        (index + 1..ids.len()).find_map(|j| {
+            let facts = self.facts.get(&ids[j])?;
+            facts
+                .whiteouts
+                .iter()
+                .any(|w| w.hides(path))
+                .then_some(j + 1)
+        })
+    }
+}
+
+/// Read every image in `opened`, calling `visit` (from several threads) with each blob,
+/// skip and error. Each distinct layer is read once.
+pub fn read_images(
+    opened: &[Opened],
+    opts: &ReadOptions,
+    visit: &(dyn Fn(Item<'_>) + Sync),
+) -> Provenances {
+    let mut units = Vec::new();
+    let mut provenances = Provenances {
+        images: Vec::new(),
+        first: HashMap::new(),
+        facts: HashMap::new(),
+    };
+    for o in opened {
+        for image in &o.images {
+            let n = provenances.images.len();
+            provenances.images.push((
+                image.name.clone(),
+                image.layers.iter().map(|l| l.id.clone()).collect(),
+            ));
+            for s in &image.config.sections {
+                units.push(Unit::Config {
+                    image: &image.name,
+                    label: &s.label,
+                    text: &s.text,
+                });
+            }
+            for (i, l) in image.layers.iter().enumerate() {
+                if provenances.first.contains_key(&l.id) {
+                    continue;
+                }
+                provenances
+                    .first
+                    .insert(l.id.clone(), (n, i, l.instruction.clone()));
+                units.push(Unit::Layer {
+                    source: o.source.as_ref(),
+                    image: &image.name,
+                    blob: &l.blob,
+                    id: &l.id,
+                    expected: l.expected.as_deref(),
+                });
+            }
+        }
+    }
+    let next = AtomicUsize::new(0);
+    let facts = Mutex::new(HashMap::new());
+    std::thread::scope(|s| {
+        for _ in 0..opts.threads.clamp(1, units.len().max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(unit) = units.get(i) else { break };
+                match unit {
+                    Unit::Config { image, label, text } => {
+                        let origin = Origin::Image {
+                            image: image.to_string(),
+                            layer: "config".into(),
+                            path: label.to_string(),
+                        };
+                        visit(Item::Blob {
+                            blob: Blob::new(origin, text.as_bytes()),
+                            base_offset: 0,
+                            base_line: 1,
+                            base_column: 1,
+                            overlap: 0,
+                        });
+                    }
+                    Unit::Layer {
+                        source,
+                        image,
+                        blob,
+                        id,
+                        expected,
+                    } => {
+                        if let Some(f) = read_one(*source, image, blob, id, *expected, opts, visit)
+                        {
+                            facts.lock().unwrap().insert(id.to_string(), f);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    provenances.facts = facts.into_inner().expect("no panics while reading");
+    provenances
+}
+
+/// What a skip or an error in an image is listed under.
+fn place(image: &str, what: &str) -> PathBuf {
+    PathBuf::from(format!("{image}!{what}"))
+}
+
+fn read_one(
+    source: &dyn BlobSource,
+    image: &str,
+    blob: &str,
+    id: &str,
+    expected: Option<&str>,
+    opts: &ReadOptions,
+    visit: &(dyn Fn(Item<'_>) + Sync),
+) -> Option<LayerFacts> {
+    let error = |message: String| {
+        visit(Item::Error {
+            path: place(image, blob),
+            message,
+        })
+    };
+    let reader = match source.open(blob) {
+        Ok(r) => r,
+        Err(e) => {
+            error(format!("cannot read layer blob {blob}: {e}"));
+            return None;
+        }
+    };
+    let mut hashing = Hashing::new(reader);
+    let read = read_layer(&mut hashing, |m| member(image, id, m, opts, visit));
+    let facts = match read {
+        Ok(f) => f,
+        Err(e) => {
+            error(format!("layer blob {blob} is not a readable tar: {e}"));
+            return None;
+        }
+    };
+    if let Some(expected) = expected {
+        match hashing.finish() {
+            Ok(actual) if digest::matches(expected, &actual) => {}
+            Ok(actual) => error(format!(
+                "layer blob {blob}: digest mismatch: the manifest says {expected}, the blob is {actual}"
+            )),
+            Err(e) => error(format!("cannot read layer blob {blob}: {e}")),
+        }
+    }
+    Some(facts)
+}
+
+/// One file of a layer: skipped when too large, else handed on.
+fn member(
+    image: &str,
+    layer: &str,
+    m: Member<'_>,
+    opts: &ReadOptions,
+    visit: &(dyn Fn(Item<'_>) + Sync),
+) {
+    let origin = Origin::Image {
+        image: image.to_string(),
+        layer: layer.to_string(),
+        path: m.path.to_string(),
+    };
+    if m.size > opts.max_file_size {
+        visit(Item::Skipped {
+            path: PathBuf::from(origin.display_path().into_owned()),
+            reason: SkipReason::TooLarge {
+                size: m.size,
+                limit: opts.max_file_size,
+            },
+        });
+        return;
+    }
+    // The one place a member's content is turned into blobs: nested-archive expansion
+    // (g5's archive reader) plugs in here, in place of scanning the bytes as they are.
+    scan_member(origin, m.reader, opts, visit);
+}
+
+/// Scan a member's bytes in bounded chunks, as the walker does a large file; a binary
+/// file (NUL in its first 8 KiB) is listed as skipped.
+fn scan_member(
+    origin: Origin,
+    reader: &mut dyn Read,
+    opts: &ReadOptions,
+    visit: &(dyn Fn(Item<'_>) + Sync),
+) {
+    let mut binary: Option<bool> = None;
+    let result = scan_stream(reader, opts.chunk_buffer, |chunk| {
+        let is_bin = *binary.get_or_insert_with(|| is_binary(chunk.data));
+        if is_bin {
+            return;
+        }
+        visit(Item::Blob {
+            blob: Blob::new(origin.clone(), chunk.data),
+            base_offset: chunk.base_offset,
+            base_line: chunk.base_line,
+            base_column: chunk.base_column,
+            overlap: chunk.overlap,
+        });
+    });
+    let path = || PathBuf::from(origin.display_path().into_owned());
+    if binary == Some(true) {
+        visit(Item::Skipped {
+            path: path(),
+            reason: SkipReason::Binary,
+        });
+    }
+    if let Err(e) = result {
+        visit(Item::Error {
+            path: path(),
+            message: format!("cannot read it from its layer: {e}"),
+        });
+    }
+}
