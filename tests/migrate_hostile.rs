@@ -8,7 +8,10 @@ mod common;
 
 use common::unleak;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+// Only the Unix tests run `sh`.
+#[cfg(unix)]
+use std::process::Command;
+use std::process::Stdio;
 use unleak_rules::generate::{generate, Rng};
 
 /// A GitHub classic token with a valid checksum; distinct seeds give distinct tokens.
