@@ -252,6 +252,7 @@ fn a_broken_base_configuration_is_an_error_naming_the_commit_and_file() {
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }
 
+#[cfg(unix)]
 #[test]
 fn a_symlinked_base_baseline_is_refused() {
     let repo = Repo::init();

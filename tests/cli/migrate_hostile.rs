@@ -10,7 +10,10 @@ use crate::gateway;
 
 use common::unleak;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+// Only the Unix tests run `sh`.
+#[cfg(unix)]
+use std::process::Command;
+use std::process::Stdio;
 use unleak_rules::generate::{generate, Rng};
 use unleak_testkit::Run;
 

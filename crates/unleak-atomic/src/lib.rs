@@ -178,11 +178,13 @@ pub fn write_atomic_with(
         _ => PathBuf::from("."),
     };
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".unleak-tmp")
-        .tempfile_in(&dir)
-        .map_err(io_err)?;
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".unleak-tmp");
+    if existing.is_none() {
+        new_file_permissions(&mut builder);
+    }
+    let mut tmp = builder.tempfile_in(&dir).map_err(io_err)?;
     // Dropped after the rename: an interrupted write leaves no temporary file.
     let _registered = cleanup::register(tmp.path());
     {
@@ -193,8 +195,6 @@ pub fn write_atomic_with(
     if let Some(meta) = &existing {
         fs::set_permissions(tmp.path(), meta.permissions()).map_err(io_err)?;
         keep_owner(tmp.path(), meta);
-    } else {
-        set_default_mode(tmp.path()).map_err(io_err)?;
     }
     tmp.as_file().sync_all().map_err(io_err)?;
     tmp.persist(path).map_err(|e| io_err(e.error))?;
@@ -215,28 +215,21 @@ fn keep_owner(tmp: &Path, meta: &fs::Metadata) {
 #[cfg(not(unix))]
 fn keep_owner(_: &Path, _: &fs::Metadata) {}
 
-/// New files get the usual 0644 less the umask, not tempfile's private 0600.
-#[cfg(unix)]
-fn set_default_mode(tmp: &Path) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    // SAFETY: umask is process-global but reading it requires setting it; set it back at once.
-    let mask = unsafe {
-        let m = libc_umask(0o022);
-        libc_umask(m);
-        m
-    };
-    fs::set_permissions(tmp, fs::Permissions::from_mode(0o666 & !mask))
-}
-
-#[cfg(unix)]
-extern "C" {
-    #[link_name = "umask"]
-    fn libc_umask(mask: u32) -> u32;
-}
-
-#[cfg(not(unix))]
-fn set_default_mode(_: &Path) -> io::Result<()> {
-    Ok(())
+/// New files get 0666 less the umask (0644 under the usual 022), not tempfile's private 0600:
+/// the temporary file is created with mode 0666 and the kernel takes the umask off as it
+/// creates it, so the umask is never read (reading it means setting it, which races other
+/// threads that create files meanwhile).
+///
+/// Windows has no mode bits: a new file gets the access rules its directory passes on, as
+/// any file a program creates there does, so nothing is asked of tempfile.
+fn new_file_permissions(builder: &mut tempfile::Builder<'_, '_>) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    #[cfg(not(unix))]
+    let _ = builder;
 }
 
 #[cfg(test)]
@@ -346,6 +339,36 @@ mod tests {
             .unwrap()
             .file_type()
             .is_char_device());
+    }
+
+    /// The umask is process-wide, so each write runs in a child (this test binary again,
+    /// told what to write by the environment) whose umask the shell sets.
+    #[cfg(unix)]
+    #[test]
+    fn new_files_take_the_umask_of_the_process() {
+        use std::os::unix::fs::PermissionsExt;
+        if let Some(target) = std::env::var_os("UNLEAK_ATOMIC_UMASK_CHILD") {
+            write_atomic(Path::new(&target), b"x").unwrap();
+            return;
+        }
+        let d = tempfile::tempdir().unwrap();
+        let me = std::env::current_exe().unwrap();
+        for (mask, mode) in [("077", 0o600), ("027", 0o640), ("002", 0o664)] {
+            let target = d.path().join(mask);
+            let status = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(r#"umask "$1" && exec "$2" --exact "$3" --test-threads=1 -q"#)
+                .args(["sh", mask])
+                .arg(&me)
+                .arg("tests::new_files_take_the_umask_of_the_process")
+                .env("UNLEAK_ATOMIC_UMASK_CHILD", &target)
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success(), "umask {mask}");
+            let got = fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+            assert_eq!(got, mode, "umask {mask}: {got:o}");
+        }
     }
 
     #[cfg(unix)]

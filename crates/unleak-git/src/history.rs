@@ -500,7 +500,7 @@ fn walk_commits(
                 }
             } else if let Some(done) = stack.pop() {
                 order.push(done.node);
-                if order.len() % 4096 == 0 {
+                if order.len().is_multiple_of(4096) {
                     ledger.check(order.len() as u64, held + order.len() as u64 * COMMIT_BYTES)?;
                 }
             }

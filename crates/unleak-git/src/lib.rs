@@ -18,6 +18,7 @@ mod error;
 mod history;
 mod pack;
 mod paths;
+mod pread;
 mod range;
 mod repo;
 mod snapshot;

@@ -341,7 +341,7 @@ fn a_very_long_line_is_masked_in_bounded_memory() {
     let mut tokens = 0;
     let mut token_starts = Vec::new();
     while input.len() < 5 << 20 {
-        if rng.next_u64() % 2000 == 0 {
+        if rng.next_u64().is_multiple_of(2000) {
             let t = token(&mut rng);
             token_starts.push(input.len());
             input.extend_from_slice(t.as_bytes());
@@ -353,7 +353,11 @@ fn a_very_long_line_is_masked_in_bounded_memory() {
             input.extend_from_slice(word.as_bytes());
             expected.extend_from_slice(word.as_bytes());
         }
-        let sep: &[u8] = if rng.next_u64() % 3 == 0 { b"=" } else { b" " };
+        let sep: &[u8] = if rng.next_u64().is_multiple_of(3) {
+            b"="
+        } else {
+            b" "
+        };
         input.extend_from_slice(sep);
         expected.extend_from_slice(sep);
     }
@@ -791,7 +795,7 @@ fn base64_of_a_literal_cut_by_the_wrap_is_masked_at_every_offset() {
             let offset = json.find(&value).unwrap();
             let mut input = format!("before\n{}after\n", wrapped_base64(json.as_bytes(), width));
             // MIME ends its lines with CRLF.
-            if user_len % 2 == 0 {
+            if user_len.is_multiple_of(2) {
                 input = input.replace('\n', "\r\n");
             }
             let core = encoded_core(json.as_bytes(), offset, value.len());

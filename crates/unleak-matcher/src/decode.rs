@@ -242,7 +242,7 @@ pub fn decode_base64_text(value: &[u8]) -> Option<Vec<u8>> {
     }
     let padded = value.ends_with(b"=");
     // Unpadded values must have a base64 length; padded ones a multiple of four.
-    if padded && value.len() % 4 != 0 {
+    if padded && !value.len().is_multiple_of(4) {
         return None;
     }
     let decoded = base64_decode(value)?;

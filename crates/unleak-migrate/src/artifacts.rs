@@ -108,6 +108,9 @@ pub fn write_artifacts(
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755));
         }
+        // Windows has no execute bit: the script is run as `sh hoop/register.sh` there.
+        #[cfg(not(unix))]
+        let _ = path;
         written.push(rel);
     }
     Ok(written)

@@ -113,7 +113,7 @@ pub const MIN_SWEPT_VALUE: usize = 6;
 /// The forms a value can take in a file or a printed line: as is, percent-encoded (a URI
 /// userinfo or query), and base64 (a Kubernetes Secret, an `Authorization: Basic`
 /// header), standard and URL-safe, without padding so an embedded copy matches too.
-/// Empty for values shorter than [`MIN_SWEPT_VALUE`].
+/// Empty for values shorter than `MIN_SWEPT_VALUE`.
 pub fn value_forms(value: &[u8]) -> Vec<Vec<u8>> {
     if value.len() < MIN_SWEPT_VALUE {
         return Vec::new();

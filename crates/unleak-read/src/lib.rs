@@ -144,7 +144,7 @@ fn kind_of(meta: &fs::Metadata) -> &'static str {
 /// `cap` in the largest binary unit that divides it (`1 MiB`), else in bytes.
 fn human(cap: u64) -> String {
     for (unit, size) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
-        if cap >= size && cap % size == 0 {
+        if cap >= size && cap.is_multiple_of(size) {
             return format!("{} {unit}", cap / size);
         }
     }

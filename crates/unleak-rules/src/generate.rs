@@ -274,7 +274,7 @@ fn base58check_string(arg: &str, rng: &mut Rng) -> Result<String, String> {
     };
     let (version, len) = arg.split_once(':').ok_or_else(bad)?;
     let len: usize = len.parse().map_err(|_| bad())?;
-    if version.len() % 2 != 0 || !(1..=256).contains(&len) {
+    if !version.len().is_multiple_of(2) || !(1..=256).contains(&len) {
         return Err(bad());
     }
     let mut payload = (0..version.len())

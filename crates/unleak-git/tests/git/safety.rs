@@ -2,11 +2,13 @@
 //! corrupt objects are reported by id while the rest is still scanned.
 
 use crate::common::*;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use unleak_git::{scan_history, scan_range, scan_staged, GitError, HistoryOptions};
 
+/// An executable shell script that leaves `marker` behind when it runs.
+#[cfg(unix)]
 fn script(path: &Path, marker: &Path) {
+    use std::os::unix::fs::PermissionsExt;
     std::fs::write(
         path,
         format!("#!/bin/sh\ntouch '{}'\ncat\n", marker.display()),
@@ -15,6 +17,24 @@ fn script(path: &Path, marker: &Path) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+/// Make a file git wrote read-only writable again, so the test can damage it.
+fn writable(path: &Path) {
+    #[cfg(unix)]
+    let perms = {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::Permissions::from_mode(0o644)
+    };
+    #[cfg(not(unix))]
+    let perms = {
+        let mut p = std::fs::metadata(path).unwrap().permissions();
+        p.set_readonly(false);
+        p
+    };
+    std::fs::set_permissions(path, perms).unwrap();
+}
+
+// Filters, hooks and helpers are shell scripts here.
+#[cfg(unix)]
 #[test]
 fn configured_programs_never_run_in_any_mode() {
     let repo = Repo::init();
@@ -133,7 +153,7 @@ fn a_corrupt_loose_object_is_named_and_the_rest_is_scanned() {
         .join(".git/objects")
         .join(&oid[..2])
         .join(&oid[2..]);
-    std::fs::set_permissions(&object, std::fs::Permissions::from_mode(0o644)).unwrap();
+    writable(&object);
     std::fs::write(&object, b"this is not a zlib stream").unwrap();
 
     let m = matcher();
@@ -170,7 +190,7 @@ fn a_truncated_pack_is_a_clear_error_not_a_panic() {
         .find(|p| p.extension().is_some_and(|x| x == "pack"))
         .unwrap();
     let len = std::fs::metadata(&pack).unwrap().len();
-    std::fs::set_permissions(&pack, std::fs::Permissions::from_mode(0o644)).unwrap();
+    writable(&pack);
     let file = std::fs::OpenOptions::new().write(true).open(&pack).unwrap();
     file.set_len(len / 2).unwrap();
 
