@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Where a blob's bytes came from. Paths are kept as the user gave them (or repo-relative
 /// for git), so reports point where the user expects.
@@ -14,6 +14,13 @@ pub enum Origin {
     Stdin,
     /// A blob in git history: the object id and the path it was first seen at.
     Git { blob_id: String, path: PathBuf },
+    /// A member of an archive: `member` is its name inside `archive` as the archive records
+    /// it, a label only (it may hold `..` or be absolute), never a path to open. Nested
+    /// archives nest: `app.war!WEB-INF/lib/a.jar!conf.yml`.
+    Member {
+        archive: Box<Origin>,
+        member: PathBuf,
+    },
 }
 
 impl Origin {
@@ -22,6 +29,39 @@ impl Origin {
         match self {
             Origin::File(p) | Origin::Git { path: p, .. } => p.to_string_lossy(),
             Origin::Stdin => Cow::Borrowed("<stdin>"),
+            Origin::Member { archive, member } => Cow::Owned(format!(
+                "{}!{}",
+                archive.display_path(),
+                member.to_string_lossy()
+            )),
+        }
+    }
+
+    /// The name the content itself goes by, for rules and file kinds chosen by path: the
+    /// file's path, the git path, or the innermost member's name; none for standard input.
+    pub fn content_path(&self) -> Option<&Path> {
+        match self {
+            Origin::File(p) | Origin::Git { path: p, .. } | Origin::Member { member: p, .. } => {
+                Some(p)
+            }
+            Origin::Stdin => None,
+        }
+    }
+
+    /// What holds the content on disk or in git: the outermost archive of a member, else
+    /// the origin itself (annotations point at a file of the checkout).
+    pub fn outermost(&self) -> &Origin {
+        match self {
+            Origin::Member { archive, .. } => archive.outermost(),
+            other => other,
+        }
+    }
+
+    /// `member` of the archive `self`.
+    pub fn member(self, member: impl Into<PathBuf>) -> Origin {
+        Origin::Member {
+            archive: Box::new(self),
+            member: member.into(),
         }
     }
 }
@@ -42,5 +82,24 @@ pub struct Blob<'a> {
 impl<'a> Blob<'a> {
     pub fn new(origin: Origin, data: &'a [u8]) -> Self {
         Blob { origin, data }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_show_their_archives_and_name_their_content() {
+        let jar = Origin::File("dist/app.war".into())
+            .member("WEB-INF/lib/a.jar")
+            .member("conf/application.yml");
+        assert_eq!(
+            jar.display_path(),
+            "dist/app.war!WEB-INF/lib/a.jar!conf/application.yml"
+        );
+        assert_eq!(jar.content_path(), Some(Path::new("conf/application.yml")));
+        assert_eq!(jar.outermost(), &Origin::File("dist/app.war".into()));
+        assert_eq!(Origin::Stdin.content_path(), None);
     }
 }

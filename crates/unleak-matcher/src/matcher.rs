@@ -501,9 +501,8 @@ impl Matcher {
     /// The active path-scoped rules that run on a blob from `origin`: decided once per
     /// blob, by one match of its path against all their globs.
     fn scoped_rules(&self, origin: &Origin) -> Vec<u32> {
-        let path = match origin {
-            Origin::File(p) | Origin::Git { path: p, .. } => p,
-            Origin::Stdin => return Vec::new(),
+        let Some(path) = origin.content_path() else {
+            return Vec::new();
         };
         self.rules
             .path_scoped(path)
