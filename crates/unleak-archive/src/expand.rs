@@ -391,8 +391,11 @@ mod tests {
         enc.finish().unwrap()
     }
 
-    /// Every member (chain joined by `!`, text) and skip (chain, reason) of `data`.
-    fn run(data: &[u8], limits: &Limits) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    /// (chain joined by `!`, text or reason) pairs.
+    type Seen = Vec<(String, String)>;
+
+    /// Every member and skip of `data`.
+    fn run(data: &[u8], limits: &Limits) -> (Seen, Seen) {
         let (mut members, mut skips) = (Vec::new(), Vec::new());
         let format = Format::detect(data).expect("an archive");
         expand(format, Cursor::new(data), limits, &mut |e| match e {
