@@ -57,6 +57,18 @@ impl Origin {
         }
     }
 
+    /// The same member chain inside `outer` in place of the outermost origin (a history
+    /// scan learns a blob's path only after scanning it); `outer` itself when not a member.
+    pub fn rebase(self, outer: Origin) -> Origin {
+        match self {
+            Origin::Member { archive, member } => Origin::Member {
+                archive: Box::new(archive.rebase(outer)),
+                member,
+            },
+            _ => outer,
+        }
+    }
+
     /// `member` of the archive `self`.
     pub fn member(self, member: impl Into<PathBuf>) -> Origin {
         Origin::Member {
@@ -101,5 +113,12 @@ mod tests {
         assert_eq!(jar.content_path(), Some(Path::new("conf/application.yml")));
         assert_eq!(jar.outermost(), &Origin::File("dist/app.war".into()));
         assert_eq!(Origin::Stdin.content_path(), None);
+        let git = Origin::Git {
+            blob_id: "b0".into(),
+            path: "lib/x.jar".into(),
+        };
+        let moved = Origin::Stdin.member("a.yml").rebase(git.clone());
+        assert_eq!(moved.display_path(), "lib/x.jar!a.yml");
+        assert_eq!(Origin::Stdin.rebase(git.clone()), git);
     }
 }
