@@ -30,4 +30,4 @@ pub use fingerprint::{Fingerprint, FingerprintKey};
 pub use location::{count_chars, Location, Locator, Span};
 pub use provenance::{hide_shared, mask, MaskedText};
 pub use secret::{redact, Secret};
-pub use text::{decode_utf16, is_binary, text_of};
+pub use text::{decode_utf16, is_binary, text_of, utf16_stream, Utf16};

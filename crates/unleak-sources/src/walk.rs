@@ -235,7 +235,8 @@ fn read_file(
         return Ok(());
     }
     let origin = Origin::File(path.to_path_buf());
-    if opts.extract_archives {
+    if opts.extract_archives && size > opts.whole_file_limit {
+        // A small file is told from its buffer below, at no extra read.
         let mut head = Vec::with_capacity(HEAD);
         (&mut file)
             .take(HEAD as u64)
@@ -243,11 +244,12 @@ fn read_file(
             .map_err(|e| describe_io(&e))?;
         file.rewind().map_err(|e| describe_io(&e))?;
         if let Some(format) = Format::detect(&head) {
-            // The thread's file buffer is not needed while members are held.
-            *buf = Vec::new();
             return read_archive(format, file, path, opts, visit);
         }
-    } else if opts.decompress && path.extension().is_some_and(|x| x == "gz") {
+    } else if !opts.extract_archives
+        && opts.decompress
+        && path.extension().is_some_and(|x| x == "gz")
+    {
         return read_compressed(Format::Gzip, file, path, opts, visit);
     }
     if size > opts.whole_file_limit {
@@ -285,6 +287,14 @@ fn read_file(
             },
         });
         return Ok(());
+    }
+    if opts.extract_archives {
+        if let Some(format) = Format::detect(&buf[..buf.len().min(HEAD)]) {
+            file.rewind().map_err(|e| describe_io(&e))?;
+            // The thread's file buffer is not needed while members are held.
+            *buf = Vec::new();
+            return read_archive(format, file, path, opts, visit);
+        }
     }
     let Some(text) = text_of(buf) else {
         visit(Item::Skipped {
