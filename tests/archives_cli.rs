@@ -340,3 +340,25 @@ fn a_secret_moved_into_a_jar_is_not_new_to_the_baseline() {
         guard.all()
     );
 }
+
+#[test]
+fn mask_decodes_utf16_input_and_never_prints_the_token() {
+    let repo = Repo::init();
+    let secret = token(50);
+    let input = utf16le(&format!("Write-Host 'start'\r\n$t = '{secret}'\r\n"));
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_unleak"));
+    repo.env(&mut cmd);
+    let mut child = cmd
+        .arg("mask")
+        .current_dir(&repo.dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("Write-Host 'start'\r\n$t = '"), "{text}");
+    assert!(text.contains("ghp_…"), "{text}");
+    assert_no_secret("mask", &text, &[secret]);
+}

@@ -248,8 +248,11 @@ pub fn scan_history(
         &packs,
         &blobs,
         matcher,
-        (&limits, &findings),
-        opts.extract_archives.then(|| archive_limits(&limits)),
+        (
+            &limits,
+            &findings,
+            opts.extract_archives.then(|| archive_limits(&limits)),
+        ),
     );
     drop(blobs);
     if scanned.over_budget {
@@ -856,8 +859,7 @@ fn scan_blobs(
     packs: &[PathBuf],
     oids: &[Oid],
     matcher: &Matcher,
-    (limits, findings): (&Limits, &Allowance),
-    archives: Option<unleak_archive::Limits>,
+    (limits, findings, archives): (&Limits, &Allowance, Option<unleak_archive::Limits>),
 ) -> Scanned {
     let scan = BlobScan {
         matcher,
