@@ -9,6 +9,7 @@ mod gateway;
 mod guard_support;
 
 mod action;
+mod archives_cli;
 mod bad_input;
 mod credential_files;
 mod eval;

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Where a blob's bytes came from. Paths are kept as the user gave them (or repo-relative
 /// for git), so reports point where the user expects.
@@ -21,6 +21,13 @@ pub enum Origin {
         image: String,
         layer: String,
         path: String,
+    },
+    /// A member of an archive: `member` is its name inside `archive` as the archive records
+    /// it, a label only (it may hold `..` or be absolute), never a path to open. Nested
+    /// archives nest: `app.war!WEB-INF/lib/a.jar!conf.yml`.
+    Member {
+        archive: Box<Origin>,
+        member: PathBuf,
     },
 }
 
@@ -43,16 +50,52 @@ impl Origin {
                 };
                 Cow::Owned(format!("{image}!{short}/{path}"))
             }
+            Origin::Member { archive, member } => Cow::Owned(format!(
+                "{}!{}",
+                archive.display_path(),
+                member.to_string_lossy()
+            )),
         }
     }
 
-    /// The path a file has where it lives (its name decides how it is read): the file or
-    /// repository path, the path inside an image; `None` for standard input.
-    pub fn file_path(&self) -> Option<&std::path::Path> {
+    /// The name the content itself goes by, for rules and file kinds chosen by path: the
+    /// file's path, the git path, or the innermost member's name; none for standard input.
+    pub fn content_path(&self) -> Option<&Path> {
         match self {
-            Origin::File(p) | Origin::Git { path: p, .. } => Some(p),
-            Origin::Image { path, .. } => Some(std::path::Path::new(path)),
+            Origin::File(p) | Origin::Git { path: p, .. } | Origin::Member { member: p, .. } => {
+                Some(p)
+            }
+            Origin::Image { path, .. } => Some(Path::new(path)),
             Origin::Stdin => None,
+        }
+    }
+
+    /// What holds the content on disk or in git: the outermost archive of a member, else
+    /// the origin itself (annotations point at a file of the checkout).
+    pub fn outermost(&self) -> &Origin {
+        match self {
+            Origin::Member { archive, .. } => archive.outermost(),
+            other => other,
+        }
+    }
+
+    /// The same member chain inside `outer` in place of the outermost origin (a history
+    /// scan learns a blob's path only after scanning it); `outer` itself when not a member.
+    pub fn rebase(self, outer: Origin) -> Origin {
+        match self {
+            Origin::Member { archive, member } => Origin::Member {
+                archive: Box::new(archive.rebase(outer)),
+                member,
+            },
+            _ => outer,
+        }
+    }
+
+    /// `member` of the archive `self`.
+    pub fn member(self, member: impl Into<PathBuf>) -> Origin {
+        Origin::Member {
+            archive: Box::new(self),
+            member: member.into(),
         }
     }
 }
@@ -73,5 +116,31 @@ pub struct Blob<'a> {
 impl<'a> Blob<'a> {
     pub fn new(origin: Origin, data: &'a [u8]) -> Self {
         Blob { origin, data }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_show_their_archives_and_name_their_content() {
+        let jar = Origin::File("dist/app.war".into())
+            .member("WEB-INF/lib/a.jar")
+            .member("conf/application.yml");
+        assert_eq!(
+            jar.display_path(),
+            "dist/app.war!WEB-INF/lib/a.jar!conf/application.yml"
+        );
+        assert_eq!(jar.content_path(), Some(Path::new("conf/application.yml")));
+        assert_eq!(jar.outermost(), &Origin::File("dist/app.war".into()));
+        assert_eq!(Origin::Stdin.content_path(), None);
+        let git = Origin::Git {
+            blob_id: "b0".into(),
+            path: "lib/x.jar".into(),
+        };
+        let moved = Origin::Stdin.member("a.yml").rebase(git.clone());
+        assert_eq!(moved.display_path(), "lib/x.jar!a.yml");
+        assert_eq!(Origin::Stdin.rebase(git.clone()), git);
     }
 }

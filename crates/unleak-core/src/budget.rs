@@ -297,6 +297,8 @@ pub fn finding_bytes(f: &Finding) -> u64 {
         }
         crate::Origin::Stdin => 0,
         crate::Origin::Image { image, layer, path } => text(image) + text(layer) + text(path),
+        // The archive's path and the members' names, as display_path joins them.
+        member @ crate::Origin::Member { .. } => member.display_path().len() + PER_ALLOCATION,
     };
     let git = f.git.as_ref().map_or(0, |g| {
         let masked = |t: &crate::MaskedText| t.stored_len() + 2 * PER_ALLOCATION;

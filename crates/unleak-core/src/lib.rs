@@ -4,7 +4,8 @@
 //! [`Locator`], [`Location`]), the secret value that redacts itself ([`Secret`]), the
 //! finding a scan produces ([`Finding`]), its provenance with found secrets masked
 //! ([`MaskedText`]), its edit-proof identity ([`Fingerprint`]), and the memory budget
-//! every consumer takes its limit from ([`MemoryBudget`]).
+//! every consumer takes its limit from ([`MemoryBudget`]), and UTF-16 text told from binary
+//! and decoded ([`decode_utf16`]).
 //!
 //! Does not own: any I/O, rule definitions or matching. Everything here is plain data so
 //! that sources, the matcher, filters and reporters can agree on it without depending on
@@ -18,6 +19,7 @@ mod kdf;
 mod location;
 mod provenance;
 mod secret;
+mod text;
 
 pub use blob::{Blob, Origin};
 pub use budget::{
@@ -29,3 +31,4 @@ pub use fingerprint::{Fingerprint, FingerprintKey};
 pub use location::{count_chars, Location, Locator, Span};
 pub use provenance::{hide_shared, mask, MaskedText};
 pub use secret::{redact, Secret};
+pub use text::{decode_utf16, is_binary, text_of, utf16_stream, Utf16};

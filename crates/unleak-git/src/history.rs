@@ -39,13 +39,15 @@ use crate::GitError;
 use git2::{ErrorCode, ObjectType, Oid, Repository};
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+use unleak_archive::{expand, Event, Format, HEAD};
 use unleak_core::{
-    finding_bytes, Allowance, Blob, Bytes, CommitFacts, Finding, Fingerprint, GitProvenance,
-    MemoryBudget, Origin,
+    decode_utf16, finding_bytes, text_of, Allowance, Blob, Bytes, CommitFacts, Finding,
+    Fingerprint, GitProvenance, MemoryBudget, Origin,
 };
 use unleak_matcher::Matcher;
 
@@ -83,6 +85,9 @@ pub struct HistoryOptions {
     pub threads: usize,
     /// What the scan may hold (see the module documentation).
     pub memory: MemoryBudget,
+    /// Expand archives committed to history (zip families, tar, compressed files) and
+    /// scan their members, named `path!member`.
+    pub extract_archives: bool,
 }
 
 impl Default for HistoryOptions {
@@ -95,6 +100,7 @@ impl Default for HistoryOptions {
             all_objects: false,
             threads: 0,
             memory: MemoryBudget::default(),
+            extract_archives: true,
         }
     }
 }
@@ -242,7 +248,11 @@ pub fn scan_history(
         &packs,
         &blobs,
         matcher,
-        (&limits, &findings),
+        (
+            &limits,
+            &findings,
+            opts.extract_archives.then(|| archive_limits(&limits)),
+        ),
     );
     drop(blobs);
     if scanned.over_budget {
@@ -788,6 +798,9 @@ fn parse_tree(mut data: &[u8]) -> Option<Vec<TreeEntry<'_>>> {
 enum Problem {
     TooLarge(u64),
     Failed(String),
+    /// A member of an archive blob (its chain joined by `!`), or the archive itself (an
+    /// empty chain), not read.
+    Archive(String, unleak_archive::Skip),
 }
 
 /// What the workers bring back: findings per blob (one per rule and secret, origins not yet
@@ -822,9 +835,21 @@ impl Scanned {
 struct BlobScan<'a> {
     matcher: &'a Matcher,
     max_size: u64,
+    /// The bounds of archives committed to history; `None` leaves them binary.
+    archives: Option<unleak_archive::Limits>,
     findings: &'a Allowance,
     /// Set when the findings share runs out; workers then stop scanning.
     stop: AtomicBool,
+}
+
+/// Archive blobs are held whole (at most half a worker's blob share, as any blob); their
+/// members may take the other half.
+fn archive_limits(limits: &Limits) -> unleak_archive::Limits {
+    unleak_archive::Limits {
+        max_member_size: limits.max_blob_flag,
+        max_held: limits.plan.blob_bytes() / 2,
+        ..unleak_archive::Limits::default()
+    }
 }
 
 fn scan_blobs(
@@ -834,11 +859,12 @@ fn scan_blobs(
     packs: &[PathBuf],
     oids: &[Oid],
     matcher: &Matcher,
-    (limits, findings): (&Limits, &Allowance),
+    (limits, findings, archives): (&Limits, &Allowance, Option<unleak_archive::Limits>),
 ) -> Scanned {
     let scan = BlobScan {
         matcher,
         max_size: limits.max_blob,
+        archives,
         findings,
         stop: AtomicBool::new(false),
     };
@@ -890,7 +916,13 @@ fn scan_one(repo: &Repository, oid: Oid, scan: &BlobScan<'_>, acc: &mut Scanned)
     };
     match read_blob(&odb, oid, scan.max_size) {
         Ok(RawBlob::Text(object)) => scan_content(oid, object.data(), scan, acc),
-        Ok(RawBlob::Binary) => acc.binary += 1,
+        // Archives and UTF-16 text are binary to git: read the object after all.
+        Ok(RawBlob::Binary) => match odb.read(oid) {
+            Ok(object) => scan_content(oid, object.data(), scan, acc),
+            Err(e) => acc
+                .problems
+                .push((oid, Problem::Failed(e.message().to_string()))),
+        },
         Ok(RawBlob::TooLarge(size)) => acc.problems.push((oid, Problem::TooLarge(size))),
         Err(e) => acc
             .problems
@@ -904,14 +936,46 @@ fn scan_content(oid: Oid, data: &[u8], scan: &BlobScan<'_>, acc: &mut Scanned) {
     if scan.stop.load(Ordering::Relaxed) {
         return;
     }
+    let mut found = Vec::new();
     if repo::is_binary(data) {
-        acc.binary += 1;
-        return;
+        let archive = scan
+            .archives
+            .as_ref()
+            .and_then(|limits| Some((Format::detect(&data[..data.len().min(HEAD)])?, limits)));
+        if let Some((format, limits)) = archive {
+            acc.scanned += 1;
+            expand(
+                format,
+                Cursor::new(data),
+                limits,
+                &mut |event| match event {
+                    Event::Member { path, data } => {
+                        let Some(text) = text_of(data) else { return };
+                        acc.bytes += text.len() as u64;
+                        let origin = path.iter().fold(Origin::Stdin, |o, m| o.member(m.as_str()));
+                        found.extend(scan.matcher.scan(&Blob::new(origin, &text)));
+                    }
+                    Event::Skipped { path, reason } => acc
+                        .problems
+                        .push((oid, Problem::Archive(path.join("!"), reason))),
+                },
+            );
+        } else if let Some(text) = decode_utf16(data) {
+            acc.scanned += 1;
+            acc.bytes += text.len() as u64;
+            found = scan
+                .matcher
+                .scan(&Blob::new(Origin::Stdin, text.as_bytes()));
+        } else {
+            acc.binary += 1;
+            return;
+        }
+    } else {
+        acc.scanned += 1;
+        acc.bytes += data.len() as u64;
+        // The origin is filled in per path when findings are folded.
+        found = scan.matcher.scan(&Blob::new(Origin::Stdin, data));
     }
-    acc.scanned += 1;
-    acc.bytes += data.len() as u64;
-    // The origin is filled in per path when findings are folded.
-    let mut found = scan.matcher.scan(&Blob::new(Origin::Stdin, data));
     // A secret repeated inside one blob is one occurrence: keep the first.
     let mut seen: HashSet<(Arc<str>, Fingerprint)> = HashSet::new();
     found.retain(|f| seen.insert((f.rule_id.clone(), f.fingerprint.clone())));
@@ -965,6 +1029,15 @@ fn report_problems(
                 } else {
                     format!("{size} bytes, over the blob size limit")
                 },
+            }),
+            Problem::Archive(member, reason) => out.skipped.push(Skipped {
+                what: match (&at, member.is_empty()) {
+                    (Some(p), true) => format!("blob {oid} (at `{p}`)"),
+                    (Some(p), false) => format!("blob {oid} (at `{p}!{member}`)"),
+                    (None, true) => format!("blob {oid}"),
+                    (None, false) => format!("blob {oid} (member `{member}`)"),
+                },
+                why: reason.to_string(),
             }),
             Problem::Failed(message) => out.errors.push(GitError::Object {
                 repo: shown.to_path_buf(),
@@ -1053,10 +1126,11 @@ fn fold_findings(
                 .or_insert_with(|| introduced(repo, commits, slot.first))
                 .clone();
             let mut f = slot.finding;
-            f.path = Origin::Git {
+            // A member of an archive blob keeps its member chain inside the blob's path.
+            f.path = std::mem::replace(&mut f.path, Origin::Stdin).rebase(Origin::Git {
                 blob_id: slot.blob.to_string(),
                 path: PathBuf::from(path_of(paths, path)),
-            };
+            });
             let paths = all_paths[&(rule, fingerprint)].iter().cloned().collect();
             let secrets = [&f.secret];
             f.git = Some(GitProvenance::new(

@@ -2,7 +2,8 @@
 //!
 //! Owns: copying a byte stream to a writer with every detected secret replaced by its
 //! redacted form and every registered literal value (and its base64 and URL-encoded forms)
-//! replaced by `***`, line by line as the stream arrives ([`Masker`]); and running a
+//! replaced by `***`, line by line as the stream arrives ([`Masker`]), UTF-16 input decoded
+//! to UTF-8 first; and running a
 //! command with both of its output streams masked ([`run_wrapped`]).
 //!
 //! Does not own: what counts as a secret (the matcher and its rules), how a secret is
@@ -11,6 +12,7 @@
 mod error;
 mod literal;
 mod masker;
+mod utf16;
 mod view;
 mod wrap;
 

@@ -186,10 +186,11 @@ impl Masker {
     /// documentation for when bytes are written.
     pub fn mask_stream(
         &self,
-        mut input: impl Read,
+        input: impl Read,
         mut output: impl Write,
         opts: &MaskOptions,
     ) -> Result<MaskStats, MaskError> {
+        let mut input = crate::utf16::Decoding::new(input);
         let max_held = opts.max_held_bytes.max(MIN_HELD);
         let mut state = StreamState {
             masker: self,

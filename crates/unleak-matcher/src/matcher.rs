@@ -501,7 +501,7 @@ impl Matcher {
     /// The active path-scoped rules that run on a blob from `origin`: decided once per
     /// blob, by one match of its path against all their globs.
     fn scoped_rules(&self, origin: &Origin) -> Vec<u32> {
-        let Some(path) = origin.file_path() else {
+        let Some(path) = origin.content_path() else {
             return Vec::new();
         };
         self.rules

@@ -122,10 +122,9 @@ impl FileKind {
     };
 
     pub fn of(origin: &Origin) -> FileKind {
-        match origin.file_path() {
-            Some(p) => FileKind::of_path(p),
-            None => FileKind::DATA,
-        }
+        origin
+            .content_path()
+            .map_or(FileKind::DATA, FileKind::of_path)
     }
 
     pub fn of_path(path: &Path) -> FileKind {

@@ -70,11 +70,19 @@ pub(crate) fn write(
 
 fn write_annotation(w: &mut dyn Write, f: &Finding) -> io::Result<()> {
     let level = LEVELS[level_index(f.confidence)];
-    let path = repo_path(&f.display_path());
+    let shown = f.display_path();
+    // A member of an archive is annotated on the archive, the file of the checkout; its
+    // lines are the member's, so they go in the message.
+    let outer = f.path.outermost().display_path();
+    let member = match shown.strip_prefix(outer.as_ref()) {
+        Some(rest) if rest.starts_with('!') => Some(&rest[1..]),
+        _ => None,
+    };
+    let path = repo_path(member.map_or(&shown, |_| &outer));
     let mut properties = vec![format!("file={}", escape::workflow_property(&path))];
     let history_only = f.git.as_ref().filter(|g| !g.in_head);
     // A history-only secret's line numbers belong to an old version of the file.
-    if history_only.is_none() {
+    if history_only.is_none() && member.is_none() {
         let loc = &f.location;
         properties.push(format!("line={}", loc.line.max(1)));
         properties.push(format!("endLine={}", loc.end_line.max(loc.line).max(1)));
@@ -93,6 +101,12 @@ fn write_annotation(w: &mut dyn Write, f: &Finding) -> io::Result<()> {
         "{} found: {} ({} confidence, entropy {:.2}).",
         f.rule_id, f.redacted, f.confidence, f.entropy
     );
+    if let Some(member) = member {
+        message.push_str(&format!(
+            " In the archive member {member}, line {} column {}.",
+            f.location.line, f.location.column
+        ));
+    }
     match history_only {
         Some(git) => {
             let short: String = git.commit.chars().take(SHORT_COMMIT).collect();
@@ -280,6 +294,22 @@ mod tests {
         assert!(
             out.starts_with("::error file=key.pem,line=2,endLine=5,title="),
             "{out}"
+        );
+    }
+
+    #[test]
+    fn an_archive_member_is_annotated_on_the_archive() {
+        let mut f = finding("x", "demo-token", Confidence::High, 12);
+        f.path = unleak_core::Origin::File("dist/app.jar".into()).member("BOOT-INF/app.yml");
+        let out = render(Format::Github, &[f], &summary(), &opts());
+        let first = out.lines().next().unwrap();
+        assert!(
+            first.starts_with("::error file=dist/app.jar,title="),
+            "{first}"
+        );
+        assert!(
+            first.contains("In the archive member BOOT-INF/app.yml, line 12 column"),
+            "{first}"
         );
     }
 }

@@ -34,15 +34,9 @@ pub enum SkipReason {
     Symlink,
     /// FIFOs, sockets and devices are never opened: reading one could block forever.
     NotRegular(&'static str),
-    /// A `.gz` whose content goes on past `--max-file-size`; what came before was scanned.
-    InflatedTooLarge {
-        limit: u64,
-    },
-    /// A `.gz` that inflated more than `ratio` times its compressed size (a decompression
-    /// bomb); what came before was scanned.
-    Bomb {
-        ratio: u64,
-    },
+    /// An archive, a member of one, or a compressed file not read (or not to its end): a
+    /// bound, a corrupt or encrypted member, a link. What came before was scanned.
+    Archive(unleak_archive::Skip),
 }
 
 impl fmt::Display for SkipReason {
@@ -54,19 +48,7 @@ impl fmt::Display for SkipReason {
             }
             SkipReason::Symlink => f.write_str("symbolic link (use --follow-symlinks)"),
             SkipReason::NotRegular(kind) => write!(f, "{kind}, not a regular file"),
-            SkipReason::InflatedTooLarge { limit } => write!(
-                f,
-                "decompressed past --max-file-size ({limit} bytes); the rest was not scanned"
-            ),
-            SkipReason::Bomb { ratio } => write!(
-                f,
-                "compression ratio over {ratio}:1 (a decompression bomb); the rest was not scanned"
-            ),
+            SkipReason::Archive(skip) => skip.fmt(f),
         }
     }
-}
-
-/// Git's heuristic: a NUL byte in the first 8 KiB means binary.
-pub fn is_binary(data: &[u8]) -> bool {
-    memchr::memchr(0, &data[..data.len().min(8192)]).is_some()
 }

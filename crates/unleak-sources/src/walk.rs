@@ -4,14 +4,20 @@
 //! not honour `.gitignore`, and neither does an attacker), except `.git/` internals.
 //! Symlinks are not followed unless asked; with following on, the `ignore` crate detects
 //! loops, which are reported, never walked forever. Only regular files are opened.
+//! Archives and compressed files are recognised by their magic numbers and expanded
+//! through `unleak-archive` (see [`crate::archive`]); UTF-16 text is decoded.
 
+use crate::archive::{archive_limits, expand_into};
 use crate::chunk::scan_stream;
-use crate::item::{is_binary, Item, SkipReason};
+use crate::item::{Item, SkipReason};
 use ignore::overrides::OverrideBuilder;
 use ignore::{WalkBuilder, WalkState};
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
+use unleak_archive::{is_tar, Format, Inflate, HEAD, MAX_RATIO};
+use unleak_core::is_binary;
+use unleak_core::text_of;
 use unleak_core::{Blob, MemoryBudget, Origin, WorkerPlan};
 
 #[derive(Clone, Debug)]
@@ -24,6 +30,11 @@ pub struct WalkOptions {
     pub threads: usize,
     /// Read `.gz` files through a decompressor and scan their content.
     pub decompress: bool,
+    /// Expand archives and compressed files, told by their content (zip families, tar,
+    /// gzip, bzip2, xz, zstd), and scan their members (`--no-extract-archives` clears it).
+    pub extract_archives: bool,
+    /// Bytes one thread may hold of archive members at once, nesting levels together.
+    pub archive_memory: u64,
     /// Files up to this size are read whole into each thread's reusable buffer; larger ones
     /// (and `.gz` content) in chunks.
     pub whole_file_limit: u64,
@@ -37,6 +48,9 @@ impl WalkOptions {
         self.threads = plan.threads;
         self.whole_file_limit = plan.whole_file_limit;
         self.chunk_buffer = usize::try_from(plan.chunk_buffer).unwrap_or(usize::MAX);
+        // While a thread expands an archive it holds no file buffer or chunk: it may use
+        // what a history scan gives one worker for blobs.
+        self.archive_memory = plan.blob_bytes();
         self
     }
 }
@@ -53,6 +67,8 @@ impl Default for WalkOptions {
             follow_symlinks: false,
             threads: 0,
             decompress: true,
+            extract_archives: true,
+            archive_memory: plan.blob_bytes(),
             whole_file_limit: plan.whole_file_limit,
             chunk_buffer: usize::try_from(plan.chunk_buffer).unwrap_or(usize::MAX),
         }
@@ -219,8 +235,22 @@ fn read_file(
         return Ok(());
     }
     let origin = Origin::File(path.to_path_buf());
-    if opts.decompress && path.extension().is_some_and(|x| x == "gz") {
-        return read_gzip(file, path, opts, visit);
+    if opts.extract_archives && size > opts.whole_file_limit {
+        // A small file is told from its buffer below, at no extra read.
+        let mut head = Vec::with_capacity(HEAD);
+        (&mut file)
+            .take(HEAD as u64)
+            .read_to_end(&mut head)
+            .map_err(|e| describe_io(&e))?;
+        file.rewind().map_err(|e| describe_io(&e))?;
+        if let Some(format) = Format::detect(&head) {
+            return read_archive(format, file, path, opts, visit);
+        }
+    } else if !opts.extract_archives
+        && opts.decompress
+        && path.extension().is_some_and(|x| x == "gz")
+    {
+        return read_compressed(Format::Gzip, file, path, opts, visit);
     }
     if size > opts.whole_file_limit {
         // Bounded chunks, not a memory map: memory stays flat whatever the file's size,
@@ -258,15 +288,23 @@ fn read_file(
         });
         return Ok(());
     }
-    if is_binary(buf) {
+    if opts.extract_archives {
+        if let Some(format) = Format::detect(&buf[..buf.len().min(HEAD)]) {
+            file.rewind().map_err(|e| describe_io(&e))?;
+            // The thread's file buffer is not needed while members are held.
+            *buf = Vec::new();
+            return read_archive(format, file, path, opts, visit);
+        }
+    }
+    let Some(text) = text_of(buf) else {
         visit(Item::Skipped {
             path: path.to_path_buf(),
             reason: SkipReason::Binary,
         });
         return Ok(());
-    }
+    };
     visit(Item::Blob {
-        blob: Blob::new(origin, buf),
+        blob: Blob::new(origin, &text),
         base_offset: 0,
         base_line: 1,
         base_column: 1,
@@ -275,92 +313,64 @@ fn read_file(
     Ok(())
 }
 
-/// Stream a gzip file through bounded chunks. What inflates past `--max-file-size`, or
-/// past [`MAX_RATIO`] times the compressed bytes read (a decompression bomb), is not
-/// read: the file is listed as skipped with the reason, and what came before is scanned.
-fn read_gzip(
+/// An archive, or a compressed tar, expanded member by member; a compressed single file
+/// streamed through bounded chunks like a large file.
+fn read_archive(
+    format: Format,
     file: File,
     path: &Path,
     opts: &WalkOptions,
     visit: &(impl Fn(Item<'_>) + Sync),
 ) -> Result<(), String> {
-    let counted = Counted {
-        inner: file,
-        read: 0,
-    };
-    let mut inflated = Inflated {
-        decoder: flate2::bufread::MultiGzDecoder::new(io::BufReader::new(counted)),
-        out: 0,
-        limit: opts.max_file_size,
-        cut: None,
-    };
-    read_chunked(&mut inflated, path, opts, visit)
-        .map_err(|e| format!("cannot decompress gzip data: {}", describe_io(&e)))?;
-    if let Some(reason) = inflated.cut {
-        visit(Item::Skipped {
-            path: path.to_path_buf(),
-            reason,
-        });
+    if format.is_compression() {
+        // Whether a tar is inside shows only once its first block is decompressed.
+        let mut head = Vec::with_capacity(HEAD);
+        let peeked = Inflate::new(format, io::BufReader::new(&file), HEAD as u64, MAX_RATIO)
+            .and_then(|mut inflate| inflate.read_to_end(&mut head));
+        if peeked.is_err() || !is_tar(&head) {
+            (&file).rewind().map_err(|e| describe_io(&e))?;
+            return read_compressed(format, file, path, opts, visit);
+        }
+        (&file).rewind().map_err(|e| describe_io(&e))?;
     }
+    let origin = Origin::File(path.to_path_buf());
+    expand_into(format, file, &origin, &archive_limits(opts), visit);
     Ok(())
 }
 
-/// Inflated bytes per compressed byte past which a `.gz` is a bomb, not a log. Deflate
-/// cannot pass 1032:1, so only a file made to inflate at the format's limit reaches it;
-/// the most repetitive real logs stay far below.
-pub const MAX_RATIO: u64 = 1000;
-/// Output a `.gz` may inflate to before [`MAX_RATIO`] applies.
-const RATIO_AFTER: u64 = 1 << 20;
-/// At most this much output per read, so the ratio is checked often: one read could
-/// otherwise inflate a whole input buffer, a thousand times its size.
-const INFLATE_STEP: usize = 64 * 1024;
-
-/// A reader that counts the bytes taken from it.
-struct Counted<R> {
-    inner: R,
-    read: u64,
-}
-
-impl<R: Read> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        Ok(n)
+/// Stream a compressed file through bounded chunks. What inflates past
+/// `--max-file-size`, or past [`MAX_RATIO`] times the compressed bytes read (a
+/// decompression bomb), is not read: the file is listed as skipped with the reason, and
+/// what came before is scanned.
+fn read_compressed(
+    format: Format,
+    file: File,
+    path: &Path,
+    opts: &WalkOptions,
+    visit: &(impl Fn(Item<'_>) + Sync),
+) -> Result<(), String> {
+    let name = match format {
+        Format::Bzip2 => "bzip2",
+        Format::Xz => "xz",
+        Format::Zstd => "zstd",
+        _ => "gzip",
+    };
+    let fail = |e: io::Error| format!("cannot decompress {name} data: {}", describe_io(&e));
+    let mut inflated = Inflate::new(
+        format,
+        io::BufReader::new(file),
+        opts.max_file_size,
+        MAX_RATIO,
+    )
+    .map_err(fail)?;
+    read_chunked(&mut inflated, path, opts, visit).map_err(fail)?;
+    if let Some(reason) = inflated.cut() {
+        visit(Item::Skipped {
+            path: path.to_path_buf(),
+            reason: SkipReason::Archive(reason.clone()),
+        });
     }
-}
-
-/// A gzip decoder that ends its output, and says why, at `--max-file-size` or the ratio.
-struct Inflated<R: Read> {
-    decoder: flate2::bufread::MultiGzDecoder<io::BufReader<Counted<R>>>,
-    out: u64,
-    limit: u64,
-    cut: Option<SkipReason>,
-}
-
-impl<R: Read> Read for Inflated<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.cut.is_some() || buf.is_empty() {
-            return Ok(0);
-        }
-        if self.out >= self.limit {
-            // At the cap: only one more byte tells a file that ends here from a longer one.
-            if self.decoder.read(&mut [0u8])? > 0 {
-                self.cut = Some(SkipReason::InflatedTooLarge { limit: self.limit });
-            }
-            return Ok(0);
-        }
-        let room = usize::try_from(self.limit - self.out).unwrap_or(usize::MAX);
-        let want = buf.len().min(room).min(INFLATE_STEP);
-        let n = self.decoder.read(&mut buf[..want])?;
-        self.out += n as u64;
-        // Compressed bytes the decoder took: those read, less those still buffered.
-        let input = self.decoder.get_ref();
-        let compressed = input.get_ref().read - input.buffer().len() as u64;
-        if self.out > RATIO_AFTER && self.out / compressed.max(1) > MAX_RATIO {
-            self.cut = Some(SkipReason::Bomb { ratio: MAX_RATIO });
-        }
-        Ok(n)
-    }
+    Ok(())
 }
 
 /// Hand `input` to `visit` in bounded, overlapping chunks; a file whose first chunk looks
@@ -629,9 +639,92 @@ mod tests {
         enc.write_all(b"line one\nline two\n").unwrap();
         fs::write(d.path().join("build.log.gz"), enc.finish().unwrap()).unwrap();
         fs::write(d.path().join("broken.gz"), b"not gzip at all").unwrap();
+        // Content decides: a `.gz` name on text is text.
         let (read, _, errors) = collect(d.path(), &WalkOptions::default());
+        assert_eq!(read, vec!["broken.gz", "build.log.gz"]);
+        assert!(errors.is_empty());
+        // Without archive extraction, `.gz` names are still decompressed, as before.
+        let off = WalkOptions {
+            extract_archives: false,
+            ..Default::default()
+        };
+        let (read, _, errors) = collect(d.path(), &off);
         assert_eq!(read, vec!["build.log.gz"]);
         assert_eq!(errors, vec!["broken.gz"]);
+    }
+
+    /// Every blob's display path and text, and every skip's path, of a walk.
+    fn blobs(dir: &Path, opts: &WalkOptions) -> (Vec<(String, String)>, Vec<String>) {
+        let out = Mutex::new((Vec::new(), Vec::new()));
+        walk(&[dir.to_path_buf()], opts, |item| {
+            let mut o = out.lock().unwrap();
+            let rel = |p: &str| {
+                p.strip_prefix(&format!("{}/", dir.display()))
+                    .unwrap_or(p)
+                    .to_string()
+            };
+            match item {
+                Item::Blob { blob, .. } => o.0.push((
+                    rel(&blob.origin.display_path()),
+                    String::from_utf8_lossy(blob.data).into_owned(),
+                )),
+                Item::Skipped { path, .. } => o.1.push(rel(&path.to_string_lossy())),
+                Item::Error { message, .. } => panic!("{message}"),
+            }
+        })
+        .unwrap();
+        let (mut a, mut b) = out.into_inner().unwrap();
+        a.sort();
+        b.sort();
+        (a, b)
+    }
+
+    #[test]
+    fn archives_are_expanded_by_content_and_utf16_decoded() {
+        use std::io::Write;
+        let d = tempfile::tempdir().unwrap();
+        let mut w = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
+        w.start_file("conf/app.yml", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(b"key: one\n").unwrap();
+        w.start_file("Main.class", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(b"\xca\xfe\xba\xbe\0\0").unwrap();
+        // A jar renamed: the magic number decides, not the name.
+        fs::write(d.path().join("app.bin"), w.finish().unwrap().into_inner()).unwrap();
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(7);
+        h.set_cksum();
+        tar.append_data(&mut h, "etc/a.env", &b"K=two\n\n"[..])
+            .unwrap();
+        let tgz = gzip(&tar.into_inner().unwrap(), 6);
+        fs::write(d.path().join("layer.tgz"), &tgz).unwrap();
+        let utf16: Vec<u8> = [0xff, 0xfe]
+            .into_iter()
+            .chain("$k = 'three'\r\n".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        fs::write(d.path().join("script.ps1"), utf16).unwrap();
+        let (read, skipped) = blobs(d.path(), &WalkOptions::default());
+        assert_eq!(
+            read,
+            vec![
+                ("app.bin!conf/app.yml".into(), "key: one\n".into()),
+                ("layer.tgz!etc/a.env".into(), "K=two\n\n".into()),
+                ("script.ps1".into(), "$k = 'three'\r\n".into()),
+            ]
+        );
+        assert!(
+            skipped.is_empty(),
+            "binary members are not listed: {skipped:?}"
+        );
+        let off = WalkOptions {
+            extract_archives: false,
+            ..Default::default()
+        };
+        let (read, skipped) = blobs(d.path(), &off);
+        assert_eq!(read.len(), 1, "UTF-16 text is text either way");
+        assert_eq!(skipped, vec!["app.bin", "layer.tgz"]);
     }
 
     fn gzip(data: &[u8], level: u32) -> Vec<u8> {

@@ -107,6 +107,11 @@ pub struct ScanArgs {
     /// Follow symbolic links (loops are detected and reported).
     #[arg(long)]
     pub follow_symlinks: bool,
+    /// Do not look inside archives (zip, jar, war, whl, apk, tar, and gzip, bzip2, xz or
+    /// zstd files; told by content, nested up to 4 deep): they are skipped as binary files.
+    /// Members are reported as `archive!member`.
+    #[arg(long)]
+    pub no_extract_archives: bool,
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,

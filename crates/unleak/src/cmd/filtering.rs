@@ -140,8 +140,10 @@ pub fn scan_tree(
             found.retain(|f| f.span.end > overlap);
             for f in &mut found {
                 f.shift(base_offset, base_line, base_column);
-                if let Origin::File(p) = &f.path {
-                    f.path = Origin::File(PathBuf::from(relative(root, p)));
+                // An archive member keeps its member chain inside the relative path.
+                if let Origin::File(p) = f.path.outermost() {
+                    let rel = Origin::File(PathBuf::from(relative(root, p)));
+                    f.path = std::mem::replace(&mut f.path, Origin::Stdin).rebase(rel);
                 }
             }
             findings.hold(found);

@@ -12,7 +12,7 @@ pub fn scan(
     repo: &Path,
     args: &GitArgs,
     matcher: &Matcher,
-    threads: Option<usize>,
+    (threads, extract_archives): (Option<usize>, bool),
     memory: MemoryBudget,
     started: Instant,
 ) -> anyhow::Result<(Vec<Finding>, ScanSummary)> {
@@ -40,6 +40,7 @@ pub fn scan(
         all_objects: args.all_objects,
         threads: threads.unwrap_or(0),
         memory,
+        extract_archives,
     };
     let scan = unleak_git::scan_history(repo, matcher, &opts)?;
     if let Some(shallow) = &scan.shallow {

@@ -111,8 +111,14 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
             bail!("git modes take one repository path, not `-` or several paths");
         }
         let repo = roots.first().cloned().unwrap_or_else(|| PathBuf::from("."));
-        let (findings, summary) =
-            git::scan(&repo, &args.git, &matcher, args.threads, memory, started)?;
+        let (findings, summary) = git::scan(
+            &repo,
+            &args.git,
+            &matcher,
+            (args.threads, !args.no_extract_archives),
+            memory,
+            started,
+        )?;
         let filtered = filter.apply(findings, |f| f.path.display_path().into_owned());
         log_allowed(filtered.suppressed.len() as u64);
         let mut findings = filtered.kept;
@@ -141,6 +147,7 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         exclude: args.exclude.clone(),
         follow_symlinks: args.follow_symlinks,
         decompress: true,
+        extract_archives: !args.no_extract_archives,
         ..WalkOptions::default()
     }
     .within(&plan);
@@ -344,7 +351,7 @@ impl Collector<'_, '_, '_> {
         if scanned.partially_decoded {
             let path = match &blob.origin {
                 Origin::File(p) => display(p),
-                other => other.display_path().into_owned(),
+                other => display(Path::new(other.display_path().as_ref())),
             };
             self.skipped.lock().unwrap().push(Skipped {
                 path,
@@ -359,8 +366,9 @@ impl Collector<'_, '_, '_> {
         }
         for f in &mut found {
             f.shift(base_offset, base_line, base_column);
-            if let Origin::File(p) = &f.path {
-                f.path = Origin::File(PathBuf::from(display(p)));
+            if let Origin::File(p) = f.path.outermost() {
+                let shown = Origin::File(PathBuf::from(display(p)));
+                f.path = std::mem::replace(&mut f.path, Origin::Stdin).rebase(shown);
             }
             if self.show_secrets {
                 f.reveal();
@@ -368,9 +376,13 @@ impl Collector<'_, '_, '_> {
         }
         let before = found.len();
         found.retain(|f| {
-            let rel = match &f.path {
-                Origin::File(p) => relative(self.config_root, p),
-                other => other.display_path().into_owned(),
+            // An archive member is allowed by its archive's path with `!member` after it.
+            let rel = match f.path.outermost() {
+                Origin::File(p) => {
+                    let outer = Origin::File(p.clone()).display_path().len();
+                    relative(self.config_root, p) + &f.path.display_path()[outer..]
+                }
+                _ => f.path.display_path().into_owned(),
             };
             self.filter.reason(f, &rel).is_none()
         });
