@@ -16,8 +16,9 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use unleak_archive::{Format, Limits, HEAD};
 use unleak_core::{Blob, Finding, ImageProvenance, MaskedText, Origin};
-use unleak_sources::{is_binary, scan_stream, Item, SkipReason};
+use unleak_sources::{expand_into, is_binary, scan_stream, Item, SkipReason};
 
 /// What `--image` opened: a blob source and the images in it.
 pub struct Opened {
@@ -265,9 +266,39 @@ fn member(
         });
         return;
     }
-    // The one place a member's content is turned into blobs: nested-archive expansion
-    // (g5's archive reader) plugs in here, in place of scanning the bytes as they are.
-    scan_member(origin, m.reader, opts, visit);
+    // A member that is itself an archive (a jar, a tar.gz of a release) is expanded as on
+    // disk; anything else streams through in chunks.
+    let mut head = Vec::with_capacity(HEAD);
+    if let Err(e) = (&mut *m.reader).take(HEAD as u64).read_to_end(&mut head) {
+        visit(Item::Error {
+            path: PathBuf::from(origin.display_path().into_owned()),
+            message: format!("cannot read it from its layer: {e}"),
+        });
+        return;
+    }
+    if let Some(format) = Format::detect(&head) {
+        // Held whole while it is expanded: `max_file_size` (checked above) bounds it.
+        let mut bytes = head;
+        if let Err(e) = m.reader.read_to_end(&mut bytes) {
+            visit(Item::Error {
+                path: PathBuf::from(origin.display_path().into_owned()),
+                message: format!("cannot read it from its layer: {e}"),
+            });
+            return;
+        }
+        let limits = Limits {
+            max_member_size: opts.max_file_size,
+            ..Limits::default()
+        };
+        expand_into(format, std::io::Cursor::new(bytes), &origin, &limits, visit);
+        return;
+    }
+    scan_member(
+        origin,
+        &mut std::io::Cursor::new(head).chain(m.reader),
+        opts,
+        visit,
+    );
 }
 
 /// Scan a member's bytes in bounded chunks, as the walker does a large file; a binary

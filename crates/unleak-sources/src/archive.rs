@@ -25,12 +25,12 @@ pub(crate) fn archive_limits(opts: &WalkOptions) -> Limits {
 
 /// Expand `input` (an archive of `format` found at `origin`) and hand every text member
 /// to `visit` as a whole blob at `origin!member`, every skip as an item naming it.
-pub fn expand_into<R: Read + Seek>(
+pub fn expand_into<R: Read + Seek, V: Fn(Item<'_>) + Sync + ?Sized>(
     format: Format,
     input: R,
     origin: &Origin,
     limits: &Limits,
-    visit: &(impl Fn(Item<'_>) + Sync),
+    visit: &V,
 ) {
     expand(format, input, limits, &mut |event| match event {
         Event::Member { path, data } => {
