@@ -30,6 +30,7 @@ fn finding(path: &str, value: &[u8]) -> Finding {
         decoded: Vec::new(),
         git: None,
         provenance_secrets: None,
+        image: None,
     }
 }
 

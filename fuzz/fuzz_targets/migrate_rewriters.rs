@@ -52,6 +52,7 @@ fn finding_at(path: &str, data: &[u8], span: Span, rule: &str) -> Finding {
         decoded: Vec::new(),
         git: None,
         provenance_secrets: None,
+        image: None,
     }
 }
 
