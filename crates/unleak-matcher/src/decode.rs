@@ -117,7 +117,7 @@ pub fn decode_runs(data: &[u8], skip: &[Span], budget: &mut usize) -> Vec<Decode
     out
 }
 
-/// The spans of every run in `data` that [`decode_runs`] decodes, with no budget: for a
+/// The spans of every run in `data` that `decode_runs` decodes, with no budget: for a
 /// caller that batches its input and must send each piece the matcher would decode
 /// through it (the log masker's prefilter), so it cannot pass what a scan finds decoded.
 pub fn encoded_text_runs(data: &[u8]) -> Vec<Span> {

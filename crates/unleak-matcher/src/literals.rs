@@ -76,7 +76,7 @@ impl Literals {
     }
 
     /// Call `found(lane, pattern, start)` once for every occurrence of every literal in
-    /// `data`. `lane` is below [`LANES`]; the occurrences of one lane come in the order of
+    /// `data`. `lane` is below `LANES`; the occurrences of one lane come in the order of
     /// their ends (so those of one literal come in the order of their starts), and lanes
     /// interleave.
     pub fn for_each_lane(&self, data: &[u8], mut found: impl FnMut(usize, usize, usize)) {

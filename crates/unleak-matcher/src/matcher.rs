@@ -1248,8 +1248,8 @@ impl<'a> AllowLines<'a> {
 
 /// Whether a keyword of `rule` stands in `data` where the window the matcher confirms the
 /// rule in covers `span` (from the keyword's line start, or the start of the line
-/// `within_lines` above for a two-part rule, at most [`MAX_LOOKBEHIND`] back per line, to the
-/// line end after the keyword and the rule's window, at most [`LINE_TAIL`] on).
+/// `within_lines` above for a two-part rule, at most `MAX_LOOKBEHIND` back per line, to the
+/// line end after the keyword and the rule's window, at most `LINE_TAIL` on).
 /// A match of the rule's regex that no window covers is one the windowed path cannot see
 /// by design; the prefilter's property test and fuzzer use this to tell those apart from a
 /// real miss.

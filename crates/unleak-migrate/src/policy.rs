@@ -38,7 +38,7 @@ pub struct Policy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
     /// `--reviewers`: the groups that approve exec on every connection. Empty: `prod`
-    /// connections only, approved by [`DEFAULT_REVIEWERS`].
+    /// connections only, approved by `DEFAULT_REVIEWERS`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reviewers: Vec<String>,
     /// `--groups`: the only user groups allowed to use the connections (hoop's

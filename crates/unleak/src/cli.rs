@@ -342,6 +342,8 @@ pub struct GitArgs {
     pub all_objects: bool,
     /// Web address of the repository (e.g. https://github.com/acme/app), so SARIF can link
     /// history-only findings to their commit.
+    // The text is `--help`'s too, where a bare address reads best.
+    #[allow(rustdoc::bare_urls)]
     #[arg(long, value_name = "URL")]
     pub repo_url: Option<String>,
 }
