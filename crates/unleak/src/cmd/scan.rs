@@ -85,25 +85,15 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
             &memory,
             started,
         )?;
-        let filtered = filter.apply(findings, |f| f.path.display_path().into_owned());
-        log_allowed(filtered.suppressed.len() as u64);
-        let mut findings = filtered.kept;
-        if args.show_secrets {
-            findings.iter_mut().for_each(Finding::reveal);
-        }
-        let (n, errors) = (findings.len(), summary.errors.len());
-        with_output(args.output.as_deref(), |out| {
-            write_report(
-                out,
-                format,
-                &findings,
-                matcher.rules(),
-                &summary,
-                &report_opts,
-                args.sarif_category.as_deref(),
-            )
-        })?;
-        return outcome(n, errors);
+        return report_collected(
+            &args,
+            &filter,
+            &matcher,
+            findings,
+            &summary,
+            format,
+            &report_opts,
+        );
     }
 
     if args.git.any() {
@@ -119,25 +109,15 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
             memory,
             started,
         )?;
-        let filtered = filter.apply(findings, |f| f.path.display_path().into_owned());
-        log_allowed(filtered.suppressed.len() as u64);
-        let mut findings = filtered.kept;
-        if args.show_secrets {
-            findings.iter_mut().for_each(Finding::reveal);
-        }
-        let (n, errors) = (findings.len(), summary.errors.len());
-        with_output(args.output.as_deref(), |out| {
-            write_report(
-                out,
-                format,
-                &findings,
-                matcher.rules(),
-                &summary,
-                &report_opts,
-                args.sarif_category.as_deref(),
-            )
-        })?;
-        return outcome(n, errors);
+        return report_collected(
+            &args,
+            &filter,
+            &matcher,
+            findings,
+            &summary,
+            format,
+            &report_opts,
+        );
     }
 
     let walk_opts = WalkOptions {
@@ -266,6 +246,38 @@ fn public_repo_url(url: &str) -> String {
 }
 
 /// Allowed findings are not reported; say how many at `-v`.
+/// Filter, reveal if asked, and report the findings of a scan that collected them all first
+/// (images and git modes; the tree scan streams and filters as it goes).
+fn report_collected(
+    args: &ScanArgs,
+    filter: &Filter,
+    matcher: &Matcher,
+    findings: Vec<Finding>,
+    summary: &ScanSummary,
+    format: Format,
+    report_opts: &ReportOptions,
+) -> anyhow::Result<Outcome> {
+    let filtered = filter.apply(findings, |f| f.path.display_path().into_owned());
+    log_allowed(filtered.suppressed.len() as u64);
+    let mut findings = filtered.kept;
+    if args.show_secrets {
+        findings.iter_mut().for_each(Finding::reveal);
+    }
+    let (n, errors) = (findings.len(), summary.errors.len());
+    with_output(args.output.as_deref(), |out| {
+        write_report(
+            out,
+            format,
+            &findings,
+            matcher.rules(),
+            summary,
+            report_opts,
+            args.sarif_category.as_deref(),
+        )
+    })?;
+    outcome(n, errors)
+}
+
 fn log_allowed(n: u64) {
     if n > 0 {
         tracing::info!("{n} finding(s) allowed by .unleak.toml or unleak:allow comments");
