@@ -84,16 +84,21 @@ fn invalid_utf8_text_is_scanned_with_usable_positions() {
 }
 
 #[test]
-fn utf16_text_is_treated_as_binary_and_listed() {
+fn utf16_text_is_decoded_not_listed_as_binary() {
+    // UTF-16 text is scanned since issue 19; what is not UTF-16 (a lone surrogate) stays
+    // binary and listed.
     let d = setup();
     let utf16: Vec<u8> = "\u{feff}key = value\n"
         .encode_utf16()
         .flat_map(|u| u.to_le_bytes())
         .collect();
     fs::write(d.path().join("t/wide.txt"), utf16).unwrap();
+    let mut broken: Vec<u8> = vec![0xff, 0xfe];
+    broken.extend([0x00, 0xd8, b'k', 0x00, b'\n', 0x00]);
+    fs::write(d.path().join("t/broken.txt"), broken).unwrap();
     let (r, doc) = scan(d.path(), &[]);
     assert_eq!(r.code, 0);
-    assert_eq!(paths(&doc, "skipped"), vec!["t/wide.txt"]);
+    assert_eq!(paths(&doc, "skipped"), vec!["t/broken.txt"]);
 }
 
 #[test]

@@ -342,14 +342,14 @@ fn config_and_baseline_errors_exit_2_naming_file_line_and_key() {
     );
     repo.write(
         ".unleak-baseline.json",
-        "{\"version\": 3, \"key\": \"\", \"entries\": [], \"more\": 1}",
+        "{\"version\": 4, \"key\": \"\", \"entries\": [], \"more\": 1}",
     );
     let newer = repo.unleak(&["baseline", "update"]);
     assert_eq!(newer.code, 2);
     assert!(
         newer
             .stderr
-            .contains("baseline .unleak-baseline.json has format version 3"),
+            .contains("baseline .unleak-baseline.json has format version 4"),
         "{}",
         newer.stderr
     );
