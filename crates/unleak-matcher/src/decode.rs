@@ -301,6 +301,10 @@ pub fn decode_base64_pieces(
 
 /// Bit `j` set when `data[at + j]` is in the base64 alphabet (bytes past the end are not).
 fn alphabet_mask(data: &[u8], at: usize) -> u64 {
+    // A whole block is read in place; only the last, short one is copied out and padded.
+    if let Some(block) = data.get(at..at.saturating_add(64)) {
+        return block_alphabet_mask(block.try_into().expect("64 bytes"));
+    }
     let mut block = [0u8; 64];
     let tail = &data[at.min(data.len())..(at + 64).min(data.len())];
     block[..tail.len()].copy_from_slice(tail);
