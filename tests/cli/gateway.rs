@@ -107,7 +107,7 @@ pub fn fake_vault(dir: &Path) -> PathBuf {
     let store = dir.join("vault-store");
     std::fs::create_dir_all(&store).unwrap();
     let script = format!(
-        "#!/bin/sh\n[ \"$1\" = kv ] || exit 2\nfile() {{ printf '%s/%s' '{}' \"$(printf '%s' \"$1\" | tr '/#' '__')\"; }}\ncase $2 in\n  put) f=$(file \"${{3#-mount=}}/$4#${{5%=-}}\"); cat > \"$f\" ;;\n  get) f=$(file \"${{3#-mount=}}/$5#${{4#-field=}}\"); [ -f \"$f\" ] || {{ echo 'No value found' >&2; exit 2; }}; cat \"$f\" ;;\n  *) exit 2 ;;\nesac\n",
+        "#!/bin/sh\n[ \"$1\" = kv ] || exit 2\nfile() {{ printf '%s/%s' '{}' \"$(printf '%s' \"$1\" | tr '/#' '__')\"; }}\ncase $2 in\n  put) m=${{3#-mount=}}; p=$4; f=$(file \"$m/$p#${{5%=-}}\"); cat > \"$f\"; shift 5; for kv in \"$@\"; do printf '%s' \"${{kv#*=}}\" > \"$(file \"$m/$p#${{kv%%=*}}\")\"; done ;;\n  get) f=$(file \"${{3#-mount=}}/$5#${{4#-field=}}\"); [ -f \"$f\" ] || {{ echo 'No value found' >&2; exit 2; }}; cat \"$f\" ;;\n  *) exit 2 ;;\nesac\n",
         store.display()
     );
     let p = bin.join("vault");
@@ -160,4 +160,12 @@ pub fn stored(dir: &Path) -> Vec<(String, String)> {
         .collect();
     out.sort();
     out
+}
+
+/// The stored gateway credentials, without the HOSTNAME and PORT kept next to them.
+pub fn tokens(dir: &Path) -> Vec<(String, String)> {
+    stored(dir)
+        .into_iter()
+        .filter(|(k, _)| !k.ends_with("_HOSTNAME") && !k.ends_with("_PORT"))
+        .collect()
 }

@@ -1415,83 +1415,90 @@ fn secret_manifest_data_is_seeded_decoded_behind_an_external_secret() {
         .unwrap()
     };
     let (password, api_key) = (gen(1), gen(2));
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("k8s")).unwrap();
-    let manifest = format!(
-        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\n  namespace: shop\ntype: Opaque\ndata:\n  db-password: {}\nstringData:\n  api-secret: {api_key}\n",
-        base64(password.as_bytes())
-    );
-    std::fs::write(dir.path().join("k8s/secret.yaml"), &manifest).unwrap();
-    let r = run(
-        dir.path(),
-        &[
-            "migrate",
-            "--write",
-            "--seed",
-            "vault",
-            "--vault-addr",
-            &bao.addr,
-            "--repo-slug",
-            "shop",
-        ],
-        &[("VAULT_TOKEN", &bao.token)],
-    );
-    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    let values = vec![password.clone(), api_key.clone()];
-    assert_no_value(&values, "stdout", &r.stdout);
-    assert_no_value(&values, "stderr", &r.stderr);
-    for (f, text) in all_text(&dir.path().join(".unleak")) {
-        assert_no_value(&values, &f, &text);
-    }
-    let plan = plan_json(dir.path());
-    let findings = plan["findings"].as_array().unwrap();
-    assert!(!findings.is_empty());
-    let mut seen = Vec::new();
-    for f in findings {
-        let key = f["platform"]["key"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no Secret key: {f}"));
-        assert_eq!(f["platform"]["name"], "app", "{f}");
-        let p = &f["vault"];
-        let data = kv_get(
-            &bao,
-            &format!("secret/data/{}", p["path"].as_str().unwrap()),
-        )
-        .expect("seeded");
-        let got = data[p["key"].as_str().unwrap()]
-            .as_str()
-            .unwrap()
-            .to_string();
-        match key {
-            "db-password" => assert_eq!(got, password, "stored decoded"),
-            "api-secret" => assert_eq!(got, api_key),
-            other => panic!("unexpected key {other}"),
+    // Block metadata, and the one-line flow form the audit's reproduction wrote.
+    for metadata in [
+        "metadata:\n  name: app\n  namespace: shop\n",
+        "metadata: {name: app, namespace: shop}\n",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("k8s")).unwrap();
+        let manifest = format!(
+            "apiVersion: v1\nkind: Secret\n{metadata}type: Opaque\ndata:\n  db-password: {}\nstringData:\n  api-secret: {api_key}\n",
+            base64(password.as_bytes())
+        );
+        std::fs::write(dir.path().join("k8s/secret.yaml"), &manifest).unwrap();
+        let r = run(
+            dir.path(),
+            &[
+                "migrate",
+                "--write",
+                "--seed",
+                "vault",
+                "--vault-addr",
+                &bao.addr,
+                "--repo-slug",
+                "shop",
+            ],
+            &[("VAULT_TOKEN", &bao.token)],
+        );
+        assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+        let values = vec![password.clone(), api_key.clone()];
+        assert_no_value(&values, "stdout", &r.stdout);
+        assert_no_value(&values, "stderr", &r.stderr);
+        for (f, text) in all_text(&dir.path().join(".unleak")) {
+            assert_no_value(&values, &f, &text);
         }
-        seen.push((
-            key.to_string(),
-            p["path"].as_str().unwrap().to_string(),
-            p["key"].as_str().unwrap().to_string(),
-        ));
-    }
-    let es = std::fs::read_to_string(dir.path().join(".unleak/migrate/k8s/external-secrets.yaml"))
-        .expect("an ExternalSecret is written");
-    assert!(seen.iter().any(|(k, _, _)| k == "db-password"), "{seen:?}");
-    assert!(
-        es.contains("kind: ExternalSecret")
-            && es.contains("  name: app\n")
-            && es.contains("  namespace: shop\n"),
-        "{es}"
-    );
-    for (key, path, property) in seen {
+        let plan = plan_json(dir.path());
+        let findings = plan["findings"].as_array().unwrap();
+        assert!(!findings.is_empty());
+        let mut seen = Vec::new();
+        for f in findings {
+            let key = f["platform"]["key"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no Secret key: {f}"));
+            assert_eq!(f["platform"]["name"], "app", "{f}");
+            let p = &f["vault"];
+            let data = kv_get(
+                &bao,
+                &format!("secret/data/{}", p["path"].as_str().unwrap()),
+            )
+            .expect("seeded");
+            let got = data[p["key"].as_str().unwrap()]
+                .as_str()
+                .unwrap()
+                .to_string();
+            match key {
+                "db-password" => assert_eq!(got, password, "stored decoded"),
+                "api-secret" => assert_eq!(got, api_key),
+                other => panic!("unexpected key {other}"),
+            }
+            seen.push((
+                key.to_string(),
+                p["path"].as_str().unwrap().to_string(),
+                p["key"].as_str().unwrap().to_string(),
+            ));
+        }
+        let es =
+            std::fs::read_to_string(dir.path().join(".unleak/migrate/k8s/external-secrets.yaml"))
+                .expect("an ExternalSecret is written");
+        assert!(seen.iter().any(|(k, _, _)| k == "db-password"), "{seen:?}");
         assert!(
-            es.contains(&format!("- secretKey: {key}\n      remoteRef:\n        key: {path}\n        property: {property}\n")),
-            "{key} is not read from {path}:\n{es}"
+            es.contains("kind: ExternalSecret")
+                && es.contains("  name: app\n")
+                && es.contains("  namespace: shop\n"),
+            "{es}"
+        );
+        for (key, path, property) in seen {
+            assert!(
+                es.contains(&format!("- secretKey: {key}\n      remoteRef:\n        key: {path}\n        property: {property}\n")),
+                "{key} is not read from {path}:\n{es}"
+            );
+        }
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("k8s/secret.yaml")).unwrap(),
+            manifest
         );
     }
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("k8s/secret.yaml")).unwrap(),
-        manifest
-    );
 }
 
 /// A namespace hoop could not read back is refused before anything happens: one with `:`

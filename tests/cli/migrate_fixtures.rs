@@ -49,9 +49,10 @@ fn files_under(base: &Path, dir: &Path, out: &mut Vec<String>) {
     }
 }
 
-/// The shapes tree with its generator templates expanded; the generated values.
-fn materialise() -> (tempfile::TempDir, Vec<String>) {
-    let src = common::repo_root().join("fixtures/migrate/shapes");
+/// A shapes tree (`fixtures/migrate/<tree>`) with its generator templates expanded; the
+/// generated values.
+fn materialise(tree: &str) -> (tempfile::TempDir, Vec<String>) {
+    let src = common::repo_root().join("fixtures/migrate").join(tree);
     let mut rels = Vec::new();
     files_under(&src, &src, &mut rels);
     rels.sort();
@@ -120,7 +121,7 @@ fn interpolated(text: &str) -> Vec<String> {
 
 #[test]
 fn real_shaped_charts_and_compose_stacks_migrate_to_files_that_parse_and_reference_the_vault() {
-    let (tree, values) = materialise();
+    let (tree, values) = materialise("shapes");
     let dir = tree.path();
     let r = run(
         dir,
@@ -178,7 +179,12 @@ fn real_shaped_charts_and_compose_stacks_migrate_to_files_that_parse_and_referen
         .map(|d| d["secretKey"].as_str().unwrap())
         .collect();
     keys.sort();
-    assert_eq!(keys, ["password", "postgres-password"], "{es_text}");
+    assert_eq!(
+        keys,
+        ["password", "postgres-password", "replicator-password"],
+        "{es_text}"
+    );
+    assert_eq!(v["auth"]["replicationPassword"], "");
 
     // Compose: parses; no gateway connection for the compose-internal database; the
     // postgres password is one vault entry read by _FILE, the healthcheck and the URL;
@@ -223,10 +229,10 @@ fn real_shaped_charts_and_compose_stacks_migrate_to_files_that_parse_and_referen
         connections.iter().all(|c| c["env"]["HOST"] != "db"),
         "a compose service became a gateway connection: {connections:#?}"
     );
-    // One entry per value: two chart passwords, the postgres and mssql passwords, the
+    // One entry per value: three chart passwords, the postgres and mssql passwords, the
     // Anthropic key.
     let writes = plan["vault_writes"].as_array().unwrap();
-    assert_eq!(writes.len(), 5, "{writes:#?}");
+    assert_eq!(writes.len(), 6, "{writes:#?}");
     // Each variable the runner exports is a vault entry of the plan, and only one.
     for var in interpolated(&text) {
         let leaf = var.to_ascii_lowercase().replace('_', "-");
@@ -264,5 +270,39 @@ fn real_shaped_charts_and_compose_stacks_migrate_to_files_that_parse_and_referen
         scan.code, 0,
         "the artefacts trip the scanner:\n{}{}",
         scan.stdout, scan.stderr
+    );
+}
+
+/// The Bitnami MongoDB chart keeps its custom users' passwords in one comma-joined Secret
+/// key: unleak says so and leaves the values file alone rather than set existingSecret
+/// to a Secret that would lack that key.
+#[test]
+fn a_mongodb_chart_with_custom_users_is_manual_naming_the_joined_key() {
+    let (tree, values) = materialise("shapes-manual");
+    let dir = tree.path();
+    let before = std::fs::read(dir.join("charts/mongodb/values.yaml")).unwrap();
+    let r = run(dir, &["migrate", "--write", "--repo-slug", "catalog"]);
+    assert_no_value(&values, "stdout", &r.stdout);
+    assert_no_value(&values, "stderr", &r.stderr);
+    let plan: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(".unleak/migrate/plan.json")).unwrap(),
+    )
+    .unwrap();
+    let findings = plan["findings"].as_array().unwrap();
+    assert!(!findings.is_empty(), "{}", r.stderr);
+    for f in findings {
+        assert_eq!(f["strategy"], "manual", "{f:#?}");
+        assert!(
+            f["instruction"]
+                .as_str()
+                .unwrap()
+                .contains("one Secret key, `mongodb-passwords`"),
+            "{f:#?}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(dir.join("charts/mongodb/values.yaml")).unwrap(),
+        before,
+        "the values file is left as it was"
     );
 }

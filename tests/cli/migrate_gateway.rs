@@ -8,7 +8,7 @@ use crate::common;
 use crate::gateway;
 
 use common::unleak;
-use gateway::{register, stored, Gateway, TOKEN};
+use gateway::{register, stored, tokens, Gateway, TOKEN};
 use serde_json::Value;
 use unleak_rules::generate::{generate, Rng};
 
@@ -103,13 +103,22 @@ fn register_sh_creates_connections_and_policies_on_a_clean_gateway() {
     let (_, mi) = gw.call("GET", "/api/machineidentities/unleak-demo-workloads", None);
     assert_eq!(mi["connection_names"], serde_json::json!([OPENAI]));
 
-    // The workload's credential is in the vault; nothing else was stored.
-    let kept = stored(dir.path());
+    // The workload's credential is in the vault, with the listener's address hoop
+    // reported for it; nothing else was stored.
+    let kept = tokens(dir.path());
     assert_eq!(kept.len(), 1, "{kept:?}");
     assert!(
         kept[0].0.contains(OPENAI) && kept[0].1.starts_with("mit_"),
         "{kept:?}"
     );
+    let all = stored(dir.path());
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert!(all
+        .iter()
+        .any(|(k, v)| k.contains(OPENAI) && k.ends_with("_HOSTNAME") && v == "gateway.test"));
+    assert!(all
+        .iter()
+        .any(|(k, v)| k.contains(OPENAI) && k.ends_with("_PORT") && v == "8443"));
 
     // No value of the repository reached the gateway, in any form.
     let log = std::fs::read_to_string(&gw.log).unwrap();
@@ -427,11 +436,11 @@ fn a_credential_the_vault_lost_is_rotated() {
     let (dir, _) = planned(&[]);
     let gw = Gateway::start(dir.path(), &[]);
     assert_eq!(register(dir.path(), &gw.url(), TOKEN).code, 0);
-    let first = stored(dir.path());
+    let first = tokens(dir.path());
     std::fs::remove_dir_all(dir.path().join("vault-store")).unwrap();
     let r = register(dir.path(), &gw.url(), TOKEN);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let second = stored(dir.path());
+    let second = tokens(dir.path());
     assert_eq!(second.len(), 1);
     assert_eq!(second[0].0, first[0].0);
     assert_ne!(second[0].1, first[0].1, "a new credential");
@@ -440,4 +449,197 @@ fn a_credential_the_vault_lost_is_rotated() {
         format!("/api/machineidentities/unleak-demo-workloads/credentials/{OPENAI}/rotate"),
         201
     )));
+}
+
+fn migrate_in(dir: &std::path::Path, flags: &[&str]) -> (Option<i32>, String) {
+    let out = unleak()
+        .current_dir(dir)
+        .args(["migrate", ".", "--repo-slug", "demo"])
+        .args(flags)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Prod by default: exec is reviewed on every connection, connect needs a JIT approval
+/// on the database the workloads tunnel to, and the gateway-native connection is left
+/// out of the JIT rule (its machine identity could not wait for approvals).
+#[test]
+fn prod_connect_needs_a_jit_approval_that_workload_groups_skip() {
+    let (dir, _) = planned(&["--jit", "90m", "--workload-groups", "workloads"]);
+    let gw = Gateway::start(dir.path(), &[]);
+    let r = register(dir.path(), &gw.url(), TOKEN);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_every_write_accepted(&gw, &[]);
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+    let (s, jit) = gw.call(
+        "GET",
+        "/api/access-requests/rules/unleak-demo-connect-jit",
+        None,
+    );
+    assert_eq!(s, 200, "{jit}");
+    assert_eq!(jit["access_type"], "jit");
+    assert_eq!(jit["connection_names"], serde_json::json!([PG]));
+    assert_eq!(jit["skip_review_groups"], serde_json::json!(["workloads"]));
+    assert_eq!(jit["approval_required_groups"], serde_json::json!([]));
+    assert_eq!(jit["access_max_duration"], 5400);
+    let (_, exec) = gw.call(
+        "GET",
+        "/api/access-requests/rules/unleak-demo-exec-review",
+        None,
+    );
+    assert_eq!(exec["access_type"], "command");
+    assert_eq!(exec["connection_names"], serde_json::json!([PG, OPENAI]));
+
+    // A re-run sends no rule again.
+    let before = gw.requests().len();
+    let r = register(dir.path(), &gw.url(), TOKEN);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("access-request rule unleak-demo-connect-jit: exists, unchanged"),
+        "{}",
+        r.stdout
+    );
+    assert!(!gw.requests()[before..]
+        .iter()
+        .any(|(m, p, ..)| m != "GET" && p.starts_with("/api/access-requests")));
+
+    // An operator puts the workload's connection under JIT, or gives it reviewers: the
+    // run still stores nothing wrong, and says the workload would wait for approvals.
+    let rule = serde_json::json!({
+        "name": "ops-jit", "access_type": "jit_command", "connection_names": [OPENAI],
+        "approval_required_groups": [], "reviewers_groups": ["sre"], "force_approval_groups": [],
+        "min_approvals": 1,
+    });
+    assert_eq!(
+        gw.call("POST", "/api/access-requests/rules", Some(rule)).0,
+        422,
+        "jit_command overlaps the exec-review rule on this connection, as in hoop"
+    );
+    let rule = serde_json::json!({
+        "name": "ops-jit", "access_type": "jit", "connection_names": [OPENAI],
+        "approval_required_groups": [], "reviewers_groups": ["sre"], "force_approval_groups": [],
+        "min_approvals": 1,
+    });
+    assert_eq!(
+        gw.call("POST", "/api/access-requests/rules", Some(rule)).0,
+        201
+    );
+    let r = register(dir.path(), &gw.url(), TOKEN);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "warning: connection {OPENAI}: the access-request rule ops-jit asks for a just-in-time approval"
+        )),
+        "{}",
+        r.stderr
+    );
+    let (s, _) = gw.call(
+        "PATCH",
+        &format!("/api/connections/{OPENAI}"),
+        Some(serde_json::json!({"reviewers": ["dba"]})),
+    );
+    assert_eq!(s, 200);
+    let r = register(dir.path(), &gw.url(), TOKEN);
+    assert!(
+        r.stderr.contains(&format!(
+            "warning: connection {OPENAI}: it has reviewers (dba)"
+        )),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(tokens(dir.path()).len(), 1);
+}
+
+#[test]
+fn jit_flags_are_checked_and_none_leaves_connect_ungated() {
+    let (dir, _) = planned(&[]);
+    let rule = dir.path().join(".unleak/migrate/hoop/policy/jit-rule.json");
+    let body: Value = serde_json::from_str(&std::fs::read_to_string(&rule).unwrap()).unwrap();
+    assert_eq!(body["access_max_duration"], 3600, "1h by default");
+    for (flags, said) in [
+        (&["--jit", "5m"][..], "15m..48h"),
+        (&["--jit", "soon"][..], "not a duration"),
+        (
+            &["--workload-groups", "ci@example.com"][..],
+            "--workload-groups",
+        ),
+        (&["--gateway-url", "hoop.example.com"][..], "--gateway-url"),
+        (
+            &["--gateway-url", "https://hoop.example.com/v1"][..],
+            "--gateway-url",
+        ),
+    ] {
+        let (code, stderr) = migrate_in(dir.path(), flags);
+        assert_eq!(code, Some(2), "{flags:?}: {stderr}");
+        assert!(stderr.contains(said), "{flags:?}: {stderr}");
+    }
+    // Without --workload-groups the plan says the workloads' tunnels wait too.
+    let (code, stderr) = migrate_in(dir.path(), &[]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains(&format!(
+            "connect to hoop connection(s) {PG} needs a just-in-time approval (at most 1h)"
+        )) && stderr.contains("--workload-groups"),
+        "{stderr}"
+    );
+    let (code, stderr) = migrate_in(dir.path(), &["--jit", "none"]);
+    assert_eq!(code, Some(1));
+    assert!(!stderr.contains("just-in-time"), "{stderr}");
+    assert!(!rule.exists(), "the stale JIT rule is removed");
+    assert!(dir
+        .path()
+        .join(".unleak/migrate/hoop/policy/access-request-rule.json")
+        .exists());
+}
+
+/// hoop's OSS edition keeps one access-request rule: the second is refused with 403,
+/// and register.sh says how to go without it; with --jit none one rule is enough.
+#[test]
+fn a_second_rule_on_the_oss_edition_fails_naming_the_way_out() {
+    let (dir, _) = planned(&[]);
+    let gw = Gateway::start(dir.path(), &["--oss"]);
+    let r = register(dir.path(), &gw.url(), TOKEN);
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("access-request rule unleak-demo-connect-jit: creating it: the gateway answered HTTP 403 (access request rules are limited to 1 in the OSS version)")
+            && r.stderr.contains("--jit none"),
+        "{}",
+        r.stderr
+    );
+    assert!(tokens(dir.path()).is_empty());
+    drop(gw);
+    let (code, _) = migrate_in(dir.path(), &["--jit", "none"]);
+    assert_eq!(code, Some(1));
+    let gw = Gateway::start(dir.path(), &["--oss"]);
+    let r = register(dir.path(), &gw.url(), TOKEN);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_every_write_accepted(&gw, &[]);
+}
+
+/// --gateway-url sets the base-URL variable the OpenAI SDK reads; without it the
+/// variable is left empty for the operator.
+#[test]
+fn the_gateway_url_becomes_the_clients_base_url() {
+    let url = "https://hoop.example.com:18888/";
+    let (dir, values) = planned(&["--gateway-url", url]);
+    let (code, stderr) = migrate_in(dir.path(), &["--write", "--gateway-url", url]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let env = std::fs::read_to_string(dir.path().join(".env.production")).unwrap();
+    assert!(
+        env.contains("\nOPENAI_BASE_URL=https://hoop.example.com:18888/v1\n"),
+        "{env}"
+    );
+    for v in &values {
+        assert!(!env.contains(v.as_str()));
+    }
+    let (dir, _) = planned(&[]);
+    let (code, stderr) = migrate_in(dir.path(), &["--write"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let env = std::fs::read_to_string(dir.path().join(".env.production")).unwrap();
+    assert!(env.contains("\nOPENAI_BASE_URL=\n"), "{env}");
 }

@@ -665,10 +665,50 @@ fn docker_slot(ctx: &FileCtx<'_>, ins: usize, pair: Pair) -> Result<Slot, String
     }
 }
 
+/// Whether `span` sits in a whole-line `#` comment of a file type whose comments are `#`
+/// (`.env`, Dockerfile, the YAML kinds). A YAML block scalar's lines may start with `#`
+/// without being comments (a script under `run: |`): those are not.
+pub(crate) fn in_comment(ctx: &FileCtx<'_>, span: Span) -> bool {
+    if ctx.kind == FileKind::Other {
+        return false;
+    }
+    let line = ctx.lines.line_of(span.start);
+    let start = ctx.lines.start(line);
+    let text = &ctx.data[start..ctx.lines.end(ctx.data, line)];
+    let Some(first) = text.iter().position(|b| !matches!(b, b' ' | b'\t')) else {
+        return false;
+    };
+    if text[first] != b'#' || start + first > span.start {
+        return false;
+    }
+    ctx.yaml
+        .as_ref()
+        .is_none_or(|y| y.entry_containing(span).is_none())
+}
+
 fn namespace_of(y: &Yaml<'_>, line: usize) -> Option<String> {
+    metadata_field(y, line, "namespace")
+}
+
+/// A plain field of the document's `metadata`, block style (`metadata:\n  name: app`)
+/// or a one-line flow mapping (`metadata: {name: app, namespace: shop}`, as kubectl
+/// examples and the audit's reproduction write it). A flow mapping with nesting or
+/// quoted commas is not read: `None`.
+fn metadata_field(y: &Yaml<'_>, line: usize, field: &str) -> Option<String> {
     let meta = y.top_level(line, "metadata")?;
-    let ns = y.child(meta, "namespace")?;
-    y.scalar_text(ns).map(str::to_string)
+    if let Some(l) = y.child(meta, field) {
+        return y.scalar_text(l).map(str::to_string);
+    }
+    let inner = y.inline_flow(meta)?.strip_prefix('{')?.strip_suffix('}')?;
+    if inner.contains(['{', '}', '[', ']', '"', '\'']) {
+        return None;
+    }
+    inner.split(',').find_map(|pair| {
+        let (k, v) = pair.split_once(':')?;
+        (k.trim() == field)
+            .then(|| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    })
 }
 
 /// The Secret and key an entry of a Secret manifest's `data:` (base64: `true`) or
@@ -688,8 +728,7 @@ fn secret_manifest_key(ctx: &FileCtx<'_>, e: &Entry) -> Option<(PlatformRef, boo
     if y.owner(owner).is_some() {
         return None;
     }
-    let meta = y.top_level(e.line, "metadata")?;
-    let name = y.scalar_text(y.child(meta, "name")?)?.to_string();
+    let name = metadata_field(y, e.line, "name")?;
     let key = y.key(e.line)?.to_string();
     Some((
         PlatformRef::K8sSecret {
@@ -785,6 +824,39 @@ fn compose_slot(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metadata_is_read_in_block_and_flow_style() {
+        let field = |doc: &str, f: &str| {
+            let y = Yaml::parse(doc.as_bytes());
+            let line = (0..y.lines.len())
+                .find(|&i| y.key(i) == Some("kind"))
+                .unwrap();
+            metadata_field(&y, line, f)
+        };
+        let block = "kind: Secret\nmetadata:\n  name: app\n  namespace: shop\n";
+        assert_eq!(field(block, "name").as_deref(), Some("app"));
+        assert_eq!(field(block, "namespace").as_deref(), Some("shop"));
+        let flow = "kind: Secret\nmetadata: {name: app, namespace: shop}\n";
+        assert_eq!(field(flow, "name").as_deref(), Some("app"));
+        assert_eq!(field(flow, "namespace").as_deref(), Some("shop"));
+        assert_eq!(
+            field("kind: Secret\nmetadata: {name: app}\n", "namespace"),
+            None
+        );
+        // Nesting or quoting is not guessed at.
+        assert_eq!(
+            field(
+                "kind: Secret\nmetadata: {labels: {a: b}, name: app}\n",
+                "name"
+            ),
+            None
+        );
+        assert_eq!(
+            field("kind: Secret\nmetadata: {name: \"a,b\"}\n", "name"),
+            None
+        );
+    }
 
     #[test]
     fn keys_are_guessed_from_assignments() {

@@ -212,6 +212,7 @@ fn same_as_replanned(
         repo: s.repo.clone(),
         vault_namespace: s.vault_namespace.clone(),
         policy: s.policy.clone(),
+        gateway_url: s.gateway_url.clone(),
     };
     let again = crate::planner::plan(&sources, &[], rules, &opts);
     if again.files == plan.files && again.vault_writes == plan.vault_writes {

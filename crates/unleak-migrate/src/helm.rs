@@ -136,6 +136,29 @@ const CHARTS: &[(&str, &[Value])] = &[
     ),
 ];
 
+/// Why a Bitnami mongodb block with custom users stays `manual`: the chart reads all their
+/// passwords from one Secret key, `mongodb-passwords`, as `auth.password` and the
+/// `auth.passwords` items joined with commas in the order of `auth.usernames`
+/// (bitnami/mongodb `templates/secrets.yaml`, `mongodb.customPasswords` in
+/// `templates/_helpers.tpl`; the `_FILE` form reads the same key). One vault entry per
+/// value cannot fill a key that joins several.
+const MONGODB_USERS: &str = "the mongodb chart reads every custom user's password from one Secret key, `mongodb-passwords`: auth.password and the auth.passwords items joined with commas, in the order of auth.usernames. Store that joined string in the vault and in the Secret under mongodb-passwords by hand (with mongodb-root-password, and mongodb-replica-set-key for a replica set), then set existingSecret and delete the literals";
+
+/// A mongodb `auth` block (any line of it) that sets custom users' passwords: items under
+/// `passwords`, or the deprecated single `password`.
+fn mongodb_custom_passwords(y: &Yaml<'_>, line: usize) -> bool {
+    let items = y
+        .sibling(line, "passwords")
+        .is_some_and(|p| match y.inline_flow(p).or_else(|| y.scalar_text(p)) {
+            Some(t) => !matches!(t.split_whitespace().collect::<String>().as_str(), "" | "[]"),
+            None => y.node_end(p) > p,
+        });
+    items
+        || y.sibling(line, "password")
+            .and_then(|l| literal(y, l))
+            .is_some()
+}
+
 /// Knobs that name the Secret key of a chart's single password (Bitnami redis
 /// `auth.existingSecretPasswordKey`, and the same spelling in many other charts).
 const KEY_KNOBS: &[&str] = &["existingSecretPasswordKey", "existingSecretKey"];
@@ -215,6 +238,14 @@ pub(crate) fn target(
 ) -> Result<Target, String> {
     let y = ctx.yaml();
     let Some(key) = y.key(e.line) else {
+        let list = y.owner(e.line);
+        let mongodb_users = list.is_some_and(|l| {
+            y.key(l) == Some("passwords")
+                && y.owner(l).and_then(|b| chart_of(ctx, b)).as_deref() == Some("mongodb")
+        });
+        if mongodb_users {
+            return Err(MONGODB_USERS.into());
+        }
         return Err("the secret is a list item, not a chart value".into());
     };
     let existing = ["existingSecret", "existingSecretName"]
@@ -273,6 +304,9 @@ pub(crate) fn target(
         };
     };
     let chart = chart.unwrap_or_default();
+    if chart == "mongodb" && mongodb_custom_passwords(y, e.line) {
+        return Err(MONGODB_USERS.into());
+    }
     let Some(this) = values.iter().find(|v| v.key == key) else {
         return Err(format!(
             "the {chart} chart reads no Secret key for `{key}` that unleak knows; move it by hand"

@@ -37,6 +37,7 @@ mod yaml;
 
 pub use apply::{prepare, write_files, Prepared, PreparedFile};
 pub use artifacts::{connections_yaml, external_secrets, rest_body, rotation_md, write_artifacts};
+pub use base_url::check_gateway_url;
 pub use diff::unified_diff;
 pub use error::MigrateError;
 pub use model::{
@@ -46,8 +47,8 @@ pub use model::{
 pub use naming::slug;
 pub use planner::{plan, PlanOptions, SourceFile};
 pub use policy::{
-    check_deny_word, check_entity_type, check_environment, check_group, Policy, DEFAULT_MASKING,
-    ENVIRONMENTS,
+    check_deny_word, check_entity_type, check_environment, check_group, parse_jit, Policy,
+    DEFAULT_MASKING, ENVIRONMENTS,
 };
 pub use register::register_sh;
 pub use text::{printable, value_forms};

@@ -137,6 +137,9 @@ pub struct Settings {
     /// The gateway policies asked for (`hoop/policy/`).
     #[serde(default)]
     pub policy: crate::policy::Policy,
+    /// `--gateway-url`: hoop's HTTP proxy listener as workloads reach it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_url: Option<String>,
 }
 
 /// A file the plan edits or reads values from.

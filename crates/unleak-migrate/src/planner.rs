@@ -43,6 +43,9 @@ pub struct PlanOptions {
     /// Reviewers, groups, masking, guardrails; `policy.environment` overrides the
     /// environment read from paths.
     pub policy: crate::policy::Policy,
+    /// `--gateway-url`: hoop's HTTP proxy listener as workloads reach it. Given, the
+    /// base-URL variables of gateway-native clients are set to it.
+    pub gateway_url: Option<String>,
 }
 
 impl Default for PlanOptions {
@@ -56,6 +59,7 @@ impl Default for PlanOptions {
             repo: String::new(),
             vault_namespace: None,
             policy: crate::policy::Policy::default(),
+            gateway_url: None,
         }
     }
 }
@@ -184,6 +188,12 @@ pub fn plan(
     // Two findings for one target with different values: one is stale, and the
     // connection can hold only one. The later one stays in its file as manual, so no
     // value leaves a file without a vault entry of its own.
+    // A value in a comment is not stored: it is deleted, not moved (audit B17: a Bitnami
+    // values file's `## password: "mypassword"` was seeded as `apps/password`).
+    let comment: Vec<bool> = analyses
+        .iter()
+        .map(|a| crate::analyze::in_comment(&ctxs[a.file], a.finding.span))
+        .collect();
     let mut stale = vec![false; analyses.len()];
     let mut first_by_conn: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, c) in conn_use.iter().enumerate() {
@@ -215,6 +225,7 @@ pub fn plan(
         .iter()
         .map(|a| a.platform_identity.clone())
         .collect();
+    let mut bases: Vec<String> = analyses.iter().map(|a| a.platform_base.clone()).collect();
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, c) in conn_use.iter().enumerate() {
         if c.is_none() {
@@ -236,11 +247,15 @@ pub fn plan(
         if clusters.len() > 1 {
             for (_, list) in &clusters {
                 let head = &analyses[list[0]];
+                // Told apart by directory (`jwt-secret-billing`), which stays put when
+                // lines move; only values in one directory still get a hash (audit B17).
+                let base = with_dir(&head.platform_base, files[head.file].path);
                 for &i in list {
                     identities[i] = format!(
                         "{}|{}:{}",
                         head.platform_identity, files[head.file].path, head.finding.location.line
                     );
+                    bases[i] = base.clone();
                 }
             }
         }
@@ -248,7 +263,7 @@ pub fn plan(
     let mut pbook = NameBook::default();
     for (i, c) in conn_use.iter().enumerate() {
         if c.is_none() {
-            pbook.want(&identities[i], &analyses[i].platform_base);
+            pbook.want(&identities[i], &bases[i]);
         }
     }
     let platform_names = resolve_connection_names(&pbook);
@@ -346,6 +361,7 @@ pub fn plan(
                     connection: conn,
                     slot_pointer: &slot_pointers[i],
                     value_pointer: &value_pointers[i],
+                    gateway_url: opts.gateway_url.as_deref(),
                 },
             )
         })
@@ -364,6 +380,12 @@ pub fn plan(
             files[analyses[first].file].path,
             analyses[first].finding.location.line
         );
+        strategies[i] = Strategy::Manual;
+    }
+    for i in (0..analyses.len()).filter(|&i| comment[i]) {
+        rewrites[i].edits.clear();
+        rewrites[i].platform = None;
+        rewrites[i].instruction = "The secret is in a comment: delete it by hand (nothing is stored for it); if it was ever a real credential, rotate it.".into();
         strategies[i] = Strategy::Manual;
     }
     while let Some(loser) = first_conflict(&analyses, &rewrites) {
@@ -410,7 +432,7 @@ pub fn plan(
                 .filter(|_| keep_conn)
                 .map(|c| conn_names[&c.identity].clone()),
             // A stale duplicate is not stored: the pointer holds the other value.
-            vault: (!stale[i]).then(|| value_pointers[i].clone()),
+            vault: (!stale[i] && !comment[i]).then(|| value_pointers[i].clone()),
             platform: rewrites[i].platform.clone(),
             rotate: true,
             instruction: scrub(&rewrites[i].instruction, &values),
@@ -488,7 +510,11 @@ pub fn plan(
 
     // Vault writes: one per pointer, the first finding in order is the source.
     let mut writes: BTreeMap<VaultPointer, VaultWrite> = BTreeMap::new();
-    for (i, a) in analyses.iter().enumerate().filter(|(i, _)| !stale[*i]) {
+    for (i, a) in analyses
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !stale[*i] && !comment[*i])
+    {
         writes
             .entry(value_pointers[i].clone())
             .or_insert_with(|| VaultWrite {
@@ -509,7 +535,7 @@ pub fn plan(
             rule_name: a.finding.rule_name.to_string(),
             location: format!("{}:{}", files[a.file].path, a.finding.location.line),
             finding: Some(ids[i].clone()),
-            vault: (!stale[i]).then(|| value_pointers[i].clone()),
+            vault: (!stale[i] && !comment[i]).then(|| value_pointers[i].clone()),
             history_only: false,
             references: references_of(rules, &a.finding.rule_id),
             image_only: false,
@@ -545,7 +571,7 @@ pub fn plan(
     }
     rotation.extend(history_items.into_values());
 
-    Plan {
+    let mut plan = Plan {
         schema: PLAN_SCHEMA.into(),
         settings: Settings {
             agent: opts.agent.clone(),
@@ -557,6 +583,7 @@ pub fn plan(
             repo,
             vault_namespace: namespace.map(str::to_string),
             policy: opts.policy.clone(),
+            gateway_url: opts.gateway_url.clone(),
         },
         files: planned_files,
         findings: planned_findings,
@@ -564,6 +591,22 @@ pub fn plan(
         vault_writes: writes.into_values().collect(),
         rotation,
         warnings: warnings.iter().map(|w| scrub(w, &values)).collect(),
+    };
+    // Policy warnings name connections and flags only.
+    plan.warnings.extend(crate::policy::warnings(&plan));
+    plan
+}
+
+/// `base-<directory>` for a file below the top directory (`billing/.env` →
+/// `jwt-secret-billing`), `base` for one at the top.
+fn with_dir(base: &str, path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+    let dir = slug(dir.trim_start_matches("./"));
+    if dir.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}-{dir}")
     }
 }
 
@@ -1101,9 +1144,10 @@ mod plan_tests {
             .map(|f| f.vault.as_ref().unwrap().path.clone())
             .collect();
         assert_eq!(jwt.len(), 2, "two values, two entries: {jwt:?}");
-        assert!(
-            jwt.iter().all(|p| p.starts_with("apps/jwt-secret-")),
-            "{jwt:?}"
+        // Named after their directories, not a hash of file and line (audit B17).
+        assert_eq!(
+            jwt.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["apps/jwt-secret-a", "apps/jwt-secret-b"],
         );
         let a_path = &p
             .findings
@@ -1293,12 +1337,54 @@ mod plan_tests {
             &format!("mysql:\n  auth:\n    rootPassword: {pw}\n    username: shop\n    existingSecret: \"\"\n"),
             "`password` (key mysql-password) from the Secret too, and that value is empty",
         );
+        // Bitnami mongodb with custom users: their passwords share one comma-joined key,
+        // whether the found value is the root password or one of the users'.
+        manual(
+            "values.yaml",
+            &format!("mongodb:\n  auth:\n    rootPassword: {pw}\n    usernames: [shop]\n    passwords: [changeme]\n    databases: [shop]\n    existingSecret: \"\"\n"),
+            "one Secret key, `mongodb-passwords`",
+        );
+        manual(
+            "charts/mongodb/values.yaml",
+            &format!("auth:\n  rootPassword: \"\"\n  usernames:\n    - shop\n  passwords:\n    - {pw}\n  databases:\n    - shop\n  existingSecret: \"\"\n"),
+            "one Secret key, `mongodb-passwords`",
+        );
         // A chart unleak does not know, without a key knob.
         manual(
             "values.yaml",
             &format!("keycloak:\n  auth:\n    adminPassword: {pw}\n    existingSecret: \"\"\n"),
             "does not know which Secret keys",
         );
+    }
+
+    /// Audit B17: a value in a comment (Bitnami's `## password: "..."`) was seeded under
+    /// `apps/password`. It is deleted by hand now, and stored nowhere.
+    #[test]
+    fn a_value_in_a_comment_is_manual_and_not_stored() {
+        let pw = "Rk5Tn9Vb2Xm6Lq8Wz3Hs";
+        let d = format!("auth:\n  enabled: true\n  ## password: \"{pw}\"\n  password: \"\"\n  existingSecret: \"\"\nrun: |\n  # {pw}\n");
+        let p = run(&[(
+            "charts/redis/values.yaml",
+            &d,
+            vec![(pw, "generic-password")],
+        )]);
+        assert_eq!(p.findings[0].strategy, Strategy::Manual);
+        assert!(
+            p.findings[0].instruction.contains("in a comment"),
+            "{}",
+            p.findings[0].instruction
+        );
+        assert!(p.findings[0].vault.is_none());
+        assert!(p.vault_writes.is_empty(), "{:#?}", p.vault_writes);
+        assert!(p.rotation.iter().all(|r| r.vault.is_none()));
+        // The same text in a block scalar is a value, not a comment.
+        let ctx = FileCtx::new("charts/redis/values.yaml", d.as_bytes());
+        let at = |n: usize| {
+            let off = d.match_indices(pw).nth(n).unwrap().0;
+            Span::new(off, off + pw.len())
+        };
+        assert!(crate::analyze::in_comment(&ctx, at(0)));
+        assert!(!crate::analyze::in_comment(&ctx, at(1)));
     }
 
     #[test]

@@ -97,11 +97,13 @@ connection() {
 const POLICIES: &str = r##"
 # access_rule NAME FILE: create the access-request rule when absent; when present, add this plan's
 # connections to it and keep everything else (PUT takes the whole rule, gateway/api/accessrequests/rules.go:281-378).
+# hoop's OSS edition keeps one rule per organization and answers 403 to a second (rules.go:84-93).
 access_rule() {
   api "access-request rule $1" "$API/access-requests/rules/$1"
   case $API_STATUS in
     404)
       api "access-request rule $1: creating it" -X POST --data-binary "@$2" "$API/access-requests/rules"
+      [ "$API_STATUS" != 403 ] || fail "access-request rule $1: creating it: the gateway answered HTTP 403 ($(said)): $3"
       want "access-request rule $1: creating it" 201
       echo "register.sh: access-request rule $1: created" ;;
     200)
@@ -188,23 +190,51 @@ case $API_STATUS in
     fi ;;
   *) want "machine identity $MI" 200 ;;
 esac
-# credential CONNECTION MOUNT PATH KEY: keep the workload's gateway credential for CONNECTION in the vault.
+# Machine identities are not exempt from approvals: a connection whose connect needs one (reviewers
+# on the connection, or a jit / jit_command rule the admin group does not skip) holds each of the
+# workload's sessions until someone approves (gateway/transport/interceptors/accessrequest/accessrequest.go:149-275;
+# the identity's sessions carry the admin group, gateway/transport/interceptors/auth/auth.go:402-411).
+api "listing access-request rules" "$API/access-requests/rules"
+want "listing access-request rules" 200
+RULES=$API_BODY
+# gated CONNECTION: warn when connect to CONNECTION waits for an approval.
+gated() {
+  api "connection $1: reading it" "$API/connections/$1"
+  want "connection $1: reading it" 200
+  _why=$(printf '%s' "$API_BODY" | jq -r '(.reviewers // []) | select(length > 0) | "it has reviewers (\(join(", ")))"') \
+    || fail "connection $1: the gateway's answer is not JSON"
+  [ -n "$_why" ] || _why=$(printf '%s' "$RULES" | jq -r --arg c "$1" '[.data[]?
+      | select((.access_type == "jit" or .access_type == "jit_command") and ((.connection_names // []) | any(. == $c)))
+      | select(if ((.approval_required_groups // []) | length) > 0 then (.approval_required_groups | any(. == "admin"))
+        else ((.skip_review_groups // []) | any(. == "admin") | not) end)
+      | "the access-request rule \(.name) asks for a just-in-time approval"] | first // empty') \
+    || fail "listing access-request rules: the gateway's answer is not JSON"
+  [ -z "$_why" ] || echo "register.sh: warning: connection $1: $_why, so hoop holds each session of the workload's machine identity until someone approves it; take the connection out of that review for the workload to work" >&2
+}
+# credential CONNECTION MOUNT PATH KEY: keep the workload's gateway credential for CONNECTION in the vault,
+# with the listener's hostname and port hoop reports for it (keys HOSTNAME, PORT) when it reports them.
 credential() {
-  _tok=$(printf '%s' "$CREDS" | jq -r --arg c "$1" 'map(select(.connection_name == $c))[0].proxy_token // empty | strings')
+  _cred=$(printf '%s' "$CREDS" | jq -c --arg c "$1" 'map(select(.connection_name == $c))[0] // empty')
+  _tok=$(printf '%s' "$_cred" | jq -r '.proxy_token // empty | strings')
   if [ -z "$_tok" ]; then
     if _v=$("$VAULT" kv get -mount="$2" -field="$4" "$3" 2>/dev/null) && [ -n "$_v" ] && [ "$_v" != null ]; then
       _v=; echo "register.sh: connection $1: the workload's credential is in the vault already"; return 0
     fi
     api "connection $1: issuing the workload's credential" -X POST "$API/machineidentities/$MI/credentials/$1/rotate"
     want "connection $1: issuing the workload's credential" 201
-    _tok=$(printf '%s' "$API_BODY" | jq -r '.proxy_token // empty | strings' 2>/dev/null) || _tok=
+    _cred=$API_BODY
+    _tok=$(printf '%s' "$_cred" | jq -r '.proxy_token // empty | strings' 2>/dev/null) || _tok=
   fi
   case $_tok in
     ""|null) fail "connection $1: the gateway answered without a proxy_token; nothing was stored" ;;
   esac
-  printf '%s' "$_tok" | "$VAULT" kv put -mount="$2" "$3" "$4=-" >/dev/null \
+  _host=$(printf '%s' "$_cred" | jq -r '.hostname // empty | strings' 2>/dev/null) || _host=
+  _port=$(printf '%s' "$_cred" | jq -r '.port // empty | strings' 2>/dev/null) || _port=
+  case $_host in *[!A-Za-z0-9.:_-]*) _host= ;; esac
+  case $_port in *[!0-9]*) _port= ;; esac
+  printf '%s' "$_tok" | "$VAULT" kv put -mount="$2" "$3" "$4=-" ${_host:+"HOSTNAME=$_host"} ${_port:+"PORT=$_port"} >/dev/null \
     || fail "connection $1: storing the workload's credential in the vault failed"
-  _tok=
+  _tok= _cred=
   echo "register.sh: connection $1: the workload's credential is stored"
 }
 "##;
@@ -303,6 +333,7 @@ pub fn register_sh(plan: &Plan) -> String {
     let has = |rel: &str| files.iter().find(|f| f.rel == rel);
     let policy_steps = [
         "policy/access-request-rule.json",
+        "policy/jit-rule.json",
         "policy/datamasking-rule.json",
         "policy/guardrail.json",
         "policy/access-control.json",
@@ -312,12 +343,26 @@ pub fn register_sh(plan: &Plan) -> String {
         let _ = writeln!(s);
         let _ = writeln!(s, "# Policies, once the connections exist.");
     }
-    if has("policy/access-request-rule.json").is_some() {
-        let _ = writeln!(
-            s,
-            "access_rule {} policy/access-request-rule.json",
-            shell_word(&resource_name(plan, "exec-review"))
-        );
+    for (rel, name, hint) in [
+        (
+            "policy/access-request-rule.json",
+            "exec-review",
+            "the API key must be in hoop's admin group; hoop's OSS edition keeps one access-request rule",
+        ),
+        (
+            "policy/jit-rule.json",
+            "connect-jit",
+            "hoop's OSS edition keeps one access-request rule: re-run unleak migrate with --jit none to ask for exec review only",
+        ),
+    ] {
+        if has(rel).is_some() {
+            let _ = writeln!(
+                s,
+                "access_rule {} {rel} {}",
+                shell_word(&resource_name(plan, name)),
+                shell_word(hint)
+            );
+        }
     }
     for (rel, what, route, name, hint) in [
         ("policy/datamasking-rule.json", "data-masking rule", "datamasking-rules", "masking", "a gateway without a masking provider cannot mask: configure one, or re-run unleak migrate with --masking none"),
@@ -346,6 +391,7 @@ pub fn register_sh(plan: &Plan) -> String {
         s.push_str(MACHINE_IDENTITY);
         for c in plan.connections.iter() {
             let Some(p) = &c.credential else { continue };
+            let _ = writeln!(s, "gated {}", shell_word(&c.name));
             let _ = writeln!(
                 s,
                 "credential {} {} {} {}",

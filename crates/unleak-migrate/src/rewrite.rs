@@ -30,6 +30,8 @@ pub(crate) struct Resolved<'a> {
     pub slot_pointer: &'a VaultPointer,
     /// The value's own pointer (what is seeded).
     pub value_pointer: &'a VaultPointer,
+    /// `--gateway-url`, what base-URL variables are set to.
+    pub gateway_url: Option<&'a str>,
 }
 
 pub(crate) struct Rewrite {
@@ -426,16 +428,20 @@ fn slot(ctx: &FileCtx<'_>, a: &Analysis<'_>, names: &Resolved<'_>) -> Rewrite {
     let mut how = how;
     if let (Some(conn), Target::Http { host, .. }) = (native, &a.target) {
         if let Some((var, path)) = crate::base_url::for_host(host) {
-            let set = base_url_edit(ctx, slot, var);
-            let done = if set.is_some() {
-                "is added next to it; set it"
-            } else {
-                "must be set"
+            let url = names.gateway_url.map(|g| format!("{g}{path}"));
+            let set = base_url_edit(ctx, slot, var, url.as_deref());
+            let done = match (&set, &url) {
+                (Some(_), Some(_)) => "is set next to it",
+                (Some(_), None) => "is added next to it; set it",
+                (None, _) => "must be set",
             };
             edits.extend(set);
+            let to = match &url {
+                Some(u) => u.clone(),
+                None => crate::base_url::value_hint(path),
+            };
             how.push_str(&format!(
-                " The client reads its base URL from {var}, which {done} to {} for hoop connection {conn}.",
-                crate::base_url::value_hint(path)
+                " The client reads its base URL from {var}, which {done} to {to} for hoop connection {conn}."
             ));
         }
     }
@@ -464,7 +470,7 @@ fn slot(ctx: &FileCtx<'_>, a: &Analysis<'_>, names: &Resolved<'_>) -> Rewrite {
 
 /// The line that sets a client's base-URL variable `var` next to a gateway-native value,
 /// where the file type has a place for it and does not set the variable already.
-fn base_url_edit(ctx: &FileCtx<'_>, slot: &Slot, var: &str) -> Option<RawEdit> {
+fn base_url_edit(ctx: &FileCtx<'_>, slot: &Slot, var: &str, url: Option<&str>) -> Option<RawEdit> {
     let eol = eol_of(ctx.data);
     let after_line = |line: usize| {
         if line + 1 < ctx.lines.count() {
@@ -490,7 +496,7 @@ fn base_url_edit(ctx: &FileCtx<'_>, slot: &Slot, var: &str) -> Option<RawEdit> {
             let (at, lead) = after_line(asg.line);
             Some(RawEdit {
                 span: Span::new(at, at),
-                text: format!("{lead}{var}={eol}"),
+                text: format!("{lead}{var}={}{eol}", url.unwrap_or_default()),
                 header: None,
             })
         }
@@ -513,7 +519,10 @@ fn base_url_edit(ctx: &FileCtx<'_>, slot: &Slot, var: &str) -> Option<RawEdit> {
             let end = y.node_end(entry.line);
             let at = y.end_with_eol(end);
             let lead = if y.has_eol(end) { "" } else { eol };
-            let interp = format!("${{{var}:?set to the gateway HTTP proxy URL}}");
+            let interp = match url {
+                Some(u) => u.to_string(),
+                None => format!("${{{var}:?set to the gateway HTTP proxy URL}}"),
+            };
             let l = &y.lines[entry.line];
             let text = if *list_form {
                 format!("{lead}{}- \"{var}={interp}\"{eol}", " ".repeat(l.indent))

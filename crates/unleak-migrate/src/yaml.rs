@@ -95,6 +95,19 @@ impl<'a> Yaml<'a> {
         std::str::from_utf8(&self.data[s.inner.start..s.inner.end]).ok()
     }
 
+    /// A one-line flow collection after the key of line `i` (`{name: app}`, `[a, b]`),
+    /// as written, when the line closes it.
+    pub(crate) fn inline_flow(&self, i: usize) -> Option<&'a str> {
+        let l = &self.lines[i];
+        let text = std::str::from_utf8(&self.data[l.value_at?..l.end]).ok()?.trim_end();
+        let close = match text.as_bytes().first()? {
+            b'{' => '}',
+            b'[' => ']',
+            _ => return None,
+        };
+        text.ends_with(close).then_some(text)
+    }
+
     fn scalar_at(&self, i: usize, q: usize) -> Option<Scalar> {
         let d = self.data;
         let e = self.lines[i].end;

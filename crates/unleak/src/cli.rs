@@ -472,6 +472,16 @@ pub struct MigratePlanArgs {
     /// connection needs approval; default: prod connections only, approved by `admin`.
     #[arg(long, value_name = "GROUP,...", value_delimiter = ',')]
     pub reviewers: Vec<String>,
+    /// Connect to the reviewed connections that workloads reach through `hoop connect`
+    /// needs a just-in-time approval for at most this long (15m..48h, e.g. 1h, 90m), or
+    /// `none`. Gateway-native connections are left out: their workloads' machine
+    /// identities cannot wait for approvals.
+    #[arg(long, value_name = "DURATION|none", default_value = "1h")]
+    pub jit: String,
+    /// The hoop user groups of the API keys the workloads' `hoop connect` tunnels use:
+    /// they skip the JIT approval (exec stays reviewed).
+    #[arg(long, value_name = "GROUP,...", value_delimiter = ',')]
+    pub workload_groups: Vec<String>,
     /// Only these hoop user groups may use the connections (hoop's access_control
     /// plugin). Default: hoop's own default.
     #[arg(long, value_name = "GROUP,...", value_delimiter = ',')]
@@ -483,6 +493,13 @@ pub struct MigratePlanArgs {
     /// A hoop guardrail refusing these words in input to database connections.
     #[arg(long, value_name = "WORD,...", value_delimiter = ',')]
     pub deny_words: Vec<String>,
+    /// hoop's HTTP proxy listener as the workloads reach it (e.g.
+    /// https://hoop.example.com:18888): the base-URL variables of gateway-native clients
+    /// (OPENAI_BASE_URL, ANTHROPIC_BASE_URL, HF_ENDPOINT, LANGSMITH_ENDPOINT) are set to it.
+    /// Default: left for the operator; register.sh keeps the address hoop reports next
+    /// to each minted credential.
+    #[arg(long, value_name = "URL")]
+    pub gateway_url: Option<String>,
     #[command(flatten)]
     pub seed: SeedArgs,
 }

@@ -8,7 +8,8 @@ JSON binding ignores it), so a misspelt field name fails the test instead of bei
 
 Standard library only. Usage:
   hoop_gateway.py --token T --log FILE [--agent NAME] [--not-admin] [--no-access-control]
-                  [--fail 'METHOD PATH-REGEX STATUS'] ...
+                  [--oss] [--fail 'METHOD PATH-REGEX STATUS'] ...
+--oss answers as hoop's OSS edition where it differs: one access-request rule per organization.
 It prints the port it listens on (127.0.0.1) on its first line, then serves until killed.
 """
 
@@ -110,6 +111,7 @@ class State:
         self.token = args.token
         self.admin = not args.not_admin
         self.access_control = not args.no_access_control
+        self.oss = args.oss
         self.agents = [{"id": str(uuid.uuid4()), "name": args.agent}]
         self.connections = {}
         self.access_rules = {}
@@ -335,6 +337,9 @@ class Handler(BaseHTTPRequestHandler):
         typed(body, "all_groups_must_approve", bool)
         typed(body, "min_approvals", int)
         typed(body, "access_max_duration", int)
+        # CreateAccessRequestRule (rules.go:84-93), after binding: the OSS edition keeps one rule.
+        if method == "POST" and st.oss and len(st.access_rules) >= 1:
+            return 403, {"message": "access request rules are limited to 1 in the OSS version"}
         existing = st.access_rules.get(name) if method == "PUT" else None
         if method == "PUT" and existing is None:
             return 404, {"message": "access request rule not found"}
@@ -534,6 +539,7 @@ def main():
     p.add_argument("--agent", default="default")
     p.add_argument("--not-admin", action="store_true")
     p.add_argument("--no-access-control", action="store_true")
+    p.add_argument("--oss", action="store_true")
     p.add_argument("--fail", action="append", default=[])
     args = p.parse_args()
     Handler.state = State(args)

@@ -182,6 +182,12 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
         },
         vault_namespace: vault_namespace()?,
         policy: policy(&args)?,
+        gateway_url: args
+            .gateway_url
+            .as_deref()
+            .map(unleak_migrate::check_gateway_url)
+            .transpose()
+            .map_err(|m| anyhow::anyhow!("--gateway-url: {m}"))?,
     };
     for (flag, value) in [
         ("--vault-mount", args.vault_mount.as_str()),
@@ -267,6 +273,13 @@ fn policy(args: &MigratePlanArgs) -> anyhow::Result<Policy> {
     Ok(Policy {
         environment: args.environment.clone(),
         reviewers: each("--reviewers", &args.reviewers, unleak_migrate::check_group)?,
+        jit_seconds: unleak_migrate::parse_jit(&args.jit)
+            .map_err(|m| anyhow::anyhow!("--jit: {m}"))?,
+        workload_groups: each(
+            "--workload-groups",
+            &args.workload_groups,
+            unleak_migrate::check_group,
+        )?,
         groups: each("--groups", &args.groups, unleak_migrate::check_group)?,
         masking,
         deny_words: each(
