@@ -13,6 +13,7 @@ mod archives_cli;
 mod bad_input;
 mod credential_files;
 mod eval;
+mod finding_schema;
 mod git_cli;
 mod guard;
 mod guard_range;

@@ -14,9 +14,19 @@ const STEP: usize = 64 * 1024;
 /// archive in; an empty chain is the input itself.
 pub enum Event<'a> {
     /// A member that is no archive, with its bytes (binary or text: the caller decides).
-    Member { path: &'a [String], data: &'a [u8] },
+    Member {
+        /// The member names from the outermost archive in.
+        path: &'a [String],
+        /// The member's bytes.
+        data: &'a [u8],
+    },
     /// A member or archive not read, or not to its end, and why.
-    Skipped { path: &'a [String], reason: Skip },
+    Skipped {
+        /// The member names from the outermost archive in.
+        path: &'a [String],
+        /// Why it was not read.
+        reason: Skip,
+    },
 }
 
 /// Expand `input`, an archive or compressed stream of `format`, calling `visit` for each

@@ -8,10 +8,15 @@ pub const HEAD: usize = 512;
 pub enum Format {
     /// Zip and the formats built on it (jar, war, ear, whl, apk, nupkg, vsix, …).
     Zip,
+    /// A tar archive (ustar, GNU or pax).
     Tar,
+    /// A gzip stream.
     Gzip,
+    /// A bzip2 stream.
     Bzip2,
+    /// An xz stream.
     Xz,
+    /// A Zstandard stream.
     Zstd,
 }
 

@@ -46,17 +46,35 @@ impl Default for Limits {
 pub enum Skip {
     /// A member bigger than [`Limits::max_member_size`], or a stream that inflated past it
     /// (what came before was read).
-    TooLarge { limit: u64 },
+    TooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// A member that would take the bytes held past [`Limits::max_held`].
-    OverMemory { limit: u64 },
+    OverMemory {
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// Past [`Limits::max_ratio`]; what came before was read.
-    Bomb { ratio: u64 },
+    Bomb {
+        /// The largest ratio of inflated to compressed size allowed.
+        ratio: u64,
+    },
     /// Past [`Limits::max_total`]; the rest of the archive was not read.
-    TotalTooLarge { limit: u64 },
+    TotalTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// Past [`Limits::max_entries`]; the rest of the archive was not read.
-    TooManyEntries { limit: u64 },
+    TooManyEntries {
+        /// The most entries allowed.
+        limit: u64,
+    },
     /// An archive nested deeper than [`Limits::max_depth`].
-    TooDeep { depth: u32 },
+    TooDeep {
+        /// The deepest nesting allowed.
+        depth: u32,
+    },
     /// An encrypted zip member: there is no password to read it with.
     Encrypted,
     /// A symbolic or hard link member: never followed.

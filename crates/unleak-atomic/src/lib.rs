@@ -22,18 +22,47 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+/// Why a file was not written. Nothing was changed then.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
+    /// The file to write is a symbolic link.
     #[error("refusing to write {path}: it is a symbolic link")]
-    Symlink { path: PathBuf },
+    Symlink {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A directory on the way to the file is a symbolic link.
     #[error("refusing to write {path}: {what} is a symbolic link")]
-    SymlinkedDir { path: PathBuf, what: PathBuf },
+    SymlinkedDir {
+        /// The file.
+        path: PathBuf,
+        /// The directory that is a link.
+        what: PathBuf,
+    },
+    /// Something on the way to the file is not a directory.
     #[error("refusing to use {path}: {what} is not a directory")]
-    NotADirectory { path: PathBuf, what: PathBuf },
+    NotADirectory {
+        /// The file.
+        path: PathBuf,
+        /// What is not a directory.
+        what: PathBuf,
+    },
+    /// The path is not one writes may use: it leaves their root, or names no file.
     #[error("refusing {path}: {why}")]
-    Outside { path: PathBuf, why: &'static str },
+    Outside {
+        /// The path.
+        path: PathBuf,
+        /// Why it is refused.
+        why: &'static str,
+    },
+    /// The operating system refused a step of the write.
     #[error("cannot write {path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: io::Error,
+    },
 }
 
 /// `rel` with `.` dropped and `..` resolved lexically, refused when it is absolute or

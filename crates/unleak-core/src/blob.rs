@@ -13,20 +13,30 @@ pub enum Origin {
     /// Standard input (`-`).
     Stdin,
     /// A blob in git history: the object id and the path it was first seen at.
-    Git { blob_id: String, path: PathBuf },
+    Git {
+        /// The blob's object id (hex).
+        blob_id: String,
+        /// The path in the tree where it was first seen.
+        path: PathBuf,
+    },
     /// A file in a container image layer, or a part of the image's config: the image
     /// (`repo:tag` or digest), the layer's digest (`config` for the config) and the path
     /// in the image's filesystem (`Env`, `Labels`, `history[N].created_by` for the config).
     Image {
+        /// The image, as given (`repo:tag`, a digest or a file).
         image: String,
+        /// The layer's digest, or `config`.
         layer: String,
+        /// The path in the image's filesystem, or the part of the config.
         path: String,
     },
     /// A member of an archive: `member` is its name inside `archive` as the archive records
     /// it, a label only (it may hold `..` or be absolute), never a path to open. Nested
     /// archives nest: `app.war!WEB-INF/lib/a.jar!conf.yml`.
     Member {
+        /// Where the archive itself is.
         archive: Box<Origin>,
+        /// The member's name as the archive records it.
         member: PathBuf,
     },
 }
@@ -109,11 +119,14 @@ impl fmt::Display for Origin {
 /// Bytes to scan plus their origin. The bytes may be borrowed from a memory map, a read
 /// buffer or a git object; the matcher never needs to own them.
 pub struct Blob<'a> {
+    /// Where the bytes came from.
     pub origin: Origin,
+    /// The bytes to scan.
     pub data: &'a [u8],
 }
 
 impl<'a> Blob<'a> {
+    /// A blob of `data` read from `origin`.
     pub fn new(origin: Origin, data: &'a [u8]) -> Self {
         Blob { origin, data }
     }

@@ -79,6 +79,7 @@ pub struct MemoryBudget {
 /// A budget below [`MIN_MEMORY_BUDGET`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BudgetTooSmall {
+    /// The budget asked for, in bytes.
     pub given: u64,
 }
 
@@ -98,9 +99,13 @@ impl std::error::Error for BudgetTooSmall {}
 /// The bytes each consumer may hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shares {
+    /// Reserved for the program itself: code, stacks, the rule set.
     pub runtime: u64,
+    /// Shared by the worker threads' read buffers and decoded bytes.
     pub workers: u64,
+    /// Git history bookkeeping: which blobs were seen, and their provenance.
     pub index: u64,
+    /// Findings held for the report.
     pub findings: u64,
 }
 
@@ -137,10 +142,12 @@ impl MemoryBudget {
         Ok(MemoryBudget { total })
     }
 
+    /// The whole budget, in bytes.
     pub fn total(&self) -> u64 {
         self.total
     }
 
+    /// How the budget splits between the program, the workers, the history index and the findings.
     pub fn shares(&self) -> Shares {
         let rest = self.total - RUNTIME_RESERVE;
         let workers = rest / 100 * WORKERS_PERCENT;
@@ -260,6 +267,7 @@ pub struct Allowance {
 }
 
 impl Allowance {
+    /// An allowance of `limit` bytes, none of them taken.
     pub fn new(limit: u64) -> Self {
         Allowance {
             limit,
@@ -276,10 +284,12 @@ impl Allowance {
             .is_ok()
     }
 
+    /// The bytes taken so far.
     pub fn used(&self) -> u64 {
         self.used.load(Ordering::Relaxed)
     }
 
+    /// The bytes that may be taken in all.
     pub fn limit(&self) -> u64 {
         self.limit
     }

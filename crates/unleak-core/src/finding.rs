@@ -2,7 +2,7 @@
 
 use crate::provenance::{mask, MaskedText};
 use crate::{Fingerprint, Location, Origin, Secret, Span};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
@@ -12,14 +12,19 @@ use std::sync::Arc;
 /// High: a provider format with a prefix or checksum. Medium: a secret-like key with a
 /// high-entropy value. Low: entropy alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
+    /// Entropy alone, or a value that looks trivially fake (`testpassword`, `abc123`).
     Low,
+    /// A secret-like key with a high-entropy value.
     Medium,
+    /// A provider format with a documented prefix or a checksum.
     High,
 }
 
 impl Confidence {
+    /// The lowercase name, as JSON, TOML and the command line spell it.
     pub fn as_str(self) -> &'static str {
         match self {
             Confidence::Low => "low",
@@ -53,11 +58,15 @@ impl FromStr for Confidence {
 /// quote a secret, so it has no `Debug` and reaches reports only through [`GitProvenance`].
 #[derive(Clone, Default)]
 pub struct CommitFacts {
+    /// The commit's id (hex).
     pub commit: String,
+    /// The author's name.
     pub author: String,
+    /// The author's email address.
     pub email: String,
     /// RFC 3339 commit time.
     pub date: String,
+    /// The first line of the commit message.
     pub summary: String,
 }
 
@@ -65,11 +74,15 @@ pub struct CommitFacts {
 /// show found secrets masked (see [`MaskedText`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GitProvenance {
+    /// The commit that introduced the secret's blob (hex).
     pub commit: String,
+    /// Its author's name.
     pub author: MaskedText,
+    /// Its author's email address.
     pub email: MaskedText,
     /// RFC 3339 commit time.
     pub date: String,
+    /// The first line of its message.
     pub summary: MaskedText,
     /// Every path the secret's blob appeared at.
     pub paths: Vec<MaskedText>,
@@ -156,27 +169,38 @@ impl ImageProvenance {
 }
 
 /// A secret found by a rule at a place. The raw value lives only inside [`Secret`], which
-/// serializes as its redacted form unless revealed; the path and git provenance show it
-/// (and the other secrets of its blob or commit) masked, in `Debug` too.
+/// shows its redacted form unless revealed; the path and git provenance show it (and the
+/// other secrets of its blob or commit) masked, in `Debug` too. This is the internal model:
+/// reports publish it as `unleak_report::FindingV1`, a versioned shape of its own.
 #[derive(Clone)]
 pub struct Finding {
+    /// The id of the rule that found the secret.
     pub rule_id: Arc<str>,
+    /// The rule's human-readable name.
     pub rule_name: Arc<str>,
     /// Where the secret is, as read: what filters and rewriters use. Reports show
     /// [`Finding::display_path`].
     pub path: Origin,
+    /// Lines and columns of the secret.
     pub location: Location,
+    /// The secret's bytes in the blob (or the whole stream, once shifted).
     pub span: Span,
+    /// The redacted form reports show (see [`Secret::redacted`]).
     pub redacted: String,
+    /// The value itself, redacted wherever it is shown unless revealed.
     pub secret: Secret,
+    /// The secret's identity, salted with the baseline's key.
     pub fingerprint: Fingerprint,
+    /// Shannon entropy of the value, in bits per character.
     pub entropy: f64,
+    /// How sure the rule is that the value is a live credential.
     pub confidence: Confidence,
     /// The secret's line carries an `unleak:allow` comment. Filters decide whether to honour
     /// it (`--no-inline-ignore` refuses them).
     pub inline_allow: bool,
     /// How the secret was reached when it was inside encoded content, e.g. `["base64"]`.
     pub decoded: Vec<String>,
+    /// Set for findings in git history: the commit that introduced the secret.
     pub git: Option<GitProvenance>,
     /// Set for findings in a container image.
     pub image: Option<Box<ImageProvenance>>,
@@ -184,31 +208,6 @@ pub struct Finding {
     /// or the git provenance, set by [`hide_shared`](crate::hide_shared); `None` when none
     /// do, the usual case. Shared between findings with the same set.
     pub provenance_secrets: Option<Arc<[Secret]>>,
-}
-
-/// The shape of a finding in JSON: the path masked, the value only when revealed.
-#[derive(Serialize)]
-struct Shown<'a> {
-    rule_id: &'a str,
-    rule_name: &'a str,
-    path: Cow<'a, str>,
-    #[serde(flatten)]
-    location: &'a Location,
-    span: &'a Span,
-    redacted: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    secret: Option<&'a Secret>,
-    fingerprint: &'a Fingerprint,
-    entropy: f64,
-    confidence: Confidence,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    inline_allow: bool,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    decoded: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    git: Option<&'a GitProvenance>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    image: Option<&'a ImageProvenance>,
 }
 
 impl fmt::Debug for Finding {
@@ -226,28 +225,6 @@ impl fmt::Debug for Finding {
             .field("git", &self.git)
             .field("image", &self.image)
             .finish_non_exhaustive()
-    }
-}
-
-impl Serialize for Finding {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        Shown {
-            rule_id: &self.rule_id,
-            rule_name: &self.rule_name,
-            path: self.display_path(),
-            location: &self.location,
-            span: &self.span,
-            redacted: &self.redacted,
-            secret: Some(&self.secret).filter(|s| s.is_revealed()),
-            fingerprint: &self.fingerprint,
-            entropy: self.entropy,
-            confidence: self.confidence,
-            inline_allow: self.inline_allow,
-            decoded: &self.decoded,
-            git: self.git.as_ref(),
-            image: self.image.as_deref(),
-        }
-        .serialize(s)
     }
 }
 
@@ -357,15 +334,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn serialized_finding_hides_the_value_unless_revealed() {
-        let hidden = serde_json::to_string(&finding(false)).unwrap();
-        assert!(!hidden.contains("0123456789abcdef"));
-        assert!(!hidden.contains("\"secret\""));
-        let shown = serde_json::to_string(&finding(true)).unwrap();
-        assert!(shown.contains("sk_live_0123456789abcdefghijkl"));
-    }
-
     /// A finding of `value` in `path`, introduced by a commit whose summary is `summary`.
     fn finding_of(value: &str, path: &str, summary: &str) -> Finding {
         let mut f = finding(false);
@@ -406,11 +374,10 @@ mod tests {
         assert!(findings[1].display_path().contains(a));
         crate::hide_shared(&mut findings);
         for f in &findings {
-            let json = serde_json::to_string(f).unwrap();
             let git = f.git.as_ref().unwrap();
             let shown = [
                 f.display_path().into_owned(),
-                json,
+                serde_json::to_string(git).unwrap(),
                 format!("{f:?}"),
                 git.summary.to_string(),
                 git.author.to_string(),
@@ -427,7 +394,7 @@ mod tests {
         );
         // --show-secrets shows everything as read.
         findings[1].reveal();
-        let json = serde_json::to_string(&findings[1]).unwrap();
+        let json = serde_json::to_string(&findings[1].git).unwrap();
         assert!(json.contains(&path) && json.contains(&summary), "{json}");
         assert_eq!(findings[1].display_path(), path);
         // Debug never reveals, not even then.
@@ -440,8 +407,6 @@ mod tests {
         let mut f = finding(false);
         f.path = Origin::File("keys/sk_live_0123456789abcdefghijkl.txt".into());
         assert_eq!(f.display_path(), "keys/sk_live_…(30 chars).txt");
-        let json = serde_json::to_string(&f).unwrap();
-        assert!(!json.contains("0123456789abcdef"), "{json}");
     }
 
     #[test]

@@ -59,9 +59,11 @@ const SLOW_CACHE_ENTRIES: usize = 1 << 16;
 pub struct FingerprintKey(Vec<u8>);
 
 impl FingerprintKey {
+    /// A key of these bytes (a baseline's, or a test's).
     pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
         FingerprintKey(bytes.into())
     }
+    /// The key's bytes, as the baseline stores them.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
@@ -129,6 +131,7 @@ impl Fingerprint {
             .then(|| Fingerprint(s.to_string()))
     }
 
+    /// The 32 hex characters.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -5,24 +5,31 @@ use serde::{Deserialize, Serialize};
 /// A half-open byte range `[start, end)` in a blob.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Span {
+    /// The first byte.
     pub start: usize,
+    /// One past the last byte.
     pub end: usize,
 }
 
 impl Span {
+    /// The span `[start, end)`.
     pub fn new(start: usize, end: usize) -> Self {
         debug_assert!(start <= end);
         Span { start, end }
     }
+    /// How many bytes the span covers.
     pub fn len(&self) -> usize {
         self.end - self.start
     }
+    /// Whether the span covers no byte.
     pub fn is_empty(&self) -> bool {
         self.start == self.end
     }
+    /// Whether the two spans share at least one byte.
     pub fn overlaps(&self, other: &Span) -> bool {
         self.start < other.end && other.start < self.end
     }
+    /// Whether `other` lies wholly inside this span.
     pub fn contains(&self, other: &Span) -> bool {
         self.start <= other.start && other.end <= self.end
     }
@@ -35,12 +42,18 @@ impl Span {
 /// SARIF do not show them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Location {
+    /// 1-based line of the first character.
     pub line: usize,
+    /// 1-based column of the first character, in Unicode scalar values.
     pub column: usize,
+    /// 1-based line of the last character.
     pub end_line: usize,
+    /// 1-based column just past the last character, in Unicode scalar values.
     pub end_column: usize,
+    /// `column` in UTF-16 code units, for SARIF.
     #[serde(skip)]
     pub utf16_column: usize,
+    /// `end_column` in UTF-16 code units, for SARIF.
     #[serde(skip)]
     pub utf16_end_column: usize,
 }
@@ -62,6 +75,7 @@ pub struct Locator<'a> {
 }
 
 impl<'a> Locator<'a> {
+    /// A locator for spans of `data`, starting at its first byte.
     pub fn new(data: &'a [u8]) -> Self {
         Locator {
             data,

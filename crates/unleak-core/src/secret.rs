@@ -33,6 +33,7 @@ impl Secret {
         &self.raw
     }
 
+    /// The value's length in bytes.
     pub fn len(&self) -> usize {
         self.raw.len()
     }
@@ -43,6 +44,7 @@ impl Secret {
         self.public_prefix
     }
 
+    /// Whether the value is empty.
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty()
     }
@@ -52,6 +54,7 @@ impl Secret {
         self.revealed = true;
     }
 
+    /// Whether [`Secret::reveal`] was called (`--show-secrets`).
     pub fn is_revealed(&self) -> bool {
         self.revealed
     }

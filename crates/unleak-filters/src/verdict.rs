@@ -19,25 +19,23 @@
 //! Does not own: scanning, reading snapshots, or printing.
 
 use crate::baseline::{Baseline, Entry};
-use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use unleak_core::{Finding, Fingerprint};
 
 /// A finding the baseline does not cover.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct NewFinding {
-    #[serde(flatten)]
+    /// The finding.
     pub finding: Finding,
     /// When the secret is known but spread to this path: the baseline paths where it
     /// still stands. Empty for a secret the baseline has never seen.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub spread_from: Vec<String>,
 }
 
 /// A known secret that now stands at another path than its baseline entry.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct MovedFinding {
-    #[serde(flatten)]
+    /// The finding.
     pub finding: Finding,
     /// The baseline path it left.
     pub from: String,

@@ -2,10 +2,10 @@
 //!
 //! Owns: the versioned JSON document (`{"version": 1, "tool", "findings", "summary"}`) and
 //! the one-finding-per-line stream. Does not own: the shape of a finding, which is
-//! `Finding`'s own `Serialize` (it leaves the raw secret out unless revealed and masks it in
-//! paths and provenance), or string escaping ([`escape::write_json`]).
+//! [`FindingV1`] (it leaves the raw secret out unless revealed and masks it in paths and
+//! provenance), or string escaping ([`escape::write_json`]).
 
-use crate::{escape, ReportOptions, ScanError, ScanSummary, Skipped};
+use crate::{escape, FindingV1, ReportOptions, ScanError, ScanSummary, Skipped};
 use serde::Serialize;
 use std::io::{self, Write};
 use unleak_core::Finding;
@@ -17,7 +17,7 @@ const DOCUMENT_VERSION: u32 = 1;
 struct Document<'a> {
     version: u32,
     tool: Tool<'a>,
-    findings: &'a [Finding],
+    findings: Vec<FindingV1>,
     summary: Summary<'a>,
 }
 
@@ -49,7 +49,7 @@ pub(crate) fn write_document(
             name: "unleak",
             version: opts.tool_version,
         },
-        findings,
+        findings: findings.iter().map(FindingV1::from).collect(),
         summary: Summary {
             findings: findings.len(),
             files_scanned: summary.files_scanned,
@@ -68,9 +68,9 @@ pub(crate) fn write_lines(w: &mut dyn Write, findings: &[Finding]) -> io::Result
 }
 
 /// Write one finding as one JSON line, for streaming a scan as it runs. The object is
-/// the same as an element of the JSON report's `findings`.
+/// the same [`FindingV1`] as an element of the JSON report's `findings`.
 pub fn write_jsonl_finding(w: &mut dyn Write, f: &Finding) -> io::Result<()> {
-    escape::write_json(w, f, false)?;
+    escape::write_json(w, &FindingV1::from(f), false)?;
     writeln!(w)
 }
 

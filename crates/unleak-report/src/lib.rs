@@ -8,6 +8,7 @@
 //! `Secret::expose`).
 
 pub mod escape;
+mod finding;
 mod github;
 mod json;
 mod sarif;
@@ -22,12 +23,14 @@ use std::time::Duration;
 use unleak_core::Finding;
 use unleak_rules::RuleSet;
 
+pub use finding::{FindingV1, GitV1, ImageV1, SpanV1, FINDING_SCHEMA_VERSION};
 pub use json::write_jsonl_finding;
 pub use sarif::MAX_RESULTS as SARIF_MAX_RESULTS;
 pub use url::public_url;
 
 /// A report format, as named on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Format {
     /// Grouped by file, for people at a terminal.
     Text,
@@ -51,6 +54,7 @@ impl Format {
         Format::Github,
     ];
 
+    /// The name the command line and reports use (`jsonl`).
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Text => "text",
@@ -86,24 +90,33 @@ impl FromStr for Format {
 /// What a scan covered, for the closing lines of a report.
 #[derive(Clone, Debug, Default)]
 pub struct ScanSummary {
+    /// How many files were read.
     pub files_scanned: u64,
+    /// Bytes read.
     pub bytes_scanned: u64,
+    /// What was left out on purpose.
     pub skipped: Vec<Skipped>,
+    /// What could not be read.
     pub errors: Vec<ScanError>,
+    /// How long the scan took.
     pub elapsed: Duration,
 }
 
 /// A file the scan left out on purpose (binary, too large, symlink, fifo...).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Skipped {
+    /// The file, as reports show it.
     pub path: String,
+    /// Why it was skipped (`binary`, for one).
     pub reason: String,
 }
 
 /// A file the scan could not read. `message` never holds a secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ScanError {
+    /// The file, as reports show it.
     pub path: String,
+    /// Why it could not be read.
     pub message: String,
 }
 

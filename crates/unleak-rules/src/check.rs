@@ -42,6 +42,7 @@ pub enum Check {
 const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 impl Check {
+    /// The check's name as rule files spell it (`check = "jwt"`).
     pub fn name(self) -> &'static str {
         match self {
             Check::Crc32Base62 => "crc32-base62",

@@ -24,8 +24,11 @@ pub const MAX_RULE_BYTES: u64 = 16 << 20;
 /// A compiled rule, ready for the matcher.
 #[derive(Debug, Clone)]
 pub struct Rule {
+    /// Stable kebab-case id, e.g. `github-pat-classic`.
     pub id: Arc<str>,
+    /// Human-readable name, e.g. `GitHub personal access token`.
     pub name: Arc<str>,
+    /// What the secret is and what it opens.
     pub description: String,
     /// Lower-cased keywords.
     pub keywords: Vec<String>,
@@ -40,20 +43,31 @@ pub struct Rule {
     /// `simplify`), so start-up costs nothing for rules whose keywords never occur (a
     /// pre-commit run on one file triggers a handful of rules).
     compiled: OnceLock<Result<CompiledRegex, String>>,
+    /// Shannon entropy floor (bits per byte) of the secret, after any configuration override.
     pub min_entropy: Option<f64>,
+    /// How sure a match is, after any configuration override.
     pub confidence: Confidence,
     /// What a leak exposes (stated, or from the tags).
     pub impact: Impact,
+    /// Free-form tags (`api-token`, `generic`, the provider).
     pub tags: Vec<String>,
+    /// The vendor's documentation of the token format.
     pub references: Vec<String>,
+    /// The documented public prefix (e.g. `ghp_`): the only part a redacted form may show.
     pub prefix: Option<String>,
+    /// A structural check the secret must pass (checksum, decodable JSON, ...).
     pub check: Option<Check>,
+    /// Whether the placeholder and example-value filter applies.
     pub skip_placeholders: bool,
+    /// How many bytes after a keyword a match may extend.
     pub window: usize,
+    /// Texts the rule must match, placeholders expanded.
     pub examples: Vec<Example>,
+    /// Texts the rule must not match, placeholders expanded.
     pub negative_examples: Vec<NegativeExample>,
     /// The path examples without their own are scanned under.
     pub example_path: Option<String>,
+    /// How the secret is used, so migrate can build a gateway connection from it.
     pub gateway: Option<GatewayHint>,
     /// The other half of a two-part credential that must stand near the secret.
     pub companion: Option<Companion>,
@@ -71,6 +85,7 @@ struct CompiledRegex {
 /// A compiled `[rules.companion]`.
 #[derive(Debug, Clone)]
 pub struct Companion {
+    /// What the companion looks like.
     pub regex: Regex,
     /// Lines above or below the secret's lines the companion may stand on.
     pub within_lines: usize,
@@ -151,15 +166,19 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
+    /// Every rule, in the order they were added.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }
+    /// How many rules there are.
     pub fn len(&self) -> usize {
         self.rules.len()
     }
+    /// Whether there is no rule at all.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
+    /// The rule with this id.
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| &*r.id == id)
     }
@@ -193,10 +212,12 @@ pub struct RuleOverride {
 }
 
 impl RuleSetBuilder {
+    /// A builder with no rules.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Add the built-in catalog (embedded from `rules/` at build time).
     pub fn add_builtin(&mut self) -> Result<&mut Self, RuleError> {
         for (name, json) in crate::BUILTIN_JSON {
             // The build converted each file to JSON (a fraction of TOML's parse time, paid
@@ -341,6 +362,7 @@ impl RuleSetBuilder {
         self
     }
 
+    /// Apply the configuration's disabled rules and overrides, and compile the set.
     pub fn build(&mut self) -> Result<RuleSet, RuleError> {
         let source = self.config_source.as_deref().unwrap_or("configuration");
         for id in &self.disabled {

@@ -18,8 +18,11 @@ use toml::de::{DeTable, DeValue};
 /// lies on a key or value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Place {
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column, in characters.
     pub column: usize,
+    /// The dotted key at fault, when known.
     pub key: Option<String>,
 }
 

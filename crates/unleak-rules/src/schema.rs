@@ -7,6 +7,7 @@ use unleak_core::Confidence;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleFile {
+    /// Its `[[rules]]` tables.
     #[serde(default)]
     pub rules: Vec<RuleSpec>,
 }
@@ -17,7 +18,9 @@ pub struct RuleFile {
 pub struct RuleSpec {
     /// Stable kebab-case id, e.g. `github-pat-classic`.
     pub id: String,
+    /// Human-readable name.
     pub name: String,
+    /// What the secret is and what it opens.
     #[serde(default)]
     pub description: String,
     /// Literals (matched ASCII-case-insensitively) of which one must occur in a match's
@@ -35,11 +38,13 @@ pub struct RuleSpec {
     /// Shannon entropy floor (bits per byte) of the `secret` group.
     #[serde(default)]
     pub min_entropy: Option<f64>,
+    /// How sure a match is: `high` for a prefix or checksum, `medium` for a secret-like key, `low` for entropy alone.
     pub confidence: Confidence,
     /// What a leak of this secret exposes; unset, it follows from the tags (see
     /// [`Impact::of_rule`]). Confidence says how sure a match is, impact how bad it is.
     #[serde(default)]
     pub impact: Option<Impact>,
+    /// Free-form tags (`api-token`, `generic`, the provider).
     #[serde(default)]
     pub tags: Vec<String>,
     /// The vendor's documentation of the token format.
@@ -107,6 +112,7 @@ impl Impact {
         })
     }
 
+    /// The lowercase name, as rule files spell it.
     pub fn as_str(self) -> &'static str {
         match self {
             Impact::Low => "low",
@@ -146,7 +152,9 @@ fn yes() -> bool {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum Example {
+    /// Just the text.
     Text(String),
+    /// The text with the secret it must yield or its path.
     Table(ExampleTable),
 }
 
@@ -154,14 +162,18 @@ pub enum Example {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExampleTable {
+    /// The example text (placeholders such as `{{gen:…}}` allowed).
     pub text: String,
+    /// The secret the text must yield.
     #[serde(default)]
     pub secret: Option<String>,
+    /// The path the text is scanned under.
     #[serde(default)]
     pub path: Option<String>,
 }
 
 impl Example {
+    /// The example text.
     pub fn text(&self) -> &str {
         match self {
             Example::Text(t) => t,
@@ -189,7 +201,9 @@ impl Example {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum NegativeExample {
+    /// Just the text.
     Text(String),
+    /// The text with the path it is scanned under.
     Table(NegativeTable),
 }
 
@@ -197,12 +211,15 @@ pub enum NegativeExample {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NegativeTable {
+    /// The text that must not match.
     pub text: String,
+    /// The path the text is scanned under.
     #[serde(default)]
     pub path: Option<String>,
 }
 
 impl NegativeExample {
+    /// The text that must not match.
     pub fn text(&self) -> &str {
         match self {
             NegativeExample::Text(t) => t,

@@ -82,9 +82,9 @@ fn scan(args: &BaselineArgs, may_create: bool) -> anyhow::Result<Scanned> {
             ..MatcherOptions::default()
         },
     );
-    let memory = unleak_core::MemoryBudget::default();
+    let memory = args.tuning.memory_budget;
     let TreeScan { findings, summary } =
-        scan_tree(&root, &matcher, args.threads, &memory, started)?;
+        scan_tree(&root, &matcher, args.tuning.threads, &memory, started)?;
     if !summary.errors.is_empty() {
         for e in &summary.errors {
             eprintln!("error: {}: {}", terminal(&e.path), terminal(&e.message));

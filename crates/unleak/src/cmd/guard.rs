@@ -18,7 +18,7 @@
 mod report;
 mod trusted;
 
-use crate::cli::{GuardArgs, GuardFormatArg};
+use crate::cli::GuardArgs;
 use crate::cmd::filtering::{load_baseline, scan_tree, setup};
 use crate::cmd::memory::worker_plan;
 use crate::cmd::with_output;
@@ -46,7 +46,9 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
         ),
         None => None,
     };
-    if args.sarif_category.is_some() && args.format != GuardFormatArg::Sarif && args.sarif.is_none()
+    if args.report.sarif_category.is_some()
+        && args.report.format != Format::Sarif
+        && args.sarif.is_none()
     {
         bail!(
             "--sarif-category names the category of a SARIF run; it needs --format sarif or --sarif FILE"
@@ -87,7 +89,7 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
     if baseline.is_none() {
         tracing::info!("no baseline at {baseline_file}: every finding is new");
     }
-    let memory = args.memory.memory_budget;
+    let memory = args.tuning.memory_budget;
     let matcher = Matcher::new(
         setup.rules,
         MatcherOptions {
@@ -96,7 +98,7 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
                 .map(Baseline::fingerprint_key)
                 .unwrap_or_default(),
             max_decoded_per_blob: usize::try_from(
-                worker_plan(&memory, args.threads).decoded_per_blob,
+                worker_plan(&memory, args.tuning.threads).decoded_per_blob,
             )
             .unwrap_or(usize::MAX),
             // What `scan` reports by default, so a trivially fake value never fails CI.
@@ -113,7 +115,7 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
             &args.image,
             &matcher,
             IMAGE_MAX_FILE_SIZE,
-            args.threads,
+            args.tuning.threads,
             &memory,
             started,
         )?;
@@ -144,7 +146,7 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
         let (findings, summary) = diff_result(diff, started);
         (Mode::Staged, findings, moved, summary, standing)
     } else {
-        let tree = scan_tree(&root, &matcher, args.threads, &memory, started)?;
+        let tree = scan_tree(&root, &matcher, args.tuning.threads, &memory, started)?;
         let standing: HashSet<Entry> = tree
             .findings
             .iter()
@@ -212,11 +214,20 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
         repo_url: None,
         verbose: false,
     };
-    with_output(args.output.as_deref(), |out| -> anyhow::Result<()> {
-        Ok(match args.format {
-            GuardFormatArg::Text => guard.write_text(out),
-            GuardFormatArg::Json => guard.write_json(out),
-            GuardFormatArg::Github => {
+    with_output(args.report.output.as_deref(), |out| -> anyhow::Result<()> {
+        Ok(match args.report.format {
+            Format::Text => guard.write_text(out),
+            Format::Json => guard.write_json(out),
+            // The new findings, one per line: what `scan --format jsonl` prints for them.
+            Format::Jsonl => unleak_report::write_report(
+                out,
+                Format::Jsonl,
+                &new,
+                matcher.rules(),
+                &summary,
+                &report_opts,
+            ),
+            Format::Github => {
                 unleak_report::write_report(
                     out,
                     Format::Github,
@@ -227,14 +238,14 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
                 )?;
                 guard.write_text(out)
             }
-            GuardFormatArg::Sarif => crate::cmd::scan::write_report(
+            Format::Sarif => crate::cmd::scan::write_report(
                 out,
                 Format::Sarif,
                 &new,
                 matcher.rules(),
                 &summary,
                 &report_opts,
-                args.sarif_category.as_deref(),
+                args.report.sarif_category.as_deref(),
             )
             .map_err(std::io::Error::other),
         }?)
@@ -251,7 +262,7 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
                 matcher.rules(),
                 &summary,
                 &report_opts,
-                args.sarif_category.as_deref(),
+                args.report.sarif_category.as_deref(),
             )
             .map_err(std::io::Error::other)
         })?;

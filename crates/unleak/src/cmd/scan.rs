@@ -1,6 +1,6 @@
 //! `unleak scan`: files, directories and standard input.
 
-use crate::cli::{ColorArg, FormatArg, ScanArgs};
+use crate::cli::{ColorArg, ScanArgs};
 use crate::cmd::filtering::{load_baseline, partially_decoded, relative, setup};
 use crate::cmd::memory::{worker_plan, HeldFindings};
 use crate::cmd::{git, with_output};
@@ -38,8 +38,8 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
     // The baseline's key, so a scan's fingerprints are the guard's.
     let (baseline, _) = load_baseline(&config_root, args.baseline.as_deref())?;
     let filter = setup.filter;
-    let memory = args.memory.memory_budget;
-    let plan = worker_plan(&memory, args.threads);
+    let memory = args.tuning.memory_budget;
+    let plan = worker_plan(&memory, args.tuning.threads);
     let matcher = Matcher::new(
         setup.rules,
         MatcherOptions {
@@ -51,15 +51,15 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
             max_decoded_per_blob: usize::try_from(plan.decoded_per_blob).unwrap_or(usize::MAX),
         },
     );
-    let format = report_format(args.format);
-    if args.sarif_category.is_some() && format != Format::Sarif {
+    let format = args.report.format;
+    if args.report.sarif_category.is_some() && format != Format::Sarif {
         bail!("--sarif-category names the category of a SARIF run; it needs --format sarif");
     }
     let color = match args.color {
         ColorArg::Always => true,
         ColorArg::Never => false,
         ColorArg::Auto => {
-            args.output.is_none()
+            args.report.output.is_none()
                 && std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none()
         }
@@ -80,8 +80,8 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         let (findings, summary) = crate::cmd::image::scan(
             &args.image,
             &matcher,
-            args.max_file_size,
-            args.threads,
+            args.walk.max_file_size,
+            args.tuning.threads,
             &memory,
             started,
         )?;
@@ -105,7 +105,7 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
             &repo,
             &args.git,
             &matcher,
-            (args.threads, !args.no_extract_archives),
+            (args.tuning.threads, !args.walk.no_extract_archives),
             memory,
             started,
         )?;
@@ -121,17 +121,17 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
     }
 
     let walk_opts = WalkOptions {
-        max_file_size: args.max_file_size,
-        respect_gitignore: args.respect_gitignore,
-        include: args.include.clone(),
-        exclude: args.exclude.clone(),
-        follow_symlinks: args.follow_symlinks,
+        max_file_size: args.walk.max_file_size,
+        respect_gitignore: args.walk.respect_gitignore,
+        include: args.walk.include.clone(),
+        exclude: args.walk.exclude.clone(),
+        follow_symlinks: args.walk.follow_symlinks,
         decompress: true,
-        extract_archives: !args.no_extract_archives,
+        extract_archives: !args.walk.no_extract_archives,
         ..WalkOptions::default()
     }
     .within(&plan);
-    let outcome_counts = with_output(args.output.as_deref(), |out| {
+    let outcome_counts = with_output(args.report.output.as_deref(), |out| {
         // JSONL streams each file's findings as soon as it is scanned.
         let stream = (format == Format::Jsonl).then(|| Mutex::new(&mut *out));
         let scan = Collector {
@@ -194,7 +194,7 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
             matcher.rules(),
             &summary,
             &report_opts,
-            args.sarif_category.as_deref(),
+            args.report.sarif_category.as_deref(),
         )?;
         let found = findings.len() + streamed.into_inner() as usize;
         Ok((found, summary.errors.len()))
@@ -264,7 +264,7 @@ fn report_collected(
         findings.iter_mut().for_each(Finding::reveal);
     }
     let (n, errors) = (findings.len(), summary.errors.len());
-    with_output(args.output.as_deref(), |out| {
+    with_output(args.report.output.as_deref(), |out| {
         write_report(
             out,
             format,
@@ -272,7 +272,7 @@ fn report_collected(
             matcher.rules(),
             summary,
             report_opts,
-            args.sarif_category.as_deref(),
+            args.report.sarif_category.as_deref(),
         )
     })?;
     outcome(n, errors)
@@ -294,16 +294,6 @@ fn outcome(findings: usize, errors: usize) -> anyhow::Result<Outcome> {
         bail!("{errors} input(s) could not be read; the scan is incomplete (see the report)");
     }
     Ok(Outcome::Clean)
-}
-
-fn report_format(f: FormatArg) -> Format {
-    match f {
-        FormatArg::Text => Format::Text,
-        FormatArg::Json => Format::Json,
-        FormatArg::Jsonl => Format::Jsonl,
-        FormatArg::Sarif => Format::Sarif,
-        FormatArg::Github => Format::Github,
-    }
 }
 
 /// Gathers findings and counts from the walker's threads.

@@ -8,18 +8,42 @@
 //! (`Finding::display_path`); nothing here calls `Secret::expose`.
 
 use crate::cli::FailOnArg;
+use serde::Serialize;
 use serde_json::json;
 use std::io::{self, Write};
 use unleak_core::Finding;
 use unleak_filters::{Reason, Verdict};
 use unleak_report::escape::{markdown_cell, terminal};
-use unleak_report::ScanSummary;
+use unleak_report::{FindingV1, ScanSummary};
 
 /// Rows of the new-findings table in the job summary; GitHub caps a step summary at 1 MiB.
 const SUMMARY_ROWS: usize = 50;
 
 /// Said when the baseline looks made with another key (see `foreign_baseline`).
 const FOREIGN_BASELINE: &str = "the baseline's key does not match these secrets: is it a baseline from another repository, or was its key regenerated? `unleak baseline create` in this repository writes a matching one";
+
+/// A finding in the guard's JSON: the public finding shape, plus what its class adds.
+#[derive(Serialize)]
+struct Listed<'a> {
+    #[serde(flatten)]
+    finding: FindingV1,
+    /// New: the baseline paths where a known secret that spread still stands.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    spread_from: &'a [String],
+    /// Moved: the baseline path it left.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from: Option<&'a str>,
+}
+
+impl<'a> Listed<'a> {
+    fn new(finding: &Finding, spread_from: &'a [String], from: Option<&'a str>) -> Self {
+        Listed {
+            finding: FindingV1::from(finding),
+            spread_from,
+            from,
+        }
+    }
+}
 
 /// What the guard scanned.
 pub enum Mode {
@@ -270,10 +294,10 @@ impl GuardReport<'_> {
                 "fixed": v.fixed.len(),
                 "allowed": self.allowed.len(),
             },
-            "new": v.new,
-            "moved": v.moved,
+            "new": v.new.iter().map(|n| Listed::new(&n.finding, &n.spread_from, None)).collect::<Vec<_>>(),
+            "moved": v.moved.iter().map(|m| Listed::new(&m.finding, &[], Some(&m.from))).collect::<Vec<_>>(),
             "fixed": v.fixed,
-            "known": v.known,
+            "known": v.known.iter().map(|f| Listed::new(f, &[], None)).collect::<Vec<_>>(),
             "allowed": allowed,
             "errors": self.summary.errors,
         });
