@@ -209,12 +209,12 @@ mod tests {
             }
             s.spawn(|| pool.drain());
         });
-        let mut seen = seen.into_inner().unwrap();
+        assert_eq!(pool.lock().bytes, 0);
+        let mut seen = seen.lock().unwrap().clone();
         seen.sort();
         seen.dedup();
         assert_eq!(seen.len(), 1000);
         assert!(most.load(Ordering::Relaxed) <= 100);
-        assert_eq!(pool.lock().bytes, 0);
     }
 
     #[test]
