@@ -5,6 +5,7 @@ the peers that can read such a tarball over it in one run: MB/s, peak RSS and wh
 planted secrets each found.
 
     benches/image_bench.py --unleak target/release/unleak [--mb 200] [--keep DIR]
+                           [--unleak-threads 1]
 
 Peers: Kingfisher (`scan docker --archive`, /tmp/peers/bin/kingfisher or $KINGFISHER) and
 TruffleHog (`docker --image file://…`) when on PATH. Values are random and fake; none is
@@ -145,15 +146,19 @@ def generate(out, mb, seed=19):
 
 
 def timed(cmd, env=None):
-    """Run CMD under /usr/bin/time -v: (stdout, seconds, peak RSS in MB, exit code)."""
+    """Run CMD under /usr/bin/time -v: (stdout, seconds, peak RSS in MB, exit code, stderr,
+    CPU seconds: user + system, what a loaded machine does not inflate as it does wall)."""
     start = time.monotonic()
     p = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, env=env)
     secs = time.monotonic() - start
-    rss = 0.0
+    rss, cpu = 0.0, 0.0
     for line in p.stderr.decode(errors="replace").splitlines():
         if "Maximum resident set size" in line:
             rss = int(line.split(":")[1]) / 1024
-    return p.stdout.decode(errors="replace"), secs, rss, p.returncode, p.stderr.decode(errors="replace")
+        if "User time (seconds)" in line or "System time (seconds)" in line:
+            cpu += float(line.split(":")[1])
+    return (p.stdout.decode(errors="replace"), secs, rss, p.returncode,
+            p.stderr.decode(errors="replace"), cpu)
 
 
 def found(planted, text):
@@ -166,6 +171,8 @@ def main():
     ap.add_argument("--mb", type=int, default=200, help="MB of filler in the base layer")
     ap.add_argument("--keep", help="write the image into DIR and keep it")
     ap.add_argument("--json", help="write the results to FILE")
+    ap.add_argument("--unleak-threads", type=int, action="append", default=[],
+                    help="also run unleak with -j N (repeatable), to see what threads add")
     a = ap.parse_args()
     work = a.keep or tempfile.mkdtemp(prefix="unleak-image-bench-")
     os.makedirs(work, exist_ok=True)
@@ -176,6 +183,8 @@ def main():
     # --show-secrets only so the check can tell which planted value was found.
     runs.append(("unleak", [a.unleak, "scan", "--image", image, "--format", "json",
                             "--show-secrets"]))
+    for n in a.unleak_threads:
+        runs.append(("unleak -j %d" % n, runs[0][1] + ["-j", str(n)]))
     kf = os.environ.get("KINGFISHER", "/tmp/peers/bin/kingfisher")
     if os.path.exists(kf):
         runs.append(("kingfisher", [kf, "scan", "docker", "--archive", image, "--format",
@@ -186,19 +195,21 @@ def main():
                                     "--no-verification", "--no-update"]))
     results = []
     for name, cmd in runs:
-        out, secs, rss, rc, err = timed(cmd)
+        out, secs, rss, rc, err, cpu = timed(cmd)
         hit = found(planted, out)
-        results.append({"tool": name, "seconds": round(secs, 2), "mb_per_s": round(size_mb / secs, 1),
+        results.append({"tool": name, "seconds": round(secs, 2), "cpu_seconds": round(cpu, 2),
+                        "mb_per_s": round(size_mb / secs, 1),
                         "peak_rss_mb": round(rss, 1), "exit": rc, "found": hit,
                         "missed": [p["where"] for p in planted if p["id"] not in hit]})
         if rc not in (0, 1, 200, 205):
             print("%s exited %d: %s" % (name, rc, err[-400:]), file=sys.stderr)
     print("image: %.1f MB, %d planted secrets" % (size_mb, len(planted)))
-    print("| tool | s | MB/s | peak RSS MB | planted found |")
-    print("|---|---|---|---|---|")
+    print("| tool | wall s | CPU s | MB/s | peak RSS MB | planted found |")
+    print("|---|---|---|---|---|---|")
     for r in results:
-        print("| %s | %.2f | %.1f | %.0f | %d/%d |" % (r["tool"], r["seconds"], r["mb_per_s"],
-                                                   r["peak_rss_mb"], len(r["found"]), len(planted)))
+        print("| %s | %.2f | %.2f | %.1f | %.0f | %d/%d |" % (
+            r["tool"], r["seconds"], r["cpu_seconds"], r["mb_per_s"], r["peak_rss_mb"],
+            len(r["found"]), len(planted)))
     for r in results:
         for m in r["missed"]:
             print("%s missed: %s" % (r["tool"], m))

@@ -8,7 +8,7 @@ use crate::guard_support;
 
 use common::{json, run_in};
 use flate2::{write::GzEncoder, Compression};
-use guard_support::token;
+use guard_support::{assert_no_secret, token};
 use serde_json::{json as j, Value};
 use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader, Write};
@@ -85,17 +85,29 @@ struct Oci {
     manifest: String,
 }
 
-/// An OCI image of gzip layers; `index` wraps its manifest in an image index.
+/// An OCI image of gzip layers.
 fn oci_image(layers: &[Vec<u8>], config: &[u8]) -> Oci {
+    oci_image_as(
+        layers,
+        config,
+        "application/vnd.oci.image.layer.v1.tar+gzip",
+        gzip,
+    )
+}
+
+/// An OCI image whose layers are `compress`ed and of `media_type`.
+fn oci_image_as(
+    layers: &[Vec<u8>],
+    config: &[u8],
+    media_type: &str,
+    mut compress: impl FnMut(&[u8]) -> Vec<u8>,
+) -> Oci {
     let mut blobs = vec![(digest(config), config.to_vec())];
     let mut descs = Vec::new();
     for l in layers {
-        let gz = gzip(l);
-        descs.push(
-            j!({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                       "digest": digest(&gz), "size": gz.len()}),
-        );
-        blobs.push((digest(&gz), gz));
+        let packed = compress(l);
+        descs.push(j!({"mediaType": media_type, "digest": digest(&packed), "size": packed.len()}));
+        blobs.push((digest(&packed), packed));
     }
     let manifest = serde_json::to_vec(&j!({
         "schemaVersion": 2,
@@ -670,4 +682,408 @@ fn migrate_lists_a_secret_found_only_in_an_image_for_rotation() {
         "the tree's secret is listed once: {rotation}"
     );
     assert!(!rotation.contains(&in_image) && !rotation.contains(&in_tree));
+}
+
+fn zstd(data: &[u8]) -> Vec<u8> {
+    ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
+}
+
+/// A `zstd:chunked` layer as Podman writes one: several frames, then the table of
+/// contents in a skippable frame.
+fn zstd_chunked(data: &[u8]) -> Vec<u8> {
+    let (a, b) = data.split_at(data.len() / 2);
+    let mut out = [zstd(a), zstd(b)].concat();
+    let toc = br#"{"version":1,"entries":[]}"#;
+    out.extend(0x184D_2A50u32.to_le_bytes());
+    out.extend((toc.len() as u32).to_le_bytes());
+    out.extend(toc);
+    out
+}
+
+#[test]
+fn zstd_layers_and_zstd_chunked_layers_are_read() {
+    let d = tempfile::tempdir().unwrap();
+    let (a, b) = (token(50), token(51));
+    let l1 = tar_of(&[("etc/one.env", Some(format!("TOKEN={a}\n").as_bytes()))]);
+    let mut files = vec![("srv/two.env".to_string(), format!("TOKEN={b}\n"))];
+    // Enough members that the frames split the tar in the middle of one.
+    for i in 0..40 {
+        files.push((format!("srv/filler{i}.txt"), "nothing here\n".repeat(40)));
+    }
+    let refs: Vec<(&str, Option<&[u8]>)> = files
+        .iter()
+        .map(|(n, c)| (n.as_str(), Some(c.as_bytes())))
+        .collect();
+    let l2 = tar_of(&refs);
+    let layers = vec![l1, l2];
+    let cfg = config(&layers, &[], j!([]));
+    let media = "application/vnd.oci.image.layer.v1.tar+zstd";
+    let mut chunked = false;
+    let oci = oci_image_as(&layers, &cfg, media, |l| {
+        chunked = !chunked;
+        if chunked {
+            zstd(l)
+        } else {
+            zstd_chunked(l)
+        }
+    });
+    oci_dir(&d.path().join("img"), &oci, "acme/zstd:1");
+    let (code, v, stderr) = scan_json(d.path(), &["img"]);
+    assert_eq!(code, 1, "{stderr}\n{v}");
+    assert_eq!(v["summary"]["errors"], j!([]), "{v}");
+    let mut paths: Vec<&str> = findings(&v)
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    paths.sort();
+    assert_eq!(paths.len(), 2, "{v}");
+    assert!(paths[0].ends_with("/etc/one.env") && paths[1].ends_with("/srv/two.env"));
+    assert_no_secret("zstd image", &v.to_string(), &[a, b]);
+}
+
+/// A tar entry written raw, as an attacker would: any name, any link target.
+fn raw_entry(
+    b: &mut tar::Builder<Vec<u8>>,
+    name: &str,
+    kind: tar::EntryType,
+    link: &str,
+    data: &[u8],
+) {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(kind);
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+    h.as_old_mut().linkname[..link.len()].copy_from_slice(link.as_bytes());
+    h.set_cksum();
+    b.append(&h, data).unwrap();
+}
+
+fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in members {
+        w.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+fn utf16le(text: &str) -> Vec<u8> {
+    let mut out = vec![0xff, 0xfe];
+    out.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    out
+}
+
+fn skip_reasons(v: &Value) -> Vec<String> {
+    v["summary"]["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{}: {}",
+                s["path"].as_str().unwrap(),
+                s["reason"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn hostile_layers_are_bounded_named_and_never_leave_the_image() {
+    let d = tempfile::tempdir().unwrap();
+    let t: Vec<String> = (60..70).map(token).collect();
+    // A file on this machine that a link in the image points at: never read.
+    let host = d.path().join("host-secret.env");
+    std::fs::write(&host, format!("TOKEN={}\n", t[9])).unwrap();
+    let host = host.to_string_lossy().into_owned();
+
+    let mut b = tar::Builder::new(Vec::new());
+    let file = tar::EntryType::Regular;
+    raw_entry(
+        &mut b,
+        "srv/creds/aws.env",
+        file,
+        "",
+        format!("T={}\n", t[0]).as_bytes(),
+    );
+    raw_entry(
+        &mut b,
+        "app/conf/key.env",
+        file,
+        "",
+        format!("T={}\n", t[1]).as_bytes(),
+    );
+    raw_entry(
+        &mut b,
+        "../../../../tmp/evil.env",
+        file,
+        "",
+        format!("T={}\n", t[2]).as_bytes(),
+    );
+    raw_entry(&mut b, "etc/soft", tar::EntryType::Symlink, &host, b"");
+    raw_entry(&mut b, "etc/hard", tar::EntryType::Link, &host, b"");
+    raw_entry(
+        &mut b,
+        "app/deploy.ps1",
+        file,
+        "",
+        &utf16le(&format!("$t = '{}'\r\n", t[3])),
+    );
+    let tools = zip_of(&[("run.ps1", &utf16le(&format!("$k = '{}'\r\n", t[4])))]);
+    raw_entry(&mut b, "opt/tools.zip", file, "", &tools);
+    // A zip bomb, seven zips deep, 50,001 entries, a cut tar.gz.
+    raw_entry(
+        &mut b,
+        "opt/bomb.zip",
+        file,
+        "",
+        &zip_of(&[("zeros", &vec![0u8; 64 << 20])]),
+    );
+    let mut deep = zip_of(&[("x.env", format!("T={}\n", t[5]).as_bytes())]);
+    for i in 0..6 {
+        deep = zip_of(&[(&format!("l{i}.zip"), &deep)]);
+    }
+    raw_entry(&mut b, "opt/deep.zip", file, "", &deep);
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for i in 0..50_001 {
+        w.start_file(format!("{i}"), stored).unwrap();
+    }
+    raw_entry(
+        &mut b,
+        "opt/many.zip",
+        file,
+        "",
+        &w.finish().unwrap().into_inner(),
+    );
+    let cut = gzip(&tar_of(&[("a.env", Some(b"K=v\n"))]));
+    raw_entry(&mut b, "opt/cut.tar.gz", file, "", &cut[..cut.len() - 20]);
+    // A name that would drive a terminal.
+    raw_entry(
+        &mut b,
+        "app/\x1b]0;owned\x07.env",
+        file,
+        "",
+        format!("T={}\n", t[7]).as_bytes(),
+    );
+    let l1 = b.into_inner().unwrap();
+    // Layer 2 empties srv/ (opaque whiteout) and deletes the directory app/conf.
+    let l2 = tar_of(&[("srv/.wh..wh..opq", None), ("app/.wh.conf", None)]);
+    let layers = vec![l1, l2];
+    let cfg = config(&layers, &[], j!([]));
+    docker_save(&d.path().join("evil.tar"), "evil/app:1", &layers, &cfg);
+
+    let (code, v, stderr) = scan_json(d.path(), &["evil.tar"]);
+    assert_eq!(code, 1, "{stderr}\n{v}");
+    let l1 = digest(&layers[0]);
+    let at = |p: &str| format!("evil/app:1!{}/{p}", &l1[..19]);
+    let fs = findings(&v);
+    let find = |p: &str| {
+        fs.iter()
+            .find(|f| f["path"] == at(p))
+            .unwrap_or_else(|| panic!("{p}: {v}"))
+    };
+    assert_eq!(find("srv/creds/aws.env")["image"]["removed_in"], 2);
+    assert_eq!(find("app/conf/key.env")["image"]["removed_in"], 2);
+    assert!(find("../../../../tmp/evil.env")["image"]["removed_in"].is_null());
+    assert_eq!(find("app/deploy.ps1")["line"], 1);
+    find("opt/tools.zip!run.ps1");
+    find("app/\x1b]0;owned\x07.env");
+    assert_eq!(fs.len(), 6, "{v}");
+    let skipped = skip_reasons(&v);
+    for (member, reason) in [
+        ("opt/bomb.zip!zeros", "compression ratio over 1000:1"),
+        ("!l2.zip", "nested more than 4 deep"),
+        ("opt/many.zip", "more than 50000 entries"),
+        ("opt/cut.tar.gz", "corrupt archive"),
+    ] {
+        assert!(
+            skipped
+                .iter()
+                .any(|s| s.contains(member) && s.contains(reason)),
+            "{member}: {skipped:?}"
+        );
+    }
+    // Nothing was written where the names point, and every format holds no raw value and
+    // no raw escape.
+    assert!(!Path::new("/tmp/evil.env").exists());
+    let text = run_in(d.path(), &["scan", "-v", "--image", "evil.tar"], None);
+    let both = format!("{}{}", text.stdout, text.stderr);
+    assert!(both.contains("skipped: evil/app:1!"), "{both}");
+    let sarif = run_in(
+        d.path(),
+        &["scan", "--image", "evil.tar", "-f", "sarif"],
+        None,
+    );
+    assert!(
+        text.stdout
+            .contains("removed in layer 2, still shipped in layer 1"),
+        "{}",
+        text.stdout
+    );
+    for out in [
+        &text.stdout,
+        &text.stderr,
+        &sarif.stdout,
+        &v.to_string(),
+        &stderr,
+    ] {
+        assert_no_secret("hostile image", out, &t);
+        assert!(!out.contains('\x1b'), "a raw escape in:\n{out}");
+    }
+    assert!(
+        sarif.stdout.contains("opt/tools.zip%21run.ps1"),
+        "{}",
+        sarif.stdout
+    );
+}
+
+#[test]
+fn a_missing_config_or_a_cut_layer_is_named_and_the_rest_is_still_scanned() {
+    let d = tempfile::tempdir().unwrap();
+    let (a, b) = (token(70), token(71));
+    // An image whose manifest names a config that is not in the tarball.
+    let l = tar_of(&[("a.env", Some(format!("T={a}\n").as_bytes()))]);
+    let manifest = j!([{"Config": "missing.json", "RepoTags": ["x:1"], "Layers": ["l/layer.tar"]}]);
+    let t = tar_of(&[
+        ("l/layer.tar", Some(&l)),
+        (
+            "manifest.json",
+            Some(&serde_json::to_vec(&manifest).unwrap()),
+        ),
+    ]);
+    std::fs::write(d.path().join("noconfig.tar"), t).unwrap();
+    // An image whose gzip layer is cut short after its first file.
+    let mut files = vec![("first.env".to_string(), format!("T={b}\n").into_bytes())];
+    let noise: Vec<u8> = (0..400_000u32)
+        .flat_map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes())
+        .collect();
+    files.push(("later.bin".into(), noise));
+    let refs: Vec<(&str, Option<&[u8]>)> = files
+        .iter()
+        .map(|(n, c)| (n.as_str(), Some(c.as_slice())))
+        .collect();
+    let layer = tar_of(&refs);
+    let cfg = config(std::slice::from_ref(&layer), &[], j!([]));
+    let mut oci = oci_image(std::slice::from_ref(&layer), &cfg);
+    let (_, gz) = &mut oci.blobs[1];
+    gz.truncate(gz.len() / 2);
+    oci_dir(&d.path().join("cut"), &oci, "acme/cut:1");
+
+    let (code, v, stderr) = scan_json(d.path(), &["noconfig.tar", "cut"]);
+    assert_eq!(code, 2, "{stderr}\n{v}");
+    let errors = v["summary"]["errors"].to_string();
+    assert!(
+        errors.contains("noconfig.tar") && errors.contains("missing.json"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("acme/cut:1") && errors.contains("not a readable tar"),
+        "{errors}"
+    );
+    // What came before the cut was scanned.
+    let fs = findings(&v);
+    assert_eq!(fs.len(), 1, "{v}");
+    assert!(fs[0]["path"].as_str().unwrap().ends_with("/first.env"));
+    assert_no_secret("broken images", &format!("{v}{stderr}"), &[a, b]);
+}
+
+#[test]
+fn one_big_layer_gives_the_same_findings_on_one_thread_and_many_at_the_least_budget() {
+    let d = tempfile::tempdir().unwrap();
+    let secrets: Vec<String> = (100..160).map(token).collect();
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for (i, s) in secrets.iter().enumerate() {
+        let mut body = "filler line of a source file\n".repeat(2000 + i * 50);
+        body.push_str(&format!("TOKEN={s}\n"));
+        files.push((format!("src/f{i}.txt"), body.into_bytes()));
+    }
+    // One file larger than a chunk at the least budget, the token at its end.
+    let mut big = "x = 1\n".repeat(300_000);
+    big.push_str(&format!("TOKEN={}\n", token(99)));
+    files.push(("src/big.txt".into(), big.into_bytes()));
+    let refs: Vec<(&str, Option<&[u8]>)> = files
+        .iter()
+        .map(|(n, c)| (n.as_str(), Some(c.as_slice())))
+        .collect();
+    let layers = vec![tar_of(&refs)];
+    let cfg = config(&layers, &[], j!([]));
+    docker_save(&d.path().join("big.tar"), "big:1", &layers, &cfg);
+    let mut seen = Vec::new();
+    for args in [
+        &["-j", "1"][..],
+        &["-j", "4", "--memory-budget", "32M"],
+        &["-j", "3"],
+    ] {
+        let mut all = vec!["scan", "--image", "big.tar", "--format", "json"];
+        all.extend(args);
+        let r = run_in(d.path(), &all, None);
+        assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+        let v = json(&r.stdout);
+        let mut got: Vec<(String, u64)> = findings(&v)
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_string(),
+                    f["line"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(got.len(), 61, "{args:?}");
+        assert_eq!(v["summary"]["files_scanned"], 61, "{args:?}");
+        seen.push(got);
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]));
+}
+
+#[test]
+fn an_archive_in_a_layer_past_the_memory_share_is_skipped_by_name() {
+    let d = tempfile::tempdir().unwrap();
+    let secret = token(80);
+    let mut text = "a line of a bundled file\n".repeat(220_000);
+    text.push_str(&format!("TOKEN={secret}\n"));
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    w.start_file("conf.txt", stored).unwrap();
+    w.write_all(text.as_bytes()).unwrap();
+    let jar = w.finish().unwrap().into_inner();
+    let layers = vec![tar_of(&[("opt/app.jar", Some(&jar))])];
+    let cfg = config(&layers, &[], j!([]));
+    docker_save(&d.path().join("i.tar"), "j:1", &layers, &cfg);
+    // A 5.5 MB jar: held whole within an ample budget, over what 32M leaves one thread.
+    let (code, v, _) = scan_json(d.path(), &["i.tar"]);
+    assert_eq!(code, 1, "{v}");
+    assert!(findings(&v)[0]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("opt/app.jar!conf.txt"));
+    let r = run_in(
+        d.path(),
+        &[
+            "scan",
+            "--image",
+            "i.tar",
+            "-f",
+            "json",
+            "-j",
+            "1",
+            "--memory-budget",
+            "32M",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json(&r.stdout);
+    let skipped = skip_reasons(&v);
+    assert!(
+        skipped.len() == 1
+            && skipped[0].contains("opt/app.jar")
+            && skipped[0].contains("--memory-budget leaves for archives"),
+        "{skipped:?}"
+    );
 }

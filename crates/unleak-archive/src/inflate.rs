@@ -3,6 +3,7 @@
 use crate::counted::Counted;
 use crate::format::Format;
 use crate::limits::Skip;
+use crate::zstd::ZstdFrames;
 use std::cell::Cell;
 use std::io::{self, Read};
 use std::rc::Rc;
@@ -30,7 +31,7 @@ pub struct Inflate<'a> {
 impl<'a> Inflate<'a> {
     /// Decompress `input`, a stream of `format` (gzip, bzip2, xz or zstd), to at most
     /// `limit` bytes and `ratio` times the compressed bytes consumed. Concatenated gzip,
-    /// bzip2 and xz streams are read as one, as their tools do.
+    /// bzip2, xz and zstd streams are read as one, as their tools do.
     pub fn new(format: Format, input: impl Read + 'a, limit: u64, ratio: u64) -> io::Result<Self> {
         let counted = Counted::new(input);
         let consumed = Rc::clone(&counted.consumed);
@@ -42,10 +43,7 @@ impl<'a> Inflate<'a> {
                 true,
                 XZ_MEMORY_KIB,
             )),
-            Format::Zstd => Box::new(
-                ruzstd::decoding::StreamingDecoder::new(counted)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?,
-            ),
+            Format::Zstd => Box::new(ZstdFrames::new(counted)),
             Format::Zip | Format::Tar => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,

@@ -23,15 +23,19 @@
 //!   [`Event::Skipped`] for what was not read and why; an empty chain is the input itself;
 //! - [`expand_tar`] does the same for a tar arriving as a stream (no `Seek`);
 //! - [`Inflate`] decompresses one stream with the size and ratio bounds, for callers that
-//!   scan a large compressed log in chunks rather than hold it.
+//!   scan a large compressed log in chunks rather than hold it;
+//! - [`ZstdFrames`] reads every frame of a zstd stream, for callers that bound it
+//!   themselves (an image layer, whose digest is checked).
 
 mod counted;
 mod expand;
 mod format;
 mod inflate;
 mod limits;
+mod zstd;
 
 pub use expand::{expand, expand_tar, Event};
 pub use format::{is_tar, Format, HEAD};
 pub use inflate::Inflate;
 pub use limits::{Limits, Skip, MAX_DEPTH, MAX_RATIO};
+pub use zstd::ZstdFrames;

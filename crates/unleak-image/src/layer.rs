@@ -1,4 +1,4 @@
-//! Reading one layer: a tar, plain or compressed with gzip, as a stream of members.
+//! Reading one layer: a tar, plain or compressed with gzip or zstd, as a stream of members.
 //!
 //! Owns: detecting the compression from the first bytes, walking the tar's entries
 //! without unpacking them, naming each regular file by its path in the image, and
@@ -45,7 +45,7 @@ pub struct Member<'a> {
     pub reader: &'a mut dyn Read,
 }
 
-/// Read the layer tar in `input` (gzip-compressed or not), calling `visit` with each
+/// Read the layer tar in `input` (plain, gzip- or zstd-compressed), calling `visit` with each
 /// regular file in the order stored. A member `visit` does not read to the end is skipped
 /// over. Errors are I/O or tar errors, for the caller to place.
 pub fn read_layer(input: impl Read, mut visit: impl FnMut(Member<'_>)) -> io::Result<LayerFacts> {
@@ -54,9 +54,9 @@ pub fn read_layer(input: impl Read, mut visit: impl FnMut(Member<'_>)) -> io::Re
     let reader: Box<dyn Read> = if head.starts_with(&[0x1f, 0x8b]) {
         Box::new(flate2::bufread::MultiGzDecoder::new(input))
     } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        return Err(io::Error::other(
-            "zstd-compressed layers are not read yet (only plain and gzip tar layers)",
-        ));
+        // `tar+zstd` layers, `zstd:chunked` ones included (a table of contents in a
+        // skippable frame at the end, which is passed over).
+        Box::new(unleak_archive::ZstdFrames::new(input))
     } else {
         Box::new(input)
     };
@@ -172,13 +172,22 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn gzip_layers_are_read_and_zstd_is_refused_by_name() {
+    fn gzip_and_zstd_layers_are_read() {
         use std::io::Write;
-        let layer = tar_of(&[("a.txt", b"hello")]);
+        let layer = tar_of(&[("a.txt", b"hello"), ("b/c.txt", b"world")]);
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(&layer).unwrap();
-        let (files, _) = members(&gz.finish().unwrap());
-        assert_eq!(files[0].0, "a.txt");
+        let zst = ruzstd::encoding::compress_to_vec(
+            &layer[..],
+            ruzstd::encoding::CompressionLevel::Fastest,
+        );
+        for compressed in [gz.finish().unwrap(), zst] {
+            let (files, _) = members(&compressed);
+            let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+            assert_eq!(paths, ["a.txt", "b/c.txt"]);
+            assert_eq!(files[1].1, b"world");
+        }
+        // Corrupt zstd is an error naming the format, not a panic.
         let err = read_layer(&[0x28, 0xb5, 0x2f, 0xfd, 0][..], |_| {}).unwrap_err();
         assert!(err.to_string().contains("zstd"), "{err}");
     }

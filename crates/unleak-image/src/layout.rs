@@ -77,7 +77,17 @@ impl BlobSource for LocalSource {
             )));
         }
         match self {
-            LocalSource::Dir(root) => Ok(Box::new(File::open(root.join(name))?)),
+            LocalSource::Dir(root) => {
+                // Nor may a symbolic link in the layout lead out of it (a layout handed
+                // over with `blobs/sha256/<hex>` linked to a file of this machine).
+                let real = root.join(name).canonicalize()?;
+                if !real.starts_with(root.canonicalize()?) {
+                    return Err(io::Error::other(format!(
+                        "`{name}` links outside the image layout"
+                    )));
+                }
+                Ok(Box::new(File::open(real)?))
+            }
             LocalSource::Tar { file, index } => {
                 let &(offset, size) = index
                     .get(name)
@@ -461,6 +471,24 @@ mod tests {
             let err = src.open(bad).err().unwrap();
             assert!(err.to_string().contains("outside"), "{err}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_out_of_a_layout_directory_is_refused_and_one_inside_is_read() {
+        let d = tempfile::tempdir().unwrap();
+        let src = LocalSource::Dir(d.path().to_path_buf());
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::fs::write(elsewhere.path().join("host.env"), "K=v\n").unwrap();
+        std::fs::write(d.path().join("inside"), "ok").unwrap();
+        std::os::unix::fs::symlink(elsewhere.path().join("host.env"), d.path().join("out"))
+            .unwrap();
+        std::os::unix::fs::symlink("inside", d.path().join("in")).unwrap();
+        let err = src.open("out").err().unwrap();
+        assert!(err.to_string().contains("links outside"), "{err}");
+        let mut ok = String::new();
+        src.open("in").unwrap().read_to_string(&mut ok).unwrap();
+        assert_eq!(ok, "ok");
     }
 
     #[test]

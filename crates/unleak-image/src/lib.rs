@@ -17,6 +17,7 @@ mod digest;
 mod error;
 mod layer;
 mod layout;
+mod pool;
 mod read;
 mod registry;
 

@@ -3,7 +3,8 @@
 //! layer and the path.
 //!
 //! Owns: the work list (each distinct layer once across all images, by diff-id or
-//! digest), the threads that read layers, size and binary skips, digest checks of layer
+//! digest), the threads that read layers (handing their files to the `pool` so that every
+//! thread matches them), size, binary and archive-memory skips, digest checks of layer
 //! blobs, and the provenance findings get afterwards ([`Provenances`]: which images ship a
 //! layer, which instruction made it, which later layer deleted a file). Does not own:
 //! matching, filtering or reporting.
@@ -11,13 +12,14 @@
 use crate::digest::{self, Hashing};
 use crate::layer::{read_layer, LayerFacts, Member};
 use crate::layout::{BlobSource, Image};
+use crate::pool::Pool;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use unleak_archive::{Format, Limits, HEAD};
-use unleak_core::{Blob, Finding, ImageProvenance, MaskedText, Origin};
+use unleak_archive::{Format, Limits, Skip, HEAD};
+use unleak_core::{text_of, Blob, Finding, ImageProvenance, MaskedText, Origin, WorkerPlan};
 use unleak_sources::{expand_into, is_binary, scan_stream, Item, SkipReason};
 
 /// What `--image` opened: a blob source and the images in it.
@@ -33,8 +35,33 @@ pub struct ReadOptions {
     pub max_file_size: u64,
     /// Bytes of each thread's chunk buffer (see [`unleak_sources::scan_stream`]).
     pub chunk_buffer: usize,
-    /// Layers read at once; each thread holds one chunk buffer.
+    /// Threads that read layers and match their files.
     pub threads: usize,
+    /// Bytes of blobs a layer reader may queue for other threads to match, all readers
+    /// together.
+    pub queued: usize,
+    /// Bytes one thread may hold of an archive in a layer (a jar, a tar.gz) and the
+    /// members it is expanding: a layer is a stream, so such an archive is held whole.
+    pub archive_memory: u64,
+}
+
+impl ReadOptions {
+    /// Within `plan`: each thread's share pays for its chunk buffer, its part of the
+    /// queue (what a file scan uses for whole-file reads, which a layer never makes) and,
+    /// when it expands an archive instead of streaming a file, the archive's bytes.
+    pub fn within(plan: &WorkerPlan, max_file_size: u64) -> Self {
+        let whole = usize::try_from(plan.whole_file_limit).unwrap_or(usize::MAX);
+        ReadOptions {
+            max_file_size,
+            chunk_buffer: usize::try_from(plan.chunk_buffer).unwrap_or(usize::MAX),
+            threads: plan.threads.max(1),
+            queued: whole.saturating_mul(plan.threads.max(1)),
+            archive_memory: plan
+                .blob_bytes()
+                .saturating_sub(plan.whole_file_limit)
+                .max(plan.chunk_buffer),
+        }
+    }
 }
 
 /// One unit of work: a config section or a layer.
@@ -155,44 +182,64 @@ pub fn read_images(
     }
     let next = AtomicUsize::new(0);
     let facts = Mutex::new(HashMap::new());
+    let threads = opts.threads.max(1);
+    // With more than one thread, a layer's files go through the pool, so that one big
+    // layer is matched by every thread and not only by the one decompressing it.
+    let pool = Pool::new(units.len(), opts.queued, visit);
+    let submit = |item: Item<'_>| pool.submit(item);
+    let handed: &(dyn Fn(Item<'_>) + Sync) = if threads > 1 { &submit } else { visit };
     std::thread::scope(|s| {
-        for _ in 0..opts.threads.clamp(1, units.len().max(1)) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(unit) = units.get(i) else { break };
-                match unit {
-                    Unit::Config { image, label, text } => {
-                        let origin = Origin::Image {
-                            image: image.to_string(),
-                            layer: "config".into(),
-                            path: label.to_string(),
-                        };
-                        visit(Item::Blob {
-                            blob: Blob::new(origin, text.as_bytes()),
-                            base_offset: 0,
-                            base_line: 1,
-                            base_column: 1,
-                            overlap: 0,
-                        });
-                    }
-                    Unit::Layer {
-                        source,
-                        image,
-                        blob,
-                        id,
-                        expected,
-                    } => {
-                        if let Some(f) = read_one(*source, image, blob, id, *expected, opts, visit)
-                        {
-                            facts.lock().unwrap().insert(id.to_string(), f);
-                        }
-                    }
+        for _ in 0..threads {
+            s.spawn(|| {
+                while let Some(unit) = units.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let _done = pool.reading();
+                    read_unit(unit, opts, handed, &facts);
                 }
+                pool.drain();
             });
         }
     });
     provenances.facts = facts.into_inner().expect("no panics while reading");
     provenances
+}
+
+/// Read one config section or layer, handing its blobs to `visit`.
+fn read_unit(
+    unit: &Unit<'_>,
+    opts: &ReadOptions,
+    visit: &(dyn Fn(Item<'_>) + Sync),
+    facts: &Mutex<HashMap<String, LayerFacts>>,
+) {
+    match unit {
+        Unit::Config { image, label, text } => {
+            let origin = Origin::Image {
+                image: image.to_string(),
+                layer: "config".into(),
+                path: label.to_string(),
+            };
+            visit(Item::Blob {
+                blob: Blob::new(origin, text.as_bytes()),
+                base_offset: 0,
+                base_line: 1,
+                base_column: 1,
+                overlap: 0,
+            });
+        }
+        Unit::Layer {
+            source,
+            image,
+            blob,
+            id,
+            expected,
+        } => {
+            if let Some(f) = read_one(*source, image, blob, id, *expected, opts, visit) {
+                facts
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(id.to_string(), f);
+            }
+        }
+    }
 }
 
 /// What a skip or an error in an image is listed under.
@@ -277,7 +324,17 @@ fn member(
         return;
     }
     if let Some(format) = Format::detect(&head) {
-        // Held whole while it is expanded: `max_file_size` (checked above) bounds it.
+        // A layer is a stream and an archive needs its end (a zip's directory) or a
+        // second pass: it is held whole while expanded, within the thread's share.
+        if m.size > opts.archive_memory {
+            visit(Item::Skipped {
+                path: PathBuf::from(origin.display_path().into_owned()),
+                reason: SkipReason::Archive(Skip::OverMemory {
+                    limit: opts.archive_memory,
+                }),
+            });
+            return;
+        }
         let mut bytes = head;
         if let Err(e) = m.reader.read_to_end(&mut bytes) {
             visit(Item::Error {
@@ -288,21 +345,44 @@ fn member(
         }
         let limits = Limits {
             max_member_size: opts.max_file_size,
+            // What the archive itself leaves of the share, for the members it holds.
+            max_held: opts.archive_memory.saturating_sub(bytes.len() as u64),
             ..Limits::default()
         };
         expand_into(format, std::io::Cursor::new(bytes), &origin, &limits, visit);
         return;
     }
-    scan_member(
-        origin,
-        &mut std::io::Cursor::new(head).chain(m.reader),
-        opts,
-        visit,
-    );
+    let mut rest = std::io::Cursor::new(head).chain(m.reader);
+    if m.size > opts.chunk_buffer as u64 {
+        return scan_member(origin, &mut rest, opts, visit);
+    }
+    // Small enough for one chunk: held whole, as the walker holds small files, so that
+    // UTF-16 text is told from binary and decoded.
+    let mut data = Vec::with_capacity(m.size as usize);
+    if let Err(e) = rest.read_to_end(&mut data) {
+        visit(Item::Error {
+            path: PathBuf::from(origin.display_path().into_owned()),
+            message: format!("cannot read it from its layer: {e}"),
+        });
+        return;
+    }
+    match text_of(&data) {
+        Some(text) => visit(Item::Blob {
+            blob: Blob::new(origin, &text),
+            base_offset: 0,
+            base_line: 1,
+            base_column: 1,
+            overlap: 0,
+        }),
+        None => visit(Item::Skipped {
+            path: PathBuf::from(origin.display_path().into_owned()),
+            reason: SkipReason::Binary,
+        }),
+    }
 }
 
 /// Scan a member's bytes in bounded chunks, as the walker does a large file; a binary
-/// file (NUL in its first 8 KiB) is listed as skipped.
+/// file (NUL in its first 8 KiB, UTF-16 too, as on disk) is listed as skipped.
 fn scan_member(
     origin: Origin,
     reader: &mut dyn Read,

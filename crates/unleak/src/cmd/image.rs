@@ -56,11 +56,7 @@ pub fn scan(
         }
     }
     let plan = worker_plan(memory, threads);
-    let opts = ReadOptions {
-        max_file_size,
-        chunk_buffer: usize::try_from(plan.chunk_buffer).unwrap_or(usize::MAX),
-        threads: plan.threads,
-    };
+    let opts = ReadOptions::within(&plan, max_file_size);
     let findings = HeldFindings::new(memory);
     let skipped = Mutex::new(Vec::new());
     let files = AtomicU64::new(0);
