@@ -54,11 +54,12 @@ fn benches(c: &mut Criterion) {
     let repo = history();
     let rules = unleak_rules::builtin().expect("the built-in catalog compiles");
     let matcher = Matcher::new(rules, MatcherOptions::default());
+    let find = |blob: &unleak_core::Blob<'_>| matcher.scan(blob);
     let options = |threads| HistoryOptions {
         threads,
         ..HistoryOptions::default()
     };
-    let first = scan_history(&repo, &matcher, &options(1)).expect("the history scans");
+    let first = scan_history(&repo, &find, &options(1)).expect("the history scans");
     assert!(
         first.errors.is_empty(),
         "the synthetic history reads cleanly"
@@ -70,7 +71,7 @@ fn benches(c: &mut Criterion) {
     for (name, threads) in [("threads-1", 1), ("threads-default", 0)] {
         group.bench_function(name, |b| {
             b.iter(|| {
-                let scan = scan_history(&repo, &matcher, &options(threads)).expect("scans");
+                let scan = scan_history(&repo, &find, &options(threads)).expect("scans");
                 scan.findings.len()
             })
         });

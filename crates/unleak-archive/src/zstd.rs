@@ -21,6 +21,7 @@ pub struct ZstdFrames<R> {
 }
 
 impl<R: BufRead> ZstdFrames<R> {
+    /// Reads the frames of `source` one after another.
     pub fn new(source: R) -> Self {
         ZstdFrames {
             source,

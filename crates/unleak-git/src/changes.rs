@@ -19,6 +19,7 @@
 //! Does not own: choosing the two sides (range, staged) or provenance.
 
 use crate::repo::{read_blob, RawBlob, ShallowInfo, Skipped};
+use crate::Find;
 use crate::GitError;
 use git2::{Odb, Oid, Repository, Tree};
 use std::collections::hash_map::DefaultHasher;
@@ -28,7 +29,6 @@ use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use unleak_core::{Blob, Finding, Origin};
-use unleak_matcher::Matcher;
 
 /// The result of a range or staged scan. `errors` are objects that could not be read; a
 /// caller must report them and must not call such a scan clean.
@@ -360,7 +360,7 @@ pub(crate) fn scan_changes(
     repo: &Repository,
     shown: &Path,
     changes: &[Change],
-    matcher: &Matcher,
+    find: &Find<'_>,
     max_size: u64,
     out: &mut DiffScan,
 ) {
@@ -381,7 +381,7 @@ pub(crate) fn scan_changes(
         &mut LineCache::default(),
         out,
     );
-    scan_new_sides(&odb, shown, changes, matcher, max_size, &[&pool], out);
+    scan_new_sides(&odb, shown, changes, find, max_size, &[&pool], out);
 }
 
 /// Scan the new versions of `changes`: a finding with a line that no pool holds goes to
@@ -391,7 +391,7 @@ pub(crate) fn scan_new_sides(
     odb: &Odb,
     shown: &Path,
     changes: &[Change],
-    matcher: &Matcher,
+    find: &Find<'_>,
     max_size: u64,
     pools: &[&Pool],
     out: &mut DiffScan,
@@ -410,7 +410,7 @@ pub(crate) fn scan_new_sides(
         out.files_scanned += 1;
         out.bytes_scanned += data.len() as u64;
         let blob = Blob::new(Origin::File(PathBuf::from(&change.path)), data);
-        for f in matcher.scan(&blob) {
+        for f in find(&blob) {
             let new = (f.location.line..=f.location.end_line)
                 .any(|l| is_new.get(l - 1).copied().unwrap_or(false));
             if new {
@@ -453,7 +453,7 @@ pub(crate) fn scan_new_lines(
     odb: &Odb,
     shown: &Path,
     changes: &[Change],
-    matcher: &Matcher,
+    find: &Find<'_>,
     max_size: u64,
     pools: &[&Pool],
     cache: &mut LineCache,
@@ -513,7 +513,7 @@ pub(crate) fn scan_new_lines(
         }
         out.bytes_scanned += excerpt.len() as u64;
         let blob = Blob::new(Origin::File(PathBuf::from(&change.path)), &excerpt);
-        for mut f in matcher.scan(&blob) {
+        for mut f in find(&blob) {
             let (first, last) = (f.location.line - 1, f.location.end_line - 1);
             let (Some(Some(from)), Some(Some(to))) = (origin.get(first), origin.get(last)) else {
                 continue;

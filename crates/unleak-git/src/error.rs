@@ -92,6 +92,14 @@ pub enum GitError {
 }
 
 impl GitError {
+    /// The path in the repository this error is about, when it is about one object there.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            GitError::Object { path, .. } => path.as_deref(),
+            _ => None,
+        }
+    }
+
     pub(crate) fn git(repo: &std::path::Path, context: impl Into<String>, e: &git2::Error) -> Self {
         GitError::Git {
             repo: repo.to_path_buf(),

@@ -29,13 +29,13 @@
 //! [`GitError::FindingsOverBudget`]). Nothing is dropped silently: blobs over what a worker
 //! may hold are listed in `skipped`.
 //!
-//! Does not own: ranges and the index (range, staged), matching (the matcher).
+//! Does not own: ranges and the index (range, staged), matching (the caller's [`Find`]).
 
 use crate::budget::{hashed, IndexLedger, Limits};
 use crate::pack;
 use crate::paths::{PathId, PathInterner, ROOT};
 use crate::repo::{self, read_blob, RawBlob, ShallowInfo, Skipped};
-use crate::GitError;
+use crate::{Find, GitError};
 use git2::{ErrorCode, ObjectType, Oid, Repository};
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -49,7 +49,6 @@ use unleak_core::{
     decode_utf16, finding_bytes, text_of, Allowance, Blob, Bytes, CommitFacts, Finding,
     Fingerprint, GitProvenance, MemoryBudget, Origin,
 };
-use unleak_matcher::Matcher;
 
 /// Blobs bigger than this are not read (100 MiB); they are listed in `skipped`.
 pub const DEFAULT_MAX_BLOB_SIZE: u64 = 100 * 1024 * 1024;
@@ -136,7 +135,7 @@ pub struct HistoryScan {
 /// gives an empty, error-free result.
 pub fn scan_history(
     repo_path: &Path,
-    matcher: &Matcher,
+    find: &Find<'_>,
     opts: &HistoryOptions,
 ) -> Result<HistoryScan, GitError> {
     let requested = match opts.threads {
@@ -247,7 +246,7 @@ pub fn scan_history(
         repo_path,
         &packs,
         &blobs,
-        matcher,
+        find,
         (
             &limits,
             &findings,
@@ -833,7 +832,7 @@ impl Scanned {
 
 /// What every worker scanning blobs shares.
 struct BlobScan<'a> {
-    matcher: &'a Matcher,
+    find: &'a Find<'a>,
     max_size: u64,
     /// The bounds of archives committed to history; `None` leaves them binary.
     archives: Option<unleak_archive::Limits>,
@@ -858,11 +857,11 @@ fn scan_blobs(
     shown: &Path,
     packs: &[PathBuf],
     oids: &[Oid],
-    matcher: &Matcher,
+    find: &Find<'_>,
     (limits, findings, archives): (&Limits, &Allowance, Option<unleak_archive::Limits>),
 ) -> Scanned {
     let scan = BlobScan {
-        matcher,
+        find,
         max_size: limits.max_blob,
         archives,
         findings,
@@ -953,7 +952,7 @@ fn scan_content(oid: Oid, data: &[u8], scan: &BlobScan<'_>, acc: &mut Scanned) {
                         let Some(text) = text_of(data) else { return };
                         acc.bytes += text.len() as u64;
                         let origin = path.iter().fold(Origin::Stdin, |o, m| o.member(m.as_str()));
-                        found.extend(scan.matcher.scan(&Blob::new(origin, &text)));
+                        found.extend((scan.find)(&Blob::new(origin, &text)));
                     }
                     Event::Skipped { path, reason } => acc
                         .problems
@@ -963,9 +962,7 @@ fn scan_content(oid: Oid, data: &[u8], scan: &BlobScan<'_>, acc: &mut Scanned) {
         } else if let Some(text) = decode_utf16(data) {
             acc.scanned += 1;
             acc.bytes += text.len() as u64;
-            found = scan
-                .matcher
-                .scan(&Blob::new(Origin::Stdin, text.as_bytes()));
+            found = (scan.find)(&Blob::new(Origin::Stdin, text.as_bytes()));
         } else {
             acc.binary += 1;
             return;
@@ -974,7 +971,7 @@ fn scan_content(oid: Oid, data: &[u8], scan: &BlobScan<'_>, acc: &mut Scanned) {
         acc.scanned += 1;
         acc.bytes += data.len() as u64;
         // The origin is filled in per path when findings are folded.
-        found = scan.matcher.scan(&Blob::new(Origin::Stdin, data));
+        found = (scan.find)(&Blob::new(Origin::Stdin, data));
     }
     // A secret repeated inside one blob is one occurrence: keep the first.
     let mut seen: HashSet<(Arc<str>, Fingerprint)> = HashSet::new();

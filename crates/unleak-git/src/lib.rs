@@ -9,7 +9,8 @@
 //! shallow-clone detection, per-object error reporting, and whole files of a commit or the
 //! index ([`read_paths`]: does something still stand at a path after a change).
 //!
-//! Does not own: matching (the matcher does), allowlists and baselines (filters do),
+//! Does not own: matching (each scan is handed a [`Find`]: the scan pipeline's matcher),
+//! allowlists and baselines (filters do),
 //! printing, or parsing command-line flags and dates (the CLI does).
 
 mod budget;
@@ -25,6 +26,11 @@ mod snapshot;
 mod staged;
 
 pub use changes::{DiffScan, MovedLine};
+
+/// What a git scan hands every blob it reads (a file version, an archive member, a
+/// decoded UTF-16 text): the caller's matcher. It returns the blob's findings with
+/// positions in `blob.data`; the git scan places them and adds provenance.
+pub type Find<'a> = dyn Fn(&unleak_core::Blob<'_>) -> Vec<unleak_core::Finding> + Sync + 'a;
 pub use error::GitError;
 pub use history::{
     scan_history, HistoryOptions, HistoryScan, DEFAULT_MAX_BLOB_SIZE, UNREACHABLE_PATH,

@@ -17,12 +17,12 @@ use crate::changes::{
     scan_new_lines, scan_new_sides, tree_changes, Change, DiffScan, LineCache, Pool,
 };
 use crate::repo::{self, read_blob, RawBlob};
+use crate::Find;
 use crate::{GitError, DEFAULT_MAX_BLOB_SIZE};
 use git2::{Commit, ErrorCode, ObjectType, Odb, Oid, Repository, Sort, Tree};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use unleak_core::{CommitFacts, Finding, GitProvenance};
-use unleak_matcher::Matcher;
 
 /// Split a range spec the way git reads it: `A..B` and `A...B` give `(A, B)` (both are
 /// scanned from the merge-base, so the two forms mean the same here), an empty side is
@@ -56,7 +56,7 @@ pub fn parse_range(spec: &str) -> Option<(String, String)> {
 /// [`DEFAULT_MAX_BLOB_SIZE`] are skipped and listed.
 pub fn scan_range(
     repo_path: &Path,
-    matcher: &Matcher,
+    find: &Find<'_>,
     base: &str,
     head: &str,
 ) -> Result<DiffScan, GitError> {
@@ -110,7 +110,7 @@ pub fn scan_range(
         &odb,
         repo_path,
         &changes,
-        matcher,
+        find,
         DEFAULT_MAX_BLOB_SIZE,
         &[&net_pool],
         &mut out,
@@ -125,7 +125,7 @@ pub fn scan_range(
         repo: &repo,
         odb: &odb,
         shown: repo_path,
-        matcher,
+        find,
         base_tree: &old_tree,
         net_pool: &net_pool,
     }
@@ -160,7 +160,7 @@ struct Walk<'a> {
     repo: &'a Repository,
     odb: &'a Odb<'a>,
     shown: &'a Path,
-    matcher: &'a Matcher,
+    find: &'a Find<'a>,
     /// The merge-base's tree: a line a commit re-adds at the path that held it there is
     /// not new.
     base_tree: &'a Tree<'a>,
@@ -276,7 +276,7 @@ impl Walk<'_> {
                 self.odb,
                 self.shown,
                 &fresh,
-                self.matcher,
+                self.find,
                 DEFAULT_MAX_BLOB_SIZE,
                 &[self.net_pool, &base_pool, &pool],
                 &mut cache,

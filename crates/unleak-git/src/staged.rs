@@ -10,11 +10,11 @@
 
 use crate::changes::{scan_changes, submodule, Change, DiffScan};
 use crate::repo::{self, Skipped};
+use crate::Find;
 use crate::{GitError, DEFAULT_MAX_BLOB_SIZE};
 use git2::{ErrorCode, Oid, Repository, Tree};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use unleak_matcher::Matcher;
 
 const TREE: i32 = 0o040000;
 const GITLINK: i32 = 0o160000;
@@ -24,7 +24,7 @@ const INTENT_TO_ADD: u16 = 1 << 13;
 /// Scan what the index would add to HEAD (see the module docs). Findings are at
 /// `Origin::File(path)` with lines and columns of the staged version, `git: None`.
 /// Blobs bigger than [`DEFAULT_MAX_BLOB_SIZE`] are skipped and listed.
-pub fn scan_staged(repo_path: &Path, matcher: &Matcher) -> Result<DiffScan, GitError> {
+pub fn scan_staged(repo_path: &Path, find: &Find<'_>) -> Result<DiffScan, GitError> {
     let repo = repo::open(repo_path)?;
     // A guard must not pass on a repository it cannot fully read.
     if let Some(bad) = repo::check_packs(&repo, repo_path).into_iter().next() {
@@ -104,7 +104,7 @@ pub fn scan_staged(repo_path: &Path, matcher: &Matcher) -> Result<DiffScan, GitE
         &repo,
         repo_path,
         &changes,
-        matcher,
+        find,
         DEFAULT_MAX_BLOB_SIZE,
         &mut out,
     );

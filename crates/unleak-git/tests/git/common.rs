@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use tempfile::TempDir;
-use unleak_core::Finding;
+use unleak_core::{Blob, Finding};
 use unleak_matcher::{Matcher, MatcherOptions};
 use unleak_rules::RuleSetBuilder;
 
@@ -26,13 +26,15 @@ prefix = "tok_"
 confidence = "high"
 "#;
 
-pub fn matcher() -> Matcher {
+/// What the scans are handed for each blob: a matcher over the test rule.
+pub fn matcher() -> impl Fn(&Blob<'_>) -> Vec<Finding> + Sync {
     let rules = RuleSetBuilder::new()
         .add_toml("test.toml", RULES)
         .unwrap()
         .build()
         .unwrap();
-    Matcher::new(rules, MatcherOptions::default())
+    let matcher = Matcher::new(rules, MatcherOptions::default());
+    move |blob| matcher.scan(blob)
 }
 
 /// A fresh random token the test rule matches (`tok_` + 24 of [a-z0-9]).

@@ -5,15 +5,16 @@
 
 use crate::cli::{FilterArgs, RuleArgs};
 use crate::cmd::load_configured_rules;
-use crate::cmd::memory::{worker_plan, HeldFindings};
+use crate::cmd::memory::worker_plan;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use unleak_core::{Finding, MemoryBudget, Origin};
+use unleak_core::{Finding, MemoryBudget};
 use unleak_filters::{Baseline, Config, Filter, BASELINE_FILE};
 use unleak_matcher::Matcher;
-use unleak_report::{ScanError, ScanSummary, Skipped};
+use unleak_report::ScanSummary;
 use unleak_rules::RuleSet;
-use unleak_sources::{walk, Item, WalkOptions};
+pub use unleak_scan::relative;
+use unleak_scan::{Collect, Files, Paths, Scanner};
+use unleak_sources::WalkOptions;
 
 /// Configuration, rules and filter for one run rooted at `root`.
 pub struct Setup {
@@ -38,15 +39,6 @@ pub fn setup(root: &Path, rules: &RuleArgs, filters: &FilterArgs) -> anyhow::Res
         .unwrap_or_default();
     let filter = Filter::new(allowlist, filters.no_inline_ignore.map(Into::into));
     Ok(Setup { rules, filter })
-}
-
-/// `path` relative to `root` with `/` separators, as allowlists and baselines write it.
-/// A path outside `root` is returned as given.
-pub fn relative(root: &Path, path: &Path) -> String {
-    let root = root.strip_prefix(".").unwrap_or(root);
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    let text = rel.to_string_lossy().replace('\\', "/");
-    text.strip_prefix("./").unwrap_or(&text).to_string()
 }
 
 /// `root/name`, shown without a leading `./` when root is the current directory.
@@ -79,15 +71,6 @@ pub struct TreeScan {
     pub summary: ScanSummary,
 }
 
-/// The skip reason of a file whose encoded text was not all decoded: the scan went on, but
-/// what the cap left encoded was not looked into.
-pub fn partially_decoded(matcher: &Matcher) -> String {
-    format!(
-        "partially decoded: its encoded text holds more than the {} decoded bytes looked into per file (raise --memory-budget)",
-        matcher.options().max_decoded_per_blob
-    )
-}
-
 /// Scan the files under `root` as a commit would see them: `.gitignore`d files are left
 /// out (they are not committed), `.git/` is never read. Threads, buffers and held findings
 /// stay within `memory`.
@@ -103,92 +86,15 @@ pub fn scan_tree(
         ..WalkOptions::default()
     }
     .within(&worker_plan(memory, threads));
-    let findings = HeldFindings::new(memory);
-    let skipped = Mutex::new(Vec::new());
-    let errors = Mutex::new(Vec::new());
-    let files = std::sync::atomic::AtomicU64::new(0);
-    let bytes = std::sync::atomic::AtomicU64::new(0);
     let roots = [root.to_path_buf()];
-    walk(&roots, &opts, |item| match item {
-        Item::Blob {
-            blob,
-            base_offset,
-            base_line,
-            base_column,
-            overlap,
-        } => {
-            use std::sync::atomic::Ordering::Relaxed;
-            if findings.is_full() {
-                return;
-            }
-            if base_offset == 0 {
-                files.fetch_add(1, Relaxed);
-            }
-            bytes.fetch_add((blob.data.len() - overlap) as u64, Relaxed);
-            let scanned = matcher.scan_blob(&blob);
-            if scanned.partially_decoded {
-                let path = match &blob.origin {
-                    Origin::File(p) => relative(root, p),
-                    other => other.display_path().into_owned(),
-                };
-                skipped.lock().unwrap().push(Skipped {
-                    path,
-                    reason: partially_decoded(matcher),
-                });
-            }
-            let mut found = scanned.findings;
-            found.retain(|f| f.span.end > overlap);
-            for f in &mut found {
-                f.shift(base_offset, base_line, base_column);
-                // An archive member keeps its member chain inside the relative path.
-                if let Origin::File(p) = f.path.outermost() {
-                    let rel = Origin::File(PathBuf::from(relative(root, p)));
-                    f.path = std::mem::replace(&mut f.path, Origin::Stdin).rebase(rel);
-                }
-            }
-            findings.hold(found);
-        }
-        Item::Skipped { path, reason } => skipped.lock().unwrap().push(Skipped {
-            path: relative(root, &path),
-            reason: reason.to_string(),
-        }),
-        Item::Error { path, message } => errors.lock().unwrap().push(ScanError {
-            path: relative(root, &path),
-            message,
-        }),
-    })?;
-    let mut findings = findings.into_inner()?;
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    let mut skipped = skipped.into_inner().expect("no panics while collecting");
-    skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    // A file read in chunks is listed once however many of its chunks were cut short.
-    skipped.dedup();
-    let mut errors = errors.into_inner().expect("no panics while collecting");
-    errors.sort_by(|a, b| a.path.cmp(&b.path));
+    let files = Files {
+        roots: &roots,
+        options: &opts,
+    };
+    let sink = Collect::new(memory);
+    let stats = Scanner::new(matcher, Paths::RelativeTo(root.to_path_buf())).run(&files, &sink)?;
     Ok(TreeScan {
-        findings,
-        summary: ScanSummary {
-            files_scanned: files.into_inner(),
-            bytes_scanned: bytes.into_inner(),
-            skipped,
-            errors,
-            elapsed: started.elapsed(),
-        },
+        findings: sink.into_findings()?,
+        summary: stats.summary(started.elapsed()),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn relative_paths_use_slashes_and_drop_the_root() {
-        assert_eq!(
-            relative(Path::new("repo"), Path::new("repo/a/b.env")),
-            "a/b.env"
-        );
-        assert_eq!(relative(Path::new("."), Path::new("./a.env")), "a.env");
-        assert_eq!(relative(Path::new("x"), Path::new("y/a.env")), "y/a.env");
-        assert_eq!(relative(Path::new("./r"), Path::new("r/a.env")), "a.env");
-    }
 }

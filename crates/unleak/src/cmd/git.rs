@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::Instant;
 use unleak_core::{Finding, MemoryBudget};
 use unleak_matcher::Matcher;
-use unleak_report::{ScanError, ScanSummary, Skipped};
+use unleak_report::ScanSummary;
+use unleak_scan::{Paths, Scanner};
 
 pub fn scan(
     repo: &Path,
@@ -16,6 +17,8 @@ pub fn scan(
     memory: MemoryBudget,
     started: Instant,
 ) -> anyhow::Result<(Vec<Finding>, ScanSummary)> {
+    // Git paths are repository paths already.
+    let scanner = Scanner::new(matcher, Paths::Verbatim);
     let range = args
         .range
         .clone()
@@ -23,12 +26,12 @@ pub fn scan(
     if let Some(spec) = range {
         let (base, head) = unleak_git::parse_range(&spec)
             .with_context(|| format!("--range `{spec}` is not BASE..HEAD"))?;
-        let diff = unleak_git::scan_range(repo, matcher, &base, &head)?;
-        return Ok(diff_result(diff, started));
+        let (diff, stats) = scanner.range(repo, (&base, &head), &memory)?;
+        return Ok((diff.findings, stats.summary(started.elapsed())));
     }
     if args.staged {
-        let diff = unleak_git::scan_staged(repo, matcher)?;
-        return Ok(diff_result(diff, started));
+        let (diff, stats) = scanner.staged(repo, &memory)?;
+        return Ok((diff.findings, stats.summary(started.elapsed())));
     }
     let opts = unleak_git::HistoryOptions {
         branch: args.branch.clone(),
@@ -42,45 +45,9 @@ pub fn scan(
         memory,
         extract_archives,
     };
-    let scan = unleak_git::scan_history(repo, matcher, &opts)?;
+    let (scan, stats) = scanner.history(repo, &opts)?;
     if let Some(shallow) = &scan.shallow {
         tracing::warn!("{}", shallow.message());
     }
-    let summary = ScanSummary {
-        files_scanned: scan.blobs_scanned,
-        bytes_scanned: scan.bytes_scanned,
-        skipped: skipped(scan.skipped),
-        errors: errors(scan.errors),
-        elapsed: started.elapsed(),
-    };
-    Ok((scan.findings, summary))
-}
-
-fn diff_result(diff: unleak_git::DiffScan, started: Instant) -> (Vec<Finding>, ScanSummary) {
-    let summary = ScanSummary {
-        files_scanned: diff.files_scanned,
-        bytes_scanned: diff.bytes_scanned,
-        skipped: skipped(diff.skipped),
-        errors: errors(diff.errors),
-        elapsed: started.elapsed(),
-    };
-    (diff.findings, summary)
-}
-
-fn skipped(list: Vec<unleak_git::Skipped>) -> Vec<Skipped> {
-    list.into_iter()
-        .map(|s| Skipped {
-            path: s.what,
-            reason: s.why,
-        })
-        .collect()
-}
-
-fn errors(list: Vec<unleak_git::GitError>) -> Vec<ScanError> {
-    list.into_iter()
-        .map(|e| ScanError {
-            path: String::new(),
-            message: e.to_string(),
-        })
-        .collect()
+    Ok((scan.findings, stats.summary(started.elapsed())))
 }

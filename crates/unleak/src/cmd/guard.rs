@@ -24,14 +24,16 @@ use crate::cmd::memory::worker_plan;
 use crate::cmd::with_output;
 use crate::Outcome;
 use anyhow::{bail, Context};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use unleak_core::{Blob, Confidence, Finding, Fingerprint, Origin};
+use unleak_core::{Blob, Confidence, Finding, Fingerprint, MemoryBudget, Origin};
 use unleak_filters::{judge, Baseline, Entry, Filter, NewFinding, Verdict};
 use unleak_git::{MovedLine, PathContent, Snapshot};
 use unleak_matcher::{Matcher, MatcherOptions};
-use unleak_report::{Format, ReportOptions, ScanError, ScanSummary, Skipped};
+use unleak_report::{Format, ReportOptions, ScanSummary};
+use unleak_scan::{Collect, Paths, ScanStats, Scanner, Source, SourceError};
+use unleak_sources::Item;
 
 use report::Mode;
 use trusted::Trusted;
@@ -106,6 +108,8 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
         },
     );
 
+    // Git paths are repository paths already.
+    let scanner = Scanner::new(&matcher, Paths::Verbatim);
     let image_mode = !args.image.images.is_empty();
     if image_mode && (range.is_some() || args.staged) {
         bail!("--image gates an image, --range and --staged gate git changes: run them separately");
@@ -124,26 +128,25 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
         };
         (mode, findings, Vec::new(), summary, HashSet::new())
     } else if let (Some((base, head)), Some(spec)) = (&range, &args.range) {
-        let mut diff = unleak_git::scan_range(&root, &matcher, base, head)?;
+        let (diff, stats) = scanner.range(&root, (base, head), &memory)?;
         let head_id = diff.head.clone().unwrap_or_else(|| head.clone());
         let standing = standing_in(
             &root,
             Snapshot::Commit(&head_id),
             baseline.as_ref(),
-            &matcher,
+            &scanner,
+            &memory,
         )?;
         let mode = Mode::Range {
             spec: spec.clone(),
             commits: diff.commits,
         };
-        let moved = std::mem::take(&mut diff.moved);
-        let (findings, summary) = diff_result(diff, started);
+        let (findings, moved, summary) = diff_result(diff, stats, started);
         (mode, findings, moved, summary, standing)
     } else if args.staged {
-        let mut diff = unleak_git::scan_staged(&root, &matcher)?;
-        let standing = standing_in(&root, Snapshot::Index, baseline.as_ref(), &matcher)?;
-        let moved = std::mem::take(&mut diff.moved);
-        let (findings, summary) = diff_result(diff, started);
+        let (diff, stats) = scanner.staged(&root, &memory)?;
+        let standing = standing_in(&root, Snapshot::Index, baseline.as_ref(), &scanner, &memory)?;
+        let (findings, moved, summary) = diff_result(diff, stats, started);
         (Mode::Staged, findings, moved, summary, standing)
     } else {
         let tree = scan_tree(&root, &matcher, args.tuning.threads, &memory, started)?;
@@ -368,7 +371,8 @@ fn standing_in(
     repo: &Path,
     snapshot: Snapshot<'_>,
     baseline: Option<&Baseline>,
-    matcher: &Matcher,
+    scanner: &Scanner<'_>,
+    memory: &MemoryBudget,
 ) -> anyhow::Result<HashSet<Entry>> {
     let Some(baseline) = baseline else {
         return Ok(HashSet::new());
@@ -377,55 +381,59 @@ fn standing_in(
     paths.dedup();
     let contents = unleak_git::read_paths(repo, snapshot, &paths)?;
     let mut standing = HashSet::new();
-    for (path, content) in contents {
-        match content {
-            PathContent::Text(data) => {
-                let blob = Blob::new(Origin::File(PathBuf::from(&path)), &data);
-                standing.extend(matcher.scan(&blob).iter().map(|f| Entry::of(f, &path)));
-            }
-            PathContent::Absent => {}
-            PathContent::Unread(why) => {
-                tracing::warn!(
-                    "baseline path `{}` was not read ({why}); its entries count as still there",
-                    unleak_report::escape::terminal(&path)
-                );
-                standing.extend(
-                    baseline
-                        .entries()
-                        .iter()
-                        .filter(|e| e.path == path)
-                        .cloned(),
-                );
-            }
+    for (path, content) in &contents {
+        if let PathContent::Unread(why) = content {
+            tracing::warn!(
+                "baseline path `{}` was not read ({why}); its entries count as still there",
+                unleak_report::escape::terminal(path)
+            );
+            standing.extend(
+                baseline
+                    .entries()
+                    .iter()
+                    .filter(|e| &e.path == path)
+                    .cloned(),
+            );
         }
     }
+    let sink = Collect::new(memory);
+    scanner.run(&SnapshotFiles(&contents), &sink)?;
+    standing.extend(
+        sink.into_findings()?
+            .iter()
+            .map(|f| Entry::of(f, &f.display_path())),
+    );
     Ok(standing)
 }
 
-fn diff_result(diff: unleak_git::DiffScan, started: Instant) -> (Vec<Finding>, ScanSummary) {
+/// The text files read from a snapshot, each a blob at its repository path.
+struct SnapshotFiles<'a>(&'a BTreeMap<String, PathContent>);
+
+impl Source for SnapshotFiles<'_> {
+    fn run(&self, emit: &(dyn Fn(Item<'_>) + Sync)) -> Result<(), SourceError> {
+        for (path, content) in self.0 {
+            if let PathContent::Text(data) = content {
+                emit(Item::Blob {
+                    blob: Blob::new(Origin::File(PathBuf::from(path)), data),
+                    base_offset: 0,
+                    base_line: 1,
+                    base_column: 1,
+                    overlap: 0,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A range or staged scan's findings, moved lines and summary.
+fn diff_result(
+    diff: unleak_git::DiffScan,
+    stats: ScanStats,
+    started: Instant,
+) -> (Vec<Finding>, Vec<MovedLine>, ScanSummary) {
     if let Some(shallow) = &diff.shallow {
         tracing::warn!("{}", shallow.message());
     }
-    let summary = ScanSummary {
-        files_scanned: diff.files_scanned,
-        bytes_scanned: diff.bytes_scanned,
-        skipped: diff
-            .skipped
-            .into_iter()
-            .map(|s| Skipped {
-                path: s.what,
-                reason: s.why,
-            })
-            .collect(),
-        errors: diff
-            .errors
-            .into_iter()
-            .map(|e| ScanError {
-                path: String::new(),
-                message: e.to_string(),
-            })
-            .collect(),
-        elapsed: started.elapsed(),
-    };
-    (diff.findings, summary)
+    (diff.findings, diff.moved, stats.summary(started.elapsed()))
 }

@@ -6,16 +6,16 @@
 //! callers), printing.
 
 use crate::cli::ImageArgs;
-use crate::cmd::filtering::partially_decoded;
-use crate::cmd::memory::{worker_plan, HeldFindings};
+use crate::cmd::memory::worker_plan;
 use anyhow::bail;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 use unleak_core::{hide_shared, Finding, MemoryBudget, Origin};
-use unleak_image::{ImageSpec, Opened, ReadOptions};
+use unleak_image::{ImageSpec, Opened, Provenances, ReadOptions};
 use unleak_matcher::Matcher;
-use unleak_report::{ScanError, ScanSummary, Skipped};
+use unleak_report::ScanSummary;
+use unleak_scan::{Collect, Paths, Scanner, Source, SourceError};
 use unleak_sources::Item;
 
 /// Every finding in the images `args` names, unfiltered, sorted, with provenance.
@@ -28,7 +28,7 @@ pub fn scan(
     started: Instant,
 ) -> anyhow::Result<(Vec<Finding>, ScanSummary)> {
     let mut opened: Vec<Opened> = Vec::new();
-    let errors = Mutex::new(Vec::new());
+    let mut unopened = Vec::new();
     for spec in &args.images {
         let open = match ImageSpec::parse(spec) {
             Some(ImageSpec::Local(path)) => unleak_image::open(&path),
@@ -49,57 +49,25 @@ pub fn scan(
             Ok(o) => opened.push(o),
             // A corrupt image is an unread input: the others are still scanned, and the
             // run cannot pass.
-            Err(e) => errors.lock().unwrap().push(ScanError {
-                path: spec.clone(),
-                message: e.to_string(),
-            }),
+            Err(e) => unopened.push((spec.clone(), e.to_string())),
         }
     }
     let plan = worker_plan(memory, threads);
     let opts = ReadOptions::within(&plan, max_file_size);
-    let findings = HeldFindings::new(memory);
-    let skipped = Mutex::new(Vec::new());
-    let files = AtomicU64::new(0);
-    let bytes = AtomicU64::new(0);
-    let provenances = unleak_image::read_images(&opened, &opts, &|item| match item {
-        Item::Blob {
-            blob,
-            base_offset,
-            base_line,
-            base_column,
-            overlap,
-        } => {
-            if findings.is_full() {
-                return;
-            }
-            if base_offset == 0 {
-                files.fetch_add(1, Relaxed);
-            }
-            bytes.fetch_add((blob.data.len() - overlap) as u64, Relaxed);
-            let scanned = matcher.scan_blob(&blob);
-            if scanned.partially_decoded {
-                skipped.lock().unwrap().push(Skipped {
-                    path: blob.origin.display_path().into_owned(),
-                    reason: partially_decoded(matcher),
-                });
-            }
-            let mut found = scanned.findings;
-            found.retain(|f| f.span.end > overlap);
-            for f in &mut found {
-                f.shift(base_offset, base_line, base_column);
-            }
-            findings.hold(found);
-        }
-        Item::Skipped { path, reason } => skipped.lock().unwrap().push(Skipped {
-            path: path.to_string_lossy().into_owned(),
-            reason: reason.to_string(),
-        }),
-        Item::Error { path, message } => errors.lock().unwrap().push(ScanError {
-            path: path.to_string_lossy().into_owned(),
-            message,
-        }),
-    });
-    let mut findings = findings.into_inner()?;
+    let source = Images {
+        opened: &opened,
+        options: &opts,
+        unopened,
+        provenances: Mutex::new(None),
+    };
+    let sink = Collect::new(memory);
+    let stats = Scanner::new(matcher, Paths::Verbatim).run(&source, &sink)?;
+    let mut findings = sink.into_findings()?;
+    let provenances = source
+        .provenances
+        .into_inner()
+        .expect("no panics while reading");
+    let provenances = provenances.expect("the source ran to its end");
     for f in &mut findings {
         provenances.annotate(f);
     }
@@ -114,19 +82,30 @@ pub fn scan(
         }
         _ => true,
     });
-    let mut skipped = skipped.into_inner().expect("no panics while collecting");
-    skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    skipped.dedup();
-    let mut errors = errors.into_inner().expect("no panics while collecting");
-    errors.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok((
-        findings,
-        ScanSummary {
-            files_scanned: files.into_inner(),
-            bytes_scanned: bytes.into_inner(),
-            skipped,
-            errors,
-            elapsed: started.elapsed(),
-        },
-    ))
+    Ok((findings, stats.summary(started.elapsed())))
+}
+
+/// The images opened, read layer by layer; those that could not be opened are errors of
+/// the run, emitted first (the others are still scanned, and the run cannot pass).
+struct Images<'a> {
+    opened: &'a [Opened],
+    options: &'a ReadOptions,
+    /// (the image as named, why it did not open).
+    unopened: Vec<(String, String)>,
+    /// Where each layer sits in each image, once read: what findings are annotated with.
+    provenances: Mutex<Option<Provenances>>,
+}
+
+impl Source for Images<'_> {
+    fn run(&self, emit: &(dyn Fn(Item<'_>) + Sync)) -> Result<(), SourceError> {
+        for (spec, message) in &self.unopened {
+            emit(Item::Error {
+                path: PathBuf::from(spec),
+                message: message.clone(),
+            });
+        }
+        let provenances = unleak_image::read_images(self.opened, self.options, emit);
+        *self.provenances.lock().unwrap() = Some(provenances);
+        Ok(())
+    }
 }

@@ -142,13 +142,15 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
             .filter(|r| r.is_dir())
             .cloned()
             .unwrap_or_else(|| PathBuf::from("."));
-        unleak_git::scan_history(&repo, &matcher, &unleak_git::HistoryOptions::default())
+        unleak_scan::Scanner::new(&matcher, unleak_scan::Paths::Verbatim)
+            .history(&repo, &unleak_git::HistoryOptions::default())
             .with_context(|| {
                 format!(
                     "--history: cannot read the git history of {}",
                     repo.display()
                 )
             })?
+            .0
             .findings
     } else {
         Vec::new()

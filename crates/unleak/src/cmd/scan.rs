@@ -1,21 +1,20 @@
 //! `unleak scan`: files, directories and standard input.
 
 use crate::cli::{ColorArg, ScanArgs};
-use crate::cmd::filtering::{load_baseline, partially_decoded, relative, setup};
-use crate::cmd::memory::{worker_plan, HeldFindings};
+use crate::cmd::filtering::{load_baseline, setup};
+use crate::cmd::memory::worker_plan;
 use crate::cmd::{git, with_output};
 use crate::Outcome;
 use anyhow::bail;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::path::PathBuf;
 use std::time::Instant;
-use unleak_core::{Blob, Finding, Origin};
+use unleak_core::Finding;
 use unleak_filters::{Baseline, Filter};
 use unleak_matcher::{Matcher, MatcherOptions};
-use unleak_report::{Format, ReportOptions, ScanError, ScanSummary, Skipped};
-use unleak_sources::{scan_stream, walk, Item, WalkOptions};
+use unleak_report::{Format, ReportOptions, ScanSummary};
+use unleak_scan::{Collect, Files, Filtered, JsonlStream, Paths, Scanner, Source, Sources, Stdin};
+use unleak_sources::WalkOptions;
 
 pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
     let started = Instant::now();
@@ -132,71 +131,43 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
     }
     .within(&plan);
     let outcome_counts = with_output(args.report.output.as_deref(), |out| {
-        // JSONL streams each file's findings as soon as it is scanned.
-        let stream = (format == Format::Jsonl).then(|| Mutex::new(&mut *out));
-        let scan = Collector {
-            matcher: &matcher,
-            filter: &filter,
-            config_root: &config_root,
-            allowed: AtomicU64::new(0),
-            show_secrets: args.show_secrets,
-            stream,
-            streamed: AtomicU64::new(0),
-            findings: HeldFindings::new(&memory),
+        let stdin = Stdin {
             chunk_buffer: walk_opts.chunk_buffer,
-            files: AtomicU64::new(0),
-            bytes: AtomicU64::new(0),
-            skipped: Mutex::new(Vec::new()),
-            errors: Mutex::new(Vec::new()),
         };
+        let files = Files {
+            roots: &roots,
+            options: &walk_opts,
+        };
+        let mut sources: Vec<&dyn Source> = Vec::new();
         if stdin_count == 1 {
-            scan.stdin();
+            sources.push(&stdin);
         }
-        if !roots.is_empty() {
-            walk(&roots, &walk_opts, |item| scan.item(item))?;
-        }
-        scan.stream_error()?;
-        let Collector {
-            findings,
-            streamed,
-            files,
-            bytes,
-            skipped,
-            errors,
-            allowed,
-            ..
-        } = scan;
-        log_allowed(allowed.into_inner());
-        let mut findings = findings.into_inner()?;
-        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        let mut skipped = skipped.into_inner().expect("no panics while collecting");
-        skipped.sort_by(|a, b| a.path.cmp(&b.path));
-        // A file read in chunks is listed once however many of its chunks were cut short.
-        skipped.dedup();
-        let mut errors = errors.into_inner().expect("no panics while collecting");
-        errors.sort_by(|a, b| a.path.cmp(&b.path));
-        let summary = ScanSummary {
-            files_scanned: files.into_inner(),
-            bytes_scanned: bytes.into_inner(),
-            skipped,
-            errors,
-            elapsed: started.elapsed(),
-        };
-        let shown: &[Finding] = if format == Format::Jsonl {
-            &[]
+        sources.push(&files);
+        let sources = Sources(sources);
+        let scanner = Scanner::new(&matcher, Paths::AsGiven).revealing(args.show_secrets);
+        // JSONL streams each file's findings as soon as it is scanned.
+        let (findings, streamed, stats) = if format == Format::Jsonl {
+            let sink = Filtered::new(&filter, &config_root, JsonlStream::new(&mut *out));
+            let stats = scanner.run(&sources, &sink)?;
+            log_allowed(sink.allowed());
+            (Vec::new(), sink.into_inner().finish()?, stats)
         } else {
-            &findings
+            let sink = Filtered::new(&filter, &config_root, Collect::new(&memory));
+            let stats = scanner.run(&sources, &sink)?;
+            log_allowed(sink.allowed());
+            (sink.into_inner().into_findings()?, 0, stats)
         };
+        let summary = stats.summary(started.elapsed());
         write_report(
             out,
             format,
-            shown,
+            &findings,
             matcher.rules(),
             &summary,
             &report_opts,
             args.report.sarif_category.as_deref(),
         )?;
-        let found = findings.len() + streamed.into_inner() as usize;
+        let found = findings.len() + streamed as usize;
         Ok((found, summary.errors.len()))
     })?;
     outcome(outcome_counts.0, outcome_counts.1)
@@ -294,154 +265,4 @@ fn outcome(findings: usize, errors: usize) -> anyhow::Result<Outcome> {
         bail!("{errors} input(s) could not be read; the scan is incomplete (see the report)");
     }
     Ok(Outcome::Clean)
-}
-
-/// Gathers findings and counts from the walker's threads.
-struct Collector<'a, 'w, 'o> {
-    matcher: &'a Matcher,
-    filter: &'a Filter,
-    /// Where `.unleak.toml` was looked for; allowlist paths are relative to it.
-    config_root: &'a Path,
-    allowed: AtomicU64,
-    show_secrets: bool,
-    stream: Option<Mutex<&'w mut (dyn Write + Send + 'o)>>,
-    /// Findings written to the stream (JSONL) rather than held.
-    streamed: AtomicU64,
-    findings: HeldFindings,
-    /// Bytes of the buffer standard input is read in.
-    chunk_buffer: usize,
-    files: AtomicU64,
-    bytes: AtomicU64,
-    skipped: Mutex<Vec<Skipped>>,
-    errors: Mutex<Vec<ScanError>>,
-}
-
-impl Collector<'_, '_, '_> {
-    fn item(&self, item: Item<'_>) {
-        if self.findings.is_full() {
-            // The run ends in an error naming --memory-budget; scanning on would be wasted.
-            return;
-        }
-        match item {
-            Item::Blob {
-                blob,
-                base_offset,
-                base_line,
-                base_column,
-                overlap,
-            } => self.blob(&blob, (base_offset, base_line, base_column), overlap),
-            Item::Skipped { path, reason } => self.skipped.lock().unwrap().push(Skipped {
-                path: display(&path),
-                reason: reason.to_string(),
-            }),
-            Item::Error { path, message } => self.errors.lock().unwrap().push(ScanError {
-                path: display(&path),
-                message,
-            }),
-        }
-    }
-
-    /// `base` is the blob's (byte offset, line, column) in its stream.
-    fn blob(&self, blob: &Blob<'_>, base: (usize, usize, usize), overlap: usize) {
-        let (base_offset, base_line, base_column) = base;
-        if base_offset == 0 {
-            self.files.fetch_add(1, Ordering::Relaxed);
-        }
-        self.bytes
-            .fetch_add((blob.data.len() - overlap) as u64, Ordering::Relaxed);
-        let scanned = self.matcher.scan_blob(blob);
-        if scanned.partially_decoded {
-            let path = match &blob.origin {
-                Origin::File(p) => display(p),
-                other => display(Path::new(other.display_path().as_ref())),
-            };
-            self.skipped.lock().unwrap().push(Skipped {
-                path,
-                reason: partially_decoded(self.matcher),
-            });
-        }
-        let mut found = scanned.findings;
-        // Findings wholly inside the overlap were reported with the previous chunk.
-        found.retain(|f| f.span.end > overlap);
-        if found.is_empty() {
-            return;
-        }
-        for f in &mut found {
-            f.shift(base_offset, base_line, base_column);
-            if let Origin::File(p) = f.path.outermost() {
-                let shown = Origin::File(PathBuf::from(display(p)));
-                f.path = std::mem::replace(&mut f.path, Origin::Stdin).rebase(shown);
-            }
-            if self.show_secrets {
-                f.reveal();
-            }
-        }
-        let before = found.len();
-        found.retain(|f| {
-            // An archive member is allowed by its archive's path with `!member` after it.
-            let rel = match f.path.outermost() {
-                Origin::File(p) => {
-                    let outer = Origin::File(p.clone()).display_path().len();
-                    relative(self.config_root, p) + &f.path.display_path()[outer..]
-                }
-                _ => f.path.display_path().into_owned(),
-            };
-            self.filter.reason(f, &rel).is_none()
-        });
-        self.allowed
-            .fetch_add((before - found.len()) as u64, Ordering::Relaxed);
-        if found.is_empty() {
-            return;
-        }
-        if let Some(stream) = &self.stream {
-            // Streamed findings are written now and not held: JSONL needs no findings share.
-            let mut w = stream.lock().unwrap();
-            for f in &found {
-                if let Err(e) = unleak_report::write_jsonl_finding(&mut **w, f) {
-                    self.errors.lock().unwrap().push(ScanError {
-                        path: "<output>".into(),
-                        message: format!("cannot write a finding: {e}"),
-                    });
-                    break;
-                }
-            }
-            self.streamed
-                .fetch_add(found.len() as u64, Ordering::Relaxed);
-            return;
-        }
-        self.findings.hold(found);
-    }
-
-    fn stdin(&self) {
-        let stdin = std::io::stdin();
-        let result = scan_stream(stdin.lock(), self.chunk_buffer, |chunk| {
-            let blob = Blob::new(Origin::Stdin, chunk.data);
-            self.blob(
-                &blob,
-                (chunk.base_offset, chunk.base_line, chunk.base_column),
-                chunk.overlap,
-            );
-        });
-        if let Err(e) = result {
-            self.errors.lock().unwrap().push(ScanError {
-                path: "<stdin>".into(),
-                message: format!("cannot read standard input: {e}"),
-            });
-        }
-    }
-
-    /// A failure to write a streamed finding is an I/O error of the whole run.
-    fn stream_error(&self) -> std::io::Result<()> {
-        let errors = self.errors.lock().unwrap();
-        match errors.iter().find(|e| e.path == "<output>") {
-            Some(e) => Err(std::io::Error::other(e.message.clone())),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Paths as users typed them, without a leading `./`.
-fn display(p: &Path) -> String {
-    let s = p.to_string_lossy();
-    s.strip_prefix("./").unwrap_or(&s).to_string()
 }
