@@ -281,7 +281,16 @@ fn a_mongodb_chart_with_custom_users_is_manual_naming_the_joined_key() {
     let (tree, values) = materialise("shapes-manual");
     let dir = tree.path();
     let before = std::fs::read(dir.join("charts/mongodb/values.yaml")).unwrap();
-    let r = run(dir, &["migrate", "--write", "--repo-slug", "catalog"]);
+    let r = run(
+        dir,
+        &[
+            "migrate",
+            "--write",
+            "--discard-values",
+            "--repo-slug",
+            "catalog",
+        ],
+    );
     assert_no_value(&values, "stdout", &r.stdout);
     assert_no_value(&values, "stderr", &r.stderr);
     let plan: Value = serde_json::from_str(

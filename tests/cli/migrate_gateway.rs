@@ -492,7 +492,7 @@ fn prod_connect_needs_a_jit_approval_that_workload_groups_skip() {
         None,
     );
     assert_eq!(exec["access_type"], "command");
-    assert_eq!(exec["connection_names"], serde_json::json!([PG, OPENAI]));
+    assert_eq!(exec["connection_names"], serde_json::json!([OPENAI, PG]));
 
     // A re-run sends no rule again.
     let before = gw.requests().len();
@@ -627,7 +627,10 @@ fn a_second_rule_on_the_oss_edition_fails_naming_the_way_out() {
 fn the_gateway_url_becomes_the_clients_base_url() {
     let url = "https://hoop.example.com:18888/";
     let (dir, values) = planned(&["--gateway-url", url]);
-    let (code, stderr) = migrate_in(dir.path(), &["--write", "--gateway-url", url]);
+    let (code, stderr) = migrate_in(
+        dir.path(),
+        &["--write", "--discard-values", "--gateway-url", url],
+    );
     assert_eq!(code, Some(0), "{stderr}");
     let env = std::fs::read_to_string(dir.path().join(".env.production")).unwrap();
     assert!(
@@ -638,7 +641,7 @@ fn the_gateway_url_becomes_the_clients_base_url() {
         assert!(!env.contains(v.as_str()));
     }
     let (dir, _) = planned(&[]);
-    let (code, stderr) = migrate_in(dir.path(), &["--write"]);
+    let (code, stderr) = migrate_in(dir.path(), &["--write", "--discard-values"]);
     assert_eq!(code, Some(0), "{stderr}");
     let env = std::fs::read_to_string(dir.path().join(".env.production")).unwrap();
     assert!(env.contains("\nOPENAI_BASE_URL=\n"), "{env}");

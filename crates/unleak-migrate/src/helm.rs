@@ -147,12 +147,12 @@ const MONGODB_USERS: &str = "the mongodb chart reads every custom user's passwor
 /// A mongodb `auth` block (any line of it) that sets custom users' passwords: items under
 /// `passwords`, or the deprecated single `password`.
 fn mongodb_custom_passwords(y: &Yaml<'_>, line: usize) -> bool {
-    let items = y
-        .sibling(line, "passwords")
-        .is_some_and(|p| match y.inline_flow(p).or_else(|| y.scalar_text(p)) {
+    let items = y.sibling(line, "passwords").is_some_and(|p| {
+        match y.inline_flow(p).or_else(|| y.scalar_text(p)) {
             Some(t) => !matches!(t.split_whitespace().collect::<String>().as_str(), "" | "[]"),
             None => y.node_end(p) > p,
-        });
+        }
+    });
     items
         || y.sibling(line, "password")
             .and_then(|l| literal(y, l))

@@ -245,11 +245,17 @@ pub fn plan(
             }
         }
         if clusters.len() > 1 {
-            for (_, list) in &clusters {
+            for (k, (_, list)) in clusters.iter().enumerate() {
                 let head = &analyses[list[0]];
-                // Told apart by directory (`jwt-secret-billing`), which stays put when
-                // lines move; only values in one directory still get a hash (audit B17).
-                let base = with_dir(&head.platform_base, files[head.file].path);
+                // The first value keeps the plain name (a compose runner variable is
+                // named after it); the others are told apart by directory
+                // (`jwt-secret-billing`), which stays put when lines move. Only values in
+                // one directory still get a hash (audit B17).
+                let base = if k == 0 {
+                    head.platform_base.clone()
+                } else {
+                    with_dir(&head.platform_base, files[head.file].path)
+                };
                 for &i in list {
                     identities[i] = format!(
                         "{}|{}:{}",
@@ -1147,7 +1153,7 @@ mod plan_tests {
         // Named after their directories, not a hash of file and line (audit B17).
         assert_eq!(
             jwt.iter().map(String::as_str).collect::<Vec<_>>(),
-            ["apps/jwt-secret-a", "apps/jwt-secret-b"],
+            ["apps/jwt-secret", "apps/jwt-secret-b"],
         );
         let a_path = &p
             .findings

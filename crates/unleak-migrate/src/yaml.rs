@@ -99,7 +99,9 @@ impl<'a> Yaml<'a> {
     /// as written, when the line closes it.
     pub(crate) fn inline_flow(&self, i: usize) -> Option<&'a str> {
         let l = &self.lines[i];
-        let text = std::str::from_utf8(&self.data[l.value_at?..l.end]).ok()?.trim_end();
+        let text = std::str::from_utf8(&self.data[l.value_at?..l.end])
+            .ok()?
+            .trim_end();
         let close = match text.as_bytes().first()? {
             b'{' => '}',
             b'[' => ']',
