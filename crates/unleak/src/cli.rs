@@ -664,7 +664,7 @@ pub struct MigratePlanArgs {
     /// A hoop guardrail refusing these words in input to database connections.
     #[arg(long, value_name = "WORD,...", value_delimiter = ',', help_heading = GATEWAY)]
     pub deny_words: Vec<String>,
-    /// Connect to the reviewed connections that workloads reach through `hoop connect`
+    /// Connecting to the reviewed connections that workloads reach through `hoop connect`
     /// needs a just-in-time approval for at most this long (15m..48h, e.g. 1h, 90m), or
     /// `none`. Gateway-native connections are left out: their workloads' machine
     /// identities cannot wait for approvals.
