@@ -54,12 +54,22 @@ fn directory_and_stdin_findings_match_the_schema() {
     for f in findings {
         check(&v, "scan --format json", f);
     }
-    let shown = run(&["scan", "fixtures/positive", "--format", "jsonl", "--show-secrets"]);
+    let shown = run(&[
+        "scan",
+        "fixtures/positive",
+        "--format",
+        "jsonl",
+        "--show-secrets",
+    ]);
     assert_eq!(check_lines(&v, "--show-secrets", &shown.stdout), lines);
     assert!(shown.stdout.contains("\"secret\":"));
 
     let input = format!("export GITHUB_TOKEN={}\n", token(1));
-    let r = run_in(&repo_root(), &["scan", "-", "--format", "jsonl"], Some(input.as_bytes()));
+    let r = run_in(
+        &repo_root(),
+        &["scan", "-", "--format", "jsonl"],
+        Some(input.as_bytes()),
+    );
     assert_eq!(r.code, 1, "{}", r.stderr);
     check_lines(&v, "scan - --format jsonl", &r.stdout);
     assert_eq!(json(r.stdout.lines().next().unwrap())["path"], "<stdin>");
@@ -83,9 +93,19 @@ fn history_range_and_guard_findings_match_the_schema() {
     let history = repo.unleak(&["scan", "--git", "--format", "jsonl"]);
     assert_eq!(history.code, 1, "{}", history.stderr);
     check_lines(&v, "scan --git", &history.stdout);
-    assert!(history.stdout.contains("\"in_head\":false"), "{}", history.stdout);
+    assert!(
+        history.stdout.contains("\"in_head\":false"),
+        "{}",
+        history.stdout
+    );
 
-    let range = repo.unleak(&["scan", "--range", &format!("{}..HEAD", base.trim()), "-f", "jsonl"]);
+    let range = repo.unleak(&[
+        "scan",
+        "--range",
+        &format!("{}..HEAD", base.trim()),
+        "-f",
+        "jsonl",
+    ]);
     assert_eq!(range.code, 1, "{}", range.stderr);
     assert_eq!(check_lines(&v, "scan --range", &range.stdout), 1);
 
@@ -106,7 +126,10 @@ fn history_range_and_guard_findings_match_the_schema() {
     }
     let lines = repo.unleak(&["guard", "--format", "jsonl"]);
     assert_eq!(lines.code, 1, "{}", lines.stderr);
-    assert_eq!(check_lines(&v, "guard --format jsonl", &lines.stdout), new.len());
+    assert_eq!(
+        check_lines(&v, "guard --format jsonl", &lines.stdout),
+        new.len()
+    );
     for out in [&history.stdout, &range.stdout, &guard.stdout, &lines.stdout] {
         assert_no_secret("finding json", out, &secrets);
     }

@@ -227,7 +227,10 @@ mod tests {
             let v = FindingV1::from(&f);
             let text = serde_json::to_string(&v).unwrap();
             let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-            let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
+            let errors: Vec<String> = validator
+                .iter_errors(&value)
+                .map(|e| e.to_string())
+                .collect();
             assert!(errors.is_empty(), "{text}: {errors:#?}");
             let back: FindingV1 = serde_json::from_str(&text).unwrap();
             assert_eq!(back, v);
@@ -257,7 +260,12 @@ mod tests {
 
     #[test]
     fn the_value_shows_only_when_revealed_and_provenance_stays_masked() {
-        let mut in_path = finding(&format!("keys/{RAW}.txt"), "demo-token", Confidence::High, 1);
+        let mut in_path = finding(
+            &format!("keys/{RAW}.txt"),
+            "demo-token",
+            Confidence::High,
+            1,
+        );
         in_path.git = git_finding("x", true).git;
         in_path.git.as_mut().unwrap().summary = format!("add {RAW}").as_str().into();
         unleak_core::hide_shared(std::slice::from_mut(&mut in_path));

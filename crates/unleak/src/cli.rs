@@ -679,6 +679,8 @@ pub struct MigratePlanArgs {
     /// (OPENAI_BASE_URL, ANTHROPIC_BASE_URL, HF_ENDPOINT, LANGSMITH_ENDPOINT) are set to it.
     /// Default: left for the operator; register.sh keeps the address hoop reports next
     /// to each minted credential.
+    // The example URL is help text for the terminal, not a link.
+    #[allow(rustdoc::bare_urls)]
     #[arg(long, value_name = "URL", help_heading = GATEWAY)]
     pub gateway_url: Option<String>,
     /// The KV v2 mount that holds the values.

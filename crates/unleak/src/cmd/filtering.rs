@@ -37,7 +37,7 @@ pub fn setup(root: &Path, rules: &RuleArgs, filters: &FilterArgs) -> anyhow::Res
         .as_ref()
         .map(|c| c.allowlist.clone())
         .unwrap_or_default();
-    let filter = Filter::new(allowlist, filters.no_inline_ignore.map(Into::into));
+    let filter = Filter::new(allowlist, filters.no_inline_ignore);
     Ok(Setup { rules, filter })
 }
 

@@ -14,7 +14,7 @@ pub fn run(args: MaskArgs) -> anyhow::Result<Outcome> {
     let matcher = Matcher::new(
         rules,
         MatcherOptions {
-            min_confidence: args.min_confidence.into(),
+            min_confidence: args.min_confidence,
             ..Default::default()
         },
     );

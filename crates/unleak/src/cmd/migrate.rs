@@ -78,7 +78,7 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
         _ => PathBuf::from("."),
     };
     let setup = setup(&config_root, &args.rules, &args.filters)?;
-    let min_confidence: Confidence = args.min_confidence.into();
+    let min_confidence: Confidence = args.min_confidence;
     // Secrets below --min-confidence are not migrated, but the diff must hide them too:
     // they come from a second scan with every rule.
     let every_rule = (min_confidence > Confidence::Low)

@@ -46,7 +46,7 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
                 .as_ref()
                 .map(Baseline::fingerprint_key)
                 .unwrap_or_default(),
-            min_confidence: args.min_confidence.into(),
+            min_confidence: args.min_confidence,
             max_decoded_per_blob: usize::try_from(plan.decoded_per_blob).unwrap_or(usize::MAX),
         },
     );

@@ -94,7 +94,7 @@ pub fn from_base(
         .unwrap_or_default();
     let setup = Setup {
         rules: set,
-        filter: Filter::new(allowlist, filters.no_inline_ignore.map(Into::into)),
+        filter: Filter::new(allowlist, filters.no_inline_ignore),
     };
 
     let baseline_place = match baseline {
