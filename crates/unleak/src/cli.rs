@@ -36,7 +36,7 @@ Report format.
   github  GitHub Actions annotations, then the summary line
           (guard: annotations for the new findings, then the text report)
 
-Every format shows secrets redacted unless --show-secrets.
+Every format shows secrets redacted (scan: unless --show-secrets; guard: always).
 
 Examples:
   unleak scan . --format jsonl > findings.jsonl
