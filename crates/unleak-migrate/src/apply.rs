@@ -53,18 +53,22 @@ pub(crate) fn extract_value(data: &[u8], src: &ValueSource) -> Vec<u8> {
 
 /// A checked plan, ready to seed and write.
 pub struct Prepared {
+    /// Every planned file with its new content, in plan order.
     pub files: Vec<PreparedFile>,
     /// Values for the vault, in plan order.
     pub values: Vec<(VaultPointer, Secret)>,
 }
 
+/// One planned file after its edits: where it is written and what it will hold.
 pub struct PreparedFile {
     /// The path as the plan names it.
     pub path: String,
     /// The root it is under, and the path inside it (checked: no `..`, not absolute).
     root: PathBuf,
     rel: PathBuf,
+    /// The content after the plan's edits.
     pub new: Vec<u8>,
+    /// Whether the edits change the file (an unchanged file is not rewritten).
     pub changed: bool,
 }
 

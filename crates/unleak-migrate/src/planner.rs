@@ -66,8 +66,11 @@ impl Default for PlanOptions {
 
 /// A scanned file: its path as reports show it, its bytes and the findings in it.
 pub struct SourceFile<'a> {
+    /// The path as reports show it.
     pub path: &'a str,
+    /// The file's bytes as scanned.
     pub data: &'a [u8],
+    /// The findings in it, with their secret values.
     pub findings: &'a [Finding],
 }
 

@@ -23,6 +23,7 @@ use unleak_core::Secret;
 pub struct VaultConfig {
     /// e.g. `https://vault.example.com:8200`.
     pub addr: String,
+    /// The token, redacted in every print.
     pub token: Secret,
     /// Allow plain `http://` to a non-loopback address.
     pub insecure: bool,
@@ -30,6 +31,7 @@ pub struct VaultConfig {
     pub ca_pem: Option<Vec<u8>>,
 }
 
+/// A client for a Vault (or OpenBao) KV v2 store, refusing plain HTTP off loopback.
 pub struct VaultClient {
     addr: String,
     token: Secret,
@@ -58,6 +60,7 @@ fn is_loopback(host: &str) -> bool {
 }
 
 impl VaultClient {
+    /// A client for `config`; an address that is not https (or http to loopback, or `insecure`) is refused, naming it.
     pub fn new(config: VaultConfig) -> Result<Self, MigrateError> {
         let addr = config.addr.trim_end_matches('/').to_string();
         let bad = |message: String| MigrateError::VaultAddress {
@@ -102,6 +105,7 @@ impl VaultClient {
         })
     }
 
+    /// The address, without a trailing `/`.
     pub fn addr(&self) -> &str {
         &self.addr
     }
@@ -417,10 +421,12 @@ fn scrub(message: &str, keys: &[(&str, &Secret)]) -> String {
     out
 }
 
+/// What seeding wrote.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct SeedReport {
     /// Paths written (a new version each).
     pub paths: usize,
+    /// Keys written.
     pub keys: usize,
     /// Keys that already held the same value.
     pub unchanged: usize,
