@@ -30,6 +30,7 @@ mod naming;
 mod planner;
 mod policy;
 mod register;
+mod render;
 mod rewrite;
 mod text;
 mod vault;
@@ -44,15 +45,16 @@ pub use model::{
     Connection, Edit, FileKind, MaskedSpan, Plan, PlannedFile, PlannedFinding, PlatformRef,
     RotationItem, Settings, Strategy, ValueSource, VaultPointer, VaultWrite, PLAN_SCHEMA,
 };
-pub use naming::slug;
+pub use naming::{repo_dir_name, slug};
 pub use planner::{plan, PlanOptions, SourceFile};
 pub use policy::{
     check_deny_word, check_entity_type, check_environment, check_group, parse_jit, Policy,
     DEFAULT_MASKING, ENVIRONMENTS,
 };
 pub use register::register_sh;
+pub use render::{plan_summary, plan_text, scrub};
 pub use text::{printable, value_forms};
-pub use vault::{SeedReport, VaultClient, VaultConfig};
+pub use vault::{check_namespace, SeedReport, VaultClient, VaultConfig};
 
 #[cfg(test)]
 mod testutil;

@@ -7,6 +7,28 @@
 
 use crate::text::sha256_hex;
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// The name vault paths are scoped by when no slug is given: the name of the repository's
+/// top directory (the nearest at or above `root` holding `.git`), else of `root` itself;
+/// empty when `root` cannot be resolved.
+pub fn repo_dir_name(root: &Path) -> String {
+    let Ok(abs) = root.canonicalize() else {
+        return String::new();
+    };
+    let dir = if abs.is_file() {
+        abs.parent().map(Path::to_path_buf).unwrap_or_default()
+    } else {
+        abs
+    };
+    let top = dir
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(&dir);
+    top.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
 
 /// Lower-case, `.`/`_`/`:`/`/`/blank → `-`, everything outside `[a-z0-9-]` dropped, runs of
 /// `-` collapsed, no leading or trailing `-`.
@@ -194,6 +216,24 @@ mod tests {
         assert_eq!(slug("Orders-DB.prod.internal"), "orders-db-prod-internal");
         assert_eq!(slug("a__b..c/"), "a-b-c");
         assert_eq!(slug("ünïcode"), "ncode");
+    }
+
+    #[test]
+    fn the_repository_is_named_by_the_directory_holding_dot_git() {
+        let tmp = tempfile::tempdir().unwrap();
+        let top = tmp.path().join("shop-api");
+        std::fs::create_dir_all(top.join(".git")).unwrap();
+        std::fs::create_dir_all(top.join("deploy/helm")).unwrap();
+        std::fs::write(top.join("deploy/helm/values.yaml"), "a: 1\n").unwrap();
+        assert_eq!(repo_dir_name(&top.join("deploy/helm")), "shop-api");
+        assert_eq!(
+            repo_dir_name(&top.join("deploy/helm/values.yaml")),
+            "shop-api"
+        );
+        let loose = tmp.path().join("loose");
+        std::fs::create_dir(&loose).unwrap();
+        assert_eq!(repo_dir_name(&loose), "loose");
+        assert_eq!(repo_dir_name(&tmp.path().join("missing")), "");
     }
 
     #[test]

@@ -38,6 +38,17 @@ pub struct VaultClient {
     agent: ureq::Agent,
 }
 
+/// `VAULT_NAMESPACE` as plans carry it: without surrounding `/`, `None` when empty. hoop's
+/// agent sends no namespace header, so the namespace becomes part of every path and
+/// reference, where a `:` would split the reference and a blank cannot be written.
+pub fn check_namespace(ns: &str) -> Result<Option<String>, String> {
+    let ns = ns.trim_matches('/');
+    if ns.contains(':') || ns.chars().any(char::is_whitespace) {
+        return Err(format!("`{}`: a namespace with `:` or spaces cannot be written into a hoop reference (`_vaultkv2:<namespace>/<mount>/data/<path>:<key>`)", printable(ns)));
+    }
+    Ok((!ns.is_empty()).then(|| ns.to_string()))
+}
+
 /// Whether a URL's host is a loopback address (`localhost`, 127.0.0.0/8, `::1`).
 fn host_of(addr: &str) -> Option<(String, String)> {
     let (scheme, rest) = addr.split_once("://")?;
@@ -327,6 +338,30 @@ impl VaultClient {
         Ok(report)
     }
 
+    /// Seed a plan's values: check the mount is KV v2, write every value
+    /// ([`VaultClient::write_all`], for the plan's repository), then read each pointer back
+    /// as hoop's agent would. Files may change only after this returns `Ok`.
+    pub fn seed(
+        &self,
+        values: &[(VaultPointer, Secret)],
+        settings: &crate::model::Settings,
+        overwrite: bool,
+    ) -> Result<SeedReport, MigrateError> {
+        if !values.is_empty() {
+            self.check_kv2(settings.vault_namespace.as_deref(), &settings.vault_mount)?;
+        }
+        let report = self.write_all(values, &settings.repo, overwrite)?;
+        for (pointer, _) in values {
+            if !self.resolves(pointer)? {
+                return Err(self.err(format!(
+                    "{} was written but does not read back; files were not changed",
+                    pointer.display()
+                )));
+            }
+        }
+        Ok(report)
+    }
+
     /// Whether `pointer` resolves as hoop's agent reads it: the reference split on `:`
     /// into exactly three parts, `GET /v1/<id>` (`secret/data/<id>` when the id has no
     /// `/`), no namespace header, and the key a string in `data.data`. The value is
@@ -463,6 +498,15 @@ mod tests {
         assert!(client("ftp://x", false).is_err());
         assert!(client("vault:8200", false).is_err());
         assert!(client("http://127.0.0.1.evil.com", false).is_err());
+    }
+
+    #[test]
+    fn namespaces_that_would_split_a_reference_are_refused() {
+        assert_eq!(check_namespace("/ns1/team/"), Ok(Some("ns1/team".into())));
+        assert_eq!(check_namespace("/"), Ok(None));
+        let e = check_namespace("ns:1").unwrap_err();
+        assert!(e.contains("`ns:1`") && e.contains("hoop reference"), "{e}");
+        assert!(check_namespace("ns 1").is_err());
     }
 
     #[test]

@@ -17,8 +17,7 @@ use std::time::Instant;
 use unleak_core::{Blob, Confidence, Finding, Origin, Secret};
 use unleak_matcher::{Matcher, MatcherOptions};
 use unleak_migrate::{
-    printable, value_forms, Plan, PlanOptions, Policy, Prepared, SourceFile, Strategy, VaultClient,
-    VaultConfig,
+    printable, Plan, PlanOptions, Policy, Prepared, SourceFile, Strategy, VaultClient, VaultConfig,
 };
 
 pub fn run(args: MigrateArgs) -> anyhow::Result<Outcome> {
@@ -180,7 +179,7 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
         name_prefix: args.name_prefix.clone(),
         repo: match &args.repo_slug {
             Some(s) => s.clone(),
-            None => repo_name(&config_root),
+            None => unleak_migrate::repo_dir_name(&config_root),
         },
         vault_namespace: vault_namespace()?,
         policy: policy(&args)?,
@@ -219,11 +218,14 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
     let diff = unleak_migrate::unified_diff(&plan, &sources, &known);
     print_plan(&plan, &diff, &known)?;
     for w in &plan.warnings {
-        eprintln!("unleak: warning: {}", scrub(&printable(w), &known));
+        eprintln!(
+            "unleak: warning: {}",
+            unleak_migrate::scrub(&printable(w), &known)
+        );
     }
     eprintln!(
         "unleak: {} in {}: {}",
-        summary(&plan),
+        unleak_migrate::plan_summary(&plan),
         args.out.display(),
         written
             .iter()
@@ -360,48 +362,7 @@ fn artifact_root(out: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     Ok((out.to_path_buf(), PathBuf::new()))
 }
 
-/// `text` (already escaped) with any value of a finding of the run, as is, URL-encoded or
-/// base64 ([`value_forms`]), raw or escaped the same way, replaced by its redacted form.
-/// Values under 6 bytes would match ordinary words.
-fn scrub(text: &str, known: &[Finding]) -> String {
-    let mut out = text.to_string();
-    for f in known {
-        for form in value_forms(f.secret.expose()) {
-            let Ok(raw) = String::from_utf8(form) else {
-                continue;
-            };
-            for form in [printable(&raw), raw] {
-                if out.contains(&form) {
-                    out = out.replace(&form, &printable(&f.redacted));
-                }
-            }
-        }
-    }
-    out
-}
-
-/// The name vault paths are scoped by when --repo-slug is not given: the repository's top
-/// directory (the nearest at or above `root` holding `.git`), else `root` itself.
-fn repo_name(root: &Path) -> String {
-    let Ok(abs) = root.canonicalize() else {
-        return String::new();
-    };
-    let dir = if abs.is_file() {
-        abs.parent().map(Path::to_path_buf).unwrap_or_default()
-    } else {
-        abs
-    };
-    let top = dir
-        .ancestors()
-        .find(|d| d.join(".git").exists())
-        .unwrap_or(&dir);
-    top.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
-/// `VAULT_NAMESPACE`, checked: hoop's agent sends no namespace header, so the namespace
-/// becomes part of every path and reference, where a `:` would split the reference.
+/// `VAULT_NAMESPACE`, checked as plans carry it ([`unleak_migrate::check_namespace`]).
 fn vault_namespace() -> anyhow::Result<Option<String>> {
     let Some(ns) = std::env::var_os("VAULT_NAMESPACE") else {
         return Ok(None);
@@ -409,11 +370,7 @@ fn vault_namespace() -> anyhow::Result<Option<String>> {
     let ns = ns
         .into_string()
         .map_err(|_| anyhow::anyhow!("VAULT_NAMESPACE is not UTF-8"))?;
-    let ns = ns.trim_matches('/');
-    if ns.contains(':') || ns.chars().any(char::is_whitespace) {
-        bail!("VAULT_NAMESPACE `{}`: a namespace with `:` or spaces cannot be written into a hoop reference (`_vaultkv2:<namespace>/<mount>/data/<path>:<key>`)", printable(ns));
-    }
-    Ok((!ns.is_empty()).then(|| ns.to_string()))
+    unleak_migrate::check_namespace(&ns).map_err(|m| anyhow::anyhow!("VAULT_NAMESPACE {m}"))
 }
 
 /// Rewriting without `--seed` removes values and stores them nowhere: only on request.
@@ -527,27 +484,14 @@ fn seed_client(args: &SeedArgs) -> anyhow::Result<Option<VaultClient>> {
     Ok(Some(client))
 }
 
-/// Write every value, then read each pointer back: files change only when every
-/// reference resolves.
+/// Seed the values ([`VaultClient::seed`]) and say what was written.
 fn seed_vault(
     client: &VaultClient,
     prepared: &Prepared,
     settings: &unleak_migrate::Settings,
     overwrite: bool,
 ) -> anyhow::Result<()> {
-    if !prepared.values.is_empty() {
-        client.check_kv2(settings.vault_namespace.as_deref(), &settings.vault_mount)?;
-    }
-    let report = client.write_all(&prepared.values, &settings.repo, overwrite)?;
-    for (pointer, _) in &prepared.values {
-        if !client.resolves(pointer)? {
-            bail!(
-                "{} was written but does not read back from {}; files were not changed",
-                pointer.display(),
-                client.addr()
-            );
-        }
-    }
+    let report = client.seed(&prepared.values, settings, overwrite)?;
     eprintln!(
         "unleak: seeded {} value(s) at {} path(s) in {}{}; every reference resolves as hoop's agent reads it",
         report.keys,
@@ -562,123 +506,10 @@ fn seed_vault(
     Ok(())
 }
 
-fn summary(plan: &Plan) -> String {
-    let count = |s: Strategy| plan.findings.iter().filter(|f| f.strategy == s).count();
-    let history = plan.rotation.iter().filter(|r| r.history_only).count();
-    let mut parts = vec![format!(
-        "{} finding(s) in {} file(s): {} gateway-tunnel, {} gateway-native, {} platform-ref, {} manual; {} connection(s)",
-        plan.findings.len(),
-        plan.files.len(),
-        count(Strategy::GatewayTunnel),
-        count(Strategy::GatewayNative),
-        count(Strategy::PlatformRef),
-        count(Strategy::Manual),
-        plan.connections.len()
-    )];
-    if history > 0 {
-        parts.push(format!("{history} history-only secret(s) to rotate"));
-    }
-    let image = plan.rotation.iter().filter(|r| r.image_only).count();
-    if image > 0 {
-        parts.push(format!("{image} image-only secret(s) to rotate"));
-    }
-    format!("plan: {}", parts.join("; "))
-}
-
-/// The table, the notes and the diff, on standard output. Names from the repository are
-/// escaped ([`printable`]); as a last line of defence, any raw value of a finding of the
-/// run that a name carried in is replaced by its redacted form.
+/// The plan's text ([`unleak_migrate::plan_text`]) on standard output; a closed pipe is
+/// not an error.
 fn print_plan(plan: &Plan, diff: &str, known: &[Finding]) -> anyhow::Result<()> {
-    let mut rows: Vec<[String; 6]> = vec![[
-        "FILE".into(),
-        "LINE".into(),
-        "RULE".into(),
-        "STRATEGY".into(),
-        "CONNECTION".into(),
-        "VAULT".into(),
-    ]];
-    for f in &plan.findings {
-        rows.push([
-            printable(&f.file),
-            f.line.to_string(),
-            printable(&f.rule_id),
-            f.strategy.to_string(),
-            f.connection
-                .as_deref()
-                .map_or_else(|| "-".into(), printable),
-            f.vault
-                .as_ref()
-                .map_or_else(|| "-".into(), |v| printable(&v.display())),
-        ]);
-    }
-    let widths: Vec<usize> = (0..6)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut text: Vec<u8> = Vec::new();
-    let out = &mut text;
-    let result = (|| -> std::io::Result<()> {
-        for r in &rows {
-            let mut line = String::new();
-            for (c, cell) in r.iter().enumerate() {
-                if c == 5 {
-                    line.push_str(cell);
-                } else {
-                    line.push_str(&format!("{cell:<w$}  ", w = widths[c]));
-                }
-            }
-            writeln!(out, "{}", line.trim_end())?;
-        }
-        writeln!(out)?;
-        for f in &plan.findings {
-            writeln!(
-                out,
-                "{}:{} [{}] {}",
-                printable(&f.file),
-                f.line,
-                f.strategy,
-                printable(&f.instruction)
-            )?;
-        }
-        let history: Vec<_> = plan.rotation.iter().filter(|r| r.history_only).collect();
-        if !history.is_empty() {
-            writeln!(out)?;
-            writeln!(
-                out,
-                "Only in git history (rotate them; nothing to rewrite):"
-            )?;
-            for r in history {
-                writeln!(
-                    out,
-                    "  {} {}",
-                    printable(&r.location),
-                    printable(&r.rule_id)
-                )?;
-            }
-        }
-        let image: Vec<_> = plan.rotation.iter().filter(|r| r.image_only).collect();
-        if !image.is_empty() {
-            writeln!(out)?;
-            writeln!(
-                out,
-                "Only in an image (rotate them and rebuild the image; nothing to rewrite):"
-            )?;
-            for r in image {
-                writeln!(
-                    out,
-                    "  {} {}",
-                    printable(&r.location),
-                    printable(&r.rule_id)
-                )?;
-            }
-        }
-        if !diff.is_empty() {
-            writeln!(out)?;
-            write!(out, "{diff}")?;
-        }
-        Ok(())
-    })();
-    result.context("cannot format the plan")?;
-    let shown = scrub(&String::from_utf8_lossy(&text), known);
+    let shown = unleak_migrate::plan_text(plan, diff, known);
     let mut stdout = std::io::stdout().lock();
     let result = stdout
         .write_all(shown.as_bytes())
