@@ -43,3 +43,47 @@ fn the_testkit_finds_the_binary_cargo_built() {
         repo_root().canonicalize().unwrap()
     );
 }
+
+/// Where a finding is: (path, rule, line, column, end line, end column).
+pub type FindingKey = (String, String, u64, u64, u64, u64);
+
+/// The answer key of a fixture tree (`fixtures/TREE.answers.json`), paths as a scan from
+/// the repository root prints them.
+pub fn answer_key(tree: &str) -> std::collections::BTreeSet<FindingKey> {
+    let text =
+        std::fs::read_to_string(repo_root().join(format!("fixtures/{tree}.answers.json"))).unwrap();
+    json(&text)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                format!("fixtures/{tree}/{}", a["path"].as_str().unwrap()),
+                a["rule"].as_str().unwrap().to_string(),
+                a["line"].as_u64().unwrap(),
+                a["column"].as_u64().unwrap(),
+                a["end_line"].as_u64().unwrap(),
+                a["end_column"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The findings of a `--format json` report, as [`FindingKey`]s.
+pub fn finding_keys(doc: &serde_json::Value) -> std::collections::BTreeSet<FindingKey> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+                f["end_line"].as_u64().unwrap(),
+                f["end_column"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}

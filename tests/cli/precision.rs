@@ -7,50 +7,12 @@
 
 use crate::common;
 
-use common::{json, repo_root, run, run_in};
+use common::{answer_key, finding_keys, json, run, run_in};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-type Key = (String, String, u64, u64, u64, u64);
-
-fn answers(tree: &str) -> BTreeSet<Key> {
-    let text =
-        std::fs::read_to_string(repo_root().join(format!("fixtures/{tree}.answers.json"))).unwrap();
-    json(&text)
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                format!("fixtures/{tree}/{}", a["path"].as_str().unwrap()),
-                a["rule"].as_str().unwrap().to_string(),
-                a["line"].as_u64().unwrap(),
-                a["column"].as_u64().unwrap(),
-                a["end_line"].as_u64().unwrap(),
-                a["end_column"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
-
 fn findings(doc: &Value) -> &Vec<Value> {
     doc["findings"].as_array().unwrap()
-}
-
-fn keys(doc: &Value) -> BTreeSet<Key> {
-    findings(doc)
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["rule_id"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-                f["column"].as_u64().unwrap(),
-                f["end_line"].as_u64().unwrap(),
-                f["end_column"].as_u64().unwrap(),
-            )
-        })
-        .collect()
 }
 
 fn where_(doc: &Value) -> Vec<String> {
@@ -72,8 +34,8 @@ fn code_templates_and_references_are_not_findings() {
 fn literal_credentials_in_code_are_found_at_their_exact_place() {
     let r = run(&["scan", "fixtures/positive-code", "--format", "json"]);
     assert_eq!(r.code, 1, "findings exit 1; stderr: {}", r.stderr);
-    let got = keys(&json(&r.stdout));
-    let want = answers("positive-code");
+    let got = finding_keys(&json(&r.stdout));
+    let want = answer_key("positive-code");
     let missing: Vec<_> = want.difference(&got).collect();
     let extra: Vec<_> = got.difference(&want).collect();
     assert!(

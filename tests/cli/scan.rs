@@ -2,49 +2,7 @@
 
 use crate::common;
 
-use common::{json, repo_root, run, run_in};
-use serde_json::Value;
-use std::collections::BTreeSet;
-
-type Key = (String, String, u64, u64, u64, u64);
-
-fn answer_key(tree: &str) -> BTreeSet<Key> {
-    let text =
-        std::fs::read_to_string(repo_root().join(format!("fixtures/{tree}.answers.json"))).unwrap();
-    json(&text)
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                format!("fixtures/{tree}/{}", a["path"].as_str().unwrap()),
-                a["rule"].as_str().unwrap().to_string(),
-                a["line"].as_u64().unwrap(),
-                a["column"].as_u64().unwrap(),
-                a["end_line"].as_u64().unwrap(),
-                a["end_column"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn found(doc: &Value) -> BTreeSet<Key> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["rule_id"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-                f["column"].as_u64().unwrap(),
-                f["end_line"].as_u64().unwrap(),
-                f["end_column"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
+use common::{answer_key, finding_keys, json, repo_root, run, run_in};
 
 #[test]
 fn fixtures_match_their_templates() {
@@ -61,7 +19,7 @@ fn fixtures_match_their_templates() {
 fn every_planted_secret_is_found_at_its_exact_place() {
     let r = run(&["scan", "fixtures/positive", "--format", "json"]);
     assert_eq!(r.code, 1, "findings exit 1; stderr: {}", r.stderr);
-    let got = found(&json(&r.stdout));
+    let got = finding_keys(&json(&r.stdout));
     let want = answer_key("positive");
     let missing: Vec<_> = want.difference(&got).collect();
     let extra: Vec<_> = got.difference(&want).collect();
