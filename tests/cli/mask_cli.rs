@@ -4,6 +4,7 @@ use crate::common;
 
 use common::{repo_root, run_in};
 use unleak_rules::generate::{generate, Rng};
+use unleak_testkit::base64;
 
 #[test]
 fn a_piped_log_comes_out_masked_and_otherwise_unchanged() {
@@ -66,24 +67,6 @@ fn literal_values_from_the_environment_are_masked() {
 /// A GitHub classic token with a valid checksum.
 fn github_token(seed: u64) -> String {
     generate("crc32:ghp_", &mut Rng::new(0x6d61_736b_0000 + seed)).unwrap()
-}
-
-fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let mut group = [0u8; 3];
-        group[..chunk.len()].copy_from_slice(chunk);
-        let n = u32::from_be_bytes([0, group[0], group[1], group[2]]);
-        for i in 0..4 {
-            out.push(if i <= chunk.len() {
-                ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
-    }
-    out
 }
 
 /// Wrapped at 76 columns, as `base64` prints by default.

@@ -73,35 +73,6 @@ fn materialise(tree: &str) -> (tempfile::TempDir, Vec<String>) {
     (dir, values)
 }
 
-fn base64(data: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for c in data.chunks(3) {
-        let n = (c[0] as u32) << 16
-            | (*c.get(1).unwrap_or(&0) as u32) << 8
-            | *c.get(2).unwrap_or(&0) as u32;
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn assert_no_value(values: &[String], what: &str, text: &str) {
-    for v in values {
-        for form in [v.clone(), base64(v.as_bytes())] {
-            assert!(
-                !text.contains(&form),
-                "{what} holds a value (or its base64)"
-            );
-        }
-    }
-}
-
 fn yaml(dir: &Path, rel: &str) -> serde_yaml::Value {
     let text = std::fs::read_to_string(dir.join(rel)).unwrap();
     serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{rel} does not parse: {e}\n{text}"))
@@ -134,8 +105,8 @@ fn real_shaped_charts_and_compose_stacks_migrate_to_files_that_parse_and_referen
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_no_value(&values, "stdout", &r.stdout);
-    assert_no_value(&values, "stderr", &r.stderr);
+    unleak_testkit::assert_no_value("stdout", &r.stdout, &values);
+    unleak_testkit::assert_no_value("stderr", &r.stderr, &values);
     let plan: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.join(".unleak/migrate/plan.json")).unwrap(),
     )
@@ -151,10 +122,10 @@ fn real_shaped_charts_and_compose_stacks_migrate_to_files_that_parse_and_referen
     let mut all = Vec::new();
     files_under(dir, dir, &mut all);
     for rel in &all {
-        assert_no_value(
-            &values,
+        unleak_testkit::assert_no_value(
             rel,
             &std::fs::read_to_string(dir.join(rel)).unwrap(),
+            &values,
         );
     }
 
@@ -291,8 +262,8 @@ fn a_mongodb_chart_with_custom_users_is_manual_naming_the_joined_key() {
             "catalog",
         ],
     );
-    assert_no_value(&values, "stdout", &r.stdout);
-    assert_no_value(&values, "stderr", &r.stderr);
+    unleak_testkit::assert_no_value("stdout", &r.stdout, &values);
+    unleak_testkit::assert_no_value("stderr", &r.stderr, &values);
     let plan: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.join(".unleak/migrate/plan.json")).unwrap(),
     )

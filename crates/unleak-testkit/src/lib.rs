@@ -26,4 +26,4 @@ pub mod tools;
 
 pub use bin::{exe, json, output_run, repo_root, run_command, Run};
 pub use repo::Repo;
-pub use tokens::{assert_no_secret, token};
+pub use tokens::{assert_no_secret, assert_no_value, base64, token};
