@@ -33,29 +33,12 @@ fn fixture(rel: &str) -> PathBuf {
     repo_root().join("fixtures/migrate").join(rel)
 }
 
-/// Files under `dir`, relative, sorted, with `/` separators.
+/// Files under `dir`, relative, sorted, with `/` separators; none when it does not exist.
 fn files_under(dir: &Path) -> Vec<String> {
-    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(base, &p, out);
-            } else {
-                out.push(
-                    p.strip_prefix(base)
-                        .unwrap()
-                        .to_string_lossy()
-                        .replace('\\', "/"),
-                );
-            }
-        }
+    if !dir.exists() {
+        return Vec::new();
     }
-    let mut out = Vec::new();
-    if dir.exists() {
-        walk(dir, dir, &mut out);
-    }
-    out.sort();
-    out
+    unleak_testkit::fixtures::files_under(dir).unwrap()
 }
 
 /// The name a template is written under, and whether it gets CRLF line endings.

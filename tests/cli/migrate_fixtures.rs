@@ -33,29 +33,11 @@ fn run(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
-fn files_under(base: &Path, dir: &Path, out: &mut Vec<String>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            files_under(base, &p, out);
-        } else {
-            out.push(
-                p.strip_prefix(base)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/"),
-            );
-        }
-    }
-}
-
 /// A shapes tree (`fixtures/migrate/<tree>`) with its generator templates expanded; the
 /// generated values.
 fn materialise(tree: &str) -> (tempfile::TempDir, Vec<String>) {
     let src = common::repo_root().join("fixtures/migrate").join(tree);
-    let mut rels = Vec::new();
-    files_under(&src, &src, &mut rels);
-    rels.sort();
+    let rels = unleak_testkit::fixtures::files_under(&src).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut values: Vec<String> = Vec::new();
     for rel in rels {
@@ -119,9 +101,7 @@ fn real_shaped_charts_and_compose_stacks_migrate_to_files_that_parse_and_referen
     assert!(manual.is_empty(), "{manual:#?}");
 
     // Every file of the tree and every artefact: no value in any form.
-    let mut all = Vec::new();
-    files_under(dir, dir, &mut all);
-    for rel in &all {
+    for rel in &unleak_testkit::fixtures::files_under(dir).unwrap() {
         unleak_testkit::assert_no_value(
             rel,
             &std::fs::read_to_string(dir.join(rel)).unwrap(),

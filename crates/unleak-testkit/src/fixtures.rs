@@ -221,8 +221,9 @@ fn sorted_entries(dir: &Path) -> Result<Vec<String>, FixtureError> {
     Ok(names)
 }
 
-/// Every file under `root`, as `/`-separated relative paths, sorted.
-fn files_under(root: &Path) -> Result<Vec<String>, FixtureError> {
+/// Every file under `root`, as `/`-separated relative paths, sorted; symbolic links are
+/// listed, not followed.
+pub fn files_under(root: &Path) -> Result<Vec<String>, FixtureError> {
     let mut out = Vec::new();
     let mut stack = vec![String::new()];
     while let Some(rel) = stack.pop() {
