@@ -12,6 +12,7 @@
 //! Does not own: reading files or git objects (sources do), allowlists, inline ignores or
 //! baselines (filters do), or printing.
 
+mod build;
 mod concat;
 mod decode;
 mod entropy;
@@ -25,10 +26,11 @@ mod syntax;
 #[cfg(test)]
 mod work;
 
+pub use build::{FindingBuilder, Placement, ALLOW_MARKER};
 pub use decode::{encoded_text_runs, Encoding};
 pub use entropy::shannon_entropy;
 pub use examples::{check_rule, example_origin, ExampleFailure};
 pub use keyvalue::{classify_key, KeyClass};
 pub use literals::Literals;
-pub use matcher::{keyword_window_covers, BlobScan, Matcher, MatcherOptions, ALLOW_MARKER};
+pub use matcher::{keyword_window_covers, Match, Matcher, MatcherOptions, Matches};
 pub use placeholder::{is_non_secret_value, is_placeholder};

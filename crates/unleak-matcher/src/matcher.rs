@@ -14,6 +14,7 @@
 //! keyword search: a blob's path is matched once against all their globs, and each rule
 //! it selects reads the whole blob (when the rule has keywords, only if one occurs).
 
+use crate::build::{FindingBuilder, Placement};
 use crate::concat::{joined_pem_blocks, PEM_MARKER};
 use crate::decode::{
     decode_base64_pieces, decode_runs, overlaps_any, spend, DecodedRun, Encoding,
@@ -28,10 +29,9 @@ use crate::syntax::FileKind;
 use crate::{entropy::shannon_entropy, placeholder::is_placeholder};
 use aho_corasick::AhoCorasick;
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::OnceLock;
-use unleak_core::{
-    Blob, Confidence, Finding, Fingerprint, FingerprintKey, Locator, Origin, Secret, Span,
-};
+use unleak_core::{Blob, Confidence, Finding, FingerprintKey, Span};
 use unleak_rules::{Companion, Rule, RuleSet};
 
 /// How far back from a keyword a match may start when the line is long.
@@ -47,11 +47,9 @@ const MAX_DECODE_DEPTH: usize = 2;
 /// gives its windows up and they are found again when its rules run.
 const MAX_WINDOWS: usize = 8192;
 
-/// Options that shape findings but not which rules exist.
+/// Options that shape what is matched but not which rules exist.
 #[derive(Clone, Debug)]
 pub struct MatcherOptions {
-    /// Salt for fingerprints (from the baseline, or the default).
-    pub key: FingerprintKey,
     /// Rules below this confidence do not run at all, and findings demoted below it (a
     /// trivially fake generic value is low) are not reported.
     pub min_confidence: Confidence,
@@ -63,17 +61,62 @@ pub struct MatcherOptions {
 impl Default for MatcherOptions {
     fn default() -> Self {
         MatcherOptions {
-            key: FingerprintKey::default(),
             min_confidence: Confidence::Low,
             max_decoded_per_blob: MAX_DECODED_PER_BLOB,
         }
     }
 }
 
-/// What [`Matcher::scan_blob`] found in one blob.
+/// One secret the matcher found: which rule, where, and how sure. It knows neither the
+/// blob it came from nor a fingerprint key; a [`FindingBuilder`](crate::FindingBuilder)
+/// makes it a finding. `Debug` leaves the value out.
+#[derive(Clone, PartialEq)]
+pub struct Match {
+    /// The rule's index in the matcher's [`RuleSet`].
+    pub(crate) rule: usize,
+    /// The secret's bytes in the blob (its encoded form when it was found decoded).
+    pub(crate) span: Span,
+    /// The secret when it is not the bytes at `span`: found in decoded content.
+    pub(crate) value: Option<Vec<u8>>,
+    pub(crate) entropy: f64,
+    pub(crate) confidence: Confidence,
+    /// The encodings peeled off to reach it, outermost first.
+    pub(crate) decoded: Vec<Encoding>,
+}
+
+impl Match {
+    /// The rule's index in the matcher's rule set.
+    pub fn rule(&self) -> usize {
+        self.rule
+    }
+
+    /// Where the secret stands in the blob.
+    pub fn span(&self) -> Span {
+        self.span
+    }
+
+    /// The confidence the finding will carry (a trivially fake generic value is low).
+    pub fn confidence(&self) -> Confidence {
+        self.confidence
+    }
+}
+
+impl std::fmt::Debug for Match {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Match")
+            .field("rule", &self.rule)
+            .field("span", &self.span)
+            .field("confidence", &self.confidence)
+            .field("decoded", &self.decoded)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`Matcher::find`] found in one blob.
 #[derive(Debug)]
-pub struct BlobScan {
-    pub findings: Vec<Finding>,
+pub struct Matches {
+    /// Sorted by position, overlaps collapsed to the most specific rule.
+    pub matches: Vec<Match>,
     /// The decoded-bytes cap stopped decoding: some encoded text was not looked into.
     pub partially_decoded: bool,
 }
@@ -234,12 +277,12 @@ impl Growing {
 }
 
 #[cfg(test)]
-fn count_line_bytes(n: usize) {
+pub(crate) fn count_line_bytes(n: usize) {
     crate::work::line_bytes(n);
 }
 
 #[cfg(not(test))]
-fn count_line_bytes(_: usize) {}
+pub(crate) fn count_line_bytes(_: usize) {}
 
 impl KeywordHits {
     /// Keep a closed window of group `g`. At the cap, the group holding the most gives all
@@ -478,30 +521,36 @@ impl Matcher {
             .flat_map(|(rule, _)| rule.keywords.iter().map(String::as_str))
     }
 
-    /// Every finding in `blob`, sorted by position.
+    /// Every finding in `blob`, sorted by position, fingerprinted under the default key.
+    /// Scans that need a baseline's key, a place in a stream or `--show-secrets` use
+    /// [`Matcher::find`] and a [`FindingBuilder`](crate::FindingBuilder).
     pub fn scan(&self, blob: &Blob) -> Vec<Finding> {
-        self.scan_blob(blob).findings
+        let found = self.find(blob.data, blob.origin.content_path());
+        self.findings(blob, found.matches)
     }
 
-    /// Every finding in `blob`, and whether the decoded-bytes cap
-    /// ([`MatcherOptions::max_decoded_per_blob`]) left encoded text in it unread.
-    pub fn scan_blob(&self, blob: &Blob) -> BlobScan {
+    /// Every match in `data`, and whether the decoded-bytes cap
+    /// ([`MatcherOptions::max_decoded_per_blob`]) left encoded text in it unread. `path`,
+    /// the file the bytes are (an archive member's own path), decides the syntax values
+    /// are judged by and which path-scoped rules run; without one, the bytes are data and
+    /// no path-scoped rule runs.
+    pub fn find(&self, data: &[u8], path: Option<&Path>) -> Matches {
         let mut budget = self.options.max_decoded_per_blob;
-        let kind = FileKind::of(&blob.origin);
-        let scoped = self.scoped_rules(&blob.origin);
-        let candidates = self.candidates(blob.data, kind, &scoped, 0, false, &mut budget);
-        BlobScan {
-            findings: self.finish(blob, candidates),
+        let kind = path.map_or(FileKind::DATA, FileKind::of_path);
+        let scoped = self.scoped_rules(path);
+        let candidates = self.candidates(data, kind, &scoped, 0, false, &mut budget);
+        Matches {
+            matches: self.matches(candidates),
             // Decoders spend the budget to 0 when a run does not fit (or exactly fills it,
             // which is rare enough to report the same way).
             partially_decoded: budget == 0,
         }
     }
 
-    /// The active path-scoped rules that run on a blob from `origin`: decided once per
+    /// The active path-scoped rules that run on the file at `path`: decided once per
     /// blob, by one match of its path against all their globs.
-    fn scoped_rules(&self, origin: &Origin) -> Vec<u32> {
-        let Some(path) = origin.content_path() else {
+    fn scoped_rules(&self, path: Option<&Path>) -> Vec<u32> {
+        let Some(path) = path else {
             return Vec::new();
         };
         self.rules
@@ -516,10 +565,36 @@ impl Matcher {
     /// occurs anywhere in the blob runs its regex over the whole blob.
     pub fn scan_reference(&self, blob: &Blob) -> Vec<Finding> {
         let mut budget = self.options.max_decoded_per_blob;
-        let kind = FileKind::of(&blob.origin);
-        let scoped = self.scoped_rules(&blob.origin);
+        let path = blob.origin.content_path();
+        let kind = path.map_or(FileKind::DATA, FileKind::of_path);
+        let scoped = self.scoped_rules(path);
         let candidates = self.candidates(blob.data, kind, &scoped, 0, true, &mut budget);
-        self.finish(blob, candidates)
+        self.findings(blob, self.matches(candidates))
+    }
+
+    /// `matches` of `blob` as findings under the default key, at the blob's start.
+    fn findings(&self, blob: &Blob, matches: Vec<Match>) -> Vec<Finding> {
+        FindingBuilder::new(&self.rules, FingerprintKey::default()).build(
+            &blob.origin,
+            blob.data,
+            matches,
+            Placement::WHOLE,
+        )
+    }
+
+    /// Collapsed candidates as matches.
+    fn matches(&self, kept: Vec<Candidate>) -> Vec<Match> {
+        let rules = self.rules.rules();
+        kept.into_iter()
+            .map(|c| Match {
+                confidence: effective_confidence(&rules[c.rule as usize], &c),
+                rule: c.rule as usize,
+                span: c.secret,
+                value: c.value,
+                entropy: c.entropy,
+                decoded: c.decoded,
+            })
+            .collect()
     }
 
     /// Collapsed candidates in `data`: rule matches (of the path-scoped rules in `scoped`
@@ -1031,52 +1106,6 @@ impl Matcher {
         }
         kept
     }
-
-    /// Build findings from collapsed candidates.
-    fn finish(&self, blob: &Blob, kept: Vec<Candidate>) -> Vec<Finding> {
-        if kept.is_empty() {
-            return Vec::new();
-        }
-        let rules = self.rules.rules();
-        let mut locator = Locator::new(blob.data);
-        let mut allow = AllowLines::new(blob.data);
-        let mut findings: Vec<Finding> = kept
-            .into_iter()
-            .map(|c| {
-                let rule = &rules[c.rule as usize];
-                let value = c
-                    .value
-                    .as_deref()
-                    .unwrap_or(&blob.data[c.secret.start..c.secret.end]);
-                let prefix = rule
-                    .prefix
-                    .as_deref()
-                    .filter(|p| value.starts_with(p.as_bytes()))
-                    .map_or(0, str::len);
-                let secret = Secret::new(value.to_vec(), prefix);
-                Finding {
-                    rule_id: rule.id.clone(),
-                    rule_name: rule.name.clone(),
-                    path: blob.origin.clone(),
-                    location: locator.locate(c.secret),
-                    span: c.secret,
-                    redacted: secret.redacted(),
-                    fingerprint: Fingerprint::of(&self.options.key, &rule.id, &secret),
-                    secret,
-                    entropy: (c.entropy * 1000.0).round() / 1000.0,
-                    confidence: effective_confidence(rule, &c),
-                    inline_allow: allow.marks(c.secret),
-                    decoded: c.decoded.iter().map(|e| e.as_str().to_string()).collect(),
-                    git: None,
-                    image: None,
-                    provenance_secrets: None,
-                }
-            })
-            .collect();
-        // A blob's path must not show any secret found in it, whichever finding it is.
-        unleak_core::hide_shared(&mut findings);
-        findings
-    }
 }
 
 /// One rule's companion matches near the secrets it is asked about. Secrets come mostly
@@ -1202,48 +1231,6 @@ fn effective_confidence(rule: &Rule, c: &Candidate) -> Confidence {
 /// key/value reader files under, and secret-named command-line flags).
 fn is_name_value_rule(id: &str) -> bool {
     id == "generic-cli-secret-flag" || KeyClass::ALL.iter().any(|c| c.rule_id() == id)
-}
-
-/// The marker that suppresses one finding when it stands on the secret's line (in a
-/// comment of any syntax: `#`, `//`, `--`, `<!-- -->`...).
-pub const ALLOW_MARKER: &[u8] = b"unleak:allow";
-
-/// Which lines carry [`ALLOW_MARKER`], asked about spans in order: each line is found and
-/// searched once, however many findings stand on it (a long line of many tokens is not
-/// read once per token).
-struct AllowLines<'a> {
-    data: &'a [u8],
-    /// The last line looked at, `(start, end)`, and whether it carries the marker.
-    line: Option<(usize, usize, bool)>,
-}
-
-impl<'a> AllowLines<'a> {
-    fn new(data: &'a [u8]) -> Self {
-        AllowLines { data, line: None }
-    }
-
-    /// Whether the line holding the start or the end of `span` carries the marker; spans
-    /// come sorted and without overlaps, so the positions asked about only grow.
-    fn marks(&mut self, span: Span) -> bool {
-        let last = span.end.saturating_sub(1).max(span.start);
-        self.line_marked(span.start) || self.line_marked(last)
-    }
-
-    fn line_marked(&mut self, at: usize) -> bool {
-        let at = at.min(self.data.len());
-        let floor = match self.line {
-            Some((start, end, marked)) if start <= at && at <= end => return marked,
-            Some((_, end, _)) if end <= at => end,
-            _ => 0,
-        };
-        let data = self.data;
-        let start = memchr::memrchr(b'\n', &data[floor..at]).map_or(floor, |i| floor + i + 1);
-        let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
-        count_line_bytes(end - floor);
-        let marked = memchr::memmem::find(&data[start..end], ALLOW_MARKER).is_some();
-        self.line = Some((start, end, marked));
-        marked
-    }
 }
 
 /// Whether a keyword of `rule` stands in `data` where the window the matcher confirms the
@@ -1484,8 +1471,7 @@ confidence = "high"
                 ..MatcherOptions::default()
             };
             let m = Matcher::new(matcher().rules().clone(), options);
-            m.scan_blob(&Blob::new(Origin::Stdin, text.as_bytes()))
-                .partially_decoded
+            m.find(text.as_bytes(), None).partially_decoded
         };
         assert!(partial(8, text));
         assert!(!partial(MAX_DECODED_PER_BLOB, text));

@@ -12,7 +12,6 @@
 //! those).
 
 use std::path::Path;
-use unleak_core::Origin;
 
 /// How a file writes values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,12 +119,6 @@ impl FileKind {
         interpolates: false,
         live: false,
     };
-
-    pub fn of(origin: &Origin) -> FileKind {
-        origin
-            .content_path()
-            .map_or(FileKind::DATA, FileKind::of_path)
-    }
 
     pub fn of_path(path: &Path) -> FileKind {
         let name = path
@@ -301,7 +294,6 @@ mod tests {
         ] {
             assert!(!kind(not_live).live, "{not_live}");
         }
-        assert_eq!(FileKind::of(&Origin::Stdin), FileKind::DATA);
     }
 
     fn judged(path: &str, line: &str, value: &str) -> bool {

@@ -21,7 +21,7 @@ impl Scanner<'_> {
         repo: &Path,
         opts: &HistoryOptions,
     ) -> Result<(HistoryScan, ScanStats), RunError> {
-        let find = |blob: &Blob<'_>| self.matcher().scan(blob);
+        let find = |blob: &Blob<'_>| self.findings(blob);
         let mut scan = unleak_git::scan_history(repo, &find, opts)?;
         let stats = ScanStats {
             inputs: scan.blobs_scanned,
@@ -64,7 +64,7 @@ impl Scanner<'_> {
     ) -> Result<(DiffScan, ScanStats), RunError> {
         let share = budget.findings_allowance();
         let full = AtomicBool::new(false);
-        let find = |blob: &Blob<'_>| held(self.matcher().scan(blob), &share, &full);
+        let find = |blob: &Blob<'_>| held(self.findings(blob), &share, &full);
         let mut diff = scan(&find)?;
         if full.into_inner() {
             return Err(RunError::ChangesOverBudget {

@@ -8,16 +8,17 @@
 use crate::{Paths, RunError, ScanStats, Sink, Source};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use unleak_core::{Blob, Finding};
-use unleak_matcher::Matcher;
+use unleak_core::{Blob, Finding, FingerprintKey};
+use unleak_matcher::{FindingBuilder, Matcher, Placement};
 use unleak_report::{ScanError, Skipped};
 use unleak_sources::Item;
 
-/// Runs a matcher over sources.
+/// Runs a matcher over sources and makes its matches findings.
+#[derive(Clone)]
 pub struct Scanner<'m> {
     matcher: &'m Matcher,
+    builder: FindingBuilder<'m>,
     paths: Paths,
-    reveal: bool,
 }
 
 /// What a run gathers from the source's threads.
@@ -30,23 +31,48 @@ struct Tally {
 }
 
 impl<'m> Scanner<'m> {
-    /// Findings, skips and errors are named in the `paths` form.
+    /// Findings, skips and errors are named in the `paths` form, and fingerprinted under
+    /// the default key until [`Scanner::keyed`] says otherwise.
     pub fn new(matcher: &'m Matcher, paths: Paths) -> Self {
         Scanner {
             matcher,
+            builder: FindingBuilder::new(matcher.rules(), FingerprintKey::default()),
             paths,
-            reveal: false,
         }
+    }
+
+    /// Fingerprint findings under `key` (a baseline's, so a scan's fingerprints are the
+    /// guard's).
+    pub fn keyed(mut self, key: FingerprintKey) -> Self {
+        self.builder = FindingBuilder::new(self.matcher.rules(), key);
+        self
     }
 
     /// Reveal each secret before the sink sees it (`--show-secrets`).
     pub fn revealing(mut self, reveal: bool) -> Self {
-        self.reveal = reveal;
+        self.builder = self.builder.revealing(reveal);
         self
     }
 
+    /// This scanner, naming paths in the `paths` form instead.
+    pub fn with_paths(&self, paths: Paths) -> Self {
+        Scanner {
+            paths,
+            ..self.clone()
+        }
+    }
+
+    /// The matcher it runs.
     pub fn matcher(&self) -> &'m Matcher {
         self.matcher
+    }
+
+    /// The findings of one whole blob, named as its source named it (git names its own
+    /// paths), with nothing counted.
+    pub fn findings(&self, blob: &Blob<'_>) -> Vec<Finding> {
+        let found = self.matcher.find(blob.data, blob.origin.content_path());
+        self.builder
+            .build(&blob.origin, blob.data, found.matches, Placement::WHOLE)
     }
 
     /// Scan everything `source` emits into `sink`. Once the sink is full, the rest of the
@@ -110,29 +136,21 @@ impl<'m> Scanner<'m> {
         overlap: usize,
         tally: &Tally,
     ) -> Vec<Finding> {
-        let scanned = self.matcher.scan_blob(blob);
-        if scanned.partially_decoded {
+        let found = self.matcher.find(blob.data, blob.origin.content_path());
+        let origin = self.paths.origin(blob.origin.clone());
+        if found.partially_decoded {
             tally.skipped.lock().unwrap().push(Skipped {
-                path: self
-                    .paths
-                    .origin(blob.origin.clone())
-                    .display_path()
-                    .into_owned(),
+                path: origin.display_path().into_owned(),
                 reason: partially_decoded(self.matcher),
             });
         }
-        let mut found = scanned.findings;
-        found.retain(|f| f.span.end > overlap);
-        for f in &mut found {
-            f.shift(base_offset, base_line, base_column);
-            f.path = self
-                .paths
-                .origin(std::mem::replace(&mut f.path, unleak_core::Origin::Stdin));
-            if self.reveal {
-                f.reveal();
-            }
-        }
-        found
+        let place = Placement {
+            offset: base_offset,
+            line: base_line,
+            column: base_column,
+            overlap,
+        };
+        self.builder.build(&origin, blob.data, found.matches, place)
     }
 }
 

@@ -22,6 +22,7 @@ use unleak_core::Confidence;
 use unleak_filters::{judge, Baseline, BaselineError, Entry, BASELINE_FILE};
 use unleak_matcher::{Matcher, MatcherOptions};
 use unleak_report::escape::terminal;
+use unleak_scan::{Paths, Scanner};
 
 pub fn run(command: BaselineCommand) -> anyhow::Result<Outcome> {
     match command {
@@ -76,15 +77,15 @@ fn scan(args: &BaselineArgs, may_create: bool) -> anyhow::Result<Scanned> {
     let matcher = Matcher::new(
         setup.rules,
         MatcherOptions {
-            key: baseline.fingerprint_key(),
             // The floor guard uses, so what is baselined is what guard would report.
             min_confidence: Confidence::Medium,
             ..MatcherOptions::default()
         },
     );
+    let scanner = Scanner::new(&matcher, Paths::Verbatim).keyed(baseline.fingerprint_key());
     let memory = args.tuning.memory_budget;
     let TreeScan { findings, summary } =
-        scan_tree(&root, &matcher, args.tuning.threads, &memory, started)?;
+        scan_tree(&root, &scanner, args.tuning.threads, &memory, started)?;
     if !summary.errors.is_empty() {
         for e in &summary.errors {
             eprintln!("error: {}: {}", terminal(&e.path), terminal(&e.message));

@@ -9,7 +9,6 @@ use crate::cmd::memory::worker_plan;
 use std::path::{Path, PathBuf};
 use unleak_core::{Finding, MemoryBudget};
 use unleak_filters::{Baseline, Config, Filter, BASELINE_FILE};
-use unleak_matcher::Matcher;
 use unleak_report::ScanSummary;
 use unleak_rules::RuleSet;
 pub use unleak_scan::relative;
@@ -76,7 +75,7 @@ pub struct TreeScan {
 /// stay within `memory`.
 pub fn scan_tree(
     root: &Path,
-    matcher: &Matcher,
+    scanner: &Scanner<'_>,
     threads: Option<usize>,
     memory: &MemoryBudget,
     started: std::time::Instant,
@@ -92,7 +91,9 @@ pub fn scan_tree(
         options: &opts,
     };
     let sink = Collect::new(memory);
-    let stats = Scanner::new(matcher, Paths::RelativeTo(root.to_path_buf())).run(&files, &sink)?;
+    let stats = scanner
+        .with_paths(Paths::RelativeTo(root.to_path_buf()))
+        .run(&files, &sink)?;
     Ok(TreeScan {
         findings: sink.into_findings()?,
         summary: stats.summary(started.elapsed()),

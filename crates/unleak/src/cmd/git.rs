@@ -5,20 +5,19 @@ use anyhow::Context;
 use std::path::Path;
 use std::time::Instant;
 use unleak_core::{Finding, MemoryBudget};
-use unleak_matcher::Matcher;
 use unleak_report::ScanSummary;
 use unleak_scan::{Paths, Scanner};
 
 pub fn scan(
     repo: &Path,
     args: &GitArgs,
-    matcher: &Matcher,
+    scanner: &Scanner<'_>,
     (threads, extract_archives): (Option<usize>, bool),
     memory: MemoryBudget,
     started: Instant,
 ) -> anyhow::Result<(Vec<Finding>, ScanSummary)> {
     // Git paths are repository paths already.
-    let scanner = Scanner::new(matcher, Paths::Verbatim);
+    let scanner = scanner.with_paths(Paths::Verbatim);
     let range = args
         .range
         .clone()

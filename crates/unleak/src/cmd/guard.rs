@@ -95,10 +95,6 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
     let matcher = Matcher::new(
         setup.rules,
         MatcherOptions {
-            key: baseline
-                .as_ref()
-                .map(Baseline::fingerprint_key)
-                .unwrap_or_default(),
             max_decoded_per_blob: usize::try_from(
                 worker_plan(&memory, args.tuning.threads).decoded_per_blob,
             )
@@ -109,7 +105,11 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
     );
 
     // Git paths are repository paths already.
-    let scanner = Scanner::new(&matcher, Paths::Verbatim);
+    let key = baseline
+        .as_ref()
+        .map(Baseline::fingerprint_key)
+        .unwrap_or_default();
+    let scanner = Scanner::new(&matcher, Paths::Verbatim).keyed(key);
     let image_mode = !args.image.images.is_empty();
     if image_mode && (range.is_some() || args.staged) {
         bail!("--image gates an image, --range and --staged gate git changes: run them separately");
@@ -117,7 +117,7 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
     let (mode, mut findings, moved, summary, standing) = if image_mode {
         let (findings, summary) = crate::cmd::image::scan(
             &args.image,
-            &matcher,
+            &scanner,
             IMAGE_MAX_FILE_SIZE,
             args.tuning.threads,
             &memory,
@@ -149,7 +149,7 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
         let (findings, moved, summary) = diff_result(diff, stats, started);
         (Mode::Staged, findings, moved, summary, standing)
     } else {
-        let tree = scan_tree(&root, &matcher, args.tuning.threads, &memory, started)?;
+        let tree = scan_tree(&root, &scanner, args.tuning.threads, &memory, started)?;
         let standing: HashSet<Entry> = tree
             .findings
             .iter()

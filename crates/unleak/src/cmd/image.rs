@@ -13,7 +13,6 @@ use std::sync::Mutex;
 use std::time::Instant;
 use unleak_core::{hide_shared, Finding, MemoryBudget, Origin};
 use unleak_image::{ImageSpec, Opened, Provenances, ReadOptions};
-use unleak_matcher::Matcher;
 use unleak_report::ScanSummary;
 use unleak_scan::{Collect, Paths, Scanner, Source, SourceError};
 use unleak_sources::Item;
@@ -21,7 +20,7 @@ use unleak_sources::Item;
 /// Every finding in the images `args` names, unfiltered, sorted, with provenance.
 pub fn scan(
     args: &ImageArgs,
-    matcher: &Matcher,
+    scanner: &Scanner<'_>,
     max_file_size: u64,
     threads: Option<usize>,
     memory: &MemoryBudget,
@@ -61,7 +60,7 @@ pub fn scan(
         provenances: Mutex::new(None),
     };
     let sink = Collect::new(memory);
-    let stats = Scanner::new(matcher, Paths::Verbatim).run(&source, &sink)?;
+    let stats = scanner.with_paths(Paths::Verbatim).run(&source, &sink)?;
     let mut findings = sink.into_findings()?;
     let provenances = source
         .provenances

@@ -19,6 +19,7 @@ use unleak_matcher::{Matcher, MatcherOptions};
 use unleak_migrate::{
     printable, Plan, PlanOptions, Policy, Prepared, SourceFile, Strategy, VaultClient, VaultConfig,
 };
+use unleak_scan::{Paths, Scanner};
 
 pub fn run(args: MigrateArgs) -> anyhow::Result<Outcome> {
     match args.command {
@@ -91,15 +92,22 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
     );
     let out_dir = args.out.canonicalize().ok();
     let mut unread = 0usize;
+    let scanner = Scanner::new(&matcher, Paths::Verbatim);
     let findings = scan_roots(
         &roots,
-        &matcher,
+        &scanner,
         out_dir.as_deref(),
         started,
         Some(&mut unread),
     )?;
     let mut known: Vec<Finding> = match &every_rule {
-        Some(all) => scan_roots(&roots, all, out_dir.as_deref(), started, None)?,
+        Some(all) => scan_roots(
+            &roots,
+            &Scanner::new(all, Paths::Verbatim),
+            out_dir.as_deref(),
+            started,
+            None,
+        )?,
         None => findings.clone(),
     };
     let filtered = setup.filter.apply(findings, |f| {
@@ -141,7 +149,7 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
             .filter(|r| r.is_dir())
             .cloned()
             .unwrap_or_else(|| PathBuf::from("."));
-        unleak_scan::Scanner::new(&matcher, unleak_scan::Paths::Verbatim)
+        scanner
             .history(&repo, &unleak_git::HistoryOptions::default())
             .with_context(|| {
                 format!(
@@ -160,7 +168,7 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
     if !args.image.images.is_empty() {
         let (found, summary) = crate::cmd::image::scan(
             &args.image,
-            &matcher,
+            &scanner,
             100 * 1024 * 1024,
             None,
             &Default::default(),
@@ -299,14 +307,14 @@ fn policy(args: &MigratePlanArgs) -> anyhow::Result<Policy> {
 /// are reported and counted into `unread` when it is given.
 fn scan_roots(
     roots: &[PathBuf],
-    matcher: &Matcher,
+    scanner: &Scanner<'_>,
     out_dir: Option<&Path>,
     started: Instant,
     mut unread: Option<&mut usize>,
 ) -> anyhow::Result<Vec<Finding>> {
     let mut findings = Vec::new();
     for root in roots {
-        let tree = scan_tree(root, matcher, None, &Default::default(), started)?;
+        let tree = scan_tree(root, scanner, None, &Default::default(), started)?;
         if let Some(count) = unread.as_deref_mut() {
             for e in &tree.summary.errors {
                 eprintln!(

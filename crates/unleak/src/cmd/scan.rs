@@ -34,7 +34,6 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         _ => PathBuf::from("."),
     };
     let setup = setup(&config_root, &args.rules, &args.filters)?;
-    // The baseline's key, so a scan's fingerprints are the guard's.
     let (baseline, _) = load_baseline(&config_root, args.baseline.as_deref())?;
     let filter = setup.filter;
     let memory = args.tuning.memory_budget;
@@ -42,14 +41,16 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
     let matcher = Matcher::new(
         setup.rules,
         MatcherOptions {
-            key: baseline
-                .as_ref()
-                .map(Baseline::fingerprint_key)
-                .unwrap_or_default(),
             min_confidence: args.min_confidence,
             max_decoded_per_blob: usize::try_from(plan.decoded_per_blob).unwrap_or(usize::MAX),
         },
     );
+    // The baseline's key, so a scan's fingerprints are the guard's.
+    let key = baseline
+        .as_ref()
+        .map(Baseline::fingerprint_key)
+        .unwrap_or_default();
+    let scanner = Scanner::new(&matcher, Paths::AsGiven).keyed(key);
     let format = args.report.format;
     if args.report.sarif_category.is_some() && format != Format::Sarif {
         bail!("--sarif-category names the category of a SARIF run; it needs --format sarif");
@@ -78,7 +79,7 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         }
         let (findings, summary) = crate::cmd::image::scan(
             &args.image,
-            &matcher,
+            &scanner,
             args.walk.max_file_size,
             args.tuning.threads,
             &memory,
@@ -103,7 +104,7 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         let (findings, summary) = git::scan(
             &repo,
             &args.git,
-            &matcher,
+            &scanner,
             (args.tuning.threads, !args.walk.no_extract_archives),
             memory,
             started,
@@ -144,7 +145,9 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         }
         sources.push(&files);
         let sources = Sources(sources);
-        let scanner = Scanner::new(&matcher, Paths::AsGiven).revealing(args.show_secrets);
+        let scanner = scanner
+            .with_paths(Paths::AsGiven)
+            .revealing(args.show_secrets);
         // JSONL streams each file's findings as soon as it is scanned.
         let (findings, streamed, stats) = if format == Format::Jsonl {
             let sink = Filtered::new(&filter, &config_root, JsonlStream::new(&mut *out));
