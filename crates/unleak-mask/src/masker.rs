@@ -125,6 +125,7 @@ impl Default for MaskOptions {
 /// What one stream went through.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MaskStats {
+    /// Bytes read from the stream (after UTF-16 input is decoded to UTF-8).
     pub bytes_read: u64,
     /// Replacements written (overlapping spans count once).
     pub masked: u64,
