@@ -1,5 +1,5 @@
 //! UTF-16 text larger than one read chunk (issue 19, point 3): on disk, in an image layer,
-//! in a git history blob and through `unleak mask`, in both byte orders, with a mark or
+//! in a git history blob, on standard input and through `unleak mask`, in both byte orders, with a mark or
 //! told by its NUL pattern. Each file holds a token across a chunk cut, one inside the
 //! overlap two chunks share and one near its end: each is found once, at the line and
 //! column an editor shows (characters of the decoded text). A large binary file is still
@@ -273,6 +273,20 @@ fn large_utf16_blobs_in_git_history_are_decoded() {
     let mut secrets = all_tokens(&scripts);
     secrets.push(token(97));
     assert_no_secret("scan --git", &run.all(), &secrets);
+}
+
+#[test]
+fn large_utf16_on_standard_input_is_decoded_in_chunks() {
+    let d = tempfile::tempdir().unwrap();
+    for (name, planted, bytes) in scripts() {
+        let args = ["scan", "-", "--format", "json", "-j", THREADS];
+        let args = [&args[..], &["--memory-budget", BUDGET]].concat();
+        let run = crate::common::run_in(d.path(), &args, Some(&bytes));
+        assert_eq!(run.code, 1, "{name}: {}", run.all());
+        let one = [(name, planted, bytes)];
+        assert_found(&json_of(&run), &one, |_| "<stdin>".to_string());
+        assert_no_secret("scan -", &run.all(), &all_tokens(&one));
+    }
 }
 
 #[test]
