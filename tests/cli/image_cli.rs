@@ -16,7 +16,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-fn digest(bytes: &[u8]) -> String {
+pub(crate) fn digest(bytes: &[u8]) -> String {
     let h = Sha256::digest(bytes);
     format!(
         "sha256:{}",
@@ -25,7 +25,7 @@ fn digest(bytes: &[u8]) -> String {
 }
 
 /// A tar of `(path, content)`; a `None` content is an empty whiteout marker.
-fn tar_of(files: &[(&str, Option<&[u8]>)]) -> Vec<u8> {
+pub(crate) fn tar_of(files: &[(&str, Option<&[u8]>)]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
     for (path, data) in files {
         let data = data.unwrap_or(b"");
@@ -45,7 +45,7 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 }
 
 /// An image config for `layers` (uncompressed tars) with `env` and `history`.
-fn config(layers: &[Vec<u8>], env: &[String], history: Value) -> Vec<u8> {
+pub(crate) fn config(layers: &[Vec<u8>], env: &[String], history: Value) -> Vec<u8> {
     let diff_ids: Vec<String> = layers.iter().map(|l| digest(l)).collect();
     serde_json::to_vec(&j!({
         "architecture": "amd64", "os": "linux",
@@ -57,7 +57,7 @@ fn config(layers: &[Vec<u8>], env: &[String], history: Value) -> Vec<u8> {
 }
 
 /// A `docker save` tarball at `out`: `tag`, its config and its layers.
-fn docker_save(out: &Path, tag: &str, layers: &[Vec<u8>], config: &[u8]) {
+pub(crate) fn docker_save(out: &Path, tag: &str, layers: &[Vec<u8>], config: &[u8]) {
     let cfg_name = format!("{}.json", &digest(config)[7..]);
     let names: Vec<String> = layers
         .iter()

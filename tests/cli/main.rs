@@ -36,3 +36,4 @@ mod security_matcher;
 mod security_output;
 mod snapshots;
 mod structure_cli;
+mod utf16_cli;

@@ -5,7 +5,7 @@
 //! finding a scan produces ([`Finding`]), its provenance with found secrets masked
 //! ([`MaskedText`]), its edit-proof identity ([`Fingerprint`]), and the memory budget
 //! every consumer takes its limit from ([`MemoryBudget`]), and UTF-16 text told from binary
-//! and decoded ([`decode_utf16`]).
+//! and decoded, whole ([`decode_utf16`]) or as a stream ([`Utf16Decoder`]).
 //!
 //! Does not own: any I/O, rule definitions or matching. Everything here is plain data so
 //! that sources, the matcher, filters and reporters can agree on it without depending on
@@ -31,4 +31,4 @@ pub use fingerprint::{Fingerprint, FingerprintKey};
 pub use location::{count_chars, Location, Locator, Span};
 pub use provenance::{hide_shared, mask, MaskedText};
 pub use secret::{redact, Secret};
-pub use text::{decode_utf16, is_binary, text_of, utf16_stream, Utf16};
+pub use text::{decode_utf16, is_binary, text_of, utf16_stream, Utf16, Utf16Decoder};

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use unleak_archive::{Format, Limits, Skip, HEAD};
 use unleak_core::{text_of, Blob, Finding, ImageProvenance, MaskedText, Origin, WorkerPlan};
-use unleak_sources::{expand_into, is_binary, scan_stream, Item, SkipReason};
+use unleak_sources::{expand_into, scan_text, Item, SkipReason};
 
 /// What `--image` opened: a blob source and the images in it.
 pub struct Opened {
@@ -357,7 +357,7 @@ fn member(
         return scan_member(origin, &mut rest, opts, visit);
     }
     // Small enough for one chunk: held whole, as the walker holds small files, so that
-    // UTF-16 text is told from binary and decoded.
+    // all of it, not only its head, tells UTF-16 text from binary.
     let mut data = Vec::with_capacity(m.size as usize);
     if let Err(e) = rest.read_to_end(&mut data) {
         visit(Item::Error {
@@ -381,20 +381,15 @@ fn member(
     }
 }
 
-/// Scan a member's bytes in bounded chunks, as the walker does a large file; a binary
-/// file (NUL in its first 8 KiB, UTF-16 too, as on disk) is listed as skipped.
+/// Scan a member's bytes in bounded chunks, as the walker does a large file: UTF-16 text
+/// decoded as it streams, a binary file (see [`scan_text`]) listed as skipped.
 fn scan_member(
     origin: Origin,
     reader: &mut dyn Read,
     opts: &ReadOptions,
     visit: &(dyn Fn(Item<'_>) + Sync),
 ) {
-    let mut binary: Option<bool> = None;
-    let result = scan_stream(reader, opts.chunk_buffer, |chunk| {
-        let is_bin = *binary.get_or_insert_with(|| is_binary(chunk.data));
-        if is_bin {
-            return;
-        }
+    let result = scan_text(reader, opts.chunk_buffer, |chunk| {
         visit(Item::Blob {
             blob: Blob::new(origin.clone(), chunk.data),
             base_offset: chunk.base_offset,
@@ -404,16 +399,15 @@ fn scan_member(
         });
     });
     let path = || PathBuf::from(origin.display_path().into_owned());
-    if binary == Some(true) {
-        visit(Item::Skipped {
+    match result {
+        Ok(true) => {}
+        Ok(false) => visit(Item::Skipped {
             path: path(),
             reason: SkipReason::Binary,
-        });
-    }
-    if let Err(e) = result {
-        visit(Item::Error {
+        }),
+        Err(e) => visit(Item::Error {
             path: path(),
             message: format!("cannot read it from its layer: {e}"),
-        });
+        }),
     }
 }

@@ -12,7 +12,6 @@
 mod error;
 mod literal;
 mod masker;
-mod utf16;
 mod view;
 mod wrap;
 

@@ -125,6 +125,7 @@ impl Default for MaskOptions {
 /// What one stream went through.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MaskStats {
+    /// Bytes read from the stream (after UTF-16 input is decoded to UTF-8).
     pub bytes_read: u64,
     /// Replacements written (overlapping spans count once).
     pub masked: u64,
@@ -190,7 +191,9 @@ impl Masker {
         mut output: impl Write,
         opts: &MaskOptions,
     ) -> Result<MaskStats, MaskError> {
-        let mut input = crate::utf16::Decoding::new(input);
+        // UTF-16 input (a PowerShell transcript) is told from its first bytes, at once:
+        // live output must not wait for more. The masked output is UTF-8, as CI logs are.
+        let mut input = unleak_core::Utf16Decoder::live(input);
         let max_held = opts.max_held_bytes.max(MIN_HELD);
         let mut state = StreamState {
             masker: self,

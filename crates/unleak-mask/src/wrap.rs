@@ -15,7 +15,9 @@ use std::process::{Command, ExitStatus, Stdio};
 pub struct WrappedRun {
     /// The command's exit code; on Unix a death by signal N is `128 + N`, as shells report.
     pub exit_code: i32,
+    /// What masking the command's standard output went through.
     pub stdout: MaskStats,
+    /// What masking the command's standard error went through.
     pub stderr: MaskStats,
 }
 

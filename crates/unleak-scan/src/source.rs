@@ -5,7 +5,7 @@
 //! input. Does not own: how either reads (`unleak-sources`).
 
 use std::path::PathBuf;
-use unleak_core::{Blob, Origin};
+use unleak_core::{Blob, Origin, Utf16Decoder};
 use unleak_sources::{scan_stream, walk, Item, WalkOptions};
 
 /// A failure of a whole source (not of one input, which is an [`Item::Error`]).
@@ -62,9 +62,10 @@ impl Source for Stdin {
     }
 }
 
-/// Emit `input` in chunks as standard input; a read error is an error of `<stdin>`.
+/// Emit `input` in chunks as standard input, UTF-16 text decoded (a PowerShell
+/// transcript piped in); a read error is an error of `<stdin>`.
 fn read_stream(input: impl std::io::Read, chunk_buffer: usize, emit: &(dyn Fn(Item<'_>) + Sync)) {
-    let result = scan_stream(input, chunk_buffer, |chunk| {
+    let result = scan_stream(Utf16Decoder::new(input), chunk_buffer, |chunk| {
         emit(Item::Blob {
             blob: Blob::new(Origin::Stdin, chunk.data),
             base_offset: chunk.base_offset,

@@ -1,10 +1,12 @@
-//! Scanning an unbounded stream (stdin, a decompressed log) in bounded chunks.
+//! Scanning an unbounded stream (stdin, a decompressed log, a large file) in bounded chunks.
 //!
 //! Chunks end at a line break and overlap the previous chunk by [`CHUNK_OVERLAP`] bytes,
 //! so a multi-line secret that straddles a boundary is still seen whole. The caller
-//! removes findings it already reported from the overlap.
+//! removes findings it already reported from the overlap. [`scan_text`] does the same
+//! for one file's content: UTF-16 decoded as it streams, binary skipped.
 
 use std::io::{self, Read};
+use unleak_core::{is_binary, utf16_stream, Utf16Decoder};
 
 /// Bytes of the previous chunk repeated at the start of the next one.
 pub const CHUNK_OVERLAP: usize = 64 * 1024;
@@ -65,13 +67,14 @@ pub fn scan_stream(
         if buf.len() == overlap && eof {
             break;
         }
-        // Cut at the last line break unless this is the end (or one giant line).
+        // Cut at the last line break unless this is the end (or one giant line, cut
+        // between two characters so that columns on either side stay exact).
         let cut = if eof {
             buf.len()
         } else {
             match memchr::memrchr(b'\n', &buf[overlap..]) {
                 Some(i) => overlap + i + 1,
-                None => buf.len(),
+                None => char_start(&buf, overlap, buf.len()),
             }
         };
         visit(Chunk {
@@ -90,7 +93,14 @@ pub fn scan_stream(
             let lo = cut.saturating_sub(CHUNK_OVERLAP);
             match memchr::memchr(b'\n', &buf[lo..cut]) {
                 Some(i) if lo > 0 => lo + i + 1,
-                _ => lo,
+                // Inside one giant line: from the next character on.
+                _ => {
+                    lo + buf[lo..cut]
+                        .iter()
+                        .take(3)
+                        .take_while(|&&b| is_continuation(b))
+                        .count()
+                }
             }
         };
         let kept = &buf[..keep_from];
@@ -105,6 +115,54 @@ pub fn scan_stream(
     }
     Ok(())
 }
+
+/// Whether `b` continues a UTF-8 sequence rather than starting a character.
+fn is_continuation(b: u8) -> bool {
+    b & 0xc0 == 0x80
+}
+
+/// `end`, or where the UTF-8 character that `end` cuts in two starts when that is past
+/// `floor` (bytes that are no UTF-8 are left as they are).
+fn char_start(buf: &[u8], floor: usize, end: usize) -> usize {
+    let back = buf[floor..end]
+        .iter()
+        .rev()
+        .take(3)
+        .take_while(|&&b| is_continuation(b))
+        .count();
+    let Some(lead) = (end - back).checked_sub(1) else {
+        return end;
+    };
+    match buf.get(lead) {
+        // A lead byte's leading ones give its sequence's length.
+        Some(&b) if lead > floor && b >= 0xc0 && (b.leading_ones() as usize) > back + 1 => lead,
+        _ => end,
+    }
+}
+
+/// Scan one file's (or member's) content read from `input` as [`scan_stream`] does, UTF-16
+/// text decoded to UTF-8 as it streams. Offsets, lines and columns are those of the
+/// decoded text, as for a small file decoded whole. Returns `false`, having visited
+/// nothing and read only the head, when the content is binary: a NUL byte in the first
+/// 8 KiB that is not UTF-16 text's.
+pub fn scan_text(
+    mut input: impl Read,
+    chunk_buffer: usize,
+    visit: impl FnMut(Chunk<'_>),
+) -> io::Result<bool> {
+    let mut head = Vec::with_capacity(HEAD);
+    (&mut input).take(HEAD as u64).read_to_end(&mut head)?;
+    if is_binary(&head) && utf16_stream(&head).is_none() {
+        return Ok(false);
+    }
+    // The decoder decides on the same head.
+    let decoded = Utf16Decoder::new(io::Cursor::new(head).chain(input));
+    scan_stream(decoded, chunk_buffer, visit)?;
+    Ok(true)
+}
+
+/// The head [`scan_text`] tells text from binary by: what [`is_binary`] looks at.
+const HEAD: usize = 8 * 1024;
 
 #[cfg(test)]
 mod tests {
@@ -160,6 +218,74 @@ mod tests {
             .unwrap();
             assert_eq!(total, text.len());
         }
+    }
+
+    #[test]
+    fn a_giant_line_is_cut_between_characters_with_exact_columns() {
+        // Two-byte characters after a one-byte one: an odd cut would split one.
+        let text = format!("#{}", "é".repeat(400_000));
+        for buffer in [MIN_CHUNK_BUFFER, MIN_CHUNK_BUFFER + 1] {
+            let mut total = 0;
+            scan_stream(text.as_bytes(), buffer, |c| {
+                let piece = std::str::from_utf8(c.data).expect("whole characters");
+                assert!(text.is_char_boundary(c.base_offset));
+                let before = text[..c.base_offset].chars().count();
+                assert_eq!((c.base_line, c.base_column), (1, before + 1));
+                total += piece[c.overlap..].len();
+            })
+            .unwrap();
+            assert_eq!(total, text.len());
+        }
+    }
+
+    fn utf16le(text: &str) -> Vec<u8> {
+        let mut out = vec![0xff, 0xfe];
+        out.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        out
+    }
+
+    /// The new bytes of every chunk, in order.
+    fn new_bytes(input: &[u8], buffer: usize) -> (bool, Vec<u8>) {
+        let mut seen = Vec::new();
+        let text = scan_text(input, buffer, |c| seen.extend(&c.data[c.overlap..])).unwrap();
+        (text, seen)
+    }
+
+    #[test]
+    fn scan_text_decodes_utf16_of_any_length_and_passes_other_text_through() {
+        let text = "$k = 'é \u{1F511}'\r\n".repeat(50_000);
+        let (is_text, seen) = new_bytes(&utf16le(&text), MIN_CHUNK_BUFFER);
+        assert!(is_text);
+        assert_eq!(seen, text.as_bytes());
+        assert_eq!(
+            new_bytes(text.as_bytes(), MIN_CHUNK_BUFFER).1,
+            text.as_bytes()
+        );
+    }
+
+    /// Hands out `head`, then fails: what comes after the head must not be read.
+    struct HeadOnly<'a>(&'a [u8]);
+
+    impl Read for HeadOnly<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::other("read past the head"));
+            }
+            let n = buf.len().min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn scan_text_skips_binary_after_reading_only_its_head() {
+        let binary: Vec<u8> = (0u32..HEAD as u32).flat_map(u32::to_le_bytes).collect();
+        let mut visited = false;
+        let text = scan_text(HeadOnly(&binary[..HEAD]), MIN_CHUNK_BUFFER, |_| {
+            visited = true
+        });
+        assert!(!text.unwrap() && !visited);
     }
 
     #[test]

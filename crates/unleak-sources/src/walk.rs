@@ -8,7 +8,7 @@
 //! through `unleak-archive` (see [`crate::archive`]); UTF-16 text is decoded.
 
 use crate::archive::{archive_limits, expand_into};
-use crate::chunk::scan_stream;
+use crate::chunk::scan_text;
 use crate::item::{Item, SkipReason};
 use ignore::overrides::OverrideBuilder;
 use ignore::{WalkBuilder, WalkState};
@@ -16,7 +16,6 @@ use std::fs::{self, File};
 use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
 use unleak_archive::{is_tar, Format, Inflate, HEAD, MAX_RATIO};
-use unleak_core::is_binary;
 use unleak_core::text_of;
 use unleak_core::{Blob, MemoryBudget, Origin, WorkerPlan};
 
@@ -373,24 +372,15 @@ fn read_compressed(
     Ok(())
 }
 
-/// Hand `input` to `visit` in bounded, overlapping chunks; a file whose first chunk looks
-/// binary is skipped whole.
+/// Hand `input` to `visit` in bounded, overlapping chunks, UTF-16 text decoded; a binary
+/// file is skipped whole (see [`scan_text`]).
 fn read_chunked(
     input: impl Read,
     path: &Path,
     opts: &WalkOptions,
     visit: &(impl Fn(Item<'_>) + Sync),
 ) -> io::Result<()> {
-    let mut first = true;
-    let mut binary = false;
-    scan_stream(input, opts.chunk_buffer, |chunk| {
-        if first {
-            first = false;
-            binary = is_binary(chunk.data);
-        }
-        if binary {
-            return;
-        }
+    let text = scan_text(input, opts.chunk_buffer, |chunk| {
         visit(Item::Blob {
             blob: Blob::new(Origin::File(path.to_path_buf()), chunk.data),
             base_offset: chunk.base_offset,
@@ -399,7 +389,7 @@ fn read_chunked(
             overlap: chunk.overlap,
         });
     })?;
-    if binary {
+    if !text {
         visit(Item::Skipped {
             path: path.to_path_buf(),
             reason: SkipReason::Binary,
