@@ -54,8 +54,11 @@ const KEY_BYTES: usize = 32;
 /// One accepted secret at one path. Sorted by path, then rule, then fingerprint.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Entry {
+    /// The path, relative to the repository root.
     pub path: String,
+    /// The rule id.
     pub rule: String,
+    /// The secret's fingerprint, keyed with the baseline's key.
     pub fingerprint: Fingerprint,
 }
 
@@ -113,6 +116,7 @@ impl Baseline {
         FingerprintKey::new(self.key.as_bytes())
     }
 
+    /// The accepted secrets, sorted.
     pub fn entries(&self) -> &BTreeSet<Entry> {
         &self.entries
     }

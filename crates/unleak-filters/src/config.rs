@@ -84,6 +84,7 @@ struct RawOverride {
 pub struct Config {
     /// The file it was read from, as given (used in messages).
     pub file: PathBuf,
+    /// What the `[allow]` table allows.
     pub allowlist: Allowlist,
     /// Rule ids to leave out.
     pub disabled_rules: Vec<String>,
@@ -109,6 +110,7 @@ pub struct Allowlist {
 }
 
 impl Allowlist {
+    /// Whether it allows nothing at all.
     pub fn is_empty(&self) -> bool {
         self.paths.is_none() && self.regexes.is_empty() && self.stopwords.is_empty()
     }

@@ -53,11 +53,15 @@ pub struct Filter {
 /// Findings split into those that stand and those allowed, each with its reason.
 #[derive(Debug, Default)]
 pub struct Filtered {
+    /// The findings that stand, in their order.
     pub kept: Vec<Finding>,
+    /// The findings allowed, each with why.
     pub suppressed: Vec<(Finding, Reason)>,
 }
 
 impl Filter {
+    /// A filter applying `allowlist` and inline comments, refusing comments on findings at
+    /// or above `refuse_inline_at` (`None` honours them all).
     pub fn new(allowlist: Allowlist, refuse_inline_at: Option<Confidence>) -> Self {
         Filter {
             allowlist,

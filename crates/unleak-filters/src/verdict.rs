@@ -44,6 +44,7 @@ pub struct MovedFinding {
 /// The guard's answer for one snapshot.
 #[derive(Debug, Default)]
 pub struct Verdict {
+    /// Not covered by the baseline: these fail the guard.
     pub new: Vec<NewFinding>,
     /// Known at the same path.
     pub known: Vec<Finding>,

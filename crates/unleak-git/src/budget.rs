@@ -11,7 +11,7 @@
 //!
 //! [`Allowance`]: unleak_core::Allowance
 
-use crate::pack;
+use crate::plumbing::pack;
 use crate::GitError;
 use std::path::Path;
 use unleak_core::{MemoryBudget, WorkerPlan};

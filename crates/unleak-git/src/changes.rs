@@ -42,6 +42,7 @@ pub struct DiffScan {
     /// New file versions read and scanned (every changed text file: a moved line is
     /// scanned too, see `moved`).
     pub files_scanned: u64,
+    /// Bytes handed to the matcher: those file versions, or the excerpts of them scanned.
     pub bytes_scanned: u64,
     /// Lines that count as new under the moved-line rule, over all changed files.
     pub lines_added: u64,
@@ -71,6 +72,7 @@ pub struct DiffScan {
 /// A secret on a moved line, and the paths whose old versions held that line.
 #[derive(Debug)]
 pub struct MovedLine {
+    /// The secret, placed in the new version of its file.
     pub finding: Finding,
     /// Sorted; never empty.
     pub from: Vec<String>,

@@ -16,6 +16,7 @@
 use crate::changes::{
     scan_new_lines, scan_new_sides, tree_changes, Change, DiffScan, LineCache, Pool,
 };
+use crate::plumbing::packs;
 use crate::repo::{self, read_blob, RawBlob};
 use crate::Find;
 use crate::{GitError, DEFAULT_MAX_BLOB_SIZE};
@@ -62,7 +63,7 @@ pub fn scan_range(
 ) -> Result<DiffScan, GitError> {
     let repo = repo::open(repo_path)?;
     // A guard must not pass on a repository it cannot fully read.
-    if let Some(bad) = repo::check_packs(&repo, repo_path).into_iter().next() {
+    if let Some(bad) = packs::check_packs(&repo, repo_path).into_iter().next() {
         return Err(bad);
     }
     let shallow = repo::shallow_info(&repo);

@@ -12,7 +12,7 @@
 use crate::GitError;
 use git2::{ObjectType, Odb, OdbObject, Oid, Repository, RepositoryOpenFlags};
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Once;
 use unleak_core::CommitFacts;
 
@@ -24,6 +24,7 @@ const BINARY_PROBE: usize = 8 * 1024;
 pub struct Skipped {
     /// The object or path, e.g. `blob 1a2b… (at `assets/dump.sql`)` or `submodule `vendor/x``.
     pub what: String,
+    /// Why it was not read, e.g. `2097152 bytes, over the blob size limit`.
     pub why: String,
 }
 
@@ -81,7 +82,7 @@ fn set_global_options() {
         // libgit2 re-hashes every object it reads to check it against its id: a fifth of a
         // range guard's time. unleak trusts object content for nothing but scanning it (no
         // object is written, executed or used to decide what else to read beyond the trees
-        // it names), a corrupt pack is caught by `check_packs`, and the history scan reads
+        // it names), a corrupt pack is caught by `plumbing::packs::check_packs`, and the history scan reads
         // packs itself, so the check buys nothing here.
         git2::opts::strict_hash_verification(false);
         // SAFETY: as above. Packs are mapped in windows of this size, and windows beyond the
@@ -96,79 +97,6 @@ fn set_global_options() {
 const MAP_WINDOW: usize = 4 * 1024 * 1024;
 /// Most bytes of packs libgit2 keeps mapped at once.
 const MAP_LIMIT: usize = 16 * 1024 * 1024;
-
-/// Check every local packfile against its index: a pack ends with the SHA-1 of its
-/// content, and its `.idx` records that same checksum just before its own. A pack cut
-/// short or overwritten fails this, and libgit2 would otherwise only say "object not found"
-/// for everything inside it. Reads 40 bytes per pack.
-pub(crate) fn check_packs(repo: &Repository, shown: &Path) -> Vec<GitError> {
-    let mut errors = Vec::new();
-    for pack in indexed_packs(repo.commondir()) {
-        let Some(problem) = pack_problem(&pack) else {
-            continue;
-        };
-        let pack = pack
-            .strip_prefix(repo.commondir())
-            .unwrap_or(&pack)
-            .to_path_buf();
-        errors.push(GitError::CorruptPack {
-            repo: shown.to_path_buf(),
-            pack,
-            problem,
-        });
-    }
-    errors
-}
-
-/// The packs under the shared git directory `common_dir` that pass [`check_packs`], sorted
-/// by name.
-pub(crate) fn sound_packs(common_dir: &Path) -> Vec<PathBuf> {
-    indexed_packs(common_dir)
-        .into_iter()
-        .filter(|p| pack_problem(p).is_none())
-        .collect()
-}
-
-/// Every `.pack` with an `.idx` beside it, sorted by name. A pack without an index is one
-/// still being written by git; libgit2 ignores it.
-fn indexed_packs(common_dir: &Path) -> Vec<PathBuf> {
-    let dir = common_dir.join("objects").join("pack");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    let mut packs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "pack") && p.with_extension("idx").exists())
-        .collect();
-    packs.sort();
-    packs
-}
-
-/// Why the trailer of `pack` does not match its index, if it does not.
-fn pack_problem(pack: &Path) -> Option<String> {
-    let idx = pack.with_extension("idx");
-    Some(match (tail(pack, 0, 20), tail(&idx, 20, 20)) {
-        (Ok(Some(a)), Ok(Some(b))) if a == b => return None,
-        (Ok(Some(_)), Ok(Some(_))) => "its checksum differs from the one in its index".into(),
-        (Ok(None), _) => "it is shorter than a pack trailer".into(),
-        (_, Ok(None)) => "its index is shorter than an index trailer".into(),
-        (Err(e), _) | (_, Err(e)) => e.to_string(),
-    })
-}
-
-/// `len` bytes ending `skip` bytes before the end of `path`; `None` if it is too short.
-fn tail(path: &Path, skip: u64, len: u64) -> std::io::Result<Option<Vec<u8>>> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut file = std::fs::File::open(path)?;
-    let size = file.metadata()?.len();
-    if size < skip + len {
-        return Ok(None);
-    }
-    file.seek(SeekFrom::Start(size - skip - len))?;
-    let mut buf = vec![0; len as usize];
-    file.read_exact(&mut buf)?;
-    Ok(Some(buf))
-}
 
 /// A blob as read from the object database, without any filter.
 pub(crate) enum RawBlob<'odb> {
@@ -240,6 +168,7 @@ pub struct ShallowInfo {
 /// One commit at the edge of a shallow clone.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BoundaryCommit {
+    /// The commit's full hex id.
     pub id: String,
     /// RFC 3339 commit date, when the commit object is present.
     pub date: Option<String>,

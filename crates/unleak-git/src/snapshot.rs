@@ -107,10 +107,20 @@ pub enum Committed {
     /// No entry at the path.
     Absent,
     /// A regular file: its blob id and bytes.
-    File { blob: String, bytes: Vec<u8> },
+    File {
+        /// The blob's hex id.
+        blob: String,
+        /// Its content.
+        bytes: Vec<u8>,
+    },
     /// An entry that is not read, and why (a symbolic link, a directory, a submodule, a
     /// blob over the cap). `blob` is its object id, so a caller can still compare sides.
-    Refused { blob: String, why: String },
+    Refused {
+        /// The entry's hex object id.
+        blob: String,
+        /// Why it was not read.
+        why: String,
+    },
 }
 
 impl Committed {

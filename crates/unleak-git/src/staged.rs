@@ -9,6 +9,7 @@
 //! Does not own: the diff and scan (changes), ranges (range).
 
 use crate::changes::{scan_changes, submodule, Change, DiffScan};
+use crate::plumbing::packs;
 use crate::repo::{self, Skipped};
 use crate::Find;
 use crate::{GitError, DEFAULT_MAX_BLOB_SIZE};
@@ -27,7 +28,7 @@ const INTENT_TO_ADD: u16 = 1 << 13;
 pub fn scan_staged(repo_path: &Path, find: &Find<'_>) -> Result<DiffScan, GitError> {
     let repo = repo::open(repo_path)?;
     // A guard must not pass on a repository it cannot fully read.
-    if let Some(bad) = repo::check_packs(&repo, repo_path).into_iter().next() {
+    if let Some(bad) = packs::check_packs(&repo, repo_path).into_iter().next() {
         return Err(bad);
     }
     let mut out = DiffScan {

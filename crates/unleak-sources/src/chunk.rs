@@ -15,6 +15,7 @@ const MIN_CHUNK_BUFFER: usize = 4 * CHUNK_OVERLAP;
 
 /// A piece of a stream and where it sits in it.
 pub struct Chunk<'a> {
+    /// The chunk's bytes, the overlap first.
     pub data: &'a [u8],
     /// Byte offset of `data[0]` in the stream.
     pub base_offset: usize,

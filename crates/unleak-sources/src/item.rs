@@ -11,26 +11,46 @@ pub enum Item<'a> {
     /// bytes were already part of the previous chunk: a finding that ends inside them was
     /// reported then.
     Blob {
+        /// The content and where it came from.
         blob: Blob<'a>,
+        /// Byte offset of the content in its stream.
         base_offset: usize,
+        /// 1-based line of the content's first byte in its stream.
         base_line: usize,
+        /// 1-based column (in characters) of the content's first byte on its line.
         base_column: usize,
+        /// Bytes at the start already covered by the previous chunk.
         overlap: usize,
     },
     /// Not scanned, on purpose.
-    Skipped { path: PathBuf, reason: SkipReason },
+    Skipped {
+        /// The file, or an archive member (`archive!member`).
+        path: PathBuf,
+        /// Why.
+        reason: SkipReason,
+    },
     /// Could not be read; the walk goes on.
-    Error { path: PathBuf, message: String },
+    Error {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be read.
+        message: String,
+    },
 }
 
 /// Why a path was not scanned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SkipReason {
+    /// A NUL byte in the first 8 KiB, and not an archive or UTF-16 text.
     Binary,
+    /// Bigger than `--max-file-size`.
     TooLarge {
+        /// The file's size in bytes.
         size: u64,
+        /// The limit in bytes.
         limit: u64,
     },
+    /// A symbolic link, not followed without `--follow-symlinks`.
     Symlink,
     /// FIFOs, sockets and devices are never opened: reading one could block forever.
     NotRegular(&'static str),

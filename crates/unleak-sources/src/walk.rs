@@ -19,13 +19,22 @@ use unleak_archive::{is_tar, Format, Inflate, HEAD, MAX_RATIO};
 use unleak_core::text_of;
 use unleak_core::{Blob, MemoryBudget, Origin, WorkerPlan};
 
+/// What a walk reads and how.
 #[derive(Clone, Debug)]
 pub struct WalkOptions {
+    /// Files bigger than this many bytes are skipped ([`SkipReason::TooLarge`]).
     pub max_file_size: u64,
+    /// Leave out what `.gitignore`, `.git/info/exclude`, the global excludes file and
+    /// `.ignore` files exclude (off by default: see the module documentation).
     pub respect_gitignore: bool,
+    /// Globs (gitignore syntax, from the common base of the roots): when any is given, only
+    /// files they match are read.
     pub include: Vec<String>,
+    /// Globs (gitignore syntax) of files not to read.
     pub exclude: Vec<String>,
+    /// Follow symbolic links (loops are reported, not walked).
     pub follow_symlinks: bool,
+    /// Walker threads; 0 lets the `ignore` crate choose.
     pub threads: usize,
     /// Read `.gz` files through a decompressor and scan their content.
     pub decompress: bool,

@@ -353,7 +353,7 @@ fn read_entry(
 /// Fill as much of `buf` as the file has from `at`; the count read (0 at the end), `None`
 /// on a read error (the caller hands the object back to libgit2, which names it).
 fn read_some(file: &File, at: u64, buf: &mut [u8]) -> Option<usize> {
-    crate::pread::read_full_at(file, buf, at).ok()
+    super::pread::read_full_at(file, buf, at).ok()
 }
 
 const NONE: u32 = u32::MAX;
@@ -1038,7 +1038,7 @@ mod tests {
 
             /// Write `name.pack` and `name.idx` into `dir`; with `large`, every offset goes
             /// through the 64-bit table, as for entries past 2 GiB. The trailing checksums
-            /// are zeros: this reader leaves them to `repo::check_packs`.
+            /// are zeros: this reader leaves them to `packs::check_packs`.
             pub(super) fn write(&self, dir: &Path, name: &str, large: bool) -> PathBuf {
                 let mut pack = self.bytes.clone();
                 pack[8..12].copy_from_slice(&(self.entries.len() as u32).to_be_bytes());
@@ -1461,6 +1461,87 @@ mod tests {
         assert_eq!(pack.offset_at(0), None);
         drop(pack);
         assert_eq!(read_built(&[path], &[oid]).1, vec![id(&oid)]);
+    }
+
+    #[test]
+    fn delta_edge_sizes_and_every_base_type() {
+        let base: Vec<u8> = (0..0x1_000au32).map(|i| (i % 253) as u8).collect();
+        // The longest insert (127 bytes), a bare copy opcode (offset 0, length 0x10000) and
+        // a copy that ends exactly at the end of the base.
+        let insert: Vec<u8> = (0..127u8).collect();
+        let ops = [
+            [vec![0x7f], insert.clone()].concat(),
+            vec![0x80],
+            built::copy(0x1_0000, 10),
+        ];
+        let want = [&insert[..], &base[..]].concat();
+        let delta = built::delta(base.len(), want.len(), &ops);
+        assert_eq!(apply_delta(&base, &delta), Some(want));
+        // One byte past the end of the base, and an insert cut short by the delta's end.
+        let past = built::delta(base.len(), 11, &[built::copy(0x1_0000, 11)]);
+        assert_eq!(apply_delta(&base, &past), None);
+        let cut = built::delta(base.len(), 127, &[vec![0x7f, 1, 2]]);
+        assert_eq!(apply_delta(&base, &cut), None);
+        // Length 0x10000 written out (only the third length byte) copies what the bare
+        // opcode does.
+        let explicit = built::copy(0, 0x1_0000);
+        assert_eq!(explicit, [0x80 | 0x40, 1]);
+        assert_eq!(
+            apply_delta(&base, &built::delta(base.len(), 0x1_0000, &[explicit])).as_deref(),
+            Some(&base[..0x1_0000])
+        );
+        // An empty result needs no instruction; an empty base can still take inserts.
+        assert_eq!(
+            apply_delta(&base, &built::delta(base.len(), 0, &[])),
+            Some(vec![])
+        );
+        let on_empty = built::delta(0, 3, &[vec![3, b'x', b'y', b'z']]);
+        assert_eq!(apply_delta(b"", &on_empty).as_deref(), Some(&b"xyz"[..]));
+        // Commit, tree, blob and tag are whole objects of their own type.
+        for ty in 1..=4 {
+            assert_eq!(
+                parse_header(&built::header(ty, 17), 0).map(|h| h.kind),
+                Some(Kind::Base(ty))
+            );
+        }
+    }
+
+    /// Index entries the pack cannot back: past its end, an offset delta whose base offset
+    /// starts no entry, a ref delta whose base the pack does not hold. Each blob is handed
+    /// back for libgit2 to name, the rest of the pack is read, and nothing panics.
+    #[test]
+    fn entries_the_pack_cannot_back_are_handed_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let whole = b"a whole blob\n".to_vec();
+        let mut p = built::PackBytes::new();
+        let at_whole = p.whole(OBJ_BLOB, &whole);
+        let delta = built::delta(whole.len(), 5, &[built::copy(0, 5)]);
+        let inside = built::blob_id(b"a who");
+        p.ofs_delta(inside, at_whole + 1, &delta);
+        let elsewhere = built::blob_id(b"elsewhere");
+        p.ref_delta(elsewhere, built::blob_id(b"not in this pack"), &delta);
+        // The pack ends with its 20-byte trailer.
+        let end = p.bytes.len() as u64 + 20;
+        let (at_end, past_end) = (built::blob_id(b"at the end"), built::blob_id(b"past"));
+        p.entries.push((at_end, end, 0));
+        p.entries.push((past_end, end + 4096, 0));
+        let path = p.write(dir.path(), "holes", false);
+        let (seen, left) = read_built(
+            std::slice::from_ref(&path),
+            &[built::blob_id(&whole), inside, elsewhere, at_end, past_end],
+        );
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen.get(&id(&built::blob_id(&whole))), Some(&whole));
+        let mut want = vec![id(&inside), id(&elsewhere), id(&at_end), id(&past_end)];
+        want.sort_unstable();
+        assert_eq!(left, want);
+        let reader = TreeReader::new(&[path], 1, MAX_BASE_CACHE, MAX_STACK);
+        for (oid, offset) in [(at_end, end), (past_end, end + 4096)] {
+            assert_eq!(reader.locate(id(&oid)), Some((0, offset)));
+            assert_eq!(reader.read_tree((0, offset)), None);
+        }
+        // A pack at an index outside the reader's list, too.
+        assert_eq!(reader.read_tree((1, at_whole)), None);
     }
 
     fn git(dir: &Path, args: &[&str]) -> String {
