@@ -1088,3 +1088,73 @@ fn an_archive_in_a_layer_past_the_memory_share_is_skipped_by_name() {
         "{skipped:?}"
     );
 }
+
+#[test]
+fn a_tampered_layer_is_a_digest_mismatch_naming_the_image_and_layer() {
+    let d = tempfile::tempdir().unwrap();
+    // A classic `docker save`: `<id>/layer.tar` names no digest, the config's diff-id
+    // does. The tampered tar is still a valid tar, with the same length.
+    let good = tar_of(&[("srv/readme.txt", Some(b"hello, world\n"))]);
+    let cfg = config(std::slice::from_ref(&good), &[], j!([]));
+    let tampered = tar_of(&[("srv/readme.txt", Some(b"HELLO, WORLD\n"))]);
+    assert_eq!(good.len(), tampered.len());
+    let name = format!("{}/layer.tar", &digest(&good)[7..]);
+    let manifest = j!([{"Config": "config.json", "RepoTags": ["acme/t:1"], "Layers": [name]}]);
+    let save = tar_of(&[
+        ("config.json", Some(&cfg)),
+        (&name, Some(&tampered)),
+        (
+            "manifest.json",
+            Some(&serde_json::to_vec(&manifest).unwrap()),
+        ),
+    ]);
+    std::fs::write(d.path().join("t.tar"), save).unwrap();
+    let (code, v, stderr) = scan_json(d.path(), &["t.tar"]);
+    assert_eq!(
+        code, 2,
+        "an image that is not what it claims never passes: {v}{stderr}"
+    );
+    let errors = v["summary"]["errors"].to_string();
+    assert!(
+        errors.contains("digest mismatch")
+            && errors.contains("acme/t:1")
+            && errors.contains(&digest(&good)[7..]),
+        "{errors}"
+    );
+    let r = run_in(d.path(), &["guard", "--image", "t.tar"], None);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    // The untampered image is clean.
+    let save = tar_of(&[
+        ("config.json", Some(&cfg)),
+        (&name, Some(&good)),
+        (
+            "manifest.json",
+            Some(&serde_json::to_vec(&manifest).unwrap()),
+        ),
+    ]);
+    std::fs::write(d.path().join("t.tar"), save).unwrap();
+    let (code, v, stderr) = scan_json(d.path(), &["t.tar"]);
+    assert_eq!(code, 0, "{v}{stderr}");
+
+    // An OCI blob replaced by bytes that are not even a layer: the mismatch is named, not
+    // only the unreadable tar.
+    let l = tar_of(&[("a.txt", Some(b"nothing\n"))]);
+    let oci = oci_image(
+        std::slice::from_ref(&l),
+        &config(std::slice::from_ref(&l), &[], j!([])),
+    );
+    oci_dir(&d.path().join("img"), &oci, "acme/o:1");
+    let layer = &oci.blobs[1].0;
+    let mut garbage = vec![0x1f, 0x8b];
+    garbage.extend_from_slice(&[0x55; 64]);
+    std::fs::write(d.path().join("img/blobs/sha256").join(&layer[7..]), garbage).unwrap();
+    let (code, v, stderr) = scan_json(d.path(), &["img"]);
+    assert_eq!(code, 2, "{stderr}");
+    let errors = v["summary"]["errors"].to_string();
+    assert!(
+        errors.contains("digest mismatch")
+            && errors.contains(&layer[7..])
+            && errors.contains("acme/o:1"),
+        "{errors}"
+    );
+}
