@@ -91,15 +91,22 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
     );
     let out_dir = args.out.canonicalize().ok();
     let mut unread = 0usize;
+    let extract_archives = !args.archives.no_extract_archives;
     let findings = scan_roots(
         &roots,
-        &matcher,
+        (&matcher, extract_archives),
         out_dir.as_deref(),
         started,
         Some(&mut unread),
     )?;
     let mut known: Vec<Finding> = match &every_rule {
-        Some(all) => scan_roots(&roots, all, out_dir.as_deref(), started, None)?,
+        Some(all) => scan_roots(
+            &roots,
+            (all, extract_archives),
+            out_dir.as_deref(),
+            started,
+            None,
+        )?,
         None => findings.clone(),
     };
     let filtered = setup.filter.apply(findings, |f| {
@@ -142,7 +149,13 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
             .cloned()
             .unwrap_or_else(|| PathBuf::from("."));
         unleak_scan::Scanner::new(&matcher, unleak_scan::Paths::Verbatim)
-            .history(&repo, &unleak_git::HistoryOptions::default())
+            .history(
+                &repo,
+                &unleak_git::HistoryOptions {
+                    extract_archives,
+                    ..Default::default()
+                },
+            )
             .with_context(|| {
                 format!(
                     "--history: cannot read the git history of {}",
@@ -160,6 +173,7 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
     if !args.image.images.is_empty() {
         let (found, summary) = crate::cmd::image::scan(
             &args.image,
+            extract_archives,
             &matcher,
             100 * 1024 * 1024,
             None,
@@ -299,14 +313,20 @@ fn policy(args: &MigratePlanArgs) -> anyhow::Result<Policy> {
 /// are reported and counted into `unread` when it is given.
 fn scan_roots(
     roots: &[PathBuf],
-    matcher: &Matcher,
+    (matcher, extract_archives): (&Matcher, bool),
     out_dir: Option<&Path>,
     started: Instant,
     mut unread: Option<&mut usize>,
 ) -> anyhow::Result<Vec<Finding>> {
     let mut findings = Vec::new();
     for root in roots {
-        let tree = scan_tree(root, matcher, None, &Default::default(), started)?;
+        let tree = scan_tree(
+            root,
+            matcher,
+            (None, extract_archives),
+            &Default::default(),
+            started,
+        )?;
         if let Some(count) = unread.as_deref_mut() {
             for e in &tree.summary.errors {
                 eprintln!(
