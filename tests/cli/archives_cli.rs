@@ -362,3 +362,117 @@ fn mask_decodes_utf16_input_and_never_prints_the_token() {
     assert!(text.contains("ghp_…"), "{text}");
     assert_no_secret("mask", &text, &[secret]);
 }
+
+/// A repository whose `main` has one commit, checked out on a new branch `pr`.
+fn on_branch(repo: &Repo) {
+    repo.write("README.md", "hello\n");
+    repo.commit("base");
+    repo.git(&["checkout", "-q", "-b", "pr"]);
+}
+
+fn new_lines(run: &Run) -> Vec<&str> {
+    run.stdout
+        .lines()
+        .filter(|l| l.starts_with("NEW"))
+        .collect()
+}
+
+#[test]
+fn guard_range_expands_archives_the_range_commits() {
+    let repo = Repo::init();
+    // An archive already on main, with a secret the repository lives with.
+    let old = token(50);
+    let env = format!("# app\nGITHUB_TOKEN={old}\n");
+    repo.write("dist/old.zip", zip_of(&[("app.env", env.as_bytes())]));
+    on_branch(&repo);
+    let secrets = [token(51), token(52), token(53)];
+    let zip = zip_of(&[(
+        "conf/app.env",
+        format!("# app\nGITHUB_TOKEN={}\n", secrets[0]).as_bytes(),
+    )]);
+    repo.write("dist/app.zip", zip);
+    let sh = format!("export GITHUB_TOKEN={}\n", secrets[1]);
+    repo.write(
+        "dist/bundle.tar.gz",
+        tar_gz_of(&[("etc/gh.sh", sh.as_bytes())]),
+    );
+    // The old archive rebuilt with one more member: its secret is on an old line.
+    repo.write(
+        "dist/old.zip",
+        zip_of(&[("app.env", env.as_bytes()), ("VERSION", b"2\n")]),
+    );
+    repo.commit("ship the bundles");
+    // An archive one commit adds and the next removes is still in the pull request.
+    repo.write(
+        "tmp/debug.zip",
+        zip_of(&[(
+            "x.properties",
+            format!("gh.token={}\n", secrets[2]).as_bytes(),
+        )]),
+    );
+    repo.commit("debug");
+    std::fs::remove_file(repo.dir.join("tmp/debug.zip")).unwrap();
+    repo.commit("undebug");
+
+    let run = repo.unleak(&["guard", "--range", "main..pr"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let new = new_lines(&run);
+    let at = |place: &str| new.iter().any(|l| l.contains(place));
+    assert!(
+        at("dist/app.zip!conf/app.env:2:")
+            && at("dist/bundle.tar.gz!etc/gh.sh:1:")
+            && at("tmp/debug.zip!x.properties:1:"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        new.len(),
+        3,
+        "the old archive's secret is not new: {}",
+        run.stdout
+    );
+    let json = repo.unleak(&["guard", "--range", "main..pr", "--format", "json"]);
+    assert_no_secret(
+        "guard --range",
+        &format!("{}{}", run.all(), json.all()),
+        &secrets,
+    );
+
+    // Without expansion they are binary files again, as before.
+    let off = repo.unleak(&["guard", "--range", "main..pr", "--no-extract-archives"]);
+    assert_eq!(off.code, 0, "{}", off.all());
+    let scan = repo.unleak(&["scan", ".", "--range", "main..pr", "--format", "json"]);
+    assert_eq!(scan.code, 1, "{}", scan.all());
+    assert!(
+        scan.stdout.contains("dist/app.zip!conf/app.env"),
+        "{}",
+        scan.stdout
+    );
+}
+
+#[test]
+fn guard_staged_expands_staged_archives() {
+    let repo = Repo::init();
+    on_branch(&repo);
+    let secret = token(54);
+    repo.write(
+        "lib/app.jar",
+        zip_of(&[(
+            "BOOT-INF/classes/application.yml",
+            format!("server:\n  port: 8080\ngithub_token: {secret}\n").as_bytes(),
+        )]),
+    );
+    repo.git(&["add", "-A"]);
+    let run = repo.unleak(&["guard", "--staged"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        new_lines(&run)
+            .iter()
+            .any(|l| l.contains("lib/app.jar!BOOT-INF/classes/application.yml:3:")),
+        "{}",
+        run.stdout
+    );
+    assert_no_secret("guard --staged", &run.all(), std::slice::from_ref(&secret));
+    let off = repo.unleak(&["guard", "--staged", "--no-extract-archives"]);
+    assert_eq!(off.code, 0, "{}", off.all());
+}

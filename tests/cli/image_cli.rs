@@ -1088,3 +1088,172 @@ fn an_archive_in_a_layer_past_the_memory_share_is_skipped_by_name() {
         "{skipped:?}"
     );
 }
+
+#[test]
+fn no_extract_archives_leaves_archives_in_layers_binary_for_scan_guard_and_migrate() {
+    let d = tempfile::tempdir().unwrap();
+    let repo = d.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let secrets = [token(90), token(91)];
+    let zip = zip_of(&[(
+        "conf/app.env",
+        format!("GITHUB_TOKEN={}\n", secrets[0]).as_bytes(),
+    )]);
+    let sh = format!("export GITHUB_TOKEN={}\n", secrets[1]);
+    let tgz = gzip(&tar_of(&[("etc/gh.sh", Some(sh.as_bytes()))]));
+    let layers = vec![tar_of(&[
+        ("opt/app.zip", Some(&zip)),
+        ("opt/bundle.tar.gz", Some(&tgz)),
+    ])];
+    let cfg = config(&layers, &[], j!([]));
+    docker_save(&d.path().join("i.tar"), "acme/z:1", &layers, &cfg);
+
+    // By default both archives are expanded and their members named.
+    let (code, v, stderr) = scan_json(d.path(), &["i.tar"]);
+    assert_eq!(code, 1, "{stderr}");
+    let mut paths: Vec<&str> = findings(&v)
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    paths.sort();
+    assert!(
+        paths.len() == 2
+            && paths[0].ends_with("opt/app.zip!conf/app.env")
+            && paths[1].ends_with("opt/bundle.tar.gz!etc/gh.sh"),
+        "{paths:?}"
+    );
+
+    // With the flag they are binary files, as on disk: listed, not looked into.
+    let r = run_in(
+        d.path(),
+        &[
+            "scan",
+            "--image",
+            "i.tar",
+            "-f",
+            "json",
+            "--no-extract-archives",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v = json(&r.stdout);
+    assert!(findings(&v).is_empty(), "{v}");
+    let mut skipped = skip_reasons(&v);
+    skipped.sort();
+    assert!(
+        skipped.len() == 2
+            && skipped[0].contains("opt/app.zip: binary file")
+            && skipped[1].contains("opt/bundle.tar.gz: binary file"),
+        "{skipped:?}"
+    );
+    assert_no_secret("scan --no-extract-archives", &r.stdout, &secrets);
+
+    // guard --image: the members are new by default, and unread with the flag.
+    let r = run_in(&repo, &["guard", "--image", "../i.tar"], None);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("opt/app.zip!conf/app.env"),
+        "{}",
+        r.stdout
+    );
+    let r = run_in(
+        &repo,
+        &["guard", "--image", "../i.tar", "--no-extract-archives"],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // migrate --image: the members join the rotation list only when expanded.
+    let rotation = |extra: &[&str], out: &str| {
+        let mut args = vec!["migrate", "--image", "../i.tar", "--out", out];
+        args.extend_from_slice(extra);
+        let r = run_in(&repo, &args, None);
+        assert!(r.code == 0 || r.code == 1, "{}{}", r.stdout, r.stderr);
+        std::fs::read_to_string(repo.join(out).join("rotation.md")).unwrap_or_default()
+    };
+    let off = rotation(&["--no-extract-archives"], "off");
+    assert!(
+        !off.contains("app.zip") && !off.contains("bundle.tar.gz"),
+        "{off}"
+    );
+    // Members of an archive in a layer have the image's provenance: image only, not
+    // history (Markdown escapes the `!`).
+    let on = rotation(&[], "on");
+    assert!(
+        on.contains(r"opt/app.zip\!conf/app.env (image only)")
+            && on.contains(r"opt/bundle.tar.gz\!etc/gh.sh (image only)"),
+        "{on}"
+    );
+    assert_no_secret("migrate --image", &format!("{off}{on}"), &secrets);
+}
+
+#[test]
+fn a_tampered_layer_is_a_digest_mismatch_naming_the_image_and_layer() {
+    let d = tempfile::tempdir().unwrap();
+    // A classic `docker save`: `<id>/layer.tar` names no digest, the config's diff-id
+    // does. The tampered tar is still a valid tar, with the same length.
+    let good = tar_of(&[("srv/readme.txt", Some(b"hello, world\n"))]);
+    let cfg = config(std::slice::from_ref(&good), &[], j!([]));
+    let tampered = tar_of(&[("srv/readme.txt", Some(b"HELLO, WORLD\n"))]);
+    assert_eq!(good.len(), tampered.len());
+    let name = format!("{}/layer.tar", &digest(&good)[7..]);
+    let manifest = j!([{"Config": "config.json", "RepoTags": ["acme/t:1"], "Layers": [name]}]);
+    let save = tar_of(&[
+        ("config.json", Some(&cfg)),
+        (&name, Some(&tampered)),
+        (
+            "manifest.json",
+            Some(&serde_json::to_vec(&manifest).unwrap()),
+        ),
+    ]);
+    std::fs::write(d.path().join("t.tar"), save).unwrap();
+    let (code, v, stderr) = scan_json(d.path(), &["t.tar"]);
+    assert_eq!(
+        code, 2,
+        "an image that is not what it claims never passes: {v}{stderr}"
+    );
+    let errors = v["summary"]["errors"].to_string();
+    assert!(
+        errors.contains("digest mismatch")
+            && errors.contains("acme/t:1")
+            && errors.contains(&digest(&good)[7..]),
+        "{errors}"
+    );
+    let r = run_in(d.path(), &["guard", "--image", "t.tar"], None);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    // The untampered image is clean.
+    let save = tar_of(&[
+        ("config.json", Some(&cfg)),
+        (&name, Some(&good)),
+        (
+            "manifest.json",
+            Some(&serde_json::to_vec(&manifest).unwrap()),
+        ),
+    ]);
+    std::fs::write(d.path().join("t.tar"), save).unwrap();
+    let (code, v, stderr) = scan_json(d.path(), &["t.tar"]);
+    assert_eq!(code, 0, "{v}{stderr}");
+
+    // An OCI blob replaced by bytes that are not even a layer: the mismatch is named, not
+    // only the unreadable tar.
+    let l = tar_of(&[("a.txt", Some(b"nothing\n"))]);
+    let oci = oci_image(
+        std::slice::from_ref(&l),
+        &config(std::slice::from_ref(&l), &[], j!([])),
+    );
+    oci_dir(&d.path().join("img"), &oci, "acme/o:1");
+    let layer = &oci.blobs[1].0;
+    let mut garbage = vec![0x1f, 0x8b];
+    garbage.extend_from_slice(&[0x55; 64]);
+    std::fs::write(d.path().join("img/blobs/sha256").join(&layer[7..]), garbage).unwrap();
+    let (code, v, stderr) = scan_json(d.path(), &["img"]);
+    assert_eq!(code, 2, "{stderr}");
+    let errors = v["summary"]["errors"].to_string();
+    assert!(
+        errors.contains("digest mismatch")
+            && errors.contains(&layer[7..])
+            && errors.contains("acme/o:1"),
+        "{errors}"
+    );
+}

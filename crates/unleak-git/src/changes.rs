@@ -16,28 +16,135 @@
 //! moved otherwise ([`DiffScan::moved`], with the old paths that held the line: whether a
 //! move keeps its old verdict is the caller's question, since allowlists are not ours).
 //!
-//! Does not own: choosing the two sides (range, staged) or provenance.
+//! An archive (zip families, tar, compressed files; see `unleak-archive`) is expanded on
+//! both sides when [`ChangeOptions::extract_archives`] is on: each text member of a new
+//! version is scanned whole as `path!member`, and the members of old versions feed the
+//! pool under the archive's path, so a secret an archive already held is moved, not new.
+//!
+//! Does not own: choosing the two sides (range, staged), provenance, or archive formats
+//! and bounds (`unleak-archive`).
 
 use crate::repo::{read_blob, RawBlob, ShallowInfo, Skipped};
 use crate::Find;
-use crate::GitError;
-use git2::{Odb, Oid, Repository, Tree};
+use crate::{GitError, DEFAULT_MAX_BLOB_SIZE};
+use git2::{Odb, OdbObject, Oid, Repository, Tree};
 use std::collections::hash_map::DefaultHasher;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use unleak_core::{Blob, Finding, Origin};
+use unleak_archive::{expand, Event, Format, HEAD};
+use unleak_core::{text_of, Blob, Finding, MemoryBudget, Origin};
+
+/// How a range or staged scan reads the files a change touches.
+#[derive(Clone, Copy, Debug)]
+pub struct ChangeOptions {
+    /// What the scan may hold: an archive is held whole while its members are read, in
+    /// at most half of one worker's blob share (as in a history scan).
+    pub memory: MemoryBudget,
+    /// Expand archives the change touches (zip families, tar, compressed files) and scan
+    /// their members, named `path!member`. Off, they are binary files, counted as skipped.
+    pub extract_archives: bool,
+}
+
+impl Default for ChangeOptions {
+    fn default() -> Self {
+        ChangeOptions {
+            memory: MemoryBudget::default(),
+            extract_archives: true,
+        }
+    }
+}
+
+/// What every read of a change's blobs is bounded by.
+pub(crate) struct Reading {
+    /// Blobs bigger than this are not read (listed as skipped).
+    pub(crate) max_size: u64,
+    /// The bounds of archives; `None` leaves them binary.
+    archives: Option<unleak_archive::Limits>,
+}
+
+impl Reading {
+    pub(crate) fn new(opts: &ChangeOptions) -> Reading {
+        let plan = opts.memory.workers(1);
+        Reading {
+            max_size: DEFAULT_MAX_BLOB_SIZE,
+            archives: opts.extract_archives.then(|| unleak_archive::Limits {
+                max_member_size: DEFAULT_MAX_BLOB_SIZE,
+                max_held: plan.blob_bytes() / 2,
+                ..unleak_archive::Limits::default()
+            }),
+        }
+    }
+
+    /// The binary blob `oid` read whole, with its format, when archives are expanded and
+    /// it is one (git calls archives binary, so `read_blob` did not keep it).
+    pub(crate) fn archive<'o>(
+        &self,
+        odb: &'o Odb,
+        oid: Oid,
+    ) -> Result<Option<(Format, OdbObject<'o>)>, git2::Error> {
+        if self.archives.is_none() {
+            return Ok(None);
+        }
+        let object = odb.read(oid)?;
+        let data = object.data();
+        Ok(Format::detect(&data[..data.len().min(HEAD)]).map(|f| (f, object)))
+    }
+
+    /// Hand each text member of the archive `data` at `path` to `visit` as `path!member`;
+    /// the members not read go to `skipped`, naming the member and the blob.
+    pub(crate) fn members(
+        &self,
+        (format, data): (Format, &[u8]),
+        (path, oid): (&str, Oid),
+        skipped: &mut Vec<Skipped>,
+        mut visit: impl FnMut(Origin, &[u8]),
+    ) {
+        let Some(limits) = &self.archives else { return };
+        expand(
+            format,
+            Cursor::new(data),
+            limits,
+            &mut |event| match event {
+                Event::Member { path: chain, data } => {
+                    if let Some(text) = text_of(data) {
+                        let origin = chain
+                            .iter()
+                            .fold(Origin::File(PathBuf::from(path)), |o, m| {
+                                o.member(m.as_str())
+                            });
+                        visit(origin, &text);
+                    }
+                }
+                Event::Skipped {
+                    path: chain,
+                    reason,
+                } => skipped.push(Skipped {
+                    what: if chain.is_empty() {
+                        format!("`{path}` (blob {oid})")
+                    } else {
+                        format!("`{path}!{}` (blob {oid})", chain.join("!"))
+                    },
+                    why: reason.to_string(),
+                }),
+            },
+        );
+    }
+}
 
 /// The result of a range or staged scan. `errors` are objects that could not be read; a
 /// caller must report them and must not call such a scan clean.
 #[derive(Debug, Default)]
 pub struct DiffScan {
     /// Secrets on new lines, sorted by path, position and rule. `path` is
-    /// `Origin::File(repo-relative path)` and the location is in the new version of the
-    /// file. Range findings carry `git: Some(..)` naming the commit of the range that
-    /// introduced the secret at that path; staged findings carry `git: None`.
+    /// `Origin::File(repo-relative path)`, or a member of one (`path!member`) for an
+    /// expanded archive, and the location is in the new version of the file or member.
+    /// Range findings carry `git: Some(..)` naming the commit of the range that
+    /// introduced the secret at that path (an archive's path, for a member); staged
+    /// findings carry `git: None`.
     pub findings: Vec<Finding>,
     /// New file versions read and scanned (every changed text file: a moved line is
     /// scanned too, see `moved`).
@@ -46,7 +153,8 @@ pub struct DiffScan {
     pub bytes_scanned: u64,
     /// Lines that count as new under the moved-line rule, over all changed files.
     pub lines_added: u64,
-    /// Changed files skipped as binary (a NUL byte in the first 8 KiB).
+    /// Changed files skipped as binary (a NUL byte in the first 8 KiB, and no archive
+    /// that is expanded).
     pub binary_skipped: u64,
     /// Files not read, with the reason (too large, submodules, unmerged paths).
     pub skipped: Vec<Skipped>,
@@ -267,7 +375,7 @@ impl Pool {
     }
 
     /// Add the lines of the blob `oid`, an old version of `path`, from `cache` when it
-    /// has them.
+    /// has them. An archive's lines are those of all its text members.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn add_blob(
         &mut self,
@@ -275,7 +383,7 @@ impl Pool {
         shown: &Path,
         path: &str,
         oid: Oid,
-        max_size: u64,
+        reading: &Reading,
         cache: &mut LineCache,
         out: &mut DiffScan,
     ) {
@@ -283,22 +391,32 @@ impl Pool {
             self.add(path, &hashes);
             return;
         }
-        match read_blob(odb, oid, max_size) {
+        let error = |e: &git2::Error| GitError::object(shown, "blob", oid, Some(path.into()), e);
+        match read_blob(odb, oid, reading.max_size) {
             Ok(RawBlob::Text(object)) => {
                 let hashes: Rc<[u64]> = lines(object.data()).map(line_hash).collect();
                 self.add(path, &hashes);
                 cache.put(oid, hashes);
             }
+            Ok(RawBlob::Binary) => match reading.archive(odb, oid) {
+                Ok(Some((format, object))) => {
+                    let mut hashes = Vec::new();
+                    // What an old archive could not give only leaves more lines new.
+                    let mut unread = Vec::new();
+                    reading.members((format, object.data()), (path, oid), &mut unread, |_, m| {
+                        hashes.extend(lines(m).map(line_hash))
+                    });
+                    let hashes: Rc<[u64]> = hashes.into();
+                    self.add(path, &hashes);
+                    cache.put(oid, hashes);
+                }
+                Ok(None) => cache.put(oid, Rc::from([])),
+                Err(e) => out.errors.push(error(&e)),
+            },
             // Old versions only narrow what counts as new; one that cannot be read leaves
             // more lines new, never fewer.
-            Ok(RawBlob::Binary | RawBlob::TooLarge(_)) => cache.put(oid, Rc::from([])),
-            Err(e) => out.errors.push(GitError::object(
-                shown,
-                "blob",
-                oid,
-                Some(path.to_string()),
-                &e,
-            )),
+            Ok(RawBlob::TooLarge(_)) => cache.put(oid, Rc::from([])),
+            Err(e) => out.errors.push(error(&e)),
         }
     }
 
@@ -309,7 +427,7 @@ impl Pool {
         shown: &Path,
         changes: &[Change],
         extra: &[(String, Oid)],
-        max_size: u64,
+        reading: &Reading,
         cache: &mut LineCache,
         out: &mut DiffScan,
     ) -> Pool {
@@ -319,7 +437,7 @@ impl Pool {
             .filter_map(|c| c.old.map(|oid| (c.path.as_str(), oid)))
             .chain(extra.iter().map(|(p, oid)| (p.as_str(), *oid)));
         for (path, oid) in sides {
-            pool.add_blob(odb, shown, path, oid, max_size, cache, out);
+            pool.add_blob(odb, shown, path, oid, reading, cache, out);
         }
         pool
     }
@@ -363,7 +481,7 @@ pub(crate) fn scan_changes(
     shown: &Path,
     changes: &[Change],
     find: &Find<'_>,
-    max_size: u64,
+    reading: &Reading,
     out: &mut DiffScan,
 ) {
     let odb = match repo.odb() {
@@ -379,11 +497,11 @@ pub(crate) fn scan_changes(
         shown,
         changes,
         &[],
-        max_size,
+        reading,
         &mut LineCache::default(),
         out,
     );
-    scan_new_sides(&odb, shown, changes, find, max_size, &[&pool], out);
+    scan_new_sides(&odb, shown, changes, find, reading, &[&pool], out);
 }
 
 /// Scan the new versions of `changes`: a finding with a line that no pool holds goes to
@@ -394,49 +512,95 @@ pub(crate) fn scan_new_sides(
     shown: &Path,
     changes: &[Change],
     find: &Find<'_>,
-    max_size: u64,
+    reading: &Reading,
     pools: &[&Pool],
     out: &mut DiffScan,
 ) {
     for change in changes {
-        let Some(object) = read_new_side(odb, shown, change, max_size, out) else {
-            continue;
-        };
-        let data = object.data();
-        let hashes: Vec<u64> = lines(data).map(line_hash).collect();
-        let is_new: Vec<bool> = hashes
-            .iter()
-            .map(|h| pools.iter().all(|p| !p.holds(*h)))
-            .collect();
-        out.lines_added += is_new.iter().filter(|n| **n).count() as u64;
-        out.files_scanned += 1;
-        out.bytes_scanned += data.len() as u64;
-        let blob = Blob::new(Origin::File(PathBuf::from(&change.path)), data);
-        for f in find(&blob) {
-            let new = (f.location.line..=f.location.end_line)
-                .any(|l| is_new.get(l - 1).copied().unwrap_or(false));
-            if new {
-                out.findings.push(f);
-                continue;
+        match read_new_side(odb, shown, change, reading, out) {
+            Some(NewSide::Text(object)) => {
+                let origin = Origin::File(PathBuf::from(&change.path));
+                judge(origin, object.data(), find, pools, true, out);
             }
-            let mut from: Vec<String> = Vec::new();
-            if let Some(h) = hashes.get(f.location.line - 1) {
-                for pool in pools {
-                    for i in pool.holders(*h) {
-                        let path = &pool.paths[i as usize];
-                        if !from.contains(path) {
-                            from.push(path.clone());
-                        }
-                    }
-                }
-            }
-            from.sort();
-            out.moved.push(MovedLine { finding: f, from });
+            Some(NewSide::Archive(format, object)) => each_member(
+                reading,
+                change,
+                (format, &object),
+                out,
+                |origin, data, out| judge(origin, data, find, pools, true, out),
+            ),
+            None => {}
         }
     }
     out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out.moved
         .sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+}
+
+/// Scan one new file version (or archive member) whole: a finding with a line that no
+/// pool holds goes to `out.findings`; with `keep_moved`, one whose every line some pool
+/// holds goes to `out.moved`, with the paths that held its first line.
+fn judge(
+    origin: Origin,
+    data: &[u8],
+    find: &Find<'_>,
+    pools: &[&Pool],
+    keep_moved: bool,
+    out: &mut DiffScan,
+) {
+    let hashes: Vec<u64> = lines(data).map(line_hash).collect();
+    let is_new: Vec<bool> = hashes
+        .iter()
+        .map(|h| pools.iter().all(|p| !p.holds(*h)))
+        .collect();
+    out.lines_added += is_new.iter().filter(|n| **n).count() as u64;
+    out.files_scanned += 1;
+    out.bytes_scanned += data.len() as u64;
+    let blob = Blob::new(origin, data);
+    for f in find(&blob) {
+        let new = (f.location.line..=f.location.end_line)
+            .any(|l| is_new.get(l - 1).copied().unwrap_or(false));
+        if new {
+            out.findings.push(f);
+            continue;
+        }
+        if !keep_moved {
+            continue;
+        }
+        let mut from: Vec<String> = Vec::new();
+        if let Some(h) = hashes.get(f.location.line - 1) {
+            for pool in pools {
+                for i in pool.holders(*h) {
+                    let path = &pool.paths[i as usize];
+                    if !from.contains(path) {
+                        from.push(path.clone());
+                    }
+                }
+            }
+        }
+        from.sort();
+        out.moved.push(MovedLine { finding: f, from });
+    }
+}
+
+/// Hand each text member of the new archive version of `change` to `visit`, listing the
+/// members that were not read.
+fn each_member(
+    reading: &Reading,
+    change: &Change,
+    (format, object): (Format, &OdbObject<'_>),
+    out: &mut DiffScan,
+    mut visit: impl FnMut(Origin, &[u8], &mut DiffScan),
+) {
+    let oid = object.id();
+    let mut skipped = Vec::new();
+    reading.members(
+        (format, object.data()),
+        (&change.path, oid),
+        &mut skipped,
+        |origin, data| visit(origin, data, out),
+    );
+    out.skipped.append(&mut skipped);
 }
 
 /// Lines of context kept around each run of new lines in an excerpt: enough for a rule
@@ -456,14 +620,26 @@ pub(crate) fn scan_new_lines(
     shown: &Path,
     changes: &[Change],
     find: &Find<'_>,
-    max_size: u64,
+    reading: &Reading,
     pools: &[&Pool],
     cache: &mut LineCache,
     out: &mut DiffScan,
 ) {
     for change in changes {
-        let Some(object) = read_new_side(odb, shown, change, max_size, out) else {
-            continue;
+        let object = match read_new_side(odb, shown, change, reading, out) {
+            Some(NewSide::Text(object)) => object,
+            // Members are scanned whole: an archive has no patch to take an excerpt of.
+            Some(NewSide::Archive(format, object)) => {
+                each_member(
+                    reading,
+                    change,
+                    (format, &object),
+                    out,
+                    |origin, data, out| judge(origin, data, find, pools, false, out),
+                );
+                continue;
+            }
+            None => continue,
         };
         let data = object.data();
         let spans: Vec<(usize, usize)> = line_spans(data).collect();
@@ -531,22 +707,38 @@ pub(crate) fn scan_new_lines(
     out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 }
 
-/// The new side of `change` as text, or `None` (counted, listed or an error) when it is
-/// absent, binary, too large or unreadable.
+/// A new file version that is scanned.
+enum NewSide<'o> {
+    Text(OdbObject<'o>),
+    /// An archive, to expand.
+    Archive(Format, OdbObject<'o>),
+}
+
+/// The new side of `change` as text or an archive to expand, or `None` (counted, listed or
+/// an error) when it is absent, binary, too large or unreadable.
 fn read_new_side<'o>(
     odb: &'o Odb,
     shown: &Path,
     change: &Change,
-    max_size: u64,
+    reading: &Reading,
     out: &mut DiffScan,
-) -> Option<git2::OdbObject<'o>> {
+) -> Option<NewSide<'o>> {
     let oid = change.new?;
-    match read_blob(odb, oid, max_size) {
-        Ok(RawBlob::Text(object)) => Some(object),
-        Ok(RawBlob::Binary) => {
-            out.binary_skipped += 1;
-            None
-        }
+    let error =
+        |e: &git2::Error| GitError::object(shown, "blob", oid, Some(change.path.clone()), e);
+    match read_blob(odb, oid, reading.max_size) {
+        Ok(RawBlob::Text(object)) => Some(NewSide::Text(object)),
+        Ok(RawBlob::Binary) => match reading.archive(odb, oid) {
+            Ok(Some((format, object))) => Some(NewSide::Archive(format, object)),
+            Ok(None) => {
+                out.binary_skipped += 1;
+                None
+            }
+            Err(e) => {
+                out.errors.push(error(&e));
+                None
+            }
+        },
         Ok(RawBlob::TooLarge(size)) => {
             out.skipped.push(Skipped {
                 what: format!("`{}` (blob {oid})", change.path),
@@ -555,13 +747,7 @@ fn read_new_side<'o>(
             None
         }
         Err(e) => {
-            out.errors.push(GitError::object(
-                shown,
-                "blob",
-                oid,
-                Some(change.path.clone()),
-                &e,
-            ));
+            out.errors.push(error(&e));
             None
         }
     }

@@ -24,7 +24,7 @@ mod repo;
 mod snapshot;
 mod staged;
 
-pub use changes::{DiffScan, MovedLine};
+pub use changes::{ChangeOptions, DiffScan, MovedLine};
 
 /// What a git scan hands every blob it reads (a file version, an archive member, a
 /// decoded UTF-16 text): the caller's matcher. It returns the blob's findings with

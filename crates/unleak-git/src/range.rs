@@ -14,7 +14,8 @@
 //! Does not own: the diff and scan (changes), staged scans (staged).
 
 use crate::changes::{
-    scan_new_lines, scan_new_sides, tree_changes, Change, DiffScan, LineCache, Pool,
+    scan_new_lines, scan_new_sides, tree_changes, Change, ChangeOptions, DiffScan, LineCache, Pool,
+    Reading,
 };
 use crate::plumbing::packs;
 use crate::repo::{self, read_blob, RawBlob};
@@ -23,7 +24,7 @@ use crate::{GitError, DEFAULT_MAX_BLOB_SIZE};
 use git2::{Commit, ErrorCode, ObjectType, Odb, Oid, Repository, Sort, Tree};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
-use unleak_core::{CommitFacts, Finding, GitProvenance};
+use unleak_core::{CommitFacts, Finding, GitProvenance, Origin};
 
 /// Split a range spec the way git reads it: `A..B` and `A...B` give `(A, B)` (both are
 /// scanned from the merge-base, so the two forms mean the same here), an empty side is
@@ -54,13 +55,16 @@ pub fn parse_range(spec: &str) -> Option<(String, String)> {
 /// Errors: either end unresolvable ([`GitError::Revision`]); in a shallow clone, an end or
 /// the merge-base missing ([`GitError::MissingHistory`], which tells the user to fetch
 /// more history); unrelated histories ([`GitError::NoMergeBase`]). Blobs bigger than
-/// [`DEFAULT_MAX_BLOB_SIZE`] are skipped and listed.
+/// [`DEFAULT_MAX_BLOB_SIZE`] are skipped and listed. Archives are expanded as `opts` says
+/// (see [`ChangeOptions`]).
 pub fn scan_range(
     repo_path: &Path,
     find: &Find<'_>,
     base: &str,
     head: &str,
+    opts: &ChangeOptions,
 ) -> Result<DiffScan, GitError> {
+    let reading = Reading::new(opts);
     let repo = repo::open(repo_path)?;
     // A guard must not pass on a repository it cannot fully read.
     if let Some(bad) = packs::check_packs(&repo, repo_path).into_iter().next() {
@@ -103,7 +107,7 @@ pub fn scan_range(
         repo_path,
         &changes,
         &[],
-        DEFAULT_MAX_BLOB_SIZE,
+        &reading,
         &mut LineCache::default(),
         &mut out,
     );
@@ -112,21 +116,27 @@ pub fn scan_range(
         repo_path,
         &changes,
         find,
-        DEFAULT_MAX_BLOB_SIZE,
+        &reading,
         &[&net_pool],
         &mut out,
     );
     let range = range_commits(&repo, repo_path, merge_base, head_commit.id(), &mut out)?;
     out.commits = range.len() as u64;
-    attribute(&repo, &range, &mut out.findings);
+    attribute(&repo, &range, &reading, &mut out.findings);
     for m in &mut out.moved {
-        attribute(&repo, &range, std::slice::from_mut(&mut m.finding));
+        attribute(
+            &repo,
+            &range,
+            &reading,
+            std::slice::from_mut(&mut m.finding),
+        );
     }
     let history = Walk {
         repo: &repo,
         odb: &odb,
         shown: repo_path,
         find,
+        reading: &reading,
         base_tree: &old_tree,
         net_pool: &net_pool,
     }
@@ -162,6 +172,7 @@ struct Walk<'a> {
     odb: &'a Odb<'a>,
     shown: &'a Path,
     find: &'a Find<'a>,
+    reading: &'a Reading,
     /// The merge-base's tree: a line a commit re-adds at the path that held it there is
     /// not new.
     base_tree: &'a Tree<'a>,
@@ -236,7 +247,7 @@ impl Walk<'_> {
                             self.shown,
                             &c.path,
                             old,
-                            DEFAULT_MAX_BLOB_SIZE,
+                            self.reading,
                             &mut LineCache::default(),
                             out,
                         );
@@ -268,7 +279,7 @@ impl Walk<'_> {
                 self.shown,
                 &changes,
                 &pool_extra,
-                DEFAULT_MAX_BLOB_SIZE,
+                self.reading,
                 &mut cache,
                 out,
             );
@@ -278,7 +289,7 @@ impl Walk<'_> {
                 self.shown,
                 &fresh,
                 self.find,
-                DEFAULT_MAX_BLOB_SIZE,
+                self.reading,
                 &[self.net_pool, &base_pool, &pool],
                 &mut cache,
                 &mut step,
@@ -418,13 +429,10 @@ fn range_commits(
 /// Name, for each finding, the earliest commit of the range whose version of the file
 /// holds the secret, and count the range's commits that hold it. Each distinct version of
 /// a file is read once; a finding whose commit cannot be found keeps `git: None`.
-fn attribute(repo: &Repository, range: &[Oid], findings: &mut [Finding]) {
+fn attribute(repo: &Repository, range: &[Oid], reading: &Reading, findings: &mut [Finding]) {
     let mut by_path: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
-        by_path
-            .entry(f.path.display_path().into_owned())
-            .or_default()
-            .push(i);
+        by_path.entry(file_path(&f.path)).or_default().push(i);
     }
     let mut facts: HashMap<Oid, CommitFacts> = HashMap::new();
     let odb = repo.odb().ok();
@@ -442,17 +450,12 @@ fn attribute(repo: &Repository, range: &[Oid], findings: &mut [Finding]) {
                 .filter(|e| e.kind() == Some(ObjectType::Blob))
                 .map(|e| e.id());
             if last != Some(blob) {
-                let data = match (blob, &odb) {
-                    (Some(oid), Some(odb)) => match read_blob(odb, oid, DEFAULT_MAX_BLOB_SIZE) {
-                        Ok(RawBlob::Text(object)) => Some(object),
-                        _ => None,
-                    },
-                    _ => None,
+                let text = match (blob, &odb) {
+                    (Some(oid), Some(odb)) => Text::of(odb, oid, reading),
+                    _ => Text::Unread,
                 };
                 for (k, &i) in members.iter().enumerate() {
-                    holds[k] = data.as_ref().is_some_and(|d| {
-                        memchr::memmem::find(d.data(), findings[i].secret.expose()).is_some()
-                    });
+                    holds[k] = text.holds(findings[i].secret.expose());
                 }
                 last = Some(blob);
             }
@@ -474,6 +477,53 @@ fn attribute(repo: &Repository, range: &[Oid], findings: &mut [Finding]) {
             let git =
                 GitProvenance::new(c, vec![path.clone()], count, true, &[&findings[i].secret]);
             findings[i].git = Some(git);
+        }
+    }
+}
+
+/// The repository path of the file `origin` is in (the archive's, for a member).
+fn file_path(origin: &Origin) -> String {
+    match origin {
+        Origin::Member { archive, .. } => file_path(archive),
+        other => other.display_path().into_owned(),
+    }
+}
+
+/// The text a blob holds: itself, or its text members when it is an archive that is
+/// expanded.
+enum Text<'o> {
+    File(git2::OdbObject<'o>),
+    Members(Vec<Vec<u8>>),
+    Unread,
+}
+
+impl<'o> Text<'o> {
+    fn of(odb: &'o Odb, oid: Oid, reading: &Reading) -> Text<'o> {
+        match read_blob(odb, oid, DEFAULT_MAX_BLOB_SIZE) {
+            Ok(RawBlob::Text(object)) => Text::File(object),
+            Ok(RawBlob::Binary) => {
+                let Ok(Some((format, object))) = reading.archive(odb, oid) else {
+                    return Text::Unread;
+                };
+                let mut members = Vec::new();
+                reading.members(
+                    (format, object.data()),
+                    ("", oid),
+                    &mut Vec::new(),
+                    |_, text| members.push(text.to_vec()),
+                );
+                Text::Members(members)
+            }
+            _ => Text::Unread,
+        }
+    }
+
+    fn holds(&self, needle: &[u8]) -> bool {
+        let has = |data: &[u8]| memchr::memmem::find(data, needle).is_some();
+        match self {
+            Text::File(object) => has(object.data()),
+            Text::Members(members) => members.iter().any(|m| has(m)),
+            Text::Unread => false,
         }
     }
 }

@@ -8,11 +8,11 @@
 //!
 //! Does not own: the diff and scan (changes), ranges (range).
 
-use crate::changes::{scan_changes, submodule, Change, DiffScan};
+use crate::changes::{scan_changes, submodule, Change, ChangeOptions, DiffScan, Reading};
 use crate::plumbing::packs;
 use crate::repo::{self, Skipped};
 use crate::Find;
-use crate::{GitError, DEFAULT_MAX_BLOB_SIZE};
+use crate::GitError;
 use git2::{ErrorCode, Oid, Repository, Tree};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -24,8 +24,13 @@ const INTENT_TO_ADD: u16 = 1 << 13;
 
 /// Scan what the index would add to HEAD (see the module docs). Findings are at
 /// `Origin::File(path)` with lines and columns of the staged version, `git: None`.
-/// Blobs bigger than [`DEFAULT_MAX_BLOB_SIZE`] are skipped and listed.
-pub fn scan_staged(repo_path: &Path, find: &Find<'_>) -> Result<DiffScan, GitError> {
+/// Blobs bigger than [`crate::DEFAULT_MAX_BLOB_SIZE`] are skipped and listed. Archives are
+/// expanded as `opts` says (see [`ChangeOptions`]).
+pub fn scan_staged(
+    repo_path: &Path,
+    find: &Find<'_>,
+    opts: &ChangeOptions,
+) -> Result<DiffScan, GitError> {
     let repo = repo::open(repo_path)?;
     // A guard must not pass on a repository it cannot fully read.
     if let Some(bad) = packs::check_packs(&repo, repo_path).into_iter().next() {
@@ -106,7 +111,7 @@ pub fn scan_staged(repo_path: &Path, find: &Find<'_>) -> Result<DiffScan, GitErr
         repo_path,
         &changes,
         find,
-        DEFAULT_MAX_BLOB_SIZE,
+        &Reading::new(opts),
         &mut out,
     );
     Ok(out)

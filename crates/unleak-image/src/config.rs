@@ -45,6 +45,7 @@ struct RootFs {
 pub struct ConfigSection {
     /// Where it is in the config: `Env`, `Labels` or `history[3].created_by`.
     pub label: String,
+    /// The part as text to scan, one `KEY=value` or instruction per line.
     pub text: String,
 }
 

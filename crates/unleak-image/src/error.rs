@@ -6,12 +6,20 @@
 pub enum ImageError {
     /// The image as a whole: not found, not an image, a bad manifest or config.
     #[error("image {image}: {message}")]
-    Image { image: String, message: String },
+    Image {
+        /// The image as named (a path, or a registry reference).
+        image: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// One blob of the image (a layer, the config, a manifest).
     #[error("image {image}: blob {blob}: {message}")]
     Blob {
+        /// The image as named (a path, or a registry reference).
         image: String,
+        /// The blob's name in its source (a layout path, or a digest).
         blob: String,
+        /// What is wrong with it.
         message: String,
     },
 }

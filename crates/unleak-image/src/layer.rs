@@ -4,8 +4,9 @@
 //! without unpacking them, naming each regular file by its path in the image, and
 //! recording whiteouts (`.wh.NAME` deletes NAME, `.wh..wh..opq` empties its directory of
 //! what lower layers put there). Does not own: what is done with a member's bytes
-//! (scanning, nested-archive expansion), or digest checks (see `digest`).
+//! (scanning, nested-archive expansion), or comparing digests (the caller, with `digest`).
 
+use crate::digest::Hashing;
 use std::io::{self, BufRead, BufReader, Read};
 
 /// A path a layer deletes from the layers under it.
@@ -34,21 +35,33 @@ fn under(path: &str, dir: &str) -> bool {
 /// What a layer holds besides its files.
 #[derive(Debug, Default, Clone)]
 pub struct LayerFacts {
+    /// The paths this layer deletes from the layers under it, in the order stored.
     pub whiteouts: Vec<Whiteout>,
+    /// `sha256:<hex>` of the uncompressed tar (what a config's `rootfs.diff_ids` names),
+    /// when [`read_layer`] was asked for it.
+    pub diff_id: Option<String>,
 }
 
-/// One regular file of a layer. `path` has no leading `/` or `./`.
+/// One regular file of a layer.
 pub struct Member<'a> {
+    /// Its path in the image, without a leading `/` or `./`.
     pub path: &'a str,
     /// Size as the tar header gives it.
     pub size: u64,
+    /// Its bytes, streamed from the layer.
     pub reader: &'a mut dyn Read,
 }
 
 /// Read the layer tar in `input` (plain, gzip- or zstd-compressed), calling `visit` with each
 /// regular file in the order stored. A member `visit` does not read to the end is skipped
-/// over. Errors are I/O or tar errors, for the caller to place.
-pub fn read_layer(input: impl Read, mut visit: impl FnMut(Member<'_>)) -> io::Result<LayerFacts> {
+/// over. With `diff_id`, the uncompressed tar is hashed as it streams past (to its end,
+/// padding included) into [`LayerFacts::diff_id`]. Errors are I/O or tar errors, for the
+/// caller to place.
+pub fn read_layer(
+    input: impl Read,
+    diff_id: bool,
+    mut visit: impl FnMut(Member<'_>),
+) -> io::Result<LayerFacts> {
     let mut input = BufReader::with_capacity(64 * 1024, input);
     let head = input.fill_buf()?;
     let reader: Box<dyn Read> = if head.starts_with(&[0x1f, 0x8b]) {
@@ -60,7 +73,20 @@ pub fn read_layer(input: impl Read, mut visit: impl FnMut(Member<'_>)) -> io::Re
     } else {
         Box::new(input)
     };
-    let mut archive = tar::Archive::new(reader);
+    if !diff_id {
+        return entries(&mut tar::Archive::new(reader), &mut visit);
+    }
+    let mut archive = tar::Archive::new(Hashing::new(reader));
+    let mut facts = entries(&mut archive, &mut visit)?;
+    facts.diff_id = Some(archive.into_inner().finish()?);
+    Ok(facts)
+}
+
+/// Walk the entries of `archive`: regular files to `visit`, whiteouts into the facts.
+fn entries<R: Read>(
+    archive: &mut tar::Archive<R>,
+    visit: &mut impl FnMut(Member<'_>),
+) -> io::Result<LayerFacts> {
     let mut facts = LayerFacts::default();
     for entry in archive.entries()? {
         let mut entry = entry?;
@@ -138,7 +164,7 @@ pub(crate) mod tests {
 
     fn members(layer: &[u8]) -> (Vec<(String, Vec<u8>)>, LayerFacts) {
         let mut seen = Vec::new();
-        let facts = read_layer(layer, |m| {
+        let facts = read_layer(layer, false, |m| {
             let mut data = Vec::new();
             m.reader.read_to_end(&mut data).unwrap();
             seen.push((m.path.to_string(), data));
@@ -183,12 +209,15 @@ pub(crate) mod tests {
         );
         for compressed in [gz.finish().unwrap(), zst] {
             let (files, _) = members(&compressed);
+            // The diff-id is the uncompressed tar's digest, whatever the compression.
+            let facts = read_layer(&compressed[..], true, |_| {}).unwrap();
+            assert_eq!(facts.diff_id, Some(crate::digest::sha256_of(&layer)));
             let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
             assert_eq!(paths, ["a.txt", "b/c.txt"]);
             assert_eq!(files[1].1, b"world");
         }
         // Corrupt zstd is an error naming the format, not a panic.
-        let err = read_layer(&[0x28, 0xb5, 0x2f, 0xfd, 0][..], |_| {}).unwrap_err();
+        let err = read_layer(&[0x28, 0xb5, 0x2f, 0xfd, 0][..], false, |_| {}).unwrap_err();
         assert!(err.to_string().contains("zstd"), "{err}");
     }
 
@@ -196,7 +225,7 @@ pub(crate) mod tests {
     fn a_truncated_layer_is_an_error_not_a_panic() {
         let layer = tar_of(&[("a.txt", &[b'x'; 2000])]);
         let cut = &layer[..700];
-        let r = read_layer(cut, |m| {
+        let r = read_layer(cut, false, |m| {
             let mut sink = Vec::new();
             let _ = m.reader.read_to_end(&mut sink);
         });

@@ -32,7 +32,9 @@ pub trait BlobSource: Sync {
 pub struct Image {
     /// `repo:tag` when the image has one, else its digest (or the file it came from).
     pub name: String,
+    /// What its config holds that is scanned, and what it says of each layer.
     pub config: ImageConfig,
+    /// Its layers, bottom first.
     pub layers: Vec<LayerRef>,
 }
 
@@ -43,6 +45,9 @@ pub struct LayerRef {
     pub blob: String,
     /// The digest the blob must have, when the layout names one.
     pub expected: Option<String>,
+    /// The digest its uncompressed tar must have (the config's `rootfs.diff_ids`), when
+    /// the config gives one for every layer.
+    pub diff_id: Option<String>,
     /// What identifies the layer across images: its diff-id when the config gives one,
     /// else its blob digest or name.
     pub id: String,
@@ -237,6 +242,7 @@ pub fn layers(config: &ImageConfig, blobs: Vec<(String, Option<String>)>) -> Vec
         .into_iter()
         .enumerate()
         .map(|(i, (blob, expected))| LayerRef {
+            diff_id: diff_ids_fit.then(|| config.diff_ids[i].clone()),
             id: if diff_ids_fit {
                 config.diff_ids[i].clone()
             } else {

@@ -5,7 +5,8 @@
 //! Owns: the work list (each distinct layer once across all images, by diff-id or
 //! digest), the threads that read layers (handing their files to the `pool` so that every
 //! thread matches them), size, binary and archive-memory skips, digest checks of layer
-//! blobs, and the provenance findings get afterwards ([`Provenances`]: which images ship a
+//! blobs (or of their uncompressed tars against the config's diff-ids) made while they
+//! stream, and the provenance findings get afterwards ([`Provenances`]: which images ship a
 //! layer, which instruction made it, which later layer deleted a file). Does not own:
 //! matching, filtering or reporting.
 
@@ -24,7 +25,9 @@ use unleak_sources::{expand_into, scan_text, Item, SkipReason};
 
 /// What `--image` opened: a blob source and the images in it.
 pub struct Opened {
+    /// Where the images' blobs are read from.
     pub source: Box<dyn BlobSource>,
+    /// The images found, each with its config and layers.
     pub images: Vec<Image>,
 }
 
@@ -43,12 +46,16 @@ pub struct ReadOptions {
     /// Bytes one thread may hold of an archive in a layer (a jar, a tar.gz) and the
     /// members it is expanding: a layer is a stream, so such an archive is held whole.
     pub archive_memory: u64,
+    /// Expand archives found in layers (`--no-extract-archives` turns it off: they are
+    /// then binary files, listed as skipped, as on disk).
+    pub extract_archives: bool,
 }
 
 impl ReadOptions {
     /// Within `plan`: each thread's share pays for its chunk buffer, its part of the
     /// queue (what a file scan uses for whole-file reads, which a layer never makes) and,
     /// when it expands an archive instead of streaming a file, the archive's bytes.
+    /// Archives in layers are expanded; see [`ReadOptions::extract_archives`].
     pub fn within(plan: &WorkerPlan, max_file_size: u64) -> Self {
         let whole = usize::try_from(plan.whole_file_limit).unwrap_or(usize::MAX);
         ReadOptions {
@@ -60,6 +67,7 @@ impl ReadOptions {
                 .blob_bytes()
                 .saturating_sub(plan.whole_file_limit)
                 .max(plan.chunk_buffer),
+            extract_archives: true,
         }
     }
 }
@@ -77,6 +85,7 @@ enum Unit<'a> {
         blob: &'a str,
         id: &'a str,
         expected: Option<&'a str>,
+        diff_id: Option<&'a str>,
     },
 }
 
@@ -91,9 +100,14 @@ pub struct Provenances {
 }
 
 impl Provenances {
-    /// Set `f.image` when `f` was found in an image.
+    /// Set `f.image` when `f` was found in an image (in an archive in a layer too: the
+    /// provenance is the archive's).
     pub fn annotate(&self, f: &mut Finding) {
-        let Origin::Image { layer, path, .. } = &f.path else {
+        let mut origin = &f.path;
+        while let Origin::Member { archive, .. } = origin {
+            origin = archive;
+        }
+        let Origin::Image { layer, path, .. } = origin else {
             return;
         };
         let (images, layer_index, instruction, removed_in) = match self.first.get(layer) {
@@ -108,7 +122,7 @@ impl Provenances {
                 (shipping, Some(index + 1), instruction.clone(), removed)
             }
             // The config of the image the path names.
-            None => match &f.path {
+            None => match origin {
                 Origin::Image { image, .. } => (vec![image.clone()], None, None, None),
                 _ => return,
             },
@@ -176,6 +190,7 @@ pub fn read_images(
                     blob: &l.blob,
                     id: &l.id,
                     expected: l.expected.as_deref(),
+                    diff_id: l.diff_id.as_deref(),
                 });
             }
         }
@@ -231,8 +246,13 @@ fn read_unit(
             blob,
             id,
             expected,
+            diff_id,
         } => {
-            if let Some(f) = read_one(*source, image, blob, id, *expected, opts, visit) {
+            let digests = Digests {
+                blob: *expected,
+                diff_id: *diff_id,
+            };
+            if let Some(f) = read_one(*source, image, (blob, id), digests, opts, visit) {
                 facts
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -247,12 +267,22 @@ fn place(image: &str, what: &str) -> PathBuf {
     PathBuf::from(format!("{image}!{what}"))
 }
 
+/// The digests a layer must have. The blob's is checked when the layout names one (an
+/// OCI blob, a `docker save` of the OCI kind); else the uncompressed tar's, from the
+/// config (a classic `docker save`, whose `<id>/layer.tar` names no digest).
+#[derive(Clone, Copy)]
+struct Digests<'a> {
+    blob: Option<&'a str>,
+    diff_id: Option<&'a str>,
+}
+
+/// Read one layer, hashing it as it streams (never a second read): a digest that does not
+/// match is an error of the image, after whatever the layer held was handed on.
 fn read_one(
     source: &dyn BlobSource,
     image: &str,
-    blob: &str,
-    id: &str,
-    expected: Option<&str>,
+    (blob, id): (&str, &str),
+    digests: Digests<'_>,
     opts: &ReadOptions,
     visit: &(dyn Fn(Item<'_>) + Sync),
 ) -> Option<LayerFacts> {
@@ -269,22 +299,44 @@ fn read_one(
             return None;
         }
     };
+    let mismatch = |expected: &str, actual: &str| {
+        error(format!(
+            "layer blob {blob}: digest mismatch: the manifest says {expected}, the blob is {actual}"
+        ))
+    };
     let mut hashing = Hashing::new(reader);
-    let read = read_layer(&mut hashing, |m| member(image, id, m, opts, visit));
+    let check_diff_id = digests.blob.is_none() && digests.diff_id.is_some();
+    let read = read_layer(&mut hashing, check_diff_id, |m| {
+        member(image, id, m, opts, visit)
+    });
     let facts = match read {
         Ok(f) => f,
         Err(e) => {
+            // A tampered blob is often no tar any more: say that its digest is wrong too,
+            // when the rest of it can still be hashed.
+            let actual = digests.blob.and_then(|_| hashing.finish().ok());
+            match (digests.blob, actual) {
+                (Some(expected), Some(actual)) if !digest::matches(expected, &actual) => {
+                    mismatch(expected, &actual)
+                }
+                _ => {}
+            }
             error(format!("layer blob {blob} is not a readable tar: {e}"));
             return None;
         }
     };
-    if let Some(expected) = expected {
+    if let Some(expected) = digests.blob {
         match hashing.finish() {
             Ok(actual) if digest::matches(expected, &actual) => {}
-            Ok(actual) => error(format!(
-                "layer blob {blob}: digest mismatch: the manifest says {expected}, the blob is {actual}"
-            )),
+            Ok(actual) => mismatch(expected, &actual),
             Err(e) => error(format!("cannot read layer blob {blob}: {e}")),
+        }
+    } else if let (Some(expected), Some(actual)) = (digests.diff_id, &facts.diff_id) {
+        if !digest::matches(expected, actual) {
+            error(format!(
+                "layer blob {blob}: digest mismatch: the config's diff-id is {expected}, the \
+                 uncompressed tar is {actual}"
+            ));
         }
     }
     Some(facts)
@@ -323,7 +375,7 @@ fn member(
         });
         return;
     }
-    if let Some(format) = Format::detect(&head) {
+    if let Some(format) = Format::detect(&head).filter(|_| opts.extract_archives) {
         // A layer is a stream and an archive needs its end (a zip's directory) or a
         // second pass: it is held whole while expanded, within the thread's share.
         if m.size > opts.archive_memory {

@@ -25,7 +25,10 @@ application/vnd.docker.distribution.manifest.v2+json";
 /// An image reference: `[HOST[:PORT]/]NAME[:TAG][@DIGEST]`, as docker reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
+    /// The registry's host (and port); `registry-1.docker.io` when the reference names
+    /// none, or names `docker.io`.
     pub host: String,
+    /// The repository on that registry, with `library/` before a bare Docker Hub name.
     pub name: String,
     /// A tag or a digest.
     pub reference: String,

@@ -10,7 +10,7 @@ use crate::{RunError, ScanStats, Scanner};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use unleak_core::{finding_bytes, Allowance, Blob, Finding, MemoryBudget};
-use unleak_git::{DiffScan, GitError, HistoryOptions, HistoryScan};
+use unleak_git::{ChangeOptions, DiffScan, GitError, HistoryOptions, HistoryScan};
 use unleak_report::{ScanError, Skipped};
 
 impl Scanner<'_> {
@@ -33,26 +33,28 @@ impl Scanner<'_> {
     }
 
     /// What `BASE..HEAD` added (see [`unleak_git::scan_range`]), its findings held within
-    /// the findings share of `budget`.
+    /// the findings share of `opts.memory`.
     pub fn range(
         &self,
         repo: &Path,
         (base, head): (&str, &str),
-        budget: &MemoryBudget,
+        opts: &ChangeOptions,
     ) -> Result<(DiffScan, ScanStats), RunError> {
-        self.changes(budget, |find| {
-            unleak_git::scan_range(repo, find, base, head)
+        self.changes(&opts.memory, |find| {
+            unleak_git::scan_range(repo, find, base, head, opts)
         })
     }
 
     /// What the index would add to HEAD (see [`unleak_git::scan_staged`]), its findings
-    /// held within the findings share of `budget`.
+    /// held within the findings share of `opts.memory`.
     pub fn staged(
         &self,
         repo: &Path,
-        budget: &MemoryBudget,
+        opts: &ChangeOptions,
     ) -> Result<(DiffScan, ScanStats), RunError> {
-        self.changes(budget, |find| unleak_git::scan_staged(repo, find))
+        self.changes(&opts.memory, |find| {
+            unleak_git::scan_staged(repo, find, opts)
+        })
     }
 
     /// Run a change scan with a matcher that charges each blob's findings to the share;

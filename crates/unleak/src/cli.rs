@@ -2,8 +2,8 @@
 //!
 //! Flags that mean the same thing in several commands are one shared group, flattened
 //! where they apply, so their spelling, value names, defaults and help agree: [`RuleArgs`],
-//! [`FilterArgs`], [`ReportArgs`], [`WalkArgs`], [`TuningArgs`], [`GitArgs`] and
-//! [`ImageArgs`]. Help is grouped under the headings below; `docs/flags.md` lists which
+//! [`FilterArgs`], [`ReportArgs`], [`WalkArgs`], [`ArchiveArgs`], [`TuningArgs`],
+//! [`GitArgs`] and [`ImageArgs`]. Help is grouped under the headings below; `docs/flags.md` lists which
 //! command takes which group.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -237,6 +237,13 @@ pub struct WalkArgs {
     /// Follow symbolic links (loops are detected and reported).
     #[arg(long)]
     pub follow_symlinks: bool,
+}
+
+/// Whether archives are looked inside; shared by scan, guard and migrate, for files,
+/// git changes and history, and image layers alike.
+#[derive(Args, Debug, Clone, Copy, Default)]
+#[command(next_help_heading = INPUT)]
+pub struct ArchiveArgs {
     /// Do not look inside archives (zip, jar, war, whl, apk, tar, and gzip, bzip2, xz or
     /// zstd files; told by content, nested up to 4 deep): they are skipped as binary files.
     /// Members are reported as `archive!member`.
@@ -273,6 +280,9 @@ pub struct ScanArgs {
     /// How directories are walked.
     #[command(flatten)]
     pub walk: WalkArgs,
+    /// Whether archives are expanded.
+    #[command(flatten)]
+    pub archives: ArchiveArgs,
     /// Container images instead of files.
     #[command(flatten)]
     pub image: ImageArgs,
@@ -358,6 +368,9 @@ pub struct GuardArgs {
     /// Container images to gate instead of the tree.
     #[command(flatten)]
     pub image: ImageArgs,
+    /// Whether archives are expanded.
+    #[command(flatten)]
+    pub archives: ArchiveArgs,
     /// Scan what the commits in BASE..HEAD added (a pull request or a push).
     #[arg(
         long,
@@ -615,6 +628,9 @@ pub struct MigratePlanArgs {
     /// image join the rotation list.
     #[command(flatten)]
     pub image: ImageArgs,
+    /// Whether archives are expanded.
+    #[command(flatten)]
+    pub archives: ArchiveArgs,
     /// Which rules run.
     #[command(flatten)]
     pub rules: RuleArgs,

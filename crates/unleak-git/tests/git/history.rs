@@ -2,7 +2,7 @@
 
 use crate::common::*;
 use unleak_core::Origin;
-use unleak_git::{scan_history, HistoryOptions, HistoryScan, UNREACHABLE_PATH};
+use unleak_git::{scan_history, ChangeOptions, HistoryOptions, HistoryScan, UNREACHABLE_PATH};
 
 fn audit(repo: &Repo, opts: &HistoryOptions) -> HistoryScan {
     let scan = scan_history(repo.path(), &matcher(), opts).unwrap();
@@ -363,7 +363,14 @@ fn submodules_are_skipped_and_named() {
     assert_eq!(with_secret(&scan.findings, &secret).len(), 1);
     assert_eq!(scan.skipped.len(), 1);
     assert_eq!(scan.skipped[0].what, "submodule `vendor/lib`");
-    let range = unleak_git::scan_range(repo.path(), &matcher(), "HEAD~1", "HEAD").unwrap();
+    let range = unleak_git::scan_range(
+        repo.path(),
+        &matcher(),
+        "HEAD~1",
+        "HEAD",
+        &ChangeOptions::default(),
+    )
+    .unwrap();
     assert!(range.findings.is_empty() && range.errors.is_empty());
     assert_eq!(range.skipped, scan.skipped);
 }

@@ -3,10 +3,17 @@
 
 use crate::common::*;
 use unleak_core::Origin;
-use unleak_git::{parse_range, scan_range, DiffScan, GitError};
+use unleak_git::{parse_range, scan_range, ChangeOptions, DiffScan, GitError};
 
 fn range(repo: &Repo, base: &str, head: &str) -> DiffScan {
-    let scan = scan_range(repo.path(), &matcher(), base, head).unwrap();
+    let scan = scan_range(
+        repo.path(),
+        &matcher(),
+        base,
+        head,
+        &ChangeOptions::default(),
+    )
+    .unwrap();
     assert!(
         scan.errors.is_empty(),
         "unexpected errors: {:?}",
@@ -143,9 +150,23 @@ fn unrelated_histories_and_unknown_revisions_are_errors() {
     repo.git(&["checkout", "-q", "--orphan", "other"]);
     repo.write("b.txt", "b\n");
     repo.commit("b");
-    let err = scan_range(repo.path(), &matcher(), "main", "other").unwrap_err();
+    let err = scan_range(
+        repo.path(),
+        &matcher(),
+        "main",
+        "other",
+        &ChangeOptions::default(),
+    )
+    .unwrap_err();
     assert!(matches!(err, GitError::NoMergeBase { .. }), "{err}");
-    let err = scan_range(repo.path(), &matcher(), "nope", "other").unwrap_err();
+    let err = scan_range(
+        repo.path(),
+        &matcher(),
+        "nope",
+        "other",
+        &ChangeOptions::default(),
+    )
+    .unwrap_err();
     assert!(matches!(err, GitError::Revision { .. }), "{err}");
     assert!(err.to_string().contains("`nope`"), "{err}");
 }
@@ -192,7 +213,14 @@ fn shallow_clones_say_what_they_miss_and_refuse_ranges_into_it() {
     assert_eq!(early_found[0].git.as_ref().unwrap().commits, 2);
 
     // BASE not in the clone.
-    let err = scan_range(clone.path(), &matcher(), "HEAD~1", "HEAD").unwrap_err();
+    let err = scan_range(
+        clone.path(),
+        &matcher(),
+        "HEAD~1",
+        "HEAD",
+        &ChangeOptions::default(),
+    )
+    .unwrap_err();
     assert!(matches!(err, GitError::MissingHistory { .. }), "{err}");
     let msg = err.to_string();
     assert!(
@@ -200,6 +228,13 @@ fn shallow_clones_say_what_they_miss_and_refuse_ranges_into_it() {
         "{msg}"
     );
     // Both ends present, their merge-base cut off.
-    let err = scan_range(clone.path(), &matcher(), "origin/side", "HEAD").unwrap_err();
+    let err = scan_range(
+        clone.path(),
+        &matcher(),
+        "origin/side",
+        "HEAD",
+        &ChangeOptions::default(),
+    )
+    .unwrap_err();
     assert!(matches!(err, GitError::MissingHistory { .. }), "{err}");
 }

@@ -3,7 +3,7 @@
 
 use crate::common::*;
 use std::path::Path;
-use unleak_git::{scan_history, scan_range, scan_staged, GitError, HistoryOptions};
+use unleak_git::{scan_history, scan_range, scan_staged, ChangeOptions, GitError, HistoryOptions};
 
 /// An executable shell script that leaves `marker` behind when it runs.
 #[cfg(unix)]
@@ -110,9 +110,16 @@ fn configured_programs_never_run_in_any_mode() {
     )
     .unwrap();
     assert_eq!(with_secret(&everything.findings, &staged).len(), 1);
-    let range = scan_range(repo.path(), &m, "main", "feature").unwrap();
+    let range = scan_range(
+        repo.path(),
+        &m,
+        "main",
+        "feature",
+        &ChangeOptions::default(),
+    )
+    .unwrap();
     assert_eq!(with_secret(&range.findings, &branch).len(), 1);
-    let index = scan_staged(repo.path(), &m).unwrap();
+    let index = scan_staged(repo.path(), &m, &ChangeOptions::default()).unwrap();
     assert_eq!(with_secret(&index.findings, &staged).len(), 1);
     assert!(!marker.exists(), "a configured program ran");
 }
@@ -166,7 +173,7 @@ fn a_corrupt_loose_object_is_named_and_the_rest_is_scanned() {
     assert!(msg.contains("bad.env"), "{msg}");
     assert!(msg.contains(&repo.path().display().to_string()), "{msg}");
 
-    let range = scan_range(repo.path(), &m, "HEAD~1", "HEAD").unwrap();
+    let range = scan_range(repo.path(), &m, "HEAD~1", "HEAD", &ChangeOptions::default()).unwrap();
     assert_eq!(with_secret(&range.findings, &good).len(), 1);
     assert!(range.errors.iter().any(|e| e.to_string().contains(&oid)));
 }
@@ -217,8 +224,8 @@ fn a_truncated_pack_is_a_clear_error_not_a_panic() {
     assert!(history.findings.is_empty());
     // Range and staged scans are gates: they refuse a repository they cannot fully read.
     for err in [
-        scan_range(repo.path(), &m, "HEAD~2", "HEAD").unwrap_err(),
-        scan_staged(repo.path(), &m).unwrap_err(),
+        scan_range(repo.path(), &m, "HEAD~2", "HEAD", &ChangeOptions::default()).unwrap_err(),
+        scan_staged(repo.path(), &m, &ChangeOptions::default()).unwrap_err(),
     ] {
         assert!(matches!(err, GitError::CorruptPack { .. }), "{err}");
     }

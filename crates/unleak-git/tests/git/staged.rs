@@ -2,10 +2,10 @@
 
 use crate::common::*;
 use unleak_core::Origin;
-use unleak_git::{scan_staged, DiffScan};
+use unleak_git::{scan_staged, ChangeOptions, DiffScan};
 
 fn staged(repo: &Repo) -> DiffScan {
-    let scan = scan_staged(repo.path(), &matcher()).unwrap();
+    let scan = scan_staged(repo.path(), &matcher(), &ChangeOptions::default()).unwrap();
     assert!(
         scan.errors.is_empty(),
         "unexpected errors: {:?}",

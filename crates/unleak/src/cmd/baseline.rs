@@ -84,8 +84,13 @@ fn scan(args: &BaselineArgs, may_create: bool) -> anyhow::Result<Scanned> {
     );
     let scanner = Scanner::new(&matcher, Paths::Verbatim).keyed(baseline.fingerprint_key());
     let memory = args.tuning.memory_budget;
-    let TreeScan { findings, summary } =
-        scan_tree(&root, &scanner, args.tuning.threads, &memory, started)?;
+    let TreeScan { findings, summary } = scan_tree(
+        &root,
+        &scanner,
+        (args.tuning.threads, true),
+        &memory,
+        started,
+    )?;
     if !summary.errors.is_empty() {
         for e in &summary.errors {
             eprintln!("error: {}: {}", terminal(&e.path), terminal(&e.message));

@@ -71,17 +71,18 @@ pub struct TreeScan {
 }
 
 /// Scan the files under `root` as a commit would see them: `.gitignore`d files are left
-/// out (they are not committed), `.git/` is never read. Threads, buffers and held findings
-/// stay within `memory`.
+/// out (they are not committed), `.git/` is never read. Archives are expanded when
+/// `extract_archives`. Threads, buffers and held findings stay within `memory`.
 pub fn scan_tree(
     root: &Path,
     scanner: &Scanner<'_>,
-    threads: Option<usize>,
+    (threads, extract_archives): (Option<usize>, bool),
     memory: &MemoryBudget,
     started: std::time::Instant,
 ) -> anyhow::Result<TreeScan> {
     let opts = WalkOptions {
         respect_gitignore: true,
+        extract_archives,
         ..WalkOptions::default()
     }
     .within(&worker_plan(memory, threads));

@@ -18,6 +18,10 @@ pub fn scan(
 ) -> anyhow::Result<(Vec<Finding>, ScanSummary)> {
     // Git paths are repository paths already.
     let scanner = scanner.with_paths(Paths::Verbatim);
+    let changes = unleak_git::ChangeOptions {
+        memory,
+        extract_archives,
+    };
     let range = args
         .range
         .clone()
@@ -25,11 +29,11 @@ pub fn scan(
     if let Some(spec) = range {
         let (base, head) = unleak_git::parse_range(&spec)
             .with_context(|| format!("--range `{spec}` is not BASE..HEAD"))?;
-        let (diff, stats) = scanner.range(repo, (&base, &head), &memory)?;
+        let (diff, stats) = scanner.range(repo, (&base, &head), &changes)?;
         return Ok((diff.findings, stats.summary(started.elapsed())));
     }
     if args.staged {
-        let (diff, stats) = scanner.staged(repo, &memory)?;
+        let (diff, stats) = scanner.staged(repo, &changes)?;
         return Ok((diff.findings, stats.summary(started.elapsed())));
     }
     let opts = unleak_git::HistoryOptions {

@@ -111,12 +111,18 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
         .unwrap_or_default();
     let scanner = Scanner::new(&matcher, Paths::Verbatim).keyed(key);
     let image_mode = !args.image.images.is_empty();
+    let extract_archives = !args.archives.no_extract_archives;
+    let changes = unleak_git::ChangeOptions {
+        memory,
+        extract_archives,
+    };
     if image_mode && (range.is_some() || args.staged) {
         bail!("--image gates an image, --range and --staged gate git changes: run them separately");
     }
     let (mode, mut findings, moved, summary, standing) = if image_mode {
         let (findings, summary) = crate::cmd::image::scan(
             &args.image,
+            extract_archives,
             &scanner,
             IMAGE_MAX_FILE_SIZE,
             args.tuning.threads,
@@ -128,7 +134,7 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
         };
         (mode, findings, Vec::new(), summary, HashSet::new())
     } else if let (Some((base, head)), Some(spec)) = (&range, &args.range) {
-        let (diff, stats) = scanner.range(&root, (base, head), &memory)?;
+        let (diff, stats) = scanner.range(&root, (base, head), &changes)?;
         let head_id = diff.head.clone().unwrap_or_else(|| head.clone());
         let standing = standing_in(
             &root,
@@ -144,12 +150,18 @@ pub fn run(args: GuardArgs) -> anyhow::Result<Outcome> {
         let (findings, moved, summary) = diff_result(diff, stats, started);
         (mode, findings, moved, summary, standing)
     } else if args.staged {
-        let (diff, stats) = scanner.staged(&root, &memory)?;
+        let (diff, stats) = scanner.staged(&root, &changes)?;
         let standing = standing_in(&root, Snapshot::Index, baseline.as_ref(), &scanner, &memory)?;
         let (findings, moved, summary) = diff_result(diff, stats, started);
         (Mode::Staged, findings, moved, summary, standing)
     } else {
-        let tree = scan_tree(&root, &scanner, args.tuning.threads, &memory, started)?;
+        let tree = scan_tree(
+            &root,
+            &scanner,
+            (args.tuning.threads, extract_archives),
+            &memory,
+            started,
+        )?;
         let standing: HashSet<Entry> = tree
             .findings
             .iter()

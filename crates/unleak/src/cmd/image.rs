@@ -17,9 +17,11 @@ use unleak_report::ScanSummary;
 use unleak_scan::{Collect, Paths, Scanner, Source, SourceError};
 use unleak_sources::Item;
 
-/// Every finding in the images `args` names, unfiltered, sorted, with provenance.
+/// Every finding in the images `args` names, unfiltered, sorted, with provenance. Archives
+/// inside layers are expanded when `extract_archives`, else skipped as binary files.
 pub fn scan(
     args: &ImageArgs,
+    extract_archives: bool,
     scanner: &Scanner<'_>,
     max_file_size: u64,
     threads: Option<usize>,
@@ -52,7 +54,10 @@ pub fn scan(
         }
     }
     let plan = worker_plan(memory, threads);
-    let opts = ReadOptions::within(&plan, max_file_size);
+    let opts = ReadOptions {
+        extract_archives,
+        ..ReadOptions::within(&plan, max_file_size)
+    };
     let source = Images {
         opened: &opened,
         options: &opts,

@@ -92,10 +92,11 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
     );
     let out_dir = args.out.canonicalize().ok();
     let mut unread = 0usize;
+    let extract_archives = !args.archives.no_extract_archives;
     let scanner = Scanner::new(&matcher, Paths::Verbatim);
     let findings = scan_roots(
         &roots,
-        &scanner,
+        (&scanner, extract_archives),
         out_dir.as_deref(),
         started,
         Some(&mut unread),
@@ -103,7 +104,7 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
     let mut known: Vec<Finding> = match &every_rule {
         Some(all) => scan_roots(
             &roots,
-            &Scanner::new(all, Paths::Verbatim),
+            (&Scanner::new(all, Paths::Verbatim), extract_archives),
             out_dir.as_deref(),
             started,
             None,
@@ -150,7 +151,13 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
             .cloned()
             .unwrap_or_else(|| PathBuf::from("."));
         scanner
-            .history(&repo, &unleak_git::HistoryOptions::default())
+            .history(
+                &repo,
+                &unleak_git::HistoryOptions {
+                    extract_archives,
+                    ..Default::default()
+                },
+            )
             .with_context(|| {
                 format!(
                     "--history: cannot read the git history of {}",
@@ -168,6 +175,7 @@ fn plan(args: MigratePlanArgs) -> anyhow::Result<Outcome> {
     if !args.image.images.is_empty() {
         let (found, summary) = crate::cmd::image::scan(
             &args.image,
+            extract_archives,
             &scanner,
             100 * 1024 * 1024,
             None,
@@ -307,14 +315,20 @@ fn policy(args: &MigratePlanArgs) -> anyhow::Result<Policy> {
 /// are reported and counted into `unread` when it is given.
 fn scan_roots(
     roots: &[PathBuf],
-    scanner: &Scanner<'_>,
+    (scanner, extract_archives): (&Scanner<'_>, bool),
     out_dir: Option<&Path>,
     started: Instant,
     mut unread: Option<&mut usize>,
 ) -> anyhow::Result<Vec<Finding>> {
     let mut findings = Vec::new();
     for root in roots {
-        let tree = scan_tree(root, scanner, None, &Default::default(), started)?;
+        let tree = scan_tree(
+            root,
+            scanner,
+            (None, extract_archives),
+            &Default::default(),
+            started,
+        )?;
         if let Some(count) = unread.as_deref_mut() {
             for e in &tree.summary.errors {
                 eprintln!(

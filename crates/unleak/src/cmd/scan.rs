@@ -79,6 +79,7 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         }
         let (findings, summary) = crate::cmd::image::scan(
             &args.image,
+            !args.archives.no_extract_archives,
             &scanner,
             args.walk.max_file_size,
             args.tuning.threads,
@@ -105,7 +106,7 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
             &repo,
             &args.git,
             &scanner,
-            (args.tuning.threads, !args.walk.no_extract_archives),
+            (args.tuning.threads, !args.archives.no_extract_archives),
             memory,
             started,
         )?;
@@ -127,7 +128,7 @@ pub fn run(args: ScanArgs, verbose: u8) -> anyhow::Result<Outcome> {
         exclude: args.walk.exclude.clone(),
         follow_symlinks: args.walk.follow_symlinks,
         decompress: true,
-        extract_archives: !args.walk.no_extract_archives,
+        extract_archives: !args.archives.no_extract_archives,
         ..WalkOptions::default()
     }
     .within(&plan);
